@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+# Needs only Python 3.11+, make and git; everything else comes from the pinned lock file.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck check env lock clean-state
+
+run: $(STAMP)
+	$(BIN)/overdue dev
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy overdue workflows activities workers api
+
+check: lint typecheck test
+
+env: $(STAMP)
+
+# uv comes from the lock file too; it is bootstrapped once with pip at the pinned version.
+$(STAMP): requirements-lock.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "Python 3.11+ is required (found $$($(BIN)/python -V))"; exit 1; }
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	  "uv==$$(sed -n 's/^uv==\([^ ]*\).*/\1/p' requirements-lock.txt)"
+	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip sync --python $(BIN)/python --require-hashes requirements-lock.txt
+	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip install --python $(BIN)/python --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+# Re-pin after editing pyproject.toml dependencies.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	  -o requirements-lock.txt
+
+clean-state:
+	rm -rf .state

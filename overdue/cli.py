@@ -1,0 +1,94 @@
+"""`overdue` command line: the dev stack, migrations, and the product's processes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Sequence
+
+from pydantic import ValidationError
+
+from overdue.logs import configure_logging
+from overdue.settings import Settings
+
+
+def _dev(settings: Settings, _args: argparse.Namespace) -> int:
+    from overdue.devstack import run_dev_stack
+
+    return run_dev_stack(settings)
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from overdue.migrate import upgrade
+
+    upgrade(settings.require_database_url(), args.revision)
+    print(f"migrations applied up to {args.revision}")
+    return 0
+
+
+def _worker(settings: Settings, _args: argparse.Namespace) -> int:
+    from workers.main import run_worker
+
+    asyncio.run(run_worker(settings))
+    return 0
+
+
+def _api(settings: Settings, _args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        access_log=False,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="overdue",
+        description="Reminder and early-collections processes for overdue accounts.",
+        epilog="Settings come from environment variables (OVERDUE_*, DATABASE_URL); "
+        "see docs/settings.md.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    handlers: dict[str, Callable[[Settings, argparse.Namespace], int]] = {}
+
+    def add(
+        name: str, handler: Callable[[Settings, argparse.Namespace], int], help_: str
+    ) -> argparse.ArgumentParser:
+        handlers[name] = handler
+        return commands.add_parser(name, help=help_, description=help_)
+
+    add("dev", _dev, "Run the whole stack locally: Temporal, Postgres, migrations, worker, API.")
+    migrate = add("migrate", _migrate, "Apply database migrations to DATABASE_URL.")
+    migrate.add_argument("--revision", default="head", help="target revision (default: head)")
+    add("worker", _worker, "Run a Temporal worker (workflows and activities).")
+    add("api", _api, "Run the HTTP API.")
+    parser.set_defaults(_handlers=handlers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as err:
+        print(f"overdue: invalid settings:\n{err}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    handler = args._handlers[args.command]
+    try:
+        return handler(settings, args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Reading reminder policies from YAML, with errors that name the file, the path and the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from workflows.policy import Policy
+
+
+class PolicyFileError(ValueError):
+    """A policy file that cannot be used. `problems` is a list of (path, reason)."""
+
+    def __init__(self, file: Path, problems: list[tuple[str, str]]) -> None:
+        self.file = file
+        self.problems = problems
+        lines = "\n".join(f"  {path or '(top level)'}: {reason}" for path, reason in problems)
+        super().__init__(f"invalid policy file {file}:\n{lines}")
+
+
+def load_policy(file: Path) -> Policy:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as err:
+        raise PolicyFileError(file, [("", f"cannot read the file: {err.strerror}")]) from err
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise PolicyFileError(file, [(where, f"not valid YAML: {err}")]) from err
+    if not isinstance(data, dict):
+        raise PolicyFileError(file, [("", "expected a mapping with id, version and stages")])
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as err:
+        raise PolicyFileError(file, [_describe(error, data) for error in err.errors()]) from err
+
+
+def _describe(error: object, data: dict[str, object]) -> tuple[str, str]:
+    assert isinstance(error, dict)
+    loc = error.get("loc", ())
+    path = ""
+    node: object = data
+    for part in loc:
+        if isinstance(part, int):
+            # Name stages by id where possible: 'stages[2] (d3_call)' reads better than an index.
+            stage_id = (
+                node[part].get("id")
+                if isinstance(node, list) and isinstance(node[part], dict)
+                else None
+            )
+            path += f"[{part}]" + (f" ({stage_id})" if stage_id else "")
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+        else:
+            path += f".{part}" if path else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return path, str(error.get("msg", "invalid"))
