@@ -8,7 +8,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
 from temporalio.client import WorkflowHandle
-from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -80,9 +84,9 @@ async def report_overdue(
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             search_attributes=TypedSearchAttributes(
                 [
-                    sa.OVERDUE_STATE.value_set(AccountState.ACTIVE.value),
-                    sa.PRODUCT.value_set(body.product),
-                    sa.AMOUNT_DUE_MINOR.value_set(body.amount_due.amount_minor),
+                    SearchAttributePair(sa.OVERDUE_STATE, AccountState.ACTIVE.value),
+                    SearchAttributePair(sa.PRODUCT, body.product),
+                    SearchAttributePair(sa.AMOUNT_DUE_MINOR, body.amount_due.amount_minor),
                 ]
             ),
             static_summary=(

@@ -1,0 +1,97 @@
+"""The real stack for integration tests: Temporal dev server, embedded Postgres, worker, API.
+
+Everything runs on free ports and in temporary folders, so a running `make run` is unaffected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from temporalio.client import Client
+
+from activities.sms_senders import RecordingSmsSender
+from api.app import create_app
+from overdue.db import create_pool
+from overdue.local_postgres import LocalPostgres, start_local_postgres_async
+from overdue.local_temporal import TemporalDevServer
+from overdue.migrate import upgrade_async
+from overdue.processes import free_tcp_ports
+from overdue.settings import Settings
+from overdue.temporal_client import connect
+from workers.main import build_worker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Stack:
+    settings: Settings
+    api: httpx.AsyncClient
+    pool: asyncpg.Pool
+    temporal: Client
+    sender: RecordingSmsSender
+
+
+@pytest.fixture(scope="session")
+async def postgres(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalPostgres]:
+    server = await start_local_postgres_async(tmp_path_factory.mktemp("pg") / "data")
+    try:
+        await upgrade_async(server.url)
+        yield server
+    finally:
+        await server.stop_async()
+
+
+@pytest.fixture(scope="session")
+async def temporal_dev_server() -> AsyncIterator[TemporalDevServer]:
+    async with TemporalDevServer.on_free_ports() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+async def stack(
+    postgres: LocalPostgres, temporal_dev_server: TemporalDevServer
+) -> AsyncIterator[Stack]:
+    (api_port,) = free_tcp_ports(1)
+    settings = Settings(
+        database_url=postgres.url,
+        temporal_host=temporal_dev_server.host,
+        temporal_port=temporal_dev_server.port,
+        temporal_ui_port=temporal_dev_server.ui_port,
+        api_port=api_port,
+        policy_file=ROOT / "tests" / "policies" / "fast.yaml",
+    )
+    temporal = await connect(settings)
+    pool = await create_pool(settings)
+    sender = RecordingSmsSender()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            host=settings.api_host,
+            port=api_port,
+            log_config=None,
+            access_log=False,
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        async with (
+            build_worker(temporal, pool, sender),
+            httpx.AsyncClient(base_url=settings.api_url, timeout=30) as api,
+        ):
+            while not server.started:
+                if serving.done():
+                    serving.result()  # raises the start-up error
+                await asyncio.sleep(0.05)
+            yield Stack(settings=settings, api=api, pool=pool, temporal=temporal, sender=sender)
+    finally:
+        server.should_exit = True
+        await serving
+        await pool.close()
