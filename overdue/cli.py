@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"overdue: invalid settings:\n{err}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    handler = args._handlers[args.command]
+    handler: Callable[[Settings, argparse.Namespace], int] = args._handlers[args.command]
     try:
         return handler(settings, args)
     except KeyboardInterrupt:

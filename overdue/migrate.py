@@ -47,4 +47,4 @@ def execute_script(sql: str) -> None:
 
     raw = op.get_bind().connection.dbapi_connection
     assert raw is not None
-    raw.run_async(lambda connection: connection.execute(sql))  # type: ignore[attr-defined]
+    raw.run_async(lambda connection: connection.execute(sql))

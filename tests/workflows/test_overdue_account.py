@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -46,7 +48,7 @@ class Recorder:
     calls: list[tuple[CreateCallTaskInput, datetime]] = field(default_factory=list)
     cancels: list[CancelCallTasksInput] = field(default_factory=list)
 
-    def activities(self) -> list[object]:
+    def activities(self) -> list[Callable[..., Any]]:
         @activity.defn(name="send_sms")
         async def send_sms(input: SendSmsInput) -> SendSmsResult:
             self.sms.append((input, activity.info().current_attempt_scheduled_time))
@@ -121,6 +123,13 @@ def at(when: datetime, expected: datetime) -> bool:
     return expected <= when < expected + timedelta(seconds=1)
 
 
+async def keep_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
+    """With RECORD_HISTORIES=1, save this run's history for the replay test (tests/histories)."""
+    if os.environ.get("RECORD_HISTORIES") == "1":
+        history = await handle.fetch_history()
+        (ROOT / "tests" / "histories" / f"{name}.json").write_text(history.to_json())
+
+
 def payment(payment_id: str, amount: int) -> PaymentReported:
     return PaymentReported(
         payment_id=payment_id, amount_minor=amount, currency="CNY", paid_at=datetime.now(UTC)
@@ -149,6 +158,8 @@ async def test_never_pays_gets_sms_on_day_one_and_call_on_day_three(
     assert status.next_action is None
     assert status.days_past_due == 3  # as of the workflow's last timer: D+3
     assert (status.policy_id, status.policy_version) == ("default", 1)
+    await keep_history(handle, "never_pays_default_policy")
+    await handle.terminate("test over")
 
 
 async def test_full_payment_after_sms_resolves_and_sends_nothing_more(
@@ -166,6 +177,7 @@ async def test_full_payment_after_sms_resolves_and_sends_nothing_more(
     assert outcome.stages_done == ["d1_sms"]
     assert recorder.calls == []
     assert [c.account_id for c in recorder.cancels] == [outcome.account_id]
+    await keep_history(handle, "pays_in_full_after_first_sms")
     # The resolved search attributes are checked against the dev server in the integration
     # test: the time-skipping server answers an unset Datetime attribute with a null that the
     # SDK's describe() cannot decode.
@@ -189,6 +201,7 @@ async def test_partial_payments_lower_the_balance_and_replays_are_ignored(
     outcome = await handle.result()
     assert outcome.state is AccountState.RESOLVED
     assert recorder.calls == []
+    await keep_history(handle, "partial_then_full_payment")
 
 
 async def test_late_start_acts_on_the_current_stage_only(
@@ -203,6 +216,7 @@ async def test_late_start_acts_on_the_current_stage_only(
     status = await handle.query(OverdueAccountWorkflow.status)
     assert status.stages_skipped == ["d1_sms"]
     assert status.days_past_due == 10
+    await keep_history(handle, "late_start_ten_days_past_due")
     await handle.terminate("test over")
 
 

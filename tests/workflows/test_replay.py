@@ -1,0 +1,34 @@
+"""Replaying recorded histories against today's workflow code catches non-determinism.
+
+Record new ones with `RECORD_HISTORIES=1 make test PYTEST_ARGS=tests/workflows`; keep old ones:
+they are what running workflows look like after a deploy. Change logic with workflow.patched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workers.main import WORKFLOWS
+from workers.sandbox import workflow_runner
+
+HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))
+
+
+def test_histories_are_recorded() -> None:
+    assert len(HISTORIES) >= 4, "tests/histories lost its recorded histories"
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_replay(path: Path) -> None:
+    history = WorkflowHistory.from_json(f"overdue-{path.stem}", path.read_text())
+    replayer = Replayer(
+        workflows=list(WORKFLOWS),
+        workflow_runner=workflow_runner(),
+        data_converter=pydantic_data_converter,
+    )
+    await replayer.replay_workflow(history)
