@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from temporalio.client import WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
@@ -18,7 +18,14 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.dependencies import Services, ServicesDep
 from api.problems import Problem
-from api.schemas import OverdueReport, OverdueStarted, PaymentAccepted, PaymentReport
+from api.schemas import (
+    ContactAttempt,
+    ContactLedger,
+    OverdueReport,
+    OverdueStarted,
+    PaymentAccepted,
+    PaymentReport,
+)
 from workflows import search_attributes as sa
 from workflows.currencies import format_minor
 from workflows.decisions import days_past_due
@@ -201,6 +208,32 @@ async def account_status(account_id: AccountId, services: ServicesDep) -> Accoun
             "days_past_due": days_past_due(status.due_date, status.time_zone, now),
             "as_of": now,
         }
+    )
+
+
+@router.get("/{account_id}/contacts", response_model=ContactLedger)
+async def contact_ledger(
+    account_id: AccountId,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ContactLedger:
+    """The account's contact ledger: every message and call task, newest first."""
+    rows = await services.pool.fetch(
+        """
+        SELECT idempotency_key, channel, stage_id, status, template_id, body, provider,
+               provider_id, error_code, created_at, updated_at
+          FROM contact_ledger WHERE account_id = $1
+         ORDER BY created_at DESC, id DESC LIMIT $2
+        """,
+        account_id,
+        limit,
+    )
+    if not rows and not await services.pool.fetchval(
+        "SELECT 1 FROM accounts WHERE account_id = $1", account_id
+    ):
+        raise _unknown_account(account_id)
+    return ContactLedger(
+        account_id=account_id, contacts=[ContactAttempt(**dict(row)) for row in rows]
     )
 
 

@@ -86,6 +86,27 @@ class PaymentReport(_Body):
     paid_at: AwareDatetime
 
 
+class ContactAttempt(BaseModel):
+    """One row of the contact ledger: a message sent or a call task created."""
+
+    idempotency_key: str
+    channel: str
+    stage_id: str
+    status: str
+    template_id: str | None
+    body: str | None
+    provider: str | None
+    provider_id: str | None
+    error_code: str | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+
+class ContactLedger(BaseModel):
+    account_id: str
+    contacts: list[ContactAttempt] = Field(description="Newest first.")
+
+
 class PaymentAccepted(BaseModel):
     account_id: str
     payment_id: str
@@ -94,6 +115,8 @@ class PaymentAccepted(BaseModel):
 
 __all__ = [
     "AccountStatus",
+    "ContactAttempt",
+    "ContactLedger",
     "CustomerContact",
     "Money",
     "NextAction",

@@ -128,12 +128,11 @@ async def test_start_sms_call_task_pay_resolved(
 
     # Exactly one message despite the repeated PUT; nothing after resolution.
     await asyncio.sleep(1)
-    rows = await stack.pool.fetch(
-        "SELECT channel, stage_id FROM contact_ledger WHERE account_id = $1 ORDER BY id", account
-    )
-    assert [(r["channel"], r["stage_id"]) for r in rows] == [
-        ("sms", "t1s_sms"),
-        ("call_task", "t3s_call"),
+    ledger = await stack.api.get(f"/v1/accounts/{account}/contacts")
+    assert ledger.status_code == 200, ledger.text
+    assert [(c["channel"], c["stage_id"], c["status"]) for c in ledger.json()["contacts"]] == [
+        ("call_task", "t3s_call", "task_created"),
+        ("sms", "t1s_sms", "sent"),
     ]
 
     # Personal data stays in Postgres: not in the workflow's history, not in any log line.
@@ -197,6 +196,7 @@ async def test_unknown_account_is_404_with_a_clear_message(stack: Stack) -> None
     answer = await stack.api.get("/v1/accounts/never-seen")
     assert answer.status_code == 404
     assert "no overdue process for account 'never-seen'" in answer.json()["detail"]
+    assert (await stack.api.get("/v1/accounts/never-seen/contacts")).status_code == 404
     payment = await stack.api.post(
         "/v1/accounts/never-seen/payments",
         json={
