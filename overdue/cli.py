@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pydantic import ValidationError
 
 from overdue.logs import configure_logging
-from overdue.settings import Settings
+from overdue.settings import ConfigurationError, Settings
 
 
 def _dev(settings: Settings, _args: argparse.Namespace) -> int:
@@ -86,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[Settings, argparse.Namespace], int] = args._handlers[args.command]
     try:
         return handler(settings, args)
+    except ConfigurationError as err:
+        print(f"overdue: {err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

@@ -15,6 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+class ConfigurationError(RuntimeError):
+    """A setting the command needs is missing; the message says how to set it."""
+
+
 class Settings(BaseSettings):
     """Runtime configuration. Field docs double as the settings reference."""
 
@@ -32,13 +36,13 @@ class Settings(BaseSettings):
     database_name: str = Field(
         default="overdue", description="Database the embedded Postgres creates and uses."
     )
-    db_pool_min_size: int = Field(default=1, ge=0)
-    db_pool_max_size: int = Field(default=10, ge=1)
+    db_pool_min_size: int = Field(default=1, ge=0, description="Connections each process keeps.")
+    db_pool_max_size: int = Field(default=10, ge=1, description="Connection cap per process.")
 
     temporal_host: str = Field(default="127.0.0.1", description="Temporal frontend host.")
     temporal_port: int = Field(default=7233, ge=1, le=65535, description="Temporal gRPC port.")
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535, description="Temporal UI port.")
-    temporal_namespace: str = Field(default="default")
+    temporal_namespace: str = Field(default="default", description="Temporal namespace.")
 
     api_host: str = Field(default="127.0.0.1", description="Address the API binds to.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="API port.")
@@ -51,7 +55,7 @@ class Settings(BaseSettings):
         default="recording",
         description="SMS sender: `recording` keeps messages locally (dev); Twilio comes later.",
     )
-    log_level: str = Field(default="INFO")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
 
     @field_validator("sms_sender")
     @classmethod
@@ -90,7 +94,7 @@ class Settings(BaseSettings):
 
     def require_database_url(self) -> str:
         if not self.database_url:
-            raise RuntimeError(
+            raise ConfigurationError(
                 "DATABASE_URL is not set. Run through `overdue dev` (which starts an embedded "
                 "Postgres) or set DATABASE_URL=postgresql://user:pass@host:5432/db"
             )

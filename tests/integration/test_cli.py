@@ -1,0 +1,56 @@
+"""The `overdue` entry point as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from overdue.local_postgres import LocalPostgres
+
+
+def overdue(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "overdue.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+        check=False,
+    )
+
+
+def test_help_lists_every_command() -> None:
+    result = overdue("--help")
+    assert result.returncode == 0
+    for command in ("dev", "migrate", "worker", "api"):
+        assert f"    {command} " in result.stdout
+
+
+def test_migrate_is_idempotent(postgres: LocalPostgres) -> None:
+    for _ in range(2):
+        result = overdue("migrate", DATABASE_URL=postgres.url)
+        assert result.returncode == 0, result.stderr
+        assert "migrations applied up to head" in result.stdout
+
+
+def test_migrate_without_database_says_how_to_fix_it() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "OVERDUE_DATABASE_URL"}}
+    result = subprocess.run(
+        [sys.executable, "-m", "overdue.cli", "migrate"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "DATABASE_URL is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_setting_is_reported_without_a_traceback() -> None:
+    result = overdue("migrate", OVERDUE_API_PORT="not-a-port")
+    assert result.returncode == 2
+    assert "api_port" in result.stderr
+    assert "Traceback" not in result.stderr
