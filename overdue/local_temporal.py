@@ -17,18 +17,17 @@ import logging
 import shutil
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 
-from overdue.processes import ChildProcess, LineSink, free_tcp_ports
+from overdue.processes import ChildProcess, LineSink, free_tcp_ports, port_is_free
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 __all__ = [
@@ -51,6 +50,11 @@ CLI_TYPE_NAMES: dict[SearchAttributeIndexedValueType, str] = {
     SearchAttributeIndexedValueType.DATETIME: "Datetime",
     SearchAttributeIndexedValueType.KEYWORD_LIST: "KeywordList",
 }
+
+
+# Lines that read like trouble but are expected: our readiness probe reaching a frontend that is
+# still starting, and the idempotent re-registration of existing search attributes.
+_START_UP_NOISE = ("Frontend is not healthy yet", "already exists.")
 
 
 class TemporalStartError(RuntimeError):
@@ -99,26 +103,20 @@ async def register_search_attributes(
 ) -> None:
     """Create the custom search attributes (idempotent: existing ones with the same type pass).
 
-    One CLI call per type, since `--type` applies to all the `--name`s of a call.
+    One CLI call per attribute, one after the other: CLI 1.9.1 registers only the first of
+    several `--name`s, and concurrent changes to the namespace's attributes could race.
     """
-    names_by_type: dict[str, list[str]] = defaultdict(list)
     for key in keys:
-        names_by_type[CLI_TYPE_NAMES[key.indexed_value_type]].append(key.name)
-    await asyncio.gather(
-        *(
-            _create_search_attributes(address, namespace, type_name, names, seconds_per_call)
-            for type_name, names in names_by_type.items()
+        await _create_search_attribute(
+            address, namespace, key.name, CLI_TYPE_NAMES[key.indexed_value_type], seconds_per_call
         )
-    )
 
 
-async def _create_search_attributes(
-    address: str, namespace: str, type_name: str, names: list[str], seconds: float
+async def _create_search_attribute(
+    address: str, namespace: str, name: str, type_name: str, seconds: float
 ) -> None:
     argv = [find_temporal_binary(), "operator", "search-attribute", "create"]
-    for name in names:
-        argv += ["--name", name]
-    argv += ["--type", type_name, "--address", address, "--namespace", namespace]
+    argv += ["--name", name, "--type", type_name, "--address", address, "--namespace", namespace]
     process = await asyncio.create_subprocess_exec(
         *argv,
         stdin=asyncio.subprocess.DEVNULL,
@@ -130,11 +128,11 @@ async def _create_search_attributes(
     except TimeoutError:
         process.kill()
         await process.wait()
-        raise TemporalStartError(f"registering search attributes {names} timed out") from None
+        raise TemporalStartError(f"registering search attribute {name} timed out") from None
     if process.returncode != 0:
-        # e.g. "search attribute X already exists and has different type Keyword"
+        # e.g. "already exists and has different type", or the SQLite store's per-type limit
         message = output.decode(errors="replace").strip()
-        raise TemporalStartError(f"registering search attributes {names} failed: {message}")
+        raise TemporalStartError(f"registering search attribute {name} ({type_name}): {message}")
 
 
 class TemporalDevServer:
@@ -165,6 +163,7 @@ class TemporalDevServer:
         self.search_attributes = tuple(search_attributes)
         self._on_output = on_output or (lambda line: _log.debug("temporal: %s", line))
         self._child: ChildProcess | None = None
+        self._phase: Literal["starting", "running", "stopping"] = "starting"
 
     @classmethod
     def on_free_ports(
@@ -216,13 +215,18 @@ class TemporalDevServer:
             db_file=self.db_file,
             log_level=self.log_level,
         )
-        self._child = await ChildProcess.spawn("temporal", argv, on_line=self._on_output)
+        self._raise_if_ports_taken()
+        self._phase = "starting"
+        self._child = await ChildProcess.spawn("temporal", argv, on_line=self._forward)
         try:
             await self._wait_until_serving(time.monotonic() + ready_within)
+            if self.child.returncode is not None:  # what answered was another server
+                raise TemporalStartError(self._failure_message("exited during start-up"))
             await register_search_attributes(self.address, self.namespace, self.search_attributes)
         except BaseException:
             await self.stop()
             raise
+        self._phase = "running"
 
     async def wait(self) -> int:
         """Wait for the server process to exit (for supervisors)."""
@@ -232,6 +236,7 @@ class TemporalDevServer:
         """Stop the server cleanly (SIGINT), killing it after `grace` seconds. Idempotent."""
         if self._child is None:
             return None
+        self._phase = "stopping"
         return await self._child.stop(grace)
 
     async def __aenter__(self) -> TemporalDevServer:
@@ -245,6 +250,12 @@ class TemporalDevServer:
         traceback: TracebackType | None,
     ) -> None:
         await self.stop()
+
+    def _raise_if_ports_taken(self) -> None:
+        # Checked first: with the port taken, the readiness probe would reach the other server.
+        for label, port in (("gRPC", self.port), ("UI", self.ui_port)):
+            if not port_is_free(port, self.host):
+                raise TemporalStartError(f"{label} port {port} on {self.host} is already in use")
 
     async def _wait_until_serving(self, deadline: float) -> None:
         last_error: Exception | None = None
@@ -262,6 +273,14 @@ class TemporalDevServer:
                 last_error = err
             await asyncio.sleep(0.1)
         raise TemporalStartError(self._failure_message(f"did not answer in time ({last_error})"))
+
+    def _forward(self, line: str) -> None:
+        if self._phase == "starting" and any(noise in line for noise in _START_UP_NOISE):
+            return
+        # While stopping, its internal workers warn about every connection they lose.
+        if self._phase == "stopping" and "level=WARN" in line:
+            return
+        self._on_output(line)
 
     def _failure_message(self, what: str) -> str:
         output = "\n".join(self.child.tail) or "(no output)"

@@ -57,4 +57,4 @@ def _describe(error: object, data: dict[str, object]) -> tuple[str, str]:
         else:
             path += f".{part}" if path else str(part)
             node = node.get(part) if isinstance(node, dict) else None
-    return path, str(error.get("msg", "invalid"))
+    return path, str(error.get("msg", "invalid")).removeprefix("Value error, ")

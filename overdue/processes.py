@@ -59,8 +59,9 @@ def _parent_death_preexec() -> Callable[[], None] | None:
     parent = os.getpid()
 
     def preexec() -> None:
-        # SIGTERM, not SIGKILL: the Temporal server and uvicorn shut down cleanly on it.
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        # SIGKILL: with the launcher gone, a graceful shutdown can hang (a worker draining
+        # against a server that is going down too); SQLite in WAL mode survives a kill.
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != parent:  # the launcher died before prctl took effect
             os._exit(1)
 
@@ -123,7 +124,8 @@ class ChildProcess:
     async def wait(self) -> int:
         """Wait for exit and for its last output lines to be delivered."""
         returncode = await self.process.wait()
-        await self._pump
+        # Shielded: a cancelled waiter must not cancel the pump and lose the last lines.
+        await asyncio.shield(self._pump)
         return returncode
 
     async def stop(self, grace: float = 10.0, sig: signal.Signals = signal.SIGINT) -> int:

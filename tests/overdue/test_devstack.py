@@ -143,8 +143,9 @@ async def stop_with_ctrl_c(run: DevRun) -> None:
     assert run.reader is not None
     await run.reader
     assert returncode == 0, run.output
-    deadline = time.monotonic() + 5  # the init process may take a moment to reap
-    while _alive(pids) and time.monotonic() < deadline:
+    for _ in range(50):  # stopped processes may take a moment to disappear
+        if not _alive(pids):
+            break
         await asyncio.sleep(0.1)
     assert not _alive(pids), f"left running: {_alive(pids)}\n{run.output}"
 
