@@ -44,6 +44,15 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 class Channel(StrEnum):
     SMS = "sms"
     CALL_TASK = "call_task"
+    NOTIFY = "notify"  # a webhook to the backend, which sends through its own channels
+
+
+class NotifyKind(StrEnum):
+    APP_NOTICE = "app_notice"
+    EMAIL = "email"
+    LETTER = "letter"
+    CREDIT_RESTRICTION = "credit_restriction"
+    LEGAL_HANDOVER = "legal_handover"
 
 
 class CallQueue(StrEnum):
