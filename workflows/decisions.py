@@ -10,69 +10,114 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from workflows.policy import Policy, Stage
+from workflows.account import (
+    break_plan,
+    break_promise,
+    contact_history,
+    first_unpaid_instalment,
+    instalment_deadline,
+    promise_deadline,
+)
+from workflows.contact_rules import at_local, earliest_allowed, local_date
+from workflows.policy import Channel, ContactWindow, NotifyKind, Policy, Stage
+from workflows.types import AccountRecord, AccountState
 
-
-@dataclass(frozen=True)
-class Progress:
-    """What the decision needs to know about an account."""
-
-    anchor_at: datetime
-    resolved: bool
-    handled: frozenset[str]  # stage ids acted on or skipped
+# Notifications the customer receives directly obey contact hours; internal ones do not.
+_CUSTOMER_FACING = {NotifyKind.APP_NOTICE, NotifyKind.EMAIL}
+_CEASE_BLOCKS = {NotifyKind.APP_NOTICE, NotifyKind.EMAIL, NotifyKind.LETTER}
 
 
 @dataclass(frozen=True)
 class Act:
-    """Act on `stage` now; `skipped` are earlier stages whose time passed unacted (late start)."""
+    """Act on `stage` now. `skipped` are earlier due stages passed over (late start or after a
+    pause): no burst. `not_applicable` are due stages whose conditions the account fails."""
 
     stage: Stage
-    skipped: tuple[Stage, ...]
+    skipped: tuple[Stage, ...] = ()
+    not_applicable: tuple[Stage, ...] = ()
+
+
+@dataclass(frozen=True)
+class Suppress:
+    """The stage's time has come but its channel is closed for this customer."""
+
+    stage: Stage
+    reason: str
+    skipped: tuple[Stage, ...] = ()
+    not_applicable: tuple[Stage, ...] = ()
+
+
+@dataclass(frozen=True)
+class PassOver:
+    """Due stages whose conditions the account fails; nothing else is due."""
+
+    stages: tuple[Stage, ...]
+
+
+@dataclass(frozen=True)
+class RemindInstalment:
+    index: int
+
+
+@dataclass(frozen=True)
+class BreakPromise:
+    pass
+
+
+@dataclass(frozen=True)
+class BreakPlan:
+    pass
+
+
+@dataclass(frozen=True)
+class PlanCompleted:
+    pass
 
 
 @dataclass(frozen=True)
 class WaitUntil:
-    stage: Stage
     at: datetime
+    label: str
+    stage: Stage | None = None
 
 
 @dataclass(frozen=True)
 class WaitForEvents:
-    """Every stage is handled: only an event (a payment) can change anything now."""
+    reason: str
 
 
 @dataclass(frozen=True)
 class Finished:
-    """The account is resolved."""
+    pass
 
 
-Step = Act | WaitUntil | WaitForEvents | Finished
+Step = (
+    Act
+    | Suppress
+    | PassOver
+    | RemindInstalment
+    | BreakPromise
+    | BreakPlan
+    | PlanCompleted
+    | WaitUntil
+    | WaitForEvents
+    | Finished
+)
 
 
 def anchor_time(policy: Policy, due_date: date, time_zone: str, started_at: datetime) -> datetime:
     """The instant stage offsets count from, in UTC."""
     if policy.anchor == "process_start":
         return started_at
-    local_midnight = datetime.combine(due_date, time.min, tzinfo=ZoneInfo(time_zone))
-    return local_midnight.astimezone(ZoneInfo("UTC"))
+    return at_local(due_date, time.min, time_zone)
 
 
-def stage_time(stage: Stage, anchor_at: datetime) -> datetime:
-    return anchor_at + stage.offset
-
-
-def next_step(policy: Policy, progress: Progress, now: datetime) -> Step:
-    if progress.resolved:
-        return Finished()
-    pending = [stage for stage in policy.stages if stage.id not in progress.handled]
-    due = [stage for stage in pending if stage_time(stage, progress.anchor_at) <= now]
-    if due:
-        # Catch-up: only the latest due stage acts; a late start never sends a burst.
-        return Act(stage=due[-1], skipped=tuple(due[:-1]))
-    if pending:
-        first = pending[0]
-        return WaitUntil(stage=first, at=stage_time(first, progress.anchor_at))
-    return WaitForEvents()
+def stage_time(stage: Stage, anchor_at: datetime, time_zone: str, policy: Policy) -> datetime:
+    """When a stage is due: anchor + offset, at the stage's preferred local time if it has one."""
+    at = anchor_at + stage.offset
+    if stage.send_at is None or policy.anchor != "due_date":
+        return at
+    return at_local(local_date(at, time_zone), stage.send_at, time_zone)
 
 
 def days_past_due(due_date: date, time_zone: str, now: datetime) -> int:
@@ -81,31 +126,183 @@ def days_past_due(due_date: date, time_zone: str, now: datetime) -> int:
     return max(0, (local_today - due_date).days)
 
 
-def apply_payment(balance_minor: int, amount_minor: int) -> int:
-    """New balance after a payment; overpayment leaves a zero balance, never a negative one."""
-    return max(0, balance_minor - amount_minor)
-
-
 def contact_key(account_id: str, episode_id: str, stage_id: str, attempt: int = 1) -> str:
     """The business idempotency key of one contact: stable across retries and restarts."""
     return f"{account_id}/{episode_id}/{stage_id}/{attempt}"
 
 
-def call_due_at(stage: Stage, anchor_at: datetime, now: datetime) -> datetime:
-    """A call task is due at its stage time, or now if it was created late."""
-    return max(stage_time(stage, anchor_at), now)
+def channel_rules(record: AccountRecord, stage: Stage) -> tuple[str | None, ContactWindow | None]:
+    """(cap kind, contact window) that apply to acting on `stage`."""
+    window = record.policy.window_for(record.jurisdiction)
+    if stage.channel is Channel.SMS:
+        return "sms", window
+    if stage.channel is Channel.CALL_TASK:
+        return "call", window
+    return None, window if stage.kind in _CUSTOMER_FACING else None
+
+
+def blocked_reason(record: AccountRecord, stage: Stage) -> str | None:
+    """Why this customer may not be contacted on the stage's channel, if they may not."""
+    if stage.channel is Channel.SMS:
+        for flag, reason in (
+            (record.sms_opted_out, "sms_opted_out"),
+            (record.contact_ceased, "contact_ceased"),
+            (record.wrong_number, "wrong_number"),
+            (record.sms_unreachable, "sms_unreachable"),
+        ):
+            if flag:
+                return reason
+        return None
+    if stage.channel is Channel.CALL_TASK:
+        if record.wrong_number:
+            return "wrong_number"
+        if record.contact_ceased and not record.policy.calls_after_cease:
+            return "contact_ceased"
+        return None
+    if record.contact_ceased and stage.kind in _CEASE_BLOCKS:
+        return "contact_ceased"
+    return None
+
+
+def allowed_at(record: AccountRecord, stage: Stage, now: datetime) -> datetime | None:
+    kind, window = channel_rules(record, stage)
+    return earliest_allowed(
+        window=window,
+        caps=record.policy.caps,
+        kind=kind,
+        history=contact_history(record),
+        time_zone=record.time_zone,
+        t=now,
+    )
+
+
+def passed_stage_ids(record: AccountRecord, now: datetime) -> set[str]:
+    return {
+        s.id
+        for s in record.policy.stages
+        if stage_time(s, record.anchor_at, record.time_zone, record.policy) <= now
+    }
+
+
+def next_step(record: AccountRecord, now: datetime) -> Step:
+    if record.finished:
+        return Finished()
+    state = record.state
+    if state in (AccountState.PAUSED, AccountState.DISPUTED, AccountState.HARDSHIP_REVIEW):
+        return WaitForEvents(reason=state.value)
+    if state is AccountState.PROMISE:
+        deadline = promise_deadline(record)
+        assert deadline is not None
+        if now >= deadline:
+            return BreakPromise()
+        return WaitUntil(at=deadline, label="Promise to pay: check at the date plus grace")
+    if state is AccountState.REPAYMENT_PLAN:
+        return _plan_step(record, now)
+    return _stage_step(record, now)
+
+
+def _stage_step(record: AccountRecord, now: datetime) -> Step:
+    policy = record.policy
+    pending = [s for s in policy.stages if s.id not in record.handled]
+    due = [s for s in pending if stage_time(s, record.anchor_at, record.time_zone, policy) <= now]
+    if due:
+        applies = [
+            s
+            for s in due
+            if s.applies_to(
+                balance_minor=record.balance_minor,
+                product=record.product,
+                risk_segment=record.risk_segment,
+            )
+        ]
+        not_applicable = tuple(s for s in due if s not in applies)
+        if not applies:
+            return PassOver(stages=not_applicable)
+        # Catch-up: only the latest due stage acts (stages due at that same instant follow one
+        # by one); a late start or a pause never sends a burst of missed stages.
+        times = {s.id: stage_time(s, record.anchor_at, record.time_zone, policy) for s in applies}
+        latest = max(times.values())
+        current = next(s for s in applies if times[s.id] == latest)
+        skipped = tuple(s for s in applies if times[s.id] < latest)
+        reason = blocked_reason(record, current)
+        if reason is not None:
+            return Suppress(current, reason, skipped, not_applicable)
+        at = allowed_at(record, current, now)
+        if at is None:
+            return Suppress(current, "cap_is_zero", skipped, not_applicable)
+        if at > now:
+            return WaitUntil(
+                at=at, label=f"{current.label}: deferred (contact hours or caps)", stage=current
+            )
+        return Act(current, skipped, not_applicable)
+    if pending:
+        first = pending[0]
+        return WaitUntil(
+            at=stage_time(first, record.anchor_at, record.time_zone, policy),
+            label=first.label,
+            stage=first,
+        )
+    return WaitForEvents(reason="every stage done; waiting for payment")
+
+
+def _plan_step(record: AccountRecord, now: datetime) -> Step:
+    assert record.plan is not None
+    unpaid = first_unpaid_instalment(record)
+    if unpaid is None:
+        return PlanCompleted()
+    index, instalment = unpaid
+    deadline = instalment_deadline(record, instalment)
+    if now >= deadline:
+        return BreakPlan()
+    wake = deadline
+    rules = record.policy.hardship
+    if rules.reminder_template is not None and index not in record.plan.reminded:
+        remind_at = (
+            at_local(instalment.due_date, time.min, record.time_zone) - rules.reminder_before
+        )
+        sms_ok = not (record.sms_opted_out or record.contact_ceased or record.wrong_number)
+        if sms_ok:
+            window = record.policy.window_for(record.jurisdiction)
+            at = earliest_allowed(
+                window=window,
+                caps=record.policy.caps,
+                kind="sms",
+                history=contact_history(record),
+                time_zone=record.time_zone,
+                t=max(remind_at, now),
+            )
+            if at is not None and at <= now:
+                return RemindInstalment(index=index)
+            if at is not None:
+                wake = min(wake, at)
+    return WaitUntil(
+        at=wake, label=f"Repayment plan: instalment {index + 1} due {instalment.due_date}"
+    )
+
+
+def apply_break(record: AccountRecord, step: BreakPromise | BreakPlan, now: datetime) -> None:
+    passed = passed_stage_ids(record, now)
+    if isinstance(step, BreakPromise):
+        break_promise(record, passed)
+    else:
+        break_plan(record, passed)
 
 
 __all__ = [
     "Act",
+    "BreakPlan",
+    "BreakPromise",
     "Finished",
-    "Progress",
+    "PassOver",
+    "PlanCompleted",
+    "RemindInstalment",
     "Step",
+    "Suppress",
     "WaitForEvents",
     "WaitUntil",
     "anchor_time",
-    "apply_payment",
-    "call_due_at",
+    "apply_break",
+    "blocked_reason",
     "contact_key",
     "days_past_due",
     "next_step",

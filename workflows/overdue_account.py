@@ -1,52 +1,81 @@
 """OverdueAccountWorkflow: one long-lived process per overdue account.
 
-The workflow is an imperative shell around `workflows.decisions`: ask the core what is next,
-wait for that time or for an event, act through an activity, record, repeat.
+The workflow is an imperative shell around the pure core (`workflows.decisions`,
+`workflows.account`): apply events to the record, ask the core what is next, wait for that time
+or for the next event, act through an activity, record, repeat.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.call_tasks import CallTaskActivities
     from activities.sms import SmsActivities
+    from workflows import account as acct
     from workflows import search_attributes as sa
     from workflows.decisions import (
         Act,
+        BreakPlan,
+        BreakPromise,
         Finished,
-        Progress,
+        PassOver,
+        PlanCompleted,
+        RemindInstalment,
+        Suppress,
         WaitForEvents,
         WaitUntil,
         anchor_time,
-        apply_payment,
-        call_due_at,
+        apply_break,
         contact_key,
         days_past_due,
         next_step,
     )
-    from workflows.policy import Channel, Stage
+    from workflows.policy import CallQueue, Channel, Stage
     from workflows.types import (
         AccountOutcome,
-        AccountState,
+        AccountRecord,
         AccountStatus,
+        CallOutcome,
         CancelCallTasksInput,
+        ContactCeased,
+        ContactEntry,
         CreateCallTaskInput,
+        DisputeClosed,
+        DisputeOpened,
+        Escalation,
+        HardshipDecision,
+        HardshipReported,
         NextAction,
+        NotifyInput,
         OverdueAccountInput,
+        OverdueAmountReported,
+        PauseRequest,
         PaymentReported,
+        PromiseToPay,
+        ResumeRequest,
         SendSmsInput,
+        SmsConsentChanged,
+        SmsFailure,
+        TaskRequest,
     )
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
-# Transient failures (database restart, provider outage) retry for as long as it takes;
-# the ledger's idempotency key makes every retry safe.
+# Transient failures (database restart, provider outage) retry for as long as it takes; the
+# ledger's idempotency key makes every retry safe. Permanent ones are non-retryable errors.
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
 )
+NOTIFY_ACTIVITY = "send_notification"
+
+
+def _rejecting(error: acct.RequestRejected) -> ApplicationError:
+    return ApplicationError(str(error), type="RequestRejected", non_retryable=True)
 
 
 @workflow.defn
@@ -54,180 +83,432 @@ class OverdueAccountWorkflow:
     @workflow.init
     def __init__(self, input: OverdueAccountInput) -> None:
         self._input = input
-        self._policy = input.policy
-        self._state = AccountState.ACTIVE
-        self._balance = input.amount_due_minor
-        self._stage: str | None = None
-        self._done: list[str] = []
-        self._skipped: list[str] = []
-        self._payments_seen: set[str] = set()
+        self._record: AccountRecord = input.carried or AccountRecord(
+            account_id=input.account_id,
+            product=input.product,
+            currency=input.currency,
+            due_date=input.due_date,
+            time_zone=input.time_zone,
+            jurisdiction=input.jurisdiction,
+            risk_segment=input.risk_segment,
+            vulnerable=input.vulnerable,
+            policy=input.policy,
+            episode_id=workflow.info().first_execution_run_id,
+            anchor_at=anchor_time(
+                input.policy, input.due_date, input.time_zone, workflow.info().start_time
+            ),
+            balance_minor=input.amount_due_minor,
+        )
         self._next: NextAction | None = None
         self._changed = False
-        self._search_attributes: dict[str, object] = {}
+        self._published: dict[str, Any] = {}
 
     @workflow.run
     async def run(self, input: OverdueAccountInput) -> AccountOutcome:
-        anchor_at = anchor_time(
-            self._policy, input.due_date, input.time_zone, workflow.info().start_time
-        )
-        episode = workflow.info().first_execution_run_id
+        record = self._record
         while True:
-            step = next_step(self._policy, self._progress(anchor_at), workflow.now())
+            await self._drain_outbox()
+            step = next_step(record, workflow.now())
             if isinstance(step, Finished):
                 break
-            if isinstance(step, Act):
-                self._skipped.extend(stage.id for stage in step.skipped)
-                await self._act(step.stage, episode, anchor_at)
-                self._done.append(step.stage.id)
-                self._stage = step.stage.id
-                continue
-            await self._wait(step)
+            if isinstance(step, Act | Suppress | PassOver):
+                await self._on_stage_step(step)
+            elif isinstance(step, RemindInstalment):
+                await self._remind_instalment(step.index)
+            elif isinstance(step, BreakPromise | BreakPlan):
+                apply_break(record, step, workflow.now())
+            elif isinstance(step, PlanCompleted):
+                record.plan = None
+                record.note("repayment plan completed")
+            else:
+                if self._should_continue_as_new():
+                    await workflow.wait_condition(workflow.all_handlers_finished)
+                    workflow.continue_as_new(input.model_copy(update={"carried": record}))
+                await self._wait(step)
 
+        await workflow.wait_condition(workflow.all_handlers_finished)
         self._next = None
+        await self._cancel_open_tasks("account resolved" if record.balance_minor == 0 else "closed")
         self._publish()
-        await workflow.execute_activity_method(
-            CallTaskActivities.cancel_open_call_tasks,
-            CancelCallTasksInput(account_id=input.account_id, reason="account resolved"),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-            summary="Cancel open call tasks: account resolved",
-        )
         return AccountOutcome(
-            account_id=input.account_id,
-            state=self._state,
-            balance_minor=self._balance,
-            stages_done=list(self._done),
+            account_id=record.account_id,
+            state=record.state,
+            balance_minor=record.balance_minor,
+            stages_done=self._done(),
         )
 
-    # --- events ------------------------------------------------------------------------
+    # --- events from backends: signals, durable and idempotent ----------------------------
 
     @workflow.signal
     def report_payment(self, payment: PaymentReported) -> None:
-        """A payment from the backend; replaying the same payment_id changes nothing."""
-        if payment.payment_id in self._payments_seen or self._state is AccountState.RESOLVED:
+        """A payment; replaying the same payment_id changes nothing."""
+        self._changed |= acct.apply_payment(self._record, payment)
+
+    @workflow.signal
+    def report_overdue_amount(self, bill: OverdueAmountReported) -> None:
+        """A new unpaid bill adds to the balance; replaying the same bill_id changes nothing."""
+        self._changed |= acct.apply_new_bill(self._record, bill)
+
+    @workflow.signal
+    def report_hardship(self, report: HardshipReported) -> None:
+        self._changed |= acct.apply_hardship_report(self._record, report, workflow.now())
+
+    @workflow.signal
+    def open_dispute(self, dispute: DisputeOpened) -> None:
+        self._changed |= acct.apply_dispute_opened(self._record, dispute)
+
+    @workflow.signal
+    def close_dispute(self, dispute: DisputeClosed) -> None:
+        self._changed |= acct.apply_dispute_closed(self._record, dispute)
+
+    @workflow.signal
+    def cease_contact(self, request: ContactCeased) -> None:
+        self._changed |= acct.apply_cease_contact(self._record, request)
+
+    @workflow.signal
+    def sms_consent_changed(self, change: SmsConsentChanged) -> None:
+        self._changed |= acct.apply_sms_consent(self._record, change)
+
+    @workflow.signal
+    def pause_by_ops(self, request: PauseRequest) -> None:
+        """Pause from a batch operation; ignored (and noted) when already paused."""
+        try:
+            acct.validate_pause(self._record, request)
+        except acct.RequestRejected as err:
+            self._record.note(f"pause by {request.actor} ignored: {err}")
             return
-        if payment.currency != self._input.currency:
-            # The API checks currency before signalling; this guards other senders.
-            workflow.logger.warning(
-                "payment ignored: currency does not match the account",
-                extra={"payment_currency": payment.currency},
-            )
-            return
-        self._payments_seen.add(payment.payment_id)
-        self._balance = apply_payment(self._balance, payment.amount_minor)
-        if self._balance == 0:
-            self._state = AccountState.RESOLVED
+        acct.apply_pause(self._record, request, workflow.now())
         self._changed = True
+
+    @workflow.signal
+    def resume_by_ops(self, request: ResumeRequest) -> None:
+        try:
+            acct.validate_resume(self._record, request)
+        except acct.RequestRejected as err:
+            self._record.note(f"resume by {request.actor} ignored: {err}")
+            return
+        acct.apply_resume(self._record, request)
+        self._changed = True
+
+    # --- requests from agents: updates, validated then answered with the new status ------
+
+    @workflow.update
+    def record_call_outcome(self, outcome: CallOutcome) -> AccountStatus:
+        acct.apply_call_outcome(self._record, outcome, workflow.now())
+        return self._answer()
+
+    @record_call_outcome.validator
+    def _validate_call_outcome(self, outcome: CallOutcome) -> None:
+        self._validate(acct.validate_call_outcome, outcome, workflow.now())
+
+    @workflow.update
+    def promise_to_pay(self, promise: PromiseToPay) -> AccountStatus:
+        acct.apply_promise(self._record, promise, workflow.now())
+        return self._answer()
+
+    @promise_to_pay.validator
+    def _validate_promise(self, promise: PromiseToPay) -> None:
+        self._validate(acct.validate_promise, promise, workflow.now())
+
+    @workflow.update
+    def decide_hardship(self, decision: HardshipDecision) -> AccountStatus:
+        acct.apply_hardship_decision(self._record, decision, workflow.now())
+        return self._answer()
+
+    @decide_hardship.validator
+    def _validate_hardship(self, decision: HardshipDecision) -> None:
+        self._validate(acct.validate_hardship_decision, decision, workflow.now())
+
+    @workflow.update
+    def escalate(self, escalation: Escalation) -> AccountStatus:
+        acct.apply_escalation(self._record, escalation, workflow.now())
+        return self._answer()
+
+    @escalate.validator
+    def _validate_escalation(self, escalation: Escalation) -> None:
+        self._validate(acct.validate_escalation, escalation)
+
+    @workflow.update
+    def pause(self, request: PauseRequest) -> AccountStatus:
+        acct.apply_pause(self._record, request, workflow.now())
+        return self._answer()
+
+    @pause.validator
+    def _validate_pause(self, request: PauseRequest) -> None:
+        self._validate(acct.validate_pause, request)
+
+    @workflow.update
+    def resume(self, request: ResumeRequest) -> AccountStatus:
+        acct.apply_resume(self._record, request)
+        return self._answer()
+
+    @resume.validator
+    def _validate_resume(self, request: ResumeRequest) -> None:
+        self._validate(acct.validate_resume, request)
 
     @workflow.query
     def status(self) -> AccountStatus:
+        record = self._record
         return AccountStatus(
-            account_id=self._input.account_id,
-            state=self._state,
-            stage=self._stage,
-            balance_minor=self._balance,
-            currency=self._input.currency,
-            due_date=self._input.due_date,
-            time_zone=self._input.time_zone,
+            account_id=record.account_id,
+            state=record.state,
+            stage=record.last_stage,
+            balance_minor=record.balance_minor,
+            currency=record.currency,
+            due_date=record.due_date,
+            time_zone=record.time_zone,
             days_past_due=self._days_past_due(),
             as_of=workflow.now(),
             next_action=self._next,
-            stages_done=list(self._done),
-            stages_skipped=list(self._skipped),
-            policy_id=self._policy.id,
-            policy_version=self._policy.version,
+            stages_done=self._done(),
+            stages_skipped=list(record.skipped),
+            stages_suppressed=list(record.suppressed),
+            promise=record.promise,
+            plan=record.plan,
+            pause=record.pause,
+            open_disputes=list(record.open_disputes),
+            escalated=record.escalated,
+            sms_opted_out=record.sms_opted_out,
+            contact_ceased=record.contact_ceased,
+            recent_contacts=list(reversed(record.contacts[-10:])),
+            notes=list(reversed(record.history[-10:])),
+            policy_id=record.policy.id,
+            policy_version=record.policy.version,
         )
 
-    # --- internals ---------------------------------------------------------------------
+    # --- internals -----------------------------------------------------------------------
 
-    def _progress(self, anchor_at: datetime) -> Progress:
-        return Progress(
-            anchor_at=anchor_at,
-            resolved=self._state is AccountState.RESOLVED,
-            handled=frozenset(self._done) | frozenset(self._skipped),
-        )
+    def _validate(self, check: Any, *args: Any) -> None:
+        try:
+            check(self._record, *args)
+        except acct.RequestRejected as err:
+            raise _rejecting(err) from None
+
+    def _answer(self) -> AccountStatus:
+        self._changed = True
+        return self.status()
+
+    def _done(self) -> list[str]:
+        return [s for s in self._record.handled if self._record.attempts.get(s)]
 
     def _days_past_due(self) -> int:
-        return days_past_due(self._input.due_date, self._input.time_zone, workflow.now())
+        return days_past_due(self._record.due_date, self._record.time_zone, workflow.now())
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self._input.history_event_bound
+        )
 
     async def _wait(self, step: WaitUntil | WaitForEvents) -> None:
         if isinstance(step, WaitUntil):
-            self._next = NextAction(stage_id=step.stage.id, label=step.stage.label, at=step.at)
+            self._next = NextAction(
+                stage_id=step.stage.id if step.stage else "", label=step.label, at=step.at
+            )
             timeout: timedelta | None = max(step.at - workflow.now(), timedelta(0))
-            summary = f"Wait for {step.stage.label}"
         else:
             self._next = None
             timeout = None
-            summary = None
         self._publish()
         self._changed = False
         try:
             await workflow.wait_condition(
-                lambda: self._changed, timeout=timeout, timeout_summary=summary
+                lambda: self._changed or bool(self._record.outbox),
+                timeout=timeout,
+                timeout_summary=step.label if isinstance(step, WaitUntil) else None,
             )
         except TimeoutError:
-            pass  # the stage's time has come; the loop re-evaluates
+            pass  # the time has come; the loop re-evaluates
 
-    async def _act(self, stage: Stage, episode: str, anchor_at: datetime) -> None:
-        input = self._input
-        key = contact_key(input.account_id, episode, stage.id)
+    async def _on_stage_step(self, step: Act | Suppress | PassOver) -> None:
+        record = self._record
+        if isinstance(step, PassOver):
+            for stage in step.stages:
+                acct.mark_handled(record, stage)
+            return
+        for stage in step.skipped:
+            record.skipped.append(stage.id)
+            acct.mark_handled(record, stage)
+        for stage in step.not_applicable:
+            acct.mark_handled(record, stage)
+        if isinstance(step, Suppress):
+            record.suppressed.append(step.stage.id)
+            acct.mark_handled(record, step.stage)
+            record.note(f"{step.stage.id} suppressed: {step.reason}")
+            return
+        await self._act(step.stage)
+        acct.mark_handled(record, step.stage)
+        record.last_stage = step.stage.id
+        if record.policy.final_stage == step.stage.id:
+            record.handed_over = True
+            record.note("handed over: process closed")
+
+    async def _act(self, stage: Stage) -> None:
+        record = self._record
+        attempt = record.attempts.get(stage.id, 0) + 1
+        record.attempts[stage.id] = attempt
+        key = contact_key(record.account_id, record.episode_id, stage.id, attempt)
         if stage.channel is Channel.SMS:
             assert stage.template is not None
-            await workflow.execute_activity_method(
-                SmsActivities.send_sms,
-                SendSmsInput(
+            await self._send_sms(stage.id, stage.template, key, stage.label)
+        elif stage.channel is Channel.CALL_TASK:
+            assert stage.queue is not None
+            await self._create_call_task(
+                key, stage.id, record.call_queue(stage.queue), stage.priority, stage.label
+            )
+        else:
+            assert stage.kind is not None
+            await workflow.execute_activity(
+                NOTIFY_ACTIVITY,
+                NotifyInput(
                     idempotency_key=key,
-                    account_id=input.account_id,
+                    account_id=record.account_id,
                     stage_id=stage.id,
+                    kind=stage.kind,
                     template_id=stage.template,
-                    templates=self._policy.templates[stage.template],
-                    default_locale=self._policy.default_locale,
-                    amount_minor=self._balance,
-                    currency=input.currency,
-                    due_date=input.due_date,
+                    amount_minor=record.balance_minor,
+                    currency=record.currency,
                     days_past_due=self._days_past_due(),
                 ),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY,
-                summary=f"{stage.label}: send SMS",
+                summary=f"{stage.label}: notify the backend",
             )
-        elif stage.channel is Channel.CALL_TASK:
-            assert stage.queue is not None
+            record.record_contact(
+                ContactEntry(channel="notify", stage_id=stage.id, at=workflow.now(), outcome="sent")
+            )
+
+    async def _send_sms(self, stage_id: str, template_id: str, key: str, label: str) -> None:
+        record = self._record
+        try:
             await workflow.execute_activity_method(
-                CallTaskActivities.create_call_task,
-                CreateCallTaskInput(
+                SmsActivities.send_sms,
+                SendSmsInput(
                     idempotency_key=key,
-                    account_id=input.account_id,
-                    stage_id=stage.id,
-                    queue=stage.queue,
-                    priority=stage.priority,
-                    due_at=call_due_at(stage, anchor_at, workflow.now()),
+                    account_id=record.account_id,
+                    stage_id=stage_id,
+                    template_id=template_id,
+                    templates=record.policy.templates[template_id],
+                    default_locale=record.policy.default_locale,
+                    amount_minor=record.balance_minor,
+                    currency=record.currency,
+                    due_date=record.due_date,
+                    days_past_due=self._days_past_due(),
                 ),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY,
-                summary=f"{stage.label}: call task for the {stage.queue.value} queue",
+                summary=f"{label}: send SMS",
             )
+        except ActivityError as err:
+            failure = err.cause.type if isinstance(err.cause, ApplicationError) else None
+            if failure == SmsFailure.RECIPIENT_OPTED_OUT:
+                record.sms_opted_out = True
+                record.note(f"{stage_id}: recipient opted out at the provider")
+                return
+            if failure == SmsFailure.UNREACHABLE_NUMBER:
+                # Not a mobile or not valid for SMS: an agent tries by phone instead.
+                record.sms_unreachable = True
+                record.note(f"{stage_id}: number cannot receive SMS; call task instead")
+                await self._create_call_task(
+                    contact_key(record.account_id, record.episode_id, f"{stage_id}_fallback"),
+                    f"{stage_id}_fallback",
+                    record.call_queue(CallQueue.GENERAL),
+                    50,
+                    f"{label}: SMS undeliverable",
+                )
+                return
+            raise
+        record.record_contact(
+            ContactEntry(channel="sms", stage_id=stage_id, at=workflow.now(), outcome="sent")
+        )
+
+    async def _create_call_task(
+        self, key: str, stage_id: str, queue: CallQueue, priority: int, label: str
+    ) -> None:
+        record = self._record
+        await workflow.execute_activity_method(
+            CallTaskActivities.create_call_task,
+            CreateCallTaskInput(
+                idempotency_key=key,
+                account_id=record.account_id,
+                stage_id=stage_id,
+                queue=queue,
+                priority=priority,
+                due_at=workflow.now(),
+            ),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+            summary=f"{label}: call task for the {queue.value} queue",
+        )
+        record.record_contact(
+            ContactEntry(
+                channel="call", stage_id=stage_id, at=workflow.now(), outcome="task_created"
+            )
+        )
+
+    async def _drain_outbox(self) -> None:
+        record = self._record
+        if record.cancel_open_tasks:
+            record.cancel_open_tasks = False
+            if not record.finished:
+                await self._cancel_open_tasks("contact stopped")
+        while record.outbox and not record.finished:
+            task: TaskRequest = record.outbox.pop(0)
+            await workflow.execute_activity_method(
+                CallTaskActivities.create_call_task,
+                CreateCallTaskInput(
+                    idempotency_key=contact_key(
+                        record.account_id, record.episode_id, task.stage_id
+                    ),
+                    account_id=record.account_id,
+                    stage_id=task.stage_id,
+                    queue=task.queue,
+                    priority=task.priority,
+                    due_at=task.due_at,
+                ),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+                summary=f"{task.stage_id}: task for the {task.queue.value} queue",
+            )
+
+    async def _remind_instalment(self, index: int) -> None:
+        record = self._record
+        assert record.plan is not None
+        template = record.policy.hardship.reminder_template
+        assert template is not None
+        record.plan.reminded.append(index)
+        stage_id = f"plan_instalment_{index + 1}"
+        key = contact_key(record.account_id, record.episode_id, stage_id)
+        await self._send_sms(stage_id, template, key, f"Instalment {index + 1} reminder")
+
+    async def _cancel_open_tasks(self, reason: str) -> None:
+        await workflow.execute_activity_method(
+            CallTaskActivities.cancel_open_call_tasks,
+            CancelCallTasksInput(account_id=self._record.account_id, reason=reason),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+            summary=f"Cancel open call tasks: {reason}",
+        )
 
     def _publish(self) -> None:
         """Upsert search attributes, only those whose value changed (each upsert is billed)."""
-        wanted: dict[str, object] = {
-            sa.OVERDUE_STATE.name: self._state.value,
-            sa.OVERDUE_STAGE.name: self._stage or "",
+        record = self._record
+        wanted: dict[str, Any] = {
+            sa.OVERDUE_STATE.name: record.state.value,
+            sa.OVERDUE_STAGE.name: record.last_stage or "",
             sa.DAYS_PAST_DUE.name: self._days_past_due(),
-            sa.AMOUNT_DUE_MINOR.name: self._balance,
+            sa.AMOUNT_DUE_MINOR.name: record.balance_minor,
             sa.NEXT_ACTION_AT.name: self._next.at if self._next else None,
-            sa.PRODUCT.name: self._input.product,
+            sa.PRODUCT.name: record.product,
         }
-        changed = {k: v for k, v in wanted.items() if self._search_attributes.get(k, ...) != v}
+        changed = {k: v for k, v in wanted.items() if self._published.get(k, ...) != v}
         if not changed:
             return
-        updates = []
-        for key in sa.ALL:
-            if key.name not in changed:
-                continue
-            value = changed[key.name]
-            updates.append(
-                key.value_unset() if value is None else key.value_set(value)  # type: ignore[arg-type]
-            )
+        updates = [
+            key.value_unset() if changed[key.name] is None else key.value_set(changed[key.name])
+            for key in sa.ALL
+            if key.name in changed
+        ]
         workflow.upsert_search_attributes(updates)
-        self._search_attributes.update(changed)
+        self._published.update(changed)

@@ -5,9 +5,10 @@ Pure data with validation; no I/O. Files are read by `overdue.policy_files`.
 
 from __future__ import annotations
 
+import itertools
 import re
 import string
-from datetime import timedelta
+from datetime import time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -41,6 +42,16 @@ def parse_duration(value: Any) -> Any:
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
 
+def parse_local_time(value: Any) -> Any:
+    """'08:00' or '8:30' (YAML may also hand over minutes since midnight for 08:00)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError("write a local time in quotes, like '08:00'")
+    return value
+
+
+LocalTime = Annotated[time, BeforeValidator(parse_local_time)]
+
+
 class Channel(StrEnum):
     SMS = "sms"
     CALL_TASK = "call_task"
@@ -61,6 +72,16 @@ class CallQueue(StrEnum):
     SUPERVISOR = "supervisor"
 
 
+class Conditions(BaseModel):
+    """A stage applies only to accounts that meet all of these (unset: no condition)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_balance_minor: int | None = Field(default=None, ge=0)
+    products: tuple[str, ...] | None = None
+    risk_segments: tuple[str, ...] | None = None
+
+
 class Stage(BaseModel):
     """One reminder step, at `offset` from the policy's anchor (the due date by default)."""
 
@@ -69,9 +90,14 @@ class Stage(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_]{0,62}$")
     offset: Duration
     channel: Channel
-    template: str | None = Field(default=None, description="Message template id (sms).")
+    template: str | None = Field(default=None, description="Message template id (sms, notify).")
     queue: CallQueue | None = Field(default=None, description="Agent queue (call_task).")
+    kind: NotifyKind | None = Field(default=None, description="What the backend sends (notify).")
     priority: int = Field(default=0, ge=0, le=100)
+    send_at: LocalTime | None = Field(
+        default=None, description="Preferred local time on the stage's day, e.g. '10:00'."
+    )
+    when: Conditions = Field(default_factory=Conditions)
 
     @model_validator(mode="after")
     def _channel_fields(self) -> Stage:
@@ -79,12 +105,30 @@ class Stage(BaseModel):
             raise ValueError("an sms stage needs a 'template'")
         if self.channel is Channel.CALL_TASK and self.queue is None:
             raise ValueError("a call_task stage needs a 'queue' (general, specialist, supervisor)")
+        if self.channel is Channel.NOTIFY and self.kind is None:
+            raise ValueError(
+                "a notify stage needs a 'kind' (app_notice, email, letter, credit_restriction, "
+                "legal_handover)"
+            )
+        if self.channel is not Channel.CALL_TASK and self.queue is not None:
+            raise ValueError("'queue' is for call_task stages only")
+        if self.channel is not Channel.NOTIFY and self.kind is not None:
+            raise ValueError("'kind' is for notify stages only")
         return self
 
     @property
     def label(self) -> str:
-        """How the stage reads in the Temporal UI, e.g. 'D+1 sms'."""
-        return f"{offset_label(self.offset)} {self.channel.value} ({self.id})"
+        """How the stage reads in the Temporal UI, e.g. 'D+1 sms (d1_sms)'."""
+        what = self.kind.value if self.kind else self.channel.value
+        return f"{offset_label(self.offset)} {what} ({self.id})"
+
+    def applies_to(self, *, balance_minor: int, product: str, risk_segment: str | None) -> bool:
+        when = self.when
+        if when.min_balance_minor is not None and balance_minor < when.min_balance_minor:
+            return False
+        if when.products is not None and product not in when.products:
+            return False
+        return when.risk_segments is None or risk_segment in when.risk_segments
 
 
 def offset_label(offset: timedelta) -> str:
@@ -97,6 +141,58 @@ def offset_label(offset: timedelta) -> str:
     minutes, secs = divmod(rest, 60)
     text = "".join(f"{n}{u}" for n, u in ((hours, "h"), (minutes, "m"), (secs, "s")) if n)
     return f"T{sign}{text}"
+
+
+class ContactWindow(BaseModel):
+    """Local hours in which the customer may be contacted (start inclusive, end exclusive)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: LocalTime
+    end: LocalTime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ContactWindow:
+        if self.end <= self.start:
+            raise ValueError(f"window end {self.end} must be after its start {self.start}")
+        return self
+
+
+class Caps(BaseModel):
+    """How often we may contact one customer. Days are the customer's local calendar days."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sms_per_day: int = Field(default=1, ge=0)
+    sms_per_week: int = Field(default=3, ge=0, description="Rolling 7 days.")
+    calls_per_day: int = Field(default=6, ge=0, description="Call attempts per local day.")
+    calls_per_7_days: int = Field(default=7, ge=0)
+    call_quiet_days_after_conversation: int = Field(
+        default=7,
+        ge=0,
+        description="No new call task this many days after the customer was reached.",
+    )
+
+
+class PromiseRules(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_days: int = Field(default=14, ge=0, description="Latest promised date, days from today.")
+    min_percent: int = Field(default=10, ge=1, le=100, description="Of the current balance.")
+    grace_days: int = Field(default=2, ge=0, description="Days after the date before it is broken.")
+
+
+class HardshipRules(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_instalments: int = Field(default=12, ge=1)
+    max_days: int = Field(default=365, ge=1, description="Last instalment at most this far out.")
+    grace_days: int = Field(default=3, ge=0, description="Days after an instalment's date.")
+    reminder_before: Duration = Field(
+        default=timedelta(days=2), description="Reminder SMS this long before each instalment."
+    )
+    reminder_template: str | None = None
+    review_priority: int = Field(default=80, ge=0, le=100)
 
 
 class Policy(BaseModel):
@@ -113,6 +209,24 @@ class Policy(BaseModel):
         "the account's process started (demo policies that run in minutes).",
     )
     default_locale: str = "en"
+    contact_windows: dict[str, ContactWindow] = Field(
+        default_factory=lambda: {
+            "default": ContactWindow(start=time(8), end=time(21)),
+        },
+        description="Per jurisdiction (ISO country code); 'default' applies to all others.",
+    )
+    caps: Caps = Field(default_factory=Caps)
+    promise: PromiseRules = Field(default_factory=PromiseRules)
+    hardship: HardshipRules = Field(default_factory=HardshipRules)
+    broken_promise_stage: str | None = Field(
+        default=None, description="Stage to resume at when a promise or a plan is broken."
+    )
+    calls_after_cease: bool = Field(
+        default=False, description="Whether agents may still call after a cease-contact request."
+    )
+    final_stage: str | None = Field(
+        default=None, description="After this stage acts, the process closes (hand-over)."
+    )
     stages: tuple[Stage, ...] = Field(min_length=1)
     templates: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="template id -> locale -> text"
@@ -124,16 +238,23 @@ class Policy(BaseModel):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"stage ids must be unique; repeated: {', '.join(duplicates)}")
-        for earlier, later in zip(self.stages, self.stages[1:], strict=False):
-            if later.offset <= earlier.offset:
+        for earlier, later in itertools.pairwise(self.stages):
+            if later.offset < earlier.offset:
                 raise ValueError(
-                    f"stages must be in strictly increasing offset order: {later.id!r} "
+                    f"stages must be in offset order: {later.id!r} "
                     f"({offset_label(later.offset)}) does not come after {earlier.id!r} "
                     f"({offset_label(earlier.offset)})"
                 )
-        for stage in self.stages:
-            if stage.template is not None and stage.template not in self.templates:
-                raise ValueError(f"stage {stage.id!r} uses unknown template {stage.template!r}")
+        if "default" not in self.contact_windows:
+            raise ValueError("contact_windows needs a 'default' window")
+        for name in ("broken_promise_stage", "final_stage"):
+            stage_id = getattr(self, name)
+            if stage_id is not None and stage_id not in ids:
+                raise ValueError(f"{name} {stage_id!r} is not a stage id")
+        used = [s.template for s in self.stages] + [self.hardship.reminder_template]
+        for template in used:
+            if template is not None and template not in self.templates:
+                raise ValueError(f"unknown template {template!r}")
         for template_id, texts in self.templates.items():
             if self.default_locale not in texts:
                 raise ValueError(
@@ -149,6 +270,9 @@ class Policy(BaseModel):
                         f"allowed: {', '.join(sorted(TEMPLATE_FIELDS))}"
                     )
         return self
+
+    def window_for(self, jurisdiction: str) -> ContactWindow:
+        return self.contact_windows.get(jurisdiction.upper(), self.contact_windows["default"])
 
     def stage(self, stage_id: str) -> Stage:
         for stage in self.stages:

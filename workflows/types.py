@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -46,7 +47,22 @@ class OverdueAccountInput(_Model):
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     due_date: date
     time_zone: str = Field(description="Customer's IANA time zone: not personal on its own.")
+    jurisdiction: str = Field(
+        default="default",
+        pattern=r"^([A-Z]{2}|default)$",
+        description="ISO country code whose contact window applies (from the phone number).",
+    )
+    risk_segment: str | None = Field(default=None, max_length=32)
+    vulnerable: bool = Field(default=False, description="Route calls to specialists.")
     policy: Policy
+    carried: AccountRecord | None = Field(
+        default=None, description="State carried over by continue-as-new; None at the start."
+    )
+    history_event_bound: int = Field(
+        default=10_000,
+        ge=100,
+        description="Continue-as-new past this many history events (the server also suggests).",
+    )
 
 
 class PaymentReported(_Model):
@@ -155,6 +171,157 @@ class ResumeRequest(_Model):
     reason: str = Field(min_length=1, max_length=500)
 
 
+# --- the process state, carried across continue-as-new ----------------------------------
+
+RECENT_CONTACTS = 50  # kept for caps (a rolling week) and for the status
+
+
+class ContactEntry(BaseModel):
+    """One contact or call outcome, as kept in the workflow for caps and the status."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: Literal["sms", "call", "notify"]
+    stage_id: str
+    at: datetime
+    outcome: str  # sent, task_created, suppressed:<reason>, or a call outcome
+    conversation: bool = False
+    actor: str = "system"
+
+
+class PromiseState(BaseModel):
+    """A promise to pay in force."""
+
+    amount_minor: int
+    promised_date: date
+    made_at: datetime
+    actor: str
+    paid_since_minor: int = 0
+
+
+class PlanState(BaseModel):
+    """An approved hardship repayment plan."""
+
+    instalments: list[Instalment]
+    approved_at: datetime
+    actor: str
+    paid_minor: int = 0
+    reminded: list[int] = Field(default_factory=list)
+
+
+class PauseState(BaseModel):
+    """Who paused the process, why and since when (dated and audited, never edited)."""
+
+    actor: str
+    reason: str
+    since: datetime
+
+
+class TaskRequest(BaseModel):
+    """A call task the workflow must create outside the stage sequence (review, callback, ...)."""
+
+    stage_id: str
+    queue: CallQueue
+    priority: int
+    due_at: datetime
+
+
+class AccountRecord(BaseModel):
+    """Everything the workflow knows about one account's process. No personal data."""
+
+    account_id: str
+    product: str
+    currency: str
+    due_date: date
+    time_zone: str
+    jurisdiction: str
+    risk_segment: str | None
+    vulnerable: bool
+    policy: Policy
+    episode_id: str
+    anchor_at: datetime
+
+    balance_minor: int
+    bills_seen: list[str] = Field(default_factory=list)
+    payments_seen: list[str] = Field(default_factory=list)
+    handled: list[str] = Field(default_factory=list, description="Stage ids done or passed over.")
+    attempts: dict[str, int] = Field(default_factory=dict, description="Stage id -> times acted.")
+    skipped: list[str] = Field(default_factory=list)
+    suppressed: list[str] = Field(default_factory=list)
+    last_stage: str | None = None
+    handed_over: bool = False
+
+    sms_opted_out: bool = False
+    sms_unreachable: bool = False
+    wrong_number: bool = False
+    contact_ceased: bool = False
+    open_disputes: list[str] = Field(default_factory=list)
+    hardship_reports: list[str] = Field(default_factory=list)
+    hardship_pending: bool = False
+    escalated: bool = False
+    promise: PromiseState | None = None
+    plan: PlanState | None = None
+    pause: PauseState | None = None
+
+    contacts: list[ContactEntry] = Field(default_factory=list)
+    outbox: list[TaskRequest] = Field(default_factory=list)
+    cancel_open_tasks: bool = False
+    task_counter: int = 0
+    history: list[str] = Field(default_factory=list, description="Short audit notes, newest last.")
+
+    @property
+    def state(self) -> AccountState:
+        if self.balance_minor == 0:
+            return AccountState.RESOLVED
+        if self.handed_over:
+            return AccountState.CLOSED
+        if self.pause is not None:
+            return AccountState.PAUSED
+        if self.open_disputes:
+            return AccountState.DISPUTED
+        if self.hardship_pending:
+            return AccountState.HARDSHIP_REVIEW
+        if self.plan is not None:
+            return AccountState.REPAYMENT_PLAN
+        if self.promise is not None:
+            return AccountState.PROMISE
+        if self.escalated:
+            return AccountState.ESCALATED
+        return AccountState.ACTIVE
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (AccountState.RESOLVED, AccountState.CLOSED)
+
+    def note(self, text: str) -> None:
+        self.history = [*self.history[-49:], text]
+
+    def record_contact(self, entry: ContactEntry) -> None:
+        self.contacts = [*self.contacts[-(RECENT_CONTACTS - 1) :], entry]
+
+    def call_queue(self, stage_queue: CallQueue) -> CallQueue:
+        """Escalated accounts go to supervisors; vulnerable customers to specialists."""
+        if self.escalated:
+            return CallQueue.SUPERVISOR
+        if self.vulnerable and stage_queue is CallQueue.GENERAL:
+            return CallQueue.SPECIALIST
+        return stage_queue
+
+    def next_task_id(self, kind: str) -> str:
+        self.task_counter += 1
+        return f"{kind}_{self.task_counter}"
+
+    def request_task(self, kind: str, queue: CallQueue, priority: int, due_at: datetime) -> None:
+        self.outbox.append(
+            TaskRequest(
+                stage_id=self.next_task_id(kind),
+                queue=self.call_queue(queue) if queue is CallQueue.GENERAL else queue,
+                priority=priority,
+                due_at=due_at,
+            )
+        )
+
+
 class NextAction(_Model):
     stage_id: str
     label: str
@@ -174,6 +341,16 @@ class AccountStatus(_Model):
     next_action: NextAction | None
     stages_done: list[str]
     stages_skipped: list[str]
+    stages_suppressed: list[str] = Field(default_factory=list)
+    promise: PromiseState | None = None
+    plan: PlanState | None = None
+    pause: PauseState | None = None
+    open_disputes: list[str] = Field(default_factory=list)
+    escalated: bool = False
+    sms_opted_out: bool = False
+    contact_ceased: bool = False
+    recent_contacts: list[ContactEntry] = Field(default_factory=list, description="Newest first.")
+    notes: list[str] = Field(default_factory=list, description="What happened, newest first.")
     policy_id: str
     policy_version: int
 
@@ -206,6 +383,8 @@ class SendSmsResult(_Model):
     status: str
     provider_id: str | None
     already_sent: bool = Field(description="True when a retry found the message already sent.")
+    segments: int | None = Field(default=None, description="Segments the body is billed as.")
+    encoding: str | None = Field(default=None, description="GSM-7 or UCS-2.")
 
 
 class CreateCallTaskInput(_Model):
@@ -238,6 +417,9 @@ class NotifyInput(_Model):
 class NotifyResult(_Model):
     idempotency_key: str
     status_code: int
+    already_sent: bool = Field(
+        default=False, description="True when a retry found the webhook already delivered."
+    )
 
 
 class CancelCallTasksInput(_Model):
@@ -247,3 +429,7 @@ class CancelCallTasksInput(_Model):
 
 class CancelCallTasksResult(_Model):
     cancelled: int
+
+
+# OverdueAccountInput refers to AccountRecord, defined after it.
+OverdueAccountInput.model_rebuild()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from overdue.policy_files import PolicyFileError, load_policy
-from workflows.policy import CallQueue, Channel, Policy
+from workflows.policy import CallQueue, Channel, NotifyKind, Policy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,12 +44,21 @@ def test_shipped_policies_load(name: str) -> None:
     assert policy.stages
 
 
-def test_default_policy_sends_sms_on_day_one_and_calls_on_day_three() -> None:
+def test_default_policy_follows_chinese_consumer_credit_practice() -> None:
     policy = load_policy(ROOT / "policies" / "default.yaml")
-    by_channel = {(s.channel, s.offset) for s in policy.stages}
-    assert (Channel.SMS, timedelta(days=1)) in by_channel
-    assert (Channel.CALL_TASK, timedelta(days=3)) in by_channel
-    assert policy.anchor == "due_date"
+    plan = [(s.offset.days, s.channel, s.queue, s.kind) for s in policy.stages]
+    assert plan[0][:2] == (-3, Channel.SMS)  # a reminder before the due date
+    assert (1, Channel.SMS, None, None) in plan
+    assert (2, Channel.CALL_TASK, CallQueue.GENERAL, None) in plan
+    assert (7, Channel.SMS, None, None) in plan
+    assert (15, Channel.CALL_TASK, CallQueue.GENERAL, None) in plan
+    assert (30, Channel.CALL_TASK, CallQueue.SUPERVISOR, None) in plan
+    assert plan[-1] == (60, Channel.NOTIFY, None, NotifyKind.LEGAL_HANDOVER)
+    assert policy.final_stage == policy.stages[-1].id
+    assert policy.window_for("CN").end.hour == 22
+    assert policy.window_for("US").end.hour == 21
+    for texts in policy.templates.values():
+        assert {"zh-CN", "en"} <= set(texts)
 
 
 def test_valid_policy_parses_durations_queues_and_templates(tmp_path: Path) -> None:
@@ -76,7 +85,7 @@ def test_policy_survives_the_json_round_trip_of_the_data_converter(tmp_path: Pat
         (VALID.replace("offset: 1d", "offset: soon"), "stages[1] (d1).offset", "duration"),
         (VALID.replace("channel: call_task", "channel: fax"), "stages[2] (d3).channel", "'sms'"),
         (VALID.replace("queue: specialist, ", ""), "stages[2] (d3)", "needs a 'queue'"),
-        (VALID.replace("offset: 3d", "offset: 1d"), "", "strictly increasing"),
+        (VALID.replace("offset: 3d", "offset: -5d"), "", "offset order"),
         (VALID.replace("template: t}", "template: nope}", 1), "", "unknown template 'nope'"),
         (VALID.replace("{currency}", "{balance}"), "", "unknown placeholder(s) balance"),
         (VALID.replace("version: 3", "version: 0"), "version", "greater than or equal to 1"),

@@ -1,0 +1,175 @@
+"""A worker with recording stand-ins for the activities, for workflow tests on the test server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from temporalio import activity
+from temporalio.client import WorkflowHandle
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from workers.sandbox import workflow_runner
+from workflows.overdue_account import OverdueAccountWorkflow
+from workflows.policy import Policy
+from workflows.task_queues import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE
+from workflows.types import (
+    AccountOutcome,
+    CancelCallTasksInput,
+    CancelCallTasksResult,
+    CreateCallTaskInput,
+    CreateCallTaskResult,
+    NotifyInput,
+    NotifyResult,
+    OverdueAccountInput,
+    PaymentReported,
+    SendSmsInput,
+    SendSmsResult,
+    SmsFailure,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+TZ = "Asia/Shanghai"
+Handle = WorkflowHandle[OverdueAccountWorkflow, AccountOutcome]
+
+
+@dataclass
+class Recorder:
+    """Stand-ins for the side effects: what was asked, and at which workflow time."""
+
+    sms: list[tuple[SendSmsInput, datetime]] = field(default_factory=list)
+    calls: list[tuple[CreateCallTaskInput, datetime]] = field(default_factory=list)
+    notices: list[tuple[NotifyInput, datetime]] = field(default_factory=list)
+    cancels: list[tuple[CancelCallTasksInput, datetime]] = field(default_factory=list)
+    sms_failures: dict[str, SmsFailure] = field(default_factory=dict)
+
+    def sms_stages(self, account_id: str) -> list[str]:
+        return [i.stage_id for i, _ in self.sms if i.account_id == account_id]
+
+    def call_stages(self, account_id: str) -> list[str]:
+        return [i.stage_id for i, _ in self.calls if i.account_id == account_id]
+
+    def notice_stages(self, account_id: str) -> list[str]:
+        return [i.stage_id for i, _ in self.notices if i.account_id == account_id]
+
+    def contacts_after(self, account_id: str, when: datetime) -> list[str]:
+        every: list[tuple[SendSmsInput | CreateCallTaskInput | NotifyInput, datetime]] = [
+            *self.sms,
+            *self.calls,
+            *self.notices,
+        ]
+        return [i.stage_id for i, t in every if i.account_id == account_id and t > when]
+
+    def activities(self) -> list[Callable[..., Any]]:
+        @activity.defn(name="send_sms")
+        async def send_sms(input: SendSmsInput) -> SendSmsResult:
+            now = activity.info().current_attempt_scheduled_time
+            self.sms.append((input, now))
+            failure = self.sms_failures.get(input.stage_id)
+            if failure is not None:
+                raise ApplicationError("provider refused", type=failure.value, non_retryable=True)
+            return SendSmsResult(
+                idempotency_key=input.idempotency_key,
+                status="sent",
+                provider_id="TEST",
+                already_sent=False,
+            )
+
+        @activity.defn(name="create_call_task")
+        async def create_call_task(input: CreateCallTaskInput) -> CreateCallTaskResult:
+            self.calls.append((input, activity.info().current_attempt_scheduled_time))
+            return CreateCallTaskResult(task_id=len(self.calls), created=True)
+
+        @activity.defn(name="send_notification")
+        async def send_notification(input: NotifyInput) -> NotifyResult:
+            self.notices.append((input, activity.info().current_attempt_scheduled_time))
+            return NotifyResult(idempotency_key=input.idempotency_key, status_code=200)
+
+        @activity.defn(name="cancel_open_call_tasks")
+        async def cancel_open_call_tasks(input: CancelCallTasksInput) -> CancelCallTasksResult:
+            self.cancels.append((input, activity.info().current_attempt_scheduled_time))
+            return CancelCallTasksResult(cancelled=0)
+
+        return [send_sms, create_call_task, send_notification, cancel_open_call_tasks]
+
+
+@asynccontextmanager
+async def running_worker(env: WorkflowEnvironment, recorder: Recorder) -> AsyncIterator[None]:
+    activities = recorder.activities()
+    sms = [a for a in activities if a.__name__ == "send_sms"]
+    async with (
+        Worker(
+            env.client,
+            task_queue=OVERDUE_TASK_QUEUE,
+            workflows=[OverdueAccountWorkflow],
+            activities=activities,
+            workflow_runner=workflow_runner(),
+        ),
+        Worker(env.client, task_queue=SMS_TASK_QUEUE, activities=sms),
+    ):
+        yield
+
+
+async def local_today(env: WorkflowEnvironment) -> date:
+    return (await env.get_current_time()).astimezone(ZoneInfo(TZ)).date()
+
+
+def local(day: date, clock: time = time.min) -> datetime:
+    return datetime.combine(day, clock, tzinfo=ZoneInfo(TZ)).astimezone(UTC)
+
+
+def at(when: datetime, expected: datetime) -> bool:
+    """At the expected instant (plus the server's milliseconds of processing), never early."""
+    return expected <= when < expected + timedelta(seconds=1)
+
+
+async def start(
+    env: WorkflowEnvironment,
+    policy: Policy,
+    due_date: date,
+    amount: int = 150_000,
+    **fields: Any,
+) -> Handle:
+    account_id = f"acct-{uuid.uuid4().hex[:12]}"
+    return await env.client.start_workflow(
+        OverdueAccountWorkflow.run,
+        OverdueAccountInput(
+            account_id=account_id,
+            product="credit_line",
+            amount_due_minor=amount,
+            currency="CNY",
+            due_date=due_date,
+            time_zone=TZ,
+            jurisdiction="CN",
+            policy=policy,
+            **fields,
+        ),
+        id=f"overdue-{account_id}",
+        task_queue=OVERDUE_TASK_QUEUE,
+    )
+
+
+def account_of(handle: Handle) -> str:
+    return handle.id.removeprefix("overdue-")
+
+
+def payment(payment_id: str, amount: int) -> PaymentReported:
+    return PaymentReported(
+        payment_id=payment_id, amount_minor=amount, currency="CNY", paid_at=datetime.now(UTC)
+    )
+
+
+async def keep_history(handle: Handle, name: str) -> None:
+    """With RECORD_HISTORIES=1, save this run's history for the replay test (tests/histories)."""
+    if os.environ.get("RECORD_HISTORIES") == "1":
+        history = await handle.fetch_history()
+        (ROOT / "tests" / "histories" / f"{name}.json").write_text(history.to_json())
