@@ -16,6 +16,7 @@ from workflows.account import (
     contact_history,
     first_unpaid_instalment,
     instalment_deadline,
+    mark_handled,
     promise_deadline,
 )
 from workflows.contact_rules import at_local, earliest_allowed, local_date
@@ -280,12 +281,53 @@ def _plan_step(record: AccountRecord, now: datetime) -> Step:
     )
 
 
-def apply_break(record: AccountRecord, step: BreakPromise | BreakPlan, now: datetime) -> None:
+def apply_transition(
+    record: AccountRecord, step: BreakPromise | BreakPlan | PlanCompleted, now: datetime
+) -> None:
+    """Apply a time-driven change of state (no side effect involved)."""
+    if isinstance(step, PlanCompleted):
+        record.plan = None
+        record.note("repayment plan completed")
+        return
     passed = passed_stage_ids(record, now)
     if isinstance(step, BreakPromise):
         break_promise(record, passed)
     else:
         break_plan(record, passed)
+
+
+def settle(record: AccountRecord, step: Act | Suppress | PassOver) -> Stage | None:
+    """Record the stages a step passes over; return the stage to act on, if any."""
+    if isinstance(step, PassOver):
+        for stage in step.stages:
+            mark_handled(record, stage)
+        return None
+    for stage in step.skipped:
+        record.skipped.append(stage.id)
+        mark_handled(record, stage)
+    for stage in step.not_applicable:
+        mark_handled(record, stage)
+    if isinstance(step, Suppress):
+        record.suppressed.append(step.stage.id)
+        mark_handled(record, step.stage)
+        record.note(f"{step.stage.id} suppressed: {step.reason}")
+        return None
+    return step.stage
+
+
+def begin_stage(record: AccountRecord, stage: Stage) -> str:
+    """Count an attempt at `stage` and return its contact's idempotency key."""
+    attempt = record.attempts.get(stage.id, 0) + 1
+    record.attempts[stage.id] = attempt
+    return contact_key(record.account_id, record.episode_id, stage.id, attempt)
+
+
+def finish_stage(record: AccountRecord, stage: Stage) -> None:
+    mark_handled(record, stage)
+    record.last_stage = stage.id
+    if record.policy.final_stage == stage.id:
+        record.handed_over = True
+        record.note("handed over: process closed")
 
 
 __all__ = [
@@ -301,10 +343,13 @@ __all__ = [
     "WaitForEvents",
     "WaitUntil",
     "anchor_time",
-    "apply_break",
+    "apply_transition",
+    "begin_stage",
     "blocked_reason",
     "contact_key",
     "days_past_due",
+    "finish_stage",
     "next_step",
+    "settle",
     "stage_time",
 ]

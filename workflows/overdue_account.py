@@ -31,10 +31,13 @@ with workflow.unsafe.imports_passed_through():
         WaitForEvents,
         WaitUntil,
         anchor_time,
-        apply_break,
+        apply_transition,
+        begin_stage,
         contact_key,
         days_past_due,
+        finish_stage,
         next_step,
+        settle,
     )
     from workflows.policy import CallQueue, Channel, Stage
     from workflows.types import (
@@ -112,14 +115,13 @@ class OverdueAccountWorkflow:
             if isinstance(step, Finished):
                 break
             if isinstance(step, Act | Suppress | PassOver):
-                await self._on_stage_step(step)
+                stage = settle(record, step)
+                if stage is not None:
+                    await self._act(stage)
             elif isinstance(step, RemindInstalment):
                 await self._remind_instalment(step.index)
-            elif isinstance(step, BreakPromise | BreakPlan):
-                apply_break(record, step, workflow.now())
-            elif isinstance(step, PlanCompleted):
-                record.plan = None
-                record.note("repayment plan completed")
+            elif isinstance(step, BreakPromise | BreakPlan | PlanCompleted):
+                apply_transition(record, step, workflow.now())
             else:
                 if self._should_continue_as_new():
                     await workflow.wait_condition(workflow.all_handlers_finished)
@@ -321,34 +323,9 @@ class OverdueAccountWorkflow:
         except TimeoutError:
             pass  # the time has come; the loop re-evaluates
 
-    async def _on_stage_step(self, step: Act | Suppress | PassOver) -> None:
-        record = self._record
-        if isinstance(step, PassOver):
-            for stage in step.stages:
-                acct.mark_handled(record, stage)
-            return
-        for stage in step.skipped:
-            record.skipped.append(stage.id)
-            acct.mark_handled(record, stage)
-        for stage in step.not_applicable:
-            acct.mark_handled(record, stage)
-        if isinstance(step, Suppress):
-            record.suppressed.append(step.stage.id)
-            acct.mark_handled(record, step.stage)
-            record.note(f"{step.stage.id} suppressed: {step.reason}")
-            return
-        await self._act(step.stage)
-        acct.mark_handled(record, step.stage)
-        record.last_stage = step.stage.id
-        if record.policy.final_stage == step.stage.id:
-            record.handed_over = True
-            record.note("handed over: process closed")
-
     async def _act(self, stage: Stage) -> None:
         record = self._record
-        attempt = record.attempts.get(stage.id, 0) + 1
-        record.attempts[stage.id] = attempt
-        key = contact_key(record.account_id, record.episode_id, stage.id, attempt)
+        key = begin_stage(record, stage)
         if stage.channel is Channel.SMS:
             assert stage.template is not None
             await self._send_sms(stage.id, stage.template, key, stage.label)
@@ -378,6 +355,7 @@ class OverdueAccountWorkflow:
             record.record_contact(
                 ContactEntry(channel="notify", stage_id=stage.id, at=workflow.now(), outcome="sent")
             )
+        finish_stage(record, stage)
 
     async def _send_sms(self, stage_id: str, template_id: str, key: str, label: str) -> None:
         record = self._record

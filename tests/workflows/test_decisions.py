@@ -15,7 +15,7 @@ from workflows.decisions import (
     WaitForEvents,
     WaitUntil,
     anchor_time,
-    apply_break,
+    apply_transition,
     days_past_due,
     next_step,
 )
@@ -153,7 +153,7 @@ def test_promise_waits_until_the_date_plus_grace_then_breaks_and_resumes() -> No
     assert step.at == deadline
     broken = next_step(record, deadline)
     assert isinstance(broken, BreakPromise)
-    apply_break(record, broken, deadline)
+    apply_transition(record, broken, deadline)
     resumed = next_step(record, deadline + 10 * HOUR)
     assert isinstance(resumed, Act) and resumed.stage.id == "d1"  # the broken-promise stage
 

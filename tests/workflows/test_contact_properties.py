@@ -1,0 +1,231 @@
+"""Property tests on the pure core: for random policies, event sequences and time zones, no
+contact is ever made outside a window, over a cap, after resolution, during a pause or dispute,
+or on an opted-out channel."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.workflows.records import make_record
+from workflows.contact_rules import local_date
+from workflows.policy import Policy
+from workflows.simulation import Event, SimulatedContact, simulate
+from workflows.types import (
+    ContactCeased,
+    DisputeClosed,
+    DisputeOpened,
+    PauseRequest,
+    PaymentReported,
+    ResumeRequest,
+    SmsConsentChanged,
+)
+
+ZONES = [
+    "Asia/Shanghai",
+    "America/New_York",
+    "Europe/London",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "America/Sao_Paulo",
+    "Asia/Kolkata",
+    "Pacific/Chatham",
+]
+START = datetime(2026, 3, 1, tzinfo=UTC)
+UNTIL = START + timedelta(days=90)
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> Policy:
+    n = draw(st.integers(1, 7))
+    offsets = sorted(draw(st.lists(st.integers(-3, 60), min_size=n, max_size=n)))
+    stages = []
+    for index, offset in enumerate(offsets):
+        channel = draw(st.sampled_from(["sms", "call_task", "notify"]))
+        stage: dict[str, object] = {"id": f"s{index}", "offset": f"{offset}d", "channel": channel}
+        if channel == "sms":
+            stage["template"] = "t"
+        elif channel == "call_task":
+            stage["queue"] = "general"
+        else:
+            stage["kind"] = "app_notice"
+        if draw(st.booleans()):
+            stage["send_at"] = (
+                f"{draw(st.integers(0, 23)):02d}:{draw(st.sampled_from([0, 30])):02d}"
+            )
+        stages.append(stage)
+    start = draw(st.integers(6, 10))
+    end = draw(st.integers(17, 22))
+    return Policy.model_validate(
+        {
+            "id": "random",
+            "version": 1,
+            "contact_windows": {"default": {"start": f"{start:02d}:00", "end": f"{end:02d}:00"}},
+            "caps": {
+                "sms_per_day": draw(st.integers(1, 2)),
+                "sms_per_week": draw(st.integers(1, 4)),
+                "calls_per_day": draw(st.integers(1, 3)),
+                "calls_per_7_days": draw(st.integers(1, 4)),
+                "call_quiet_days_after_conversation": 0,
+            },
+            "stages": stages,
+            "templates": {"t": {"en": "hi"}},
+        }
+    )
+
+
+@st.composite
+def event_sequences(draw: st.DrawFn) -> list[tuple[datetime, Event]]:
+    events: list[tuple[datetime, Event]] = []
+    for n in range(draw(st.integers(0, 8))):
+        at = START + timedelta(minutes=draw(st.integers(0, 90 * 24 * 60)))
+        kind = draw(
+            st.sampled_from(["pay", "dispute", "close", "pause", "resume", "out", "in", "cease"])
+        )
+        event: Event
+        if kind == "pay":
+            amount = draw(st.integers(1, 120_000))
+            event = PaymentReported(
+                payment_id=f"p{n}", amount_minor=amount, currency="CNY", paid_at=at
+            )
+        elif kind == "dispute":
+            event = DisputeOpened(dispute_id="d", reason="r")
+        elif kind == "close":
+            event = DisputeClosed(dispute_id="d", resolution="r")
+        elif kind == "pause":
+            event = PauseRequest(actor="ops", reason="r")
+        elif kind == "resume":
+            event = ResumeRequest(actor="ops", reason="r")
+        elif kind == "cease":
+            event = ContactCeased(request_id=f"c{n}", reason="r")
+        else:
+            event = SmsConsentChanged(opted_out=kind == "out", source="test")
+        events.append((at, event))
+    return sorted(events, key=lambda pair: pair[0])
+
+
+def intervals(
+    events: list[tuple[datetime, Event]], opens: type, closes: type | None
+) -> list[tuple[datetime, datetime]]:
+    """[from, to) spans in which a condition held, replaying events in order."""
+    spans: list[tuple[datetime, datetime]] = []
+    since: datetime | None = None
+    for at, event in events:
+        if isinstance(event, opens) and since is None:
+            since = at
+        elif closes is not None and isinstance(event, closes) and since is not None:
+            spans.append((since, at))
+            since = None
+    if since is not None:
+        spans.append((since, UNTIL + timedelta(days=1)))
+    return spans
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    policy=policies(),
+    events=event_sequences(),
+    zone=st.sampled_from(ZONES),
+    due_day=st.integers(0, 20),
+)
+def test_no_contact_ever_breaks_a_rule(
+    policy: Policy, events: list[tuple[datetime, Event]], zone: str, due_day: int
+) -> None:
+    record = make_record(
+        policy, due_date=date(2026, 3, 1) + timedelta(days=due_day), time_zone=zone
+    )
+    record.jurisdiction = "XX"
+    contacts = simulate(record, events, START, UNTIL)
+    window = policy.window_for("XX")
+    caps = policy.caps
+    customer = [c for c in contacts if c.channel in ("sms", "call_task", "notify")]
+
+    for contact in customer:
+        local = contact.at.astimezone(ZoneInfo(zone)).time()
+        assert window.start <= local < window.end, (contact, local)
+
+    _assert_caps(contacts, "sms", caps.sms_per_day, caps.sms_per_week, zone)
+    _assert_caps(contacts, "call_task", caps.calls_per_day, caps.calls_per_7_days, zone)
+
+    paid, resolved_at = 0, None
+    for at, event in events:
+        if isinstance(event, PaymentReported):
+            paid += event.amount_minor
+            if paid >= 100_000 and resolved_at is None:
+                resolved_at = at
+    if resolved_at is not None:
+        assert all(c.at < resolved_at for c in contacts), "contact after resolution"
+
+    quiet = intervals(events, PauseRequest, ResumeRequest) + intervals(
+        events, DisputeOpened, DisputeClosed
+    )
+    for start, end in quiet:
+        assert not [c for c in contacts if start <= c.at < end], "contact during a pause or dispute"
+
+    opted_out_from = _first_opt_out(events)
+    if opted_out_from is not None:
+        opted_in = _opt_in_after(events, opted_out_from)
+        sms = [c for c in contacts if c.channel == "sms" and opted_out_from <= c.at < opted_in]
+        assert not sms, "sms to an opted-out customer"
+
+    ceased = next((at for at, e in events if isinstance(e, ContactCeased)), None)
+    if ceased is not None:
+        assert not [
+            c for c in contacts if c.at >= ceased and c.channel in ("sms", "call_task", "notify")
+        ]
+
+
+def _first_opt_out(events: list[tuple[datetime, Event]]) -> datetime | None:
+    return next((at for at, e in events if isinstance(e, SmsConsentChanged) and e.opted_out), None)
+
+
+def _opt_in_after(events: list[tuple[datetime, Event]], since: datetime) -> datetime:
+    return next(
+        (
+            at
+            for at, e in events
+            if isinstance(e, SmsConsentChanged) and not e.opted_out and at > since
+        ),
+        UNTIL + timedelta(days=1),
+    )
+
+
+def _assert_caps(
+    contacts: list[SimulatedContact], channel: str, per_day: int, per_week: int, zone: str
+) -> None:
+    times = sorted(c.at for c in contacts if c.channel == channel)
+    per_local_day = Counter(local_date(t, zone) for t in times)
+    assert max(per_local_day.values(), default=0) <= per_day
+    for t in times:
+        in_week = [x for x in times if t - timedelta(days=7) < x <= t]
+        assert len(in_week) <= per_week
+
+
+def test_simulation_of_the_default_shape_sends_each_stage_once() -> None:
+    policy = Policy.model_validate(
+        {
+            "id": "p",
+            "version": 1,
+            "stages": [
+                {"id": "a", "offset": "1d", "channel": "sms", "template": "t", "send_at": "10:00"},
+                {
+                    "id": "b",
+                    "offset": "2d",
+                    "channel": "call_task",
+                    "queue": "general",
+                    "send_at": "09:00",
+                },
+            ],
+            "templates": {"t": {"en": "hi"}},
+        }
+    )
+    record = make_record(policy, due_date=date(2026, 3, 2))
+    contacts = simulate(record, [], START, UNTIL)
+    assert [(c.stage_id, c.at.astimezone(ZoneInfo("Asia/Shanghai")).time()) for c in contacts] == [
+        ("a", time(10)),
+        ("b", time(9)),
+    ]
