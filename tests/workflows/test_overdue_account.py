@@ -556,3 +556,27 @@ async def test_default_policy_lifecycles_finish_in_seconds(
         assert outcome.state is AccountState.RESOLVED
         assert recorder.sms_stages(account) == ["d_minus_3_sms", "d1_sms", "d7_sms"]
     await keep_history(handle, f"default_{name}")
+
+
+async def test_sms_caps_defer_the_second_message_of_a_day(
+    env: WorkflowEnvironment, recorder: Recorder
+) -> None:
+    two_a_day = POLICY.model_copy(
+        update={
+            "stages": (
+                POLICY.stages[0],
+                POLICY.stages[0].model_copy(update={"id": "d1_sms_again", "send_at": time(15)}),
+            ),
+            "final_stage": None,
+            "broken_promise_stage": None,
+        }
+    )
+    due = await local_today(env)
+    handle = await start(env, two_a_day, due)
+    account = account_of(handle)
+    await env.sleep(3 * DAY)
+    times = [t for i, t in recorder.sms if i.account_id == account]
+    assert recorder.sms_stages(account) == ["d1_sms", "d1_sms_again"]
+    assert at(times[0], local(due + DAY, time(10)))
+    assert at(times[1], local(due + 2 * DAY, time(8)))  # sms_per_day 1: next day, window opening
+    await handle.terminate("test over")
