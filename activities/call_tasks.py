@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncpg
 from temporalio import activity
 
+from overdue import audit
+from overdue.call_task_store import create_task
 from workflows.types import (
     CancelCallTasksInput,
     CancelCallTasksResult,
@@ -20,23 +22,16 @@ class CallTaskActivities:
     @activity.defn
     async def create_call_task(self, input: CreateCallTaskInput) -> CreateCallTaskResult:
         async with self._pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                """
-                INSERT INTO call_tasks
-                    (idempotency_key, account_id, stage_id, queue, priority, due_at)
-                VALUES ($1, $2, $3, $4, $5, $6)
-                ON CONFLICT (idempotency_key) DO UPDATE SET updated_at = call_tasks.updated_at
-                RETURNING id, (xmax = 0) AS inserted
-                """,
-                input.idempotency_key,
-                input.account_id,
-                input.stage_id,
-                input.queue.value,
-                input.priority,
-                input.due_at,
+            task, created = await create_task(
+                conn,
+                idempotency_key=input.idempotency_key,
+                account_id=input.account_id,
+                stage_id=input.stage_id,
+                queue=input.queue.value,
+                priority=input.priority,
+                due_at=input.due_at,
             )
-            assert row is not None
-            if row["inserted"]:
+            if created:
                 # The ledger records every contact attempt, calls included.
                 await conn.execute(
                     """
@@ -50,17 +45,39 @@ class CallTaskActivities:
                     activity.info().workflow_run_id,
                     input.stage_id,
                 )
-        return CreateCallTaskResult(task_id=row["id"], created=row["inserted"])
+                await audit.record_event(
+                    conn,
+                    account_id=input.account_id,
+                    actor="system",
+                    kind="call_task.created",
+                    details={
+                        "task_id": task.id,
+                        "stage_id": input.stage_id,
+                        "queue": input.queue.value,
+                        "priority": input.priority,
+                    },
+                )
+        return CreateCallTaskResult(task_id=task.id, created=created)
 
     @activity.defn
     async def cancel_open_call_tasks(self, input: CancelCallTasksInput) -> CancelCallTasksResult:
-        result = await self._pool.execute(
-            """
-            UPDATE call_tasks
-               SET status = 'cancelled', outcome = $2, updated_at = now()
-             WHERE account_id = $1 AND status IN ('open', 'claimed')
-            """,
-            input.account_id,
-            input.reason,
-        )
-        return CancelCallTasksResult(cancelled=int(result.split()[-1]))
+        async with self._pool.acquire() as conn, conn.transaction():
+            cancelled = await conn.fetch(
+                """
+                UPDATE call_tasks
+                   SET status = 'cancelled', outcome = $2, outcome_at = now(), updated_at = now()
+                 WHERE account_id = $1 AND status IN ('open', 'claimed')
+                RETURNING id
+                """,
+                input.account_id,
+                input.reason,
+            )
+            if cancelled:
+                await audit.record_event(
+                    conn,
+                    account_id=input.account_id,
+                    actor="system",
+                    kind="call_task.cancelled",
+                    details={"task_ids": [r["id"] for r in cancelled], "reason": input.reason},
+                )
+        return CancelCallTasksResult(cancelled=len(cancelled))

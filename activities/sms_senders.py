@@ -1,11 +1,20 @@
-"""Pluggable SMS senders. The activity owns idempotency; a sender only delivers."""
+"""Pluggable SMS senders. The activity owns idempotency; a sender only delivers and looks up.
+
+Senders report failures as the exceptions below, in three kinds that decide what the activity
+does next. Their messages never carry personal data; a provider's own error text (which can
+quote the phone number) travels separately, for the ledger only.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
+
+from overdue.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -13,8 +22,9 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class OutboundSms:
     idempotency_key: str
+    reference: str  # our ledger row id: lets a status callback find the row before its sid
     to: str  # E.164; never logged
-    body: str
+    body: str  # personal data (the name); never logged
 
 
 @dataclass(frozen=True)
@@ -24,14 +34,57 @@ class SentSms:
     status: str
 
 
+class Refusal(StrEnum):
+    OPTED_OUT = "opted_out"
+    UNREACHABLE = "unreachable"
+    OTHER = "other"
+
+
+class SmsSendError(Exception):
+    """A send or lookup that failed; `str()` is safe to log and to put in workflow history."""
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class SmsRefused(SmsSendError):
+    """The provider refused this message for good; sending it again cannot help."""
+
+    def __init__(
+        self, message: str, *, refusal: Refusal, code: str | None, provider_message: str | None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.refusal = refusal
+        self.provider_message = provider_message  # may quote the number: ledger only
+
+
+class SmsNotSent(SmsSendError):
+    """Certainly not sent (rate limited, not reachable, misconfigured): retry later."""
+
+
+class SmsOutcomeUnknown(SmsSendError):
+    """The request may have created the message (timeout, dropped answer, 5xx): reconcile."""
+
+
 class SmsSender(Protocol):
     name: str
+    # After an attempt whose outcome is unknown, how long until `find` can be trusted: the
+    # request may still be in flight until its timeout, and a provider's list can lag.
+    reconcile_after: timedelta
 
     async def send(self, message: OutboundSms) -> SentSms:
-        """Hand the message to the provider; raise on failure."""
+        """Hand the message to the provider; raise an SmsSendError on failure."""
+        ...
 
-    async def find(self, idempotency_key: str) -> SentSms | None:
-        """Reconcile an attempt whose outcome is unknown: was this key already accepted?"""
+    async def find(self, message: OutboundSms, since: datetime) -> list[SentSms]:
+        """Messages created since `since` to the same number with the same body, newest first.
+
+        Raises SmsNotSent when the provider cannot be asked right now.
+        """
+        ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass
@@ -39,6 +92,7 @@ class RecordingSmsSender:
     """Keeps messages in memory instead of sending them: the dev stack's and tests' sender."""
 
     name: str = "recording"
+    reconcile_after: timedelta = timedelta(0)
     sent: dict[str, tuple[OutboundSms, SentSms]] = field(default_factory=dict)
 
     async def send(self, message: OutboundSms) -> SentSms:
@@ -47,12 +101,23 @@ class RecordingSmsSender:
         logger.info("sms recorded", extra={"idempotency_key": message.idempotency_key})
         return result
 
-    async def find(self, idempotency_key: str) -> SentSms | None:
-        entry = self.sent.get(idempotency_key)
-        return entry[1] if entry else None
+    async def find(self, message: OutboundSms, since: datetime) -> list[SentSms]:
+        return [
+            sent
+            for outbound, sent in reversed(self.sent.values())
+            if (outbound.to, outbound.body) == (message.to, message.body)
+        ]
+
+    async def close(self) -> None:
+        pass
 
 
-def build_sender(name: str) -> SmsSender:
-    if name == "recording":
+def build_sender(settings: Settings) -> SmsSender:
+    """The configured sender; call inside the event loop that will use it."""
+    if settings.sms_sender == "recording":
         return RecordingSmsSender()
-    raise ValueError(f"unknown SMS sender {name!r}")
+    if settings.sms_sender == "twilio":
+        from activities.twilio_sender import TwilioSmsSender
+
+        return TwilioSmsSender(settings.twilio())
+    raise ValueError(f"unknown SMS sender {settings.sms_sender!r}")

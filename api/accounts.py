@@ -1,4 +1,4 @@
-"""Backend endpoints for one account: report it overdue, report payments, read its status."""
+"""Backend endpoints for one account: report it overdue (a bill), read its status and contacts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import logging
 from datetime import UTC, datetime
 from typing import Annotated
 
+import asyncpg
+import phonenumbers
 from fastapi import APIRouter, Path, Query, Response, status
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -16,16 +18,18 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.auth import ReadAccounts, WriteAccounts
 from api.dependencies import Services, ServicesDep
-from api.problems import Problem
-from api.schemas import (
-    ContactAttempt,
-    ContactLedger,
-    OverdueReport,
-    OverdueStarted,
-    PaymentAccepted,
-    PaymentReport,
+from api.problems import invalid_field, problem_responses
+from api.schemas import ContactAttempt, ContactLedger, OverdueReport, OverdueStarted
+from api.workflow_calls import (
+    ProcessNotRunning,
+    account_handle,
+    to_running,
+    unknown_account_problem,
+    workflow_id,
 )
+from overdue.audit import record_event
 from workflows import search_attributes as sa
 from workflows.currencies import format_minor
 from workflows.decisions import days_past_due
@@ -33,11 +37,10 @@ from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.task_queues import OVERDUE_TASK_QUEUE
 from workflows.types import (
     ACCOUNT_ID_PATTERN,
-    AccountOutcome,
     AccountState,
     AccountStatus,
     OverdueAccountInput,
-    PaymentReported,
+    OverdueAmountReported,
 )
 
 logger = logging.getLogger(__name__)
@@ -49,29 +52,153 @@ AccountId = Annotated[
 ]
 
 
-def workflow_id(account_id: str) -> str:
-    return f"overdue-{account_id}"
-
-
-def _handle(
-    services: Services, account_id: str
-) -> WorkflowHandle[OverdueAccountWorkflow, AccountOutcome]:
-    return services.temporal.get_workflow_handle_for(
-        OverdueAccountWorkflow.run, workflow_id(account_id)
-    )
-
-
 @router.put(
     "/{account_id}/overdue",
     response_model=OverdueStarted,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": OverdueStarted, "description": "The process was already running."}},
+    responses={
+        200: {"model": OverdueStarted, "description": "The process was already running."},
+        **problem_responses(400, 401, 403, 404, 413, 422),
+    },
 )
 async def report_overdue(
-    account_id: AccountId, body: OverdueReport, services: ServicesDep, response: Response
+    account_id: AccountId,
+    body: OverdueReport,
+    services: ServicesDep,
+    client: WriteAccounts,
+    response: Response,
 ) -> OverdueStarted:
-    """Start the account's overdue process. Idempotent: a repeat returns the running process."""
-    await _store_account(services, account_id, body)
+    """Start the account's overdue process, or add a new bill to the running one.
+
+    Idempotent per bill: a bill already reported (same `bill_id`) changes nothing but the
+    customer's contact details, which every report refreshes.
+    """
+    bill_id = body.effective_bill_id()
+    async with services.pool.acquire() as conn, conn.transaction():
+        # One report per account at a time: the bill check and the start/signal stay together.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"account:{account_id}")
+        await _check_currency(services, conn, account_id, body)
+        new_bill = await _store_report(conn, account_id, bill_id, body)
+        if not new_bill:
+            run_id = await _current_run_id(services, account_id)
+            if run_id is not None:
+                response.status_code = status.HTTP_200_OK
+                return _answer(account_id, run_id, bill_id, created=False, bill_added=False)
+        try:
+            run_id = await _start(services, account_id, body)
+        except WorkflowAlreadyStartedError as err:
+            await account_handle(services.temporal, account_id).signal(
+                OverdueAccountWorkflow.report_overdue_amount,
+                OverdueAmountReported(
+                    bill_id=bill_id,
+                    amount_minor=body.amount_due.amount_minor,
+                    currency=body.amount_due.currency,
+                    due_date=body.due_date,
+                ),
+            )
+            await _audit_bill(conn, account_id, client.actor, bill_id, body, started=False)
+            response.status_code = status.HTTP_200_OK
+            return _answer(account_id, err.run_id, bill_id, created=False, bill_added=True)
+        await _audit_bill(conn, account_id, client.actor, bill_id, body, started=True)
+    logger.info("overdue process started", extra={"account_id": account_id})
+    return _answer(account_id, run_id, bill_id, created=True, bill_added=False)
+
+
+def _answer(
+    account_id: str, run_id: str | None, bill_id: str, *, created: bool, bill_added: bool
+) -> OverdueStarted:
+    return OverdueStarted(
+        account_id=account_id,
+        workflow_id=workflow_id(account_id),
+        run_id=run_id,
+        created=created,
+        bill_id=bill_id,
+        bill_added=bill_added,
+        status_url=f"/v1/accounts/{account_id}",
+    )
+
+
+async def _check_currency(
+    services: Services, conn: asyncpg.Connection, account_id: str, body: OverdueReport
+) -> None:
+    """A running process keeps its currency: a bill in another one is refused."""
+    currency = await conn.fetchval(
+        "SELECT currency FROM accounts WHERE account_id = $1", account_id
+    )
+    if currency is None or currency == body.amount_due.currency:
+        return
+    try:
+        description = await account_handle(services.temporal, account_id).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return
+        raise
+    if description.status == WorkflowExecutionStatus.RUNNING:
+        raise invalid_field(
+            "amount_due.currency",
+            f"the account's running process is in {currency}, not {body.amount_due.currency}",
+        )
+
+
+async def _store_report(
+    conn: asyncpg.Connection, account_id: str, bill_id: str, body: OverdueReport
+) -> bool:
+    """Store the account, its contact details and the bill; True when the bill is new."""
+    await conn.execute(
+        """
+        INSERT INTO accounts (account_id, product, currency) VALUES ($1, $2, $3)
+        ON CONFLICT (account_id) DO UPDATE
+           SET product = EXCLUDED.product, currency = EXCLUDED.currency, updated_at = now()
+        """,
+        account_id,
+        body.product,
+        body.amount_due.currency,
+    )
+    # Activities read contacts at send time, so an updated phone number takes effect.
+    await conn.execute(
+        """
+        INSERT INTO customer_contacts (account_id, full_name, phone_e164, time_zone, locale)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (account_id) DO UPDATE
+           SET full_name = EXCLUDED.full_name, phone_e164 = EXCLUDED.phone_e164,
+               time_zone = EXCLUDED.time_zone, locale = EXCLUDED.locale, updated_at = now()
+        """,
+        account_id,
+        body.customer.name,
+        body.customer.phone,
+        body.customer.time_zone,
+        body.customer.locale,
+    )
+    inserted: bool | None = await conn.fetchval(
+        """
+        INSERT INTO account_bills (account_id, bill_id, amount_minor, currency, due_date)
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true
+        """,
+        account_id,
+        bill_id,
+        body.amount_due.amount_minor,
+        body.amount_due.currency,
+        body.due_date,
+    )
+    return bool(inserted)
+
+
+async def _current_run_id(services: Services, account_id: str) -> str | None:
+    try:
+        description = await account_handle(services.temporal, account_id).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    return description.run_id
+
+
+def _jurisdiction(phone: str) -> str:
+    region = phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
+    return region if region and len(region) == 2 and region.isalpha() else "default"
+
+
+async def _start(services: Services, account_id: str, body: OverdueReport) -> str | None:
     input = OverdueAccountInput(
         account_id=account_id,
         product=body.product,
@@ -79,142 +206,92 @@ async def report_overdue(
         currency=body.amount_due.currency,
         due_date=body.due_date,
         time_zone=body.customer.time_zone,
+        jurisdiction=_jurisdiction(body.customer.phone),
+        risk_segment=body.risk_segment,
+        vulnerable=body.vulnerable,
         policy=services.policy,
     )
-    id_ = workflow_id(account_id)
-    try:
-        handle = await services.temporal.start_workflow(
-            OverdueAccountWorkflow.run,
-            input,
-            id=id_,
-            task_queue=OVERDUE_TASK_QUEUE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.OVERDUE_STATE, AccountState.ACTIVE.value),
-                    SearchAttributePair(sa.PRODUCT, body.product),
-                    SearchAttributePair(sa.AMOUNT_DUE_MINOR, body.amount_due.amount_minor),
-                ]
-            ),
-            static_summary=(
-                f"Overdue {body.product}: {format_minor(input.amount_due_minor, input.currency)} "
-                f"{input.currency} due {input.due_date.isoformat()}; policy "
-                f"{services.policy.id} v{services.policy.version}"
-            ),
-        )
-    except WorkflowAlreadyStartedError as err:
-        response.status_code = status.HTTP_200_OK
-        return OverdueStarted(
-            account_id=account_id,
-            workflow_id=id_,
-            run_id=err.run_id,
-            created=False,
-            status_url=f"/v1/accounts/{account_id}",
-        )
-    logger.info("overdue process started", extra={"account_id": account_id})
-    return OverdueStarted(
+    handle = await services.temporal.start_workflow(
+        OverdueAccountWorkflow.run,
+        input,
+        id=workflow_id(account_id),
+        task_queue=OVERDUE_TASK_QUEUE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.OVERDUE_STATE, AccountState.ACTIVE.value),
+                SearchAttributePair(sa.PRODUCT, body.product),
+                SearchAttributePair(sa.AMOUNT_DUE_MINOR, body.amount_due.amount_minor),
+            ]
+        ),
+        static_summary=(
+            f"Overdue {body.product}: {format_minor(input.amount_due_minor, input.currency)} "
+            f"{input.currency} due {input.due_date.isoformat()}; policy "
+            f"{services.policy.id} v{services.policy.version}"
+        ),
+    )
+    return handle.result_run_id
+
+
+async def _audit_bill(
+    conn: asyncpg.Connection,
+    account_id: str,
+    actor: str,
+    bill_id: str,
+    body: OverdueReport,
+    *,
+    started: bool,
+) -> None:
+    await record_event(
+        conn,
         account_id=account_id,
-        workflow_id=id_,
-        run_id=handle.result_run_id,
-        created=True,
-        status_url=f"/v1/accounts/{account_id}",
+        actor=actor,
+        kind="process.started" if started else "bill.added",
+        details={
+            "bill_id": bill_id,
+            "amount_minor": body.amount_due.amount_minor,
+            "currency": body.amount_due.currency,
+            "due_date": body.due_date.isoformat(),
+        },
     )
 
 
-async def _store_account(services: Services, account_id: str, body: OverdueReport) -> None:
-    async with services.pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            """
-            INSERT INTO accounts (account_id, product, currency) VALUES ($1, $2, $3)
-            ON CONFLICT (account_id) DO UPDATE
-               SET product = EXCLUDED.product, currency = EXCLUDED.currency, updated_at = now()
-            """,
-            account_id,
-            body.product,
-            body.amount_due.currency,
-        )
-        # Activities read contacts at send time, so an updated phone number takes effect.
-        await conn.execute(
-            """
-            INSERT INTO customer_contacts (account_id, full_name, phone_e164, time_zone, locale)
-            VALUES ($1, $2, $3, $4, $5)
-            ON CONFLICT (account_id) DO UPDATE
-               SET full_name = EXCLUDED.full_name, phone_e164 = EXCLUDED.phone_e164,
-                   time_zone = EXCLUDED.time_zone, locale = EXCLUDED.locale, updated_at = now()
-            """,
-            account_id,
-            body.customer.name,
-            body.customer.phone,
-            body.customer.time_zone,
-            body.customer.locale,
-        )
-
-
-@router.post(
-    "/{account_id}/payments",
-    response_model=PaymentAccepted,
-    status_code=status.HTTP_202_ACCEPTED,
+@router.get(
+    "/{account_id}",
+    response_model=AccountStatus,
+    responses=problem_responses(401, 403, 404, 422),
 )
-async def report_payment(
-    account_id: AccountId, body: PaymentReport, services: ServicesDep
-) -> PaymentAccepted:
-    """Report a payment. Replaying the same payment_id changes nothing."""
-    currency = await services.pool.fetchval(
-        "SELECT currency FROM accounts WHERE account_id = $1", account_id
-    )
-    if currency is None:
-        raise _unknown_account(account_id)
-    if body.currency != currency:
-        raise Problem(
-            422,
-            "Invalid request",
-            f"currency: the account is billed in {currency}, not {body.currency}",
-            errors=[{"field": "currency", "in": "body", "reason": f"must be {currency}"}],
-        )
-    try:
-        await _handle(services, account_id).signal(
-            OverdueAccountWorkflow.report_payment,
-            PaymentReported(
-                payment_id=body.payment_id,
-                amount_minor=body.amount_minor,
-                currency=body.currency,
-                paid_at=body.paid_at,
-            ),
-        )
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise Problem(
-                409,
-                "No open overdue process",
-                f"account {account_id!r} has no running overdue process (it may be resolved)",
-            ) from err
-        raise
-    return PaymentAccepted(account_id=account_id, payment_id=body.payment_id)
-
-
-@router.get("/{account_id}", response_model=AccountStatus)
-async def account_status(account_id: AccountId, services: ServicesDep) -> AccountStatus:
+async def account_status(
+    account_id: AccountId, services: ServicesDep, _client: ReadAccounts
+) -> AccountStatus:
     """The account's current status, answered by its workflow."""
     try:
-        status = await _handle(services, account_id).query(OverdueAccountWorkflow.status)
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            raise _unknown_account(account_id) from err
-        raise
+        current = await to_running(
+            lambda: account_handle(services.temporal, account_id).query(
+                OverdueAccountWorkflow.status
+            )
+        )
+    except ProcessNotRunning as err:
+        raise unknown_account_problem(account_id) from err
     # A query sees the workflow's clock at its last event; days past due is asked about today.
     now = datetime.now(UTC)
-    return status.model_copy(
+    return current.model_copy(
         update={
-            "days_past_due": days_past_due(status.due_date, status.time_zone, now),
+            "days_past_due": days_past_due(current.due_date, current.time_zone, now),
             "as_of": now,
         }
     )
 
 
-@router.get("/{account_id}/contacts", response_model=ContactLedger)
+@router.get(
+    "/{account_id}/contacts",
+    response_model=ContactLedger,
+    responses=problem_responses(401, 403, 404, 422),
+)
 async def contact_ledger(
     account_id: AccountId,
     services: ServicesDep,
+    _client: ReadAccounts,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ContactLedger:
     """The account's contact ledger: every message and call task, newest first."""
@@ -231,16 +308,7 @@ async def contact_ledger(
     if not rows and not await services.pool.fetchval(
         "SELECT 1 FROM accounts WHERE account_id = $1", account_id
     ):
-        raise _unknown_account(account_id)
+        raise unknown_account_problem(account_id)
     return ContactLedger(
         account_id=account_id, contacts=[ContactAttempt(**dict(row)) for row in rows]
-    )
-
-
-def _unknown_account(account_id: str) -> Problem:
-    return Problem(
-        404,
-        "Unknown account",
-        f"no overdue process for account {account_id!r}; start one with "
-        f"PUT /v1/accounts/{account_id}/overdue",
     )

@@ -1,4 +1,4 @@
-"""The FastAPI application: backend REST API (and, later, the agent console and webhooks)."""
+"""The FastAPI application: backend REST API, agent console and Twilio webhooks."""
 
 from __future__ import annotations
 
@@ -6,14 +6,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 
-from api import accounts, problems
-from api.dependencies import Services, ServicesDep
+from api import account_events, account_list, accounts, health, problems, timeline, webhooks
+from api.body_limit import BodySizeLimitMiddleware
+from api.console import mount_console
+from api.dependencies import Services
+from api.request_id import RequestIdMiddleware
 from overdue.db import create_pool
 from overdue.policy_files import load_policy
 from overdue.settings import Settings
 from overdue.temporal_client import connect
+
+DESCRIPTION = """\
+Start overdue-account processes, report payments and other events, read status and timelines.
+
+Every call needs `Authorization: Bearer <key>` (keys from `overdue api-keys add`, with scopes);
+every error is `application/problem+json` (RFC 9457); every answer carries `X-Request-ID`.
+See docs/api.md.
+"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -34,34 +44,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="overdue-reminders API",
-        version="0.1.0",
-        description="Start overdue-account processes, report payments, read status.",
+        version="0.2.0",
+        description=DESCRIPTION,
         lifespan=lifespan,
     )
     problems.install(app)
+    # Outermost last: the request id wraps everything, the size limit everything else.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(account_list.router)
     app.include_router(accounts.router)
-
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        """The process is up."""
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"], response_model=None)
-    async def readyz(services: ServicesDep) -> JSONResponse | dict[str, str]:
-        """Temporal and Postgres are reachable."""
-        checks: dict[str, str] = {}
-        try:
-            await services.pool.fetchval("SELECT 1")
-            checks["postgres"] = "ok"
-        except Exception as err:  # any failure means not ready; say which
-            checks["postgres"] = f"unreachable: {type(err).__name__}"
-        try:
-            await services.temporal.service_client.check_health()
-            checks["temporal"] = "ok"
-        except Exception as err:
-            checks["temporal"] = f"unreachable: {type(err).__name__}"
-        if all(v == "ok" for v in checks.values()):
-            return checks
-        return JSONResponse(checks, status_code=503)
-
+    app.include_router(account_events.router)
+    app.include_router(timeline.router)
+    app.include_router(health.router)
+    app.include_router(webhooks.router)  # Twilio signs these: no API key
+    mount_console(app)
     return app

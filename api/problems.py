@@ -1,29 +1,107 @@
-"""RFC 9457 problem details for every error the API returns."""
+"""RFC 9457 problem details for every error the API returns.
+
+Every 4xx (and the rare 5xx) answer is `application/problem+json` with `type`, `title`,
+`status`, `detail` and `instance` (the request path), plus `request_id` and, for invalid
+input, `errors`: one entry per field with where it was (`in`) and the reason.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError, RPCStatusCode
+
+from overdue.request_context import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger(__name__)
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the field, e.g. customer.phone.")
+    in_: str = Field(alias="in", description="body, path, query or header.")
+    reason: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details (the shape of every error answer)."""
+
+    type: str = Field(default="about:blank")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = Field(
+        default=None, description="For 422: each invalid field and why."
+    )
 
 
 class Problem(HTTPException):
     """An error answer with a title and a precise detail."""
 
-    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
-        super().__init__(status_code=status, detail=detail)
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(status_code=status, detail=detail, headers=dict(headers or {}) or None)
         self.title = title
         self.extra = extra
 
 
-def problem_response(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+def invalid_field(field: str, reason: str, where: str = "body") -> Problem:
+    """422 for one field that passed the schema but not a check against stored data."""
+    return Problem(
+        422,
+        "Invalid request",
+        f"{field}: {reason}",
+        errors=[{"field": field, "in": where, "reason": reason}],
+    )
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    body["detail"] = detail
+    if instance is not None:
+        body["instance"] = instance
+    request_id = current_request_id.get()
+    if request_id:
+        body["request_id"] = request_id
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting problem+json answers for these statuses."""
+    return {
+        status: {
+            "model": ProblemDetails,
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        }
+        for status in statuses
+    }
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -34,7 +112,7 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
             {
                 "field": _field(tuple(err.get("loc", ()))),
@@ -44,12 +122,51 @@ def install(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
-        return problem_response(422, "Invalid request", detail, errors=errors)
+        return problem_response(
+            422, "Invalid request", detail, instance=request.url.path, errors=errors
+        )
 
     @app.exception_handler(Problem)
-    async def _problem(_request: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc.status_code, exc.title, str(exc.detail), **exc.extra)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(
+            exc.status_code,
+            exc.title,
+            str(exc.detail),
+            instance=request.url.path,
+            headers=exc.headers,
+            **exc.extra,
+        )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(exc.status_code, str(exc.detail), str(exc.detail))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = HTTPStatus(exc.status_code).phrase
+        detail = str(exc.detail) if exc.detail != title else _default_detail(exc.status_code)
+        return problem_response(
+            exc.status_code, title, detail, instance=request.url.path, headers=exc.headers
+        )
+
+    @app.exception_handler(RPCError)
+    async def _temporal(request: Request, exc: RPCError) -> JSONResponse:
+        # Anything the handlers did not translate: Temporal is down or overloaded.
+        logger.error("Temporal call failed: %s (%s)", exc.status.name, type(exc).__name__)
+        unavailable = exc.status in {
+            RPCStatusCode.UNAVAILABLE,
+            RPCStatusCode.DEADLINE_EXCEEDED,
+            RPCStatusCode.RESOURCE_EXHAUSTED,
+        }
+        return problem_response(
+            503 if unavailable else 500,
+            "Workflow service unavailable" if unavailable else "Internal error",
+            "the workflow service did not answer; try again shortly"
+            if unavailable
+            else "the request failed; quote the request id when reporting it",
+            instance=request.url.path,
+            headers={"Retry-After": "5"} if unavailable else None,
+        )
+
+
+def _default_detail(status: int) -> str:
+    return {
+        404: "no such resource; see /docs for the API's paths",
+        405: "this path does not accept this method; see /docs",
+    }.get(status, HTTPStatus(status).description)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -13,6 +13,17 @@ from workflows.currencies import CURRENCIES
 from workflows.types import AccountStatus, NextAction
 
 _LOCALE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+_ID = r"^[A-Za-z0-9_.:-]+$"
+
+EventId = Annotated[str, Field(min_length=1, max_length=128, pattern=_ID)]
+Reason = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=500,
+        description="A category or short text. No personal data: it is kept in the workflow.",
+    ),
+]
 
 
 class _Body(BaseModel):
@@ -63,19 +74,35 @@ class Money(_Body):
 
 
 class OverdueReport(_Body):
-    """An account's bill has gone unpaid: start its overdue process."""
+    """An account's bill has gone unpaid: start its overdue process, or add the bill to it."""
 
     customer: CustomerContact
     product: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     amount_due: Money
     due_date: date
+    bill_id: EventId | None = Field(
+        default=None,
+        description="The bill's id. Default: `{due_date}:{amount_minor}:{currency}`. A bill "
+        "already reported is recognised and adds nothing.",
+    )
+    vulnerable: bool = Field(default=False, description="Route calls to specialist agents.")
+    risk_segment: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,32}$")
+
+    def effective_bill_id(self) -> str:
+        return self.bill_id or (
+            f"{self.due_date.isoformat()}:{self.amount_due.amount_minor}:{self.amount_due.currency}"
+        )
 
 
 class OverdueStarted(BaseModel):
     account_id: str
     workflow_id: str
     run_id: str | None
-    created: bool
+    created: bool = Field(description="True when this request started the process.")
+    bill_id: str
+    bill_added: bool = Field(
+        description="True when this bill was new to a process already running (200)."
+    )
     status_url: str
 
 
@@ -113,15 +140,92 @@ class PaymentAccepted(BaseModel):
     status: str = "accepted"
 
 
+class HardshipReport(_Body):
+    report_id: EventId
+    reason: Reason
+    reported_at: AwareDatetime | None = Field(default=None, description="Default: now.")
+
+
+class DisputeReport(_Body):
+    dispute_id: EventId
+    reason: Reason
+
+
+class DisputeClosing(_Body):
+    resolution: Reason
+
+
+class CeaseContactReport(_Body):
+    request_id: EventId
+    reason: Reason
+
+
+class EventAccepted(BaseModel):
+    """The event was handed to the account's process (signals are durable and deduplicated)."""
+
+    account_id: str
+    event: str
+    event_id: str
+    status: Literal["accepted"] = "accepted"
+
+
+class TimelineEntry(BaseModel):
+    at: AwareDatetime
+    source: Literal["audit", "contact"] = Field(
+        description="audit: an event in the collection record; contact: a contact attempt."
+    )
+    id: int
+    kind: str = Field(description="The event kind, or contact.<channel>.")
+    actor: str
+    details: dict[str, Any]
+
+
+class TimelinePage(BaseModel):
+    account_id: str
+    entries: list[TimelineEntry] = Field(description="Newest first.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next, older page.")
+
+
+class AccountSummary(BaseModel):
+    """One account's process as Temporal's visibility store sees it (updated on transitions)."""
+
+    account_id: str
+    workflow_id: str
+    run_id: str
+    execution_status: str = Field(description="running, completed, terminated, ...")
+    state: str | None
+    stage: str | None
+    days_past_due: int | None = Field(description="As of the process's last transition.")
+    amount_due_minor: int | None
+    product: str | None
+    next_action_at: datetime | None
+    started_at: datetime
+    closed_at: datetime | None
+
+
+class AccountPage(BaseModel):
+    accounts: list[AccountSummary]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
 __all__ = [
+    "AccountPage",
     "AccountStatus",
+    "AccountSummary",
+    "CeaseContactReport",
     "ContactAttempt",
     "ContactLedger",
     "CustomerContact",
+    "DisputeClosing",
+    "DisputeReport",
+    "EventAccepted",
+    "HardshipReport",
     "Money",
     "NextAction",
     "OverdueReport",
     "OverdueStarted",
     "PaymentAccepted",
     "PaymentReport",
+    "TimelineEntry",
+    "TimelinePage",
 ]

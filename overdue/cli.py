@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
+from overdue.admin_cli import add_parsers
 from overdue.logs import configure_logging
 from overdue.settings import ConfigurationError, Settings
 
@@ -49,6 +50,22 @@ def _api(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _fake_twilio(settings: Settings, args: argparse.Namespace) -> int:
+    from overdue.fake_twilio.run import serve
+
+    asyncio.run(
+        serve(
+            settings,
+            host=args.host,
+            port=args.port,
+            fault_rate=args.fault_rate,
+            seed=args.seed,
+            callback_delay=args.callback_delay,
+        )
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="overdue",
@@ -70,6 +87,21 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--revision", default="head", help="target revision (default: head)")
     add("worker", _worker, "Run a Temporal worker (workflows and activities).")
     add("api", _api, "Run the HTTP API.")
+    fake = add(
+        "fake-twilio",
+        _fake_twilio,
+        "Run a local fake of Twilio's Messages API (signed status callbacks, fault injection).",
+    )
+    fake.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    fake.add_argument("--port", type=int, default=8011, help="port (default: 8011)")
+    fake.add_argument(
+        "--fault-rate", type=float, default=0.0, help="share of API calls that fail (0 to 1)"
+    )
+    fake.add_argument("--seed", type=int, default=None, help="seed for random faults")
+    fake.add_argument(
+        "--callback-delay", type=float, default=0.5, help="seconds between status callbacks"
+    )
+    handlers.update(add_parsers(commands))
     parser.set_defaults(_handlers=handlers)
     return parser
 

@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import secrets
 import signal
 import sys
 import time
@@ -24,6 +25,7 @@ from typing import TextIO
 
 import httpx
 import psutil
+from pydantic import SecretStr
 
 from overdue.local_postgres import LocalPostgres, start_local_postgres_async
 from overdue.local_temporal import TemporalDevServer, TemporalStartError
@@ -36,6 +38,7 @@ API_ARGV = (sys.executable, "-m", "overdue.cli", "api")
 READY_WITHIN_SECONDS = 60.0
 STOP_GRACE_SECONDS = 10.0
 READY_BANNER = "overdue dev stack is ready"
+DEV_API_KEY_FILE = "dev-api-key"
 
 _NAMES = ("dev", "postgres", "temporal", "worker", "api")
 _COLORS = {"dev": "1", "postgres": "34", "temporal": "35", "worker": "32", "api": "36"}
@@ -125,11 +128,28 @@ def check_ports(settings: Settings) -> str | None:
     return None
 
 
+def dev_api_key(settings: Settings) -> str:
+    """The dev stack's API key: the setting if given, else one kept in the state folder, so
+    the key a developer exported survives restarts. Never used outside `overdue dev`."""
+    path = settings.state_dir / DEV_API_KEY_FILE
+    if settings.dev_api_key is not None:
+        key = settings.dev_api_key.get_secret_value()
+    elif path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+    else:
+        key = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(key + "\n", encoding="utf-8")  # the README's curl lines read it here
+    return key
+
+
 def child_environment(settings: Settings, database_url: str) -> dict[str, str]:
     """The worker's and API's environment: ours, plus every effective setting spelled out."""
     env = dict(os.environ)
     env.pop("OVERDUE_DATABASE_URL", None)  # DATABASE_URL below is the one that counts
     for name, value in settings.model_dump(exclude={"database_url"}).items():
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
         if value is not None:
             env[f"OVERDUE_{name.upper()}"] = str(value)
     env["DATABASE_URL"] = database_url
@@ -147,6 +167,7 @@ class DevStack:
         self._started_at: float = psutil.Process().create_time()
         self._stop_requested = asyncio.Event()
         self._postgres_shown = "DATABASE_URL (external)"  # never echo its password
+        self._api_key = ""
 
     async def run(self) -> int:
         self._install_signal_handlers()
@@ -183,6 +204,7 @@ class DevStack:
             raise errors.exceptions[0] from None
         self._raise_if_stopping()
         env = child_environment(self._settings, database_url)
+        env["OVERDUE_DEV_API_KEY"] = self._api_key = dev_api_key(self._settings)
         worker = await self._start_child(stack, "worker", WORKER_ARGV, env)
         api = await self._start_child(stack, "api", API_ARGV, env)
         return [temporal.child, worker, api]
@@ -272,6 +294,7 @@ class DevStack:
         settings = self._settings
         elapsed = time.time() - self._started_at
         namespace = settings.temporal_namespace
+        key_file = _shown_path(settings.state_dir / DEV_API_KEY_FILE)
         lines = [
             f"{READY_BANNER} ({elapsed:.1f} s)",
             f"  API          {api_url}",
@@ -280,7 +303,9 @@ class DevStack:
             f"  Temporal     {settings.temporal_address} (namespace {namespace})",
             f"  Postgres     {self._postgres_shown}",
             f"  State        {settings.state_dir.resolve()}",
-            f"  Try          curl -s {api_url}/healthz",
+            f"  API key      {self._api_key}  (dev only)",
+            f'  Try          curl -s -H "Authorization: Bearer $(cat {key_file})" '
+            f"{api_url}/v1/accounts",
             "  Ctrl-C stops everything.",
         ]
         rule = "-" * 64
@@ -332,6 +357,14 @@ async def _answers(http: httpx.AsyncClient, url: str) -> bool:
     except httpx.HTTPError:
         return False
     return True
+
+
+def _shown_path(path: Path) -> str:
+    """Relative to the working directory when inside it: shorter to copy."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path.resolve())
 
 
 def _local_url(host: str, port: int) -> str:

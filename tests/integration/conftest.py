@@ -6,6 +6,7 @@ Everything runs on free ports and in temporary folders, so a running `make run` 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from temporalio.client import Client
 
 from activities.sms_senders import RecordingSmsSender
 from api.app import create_app
+from overdue.api_keys import ALL_SCOPES, add_key
 from overdue.db import create_pool
 from overdue.local_postgres import LocalPostgres, start_local_postgres_async
 from overdue.local_temporal import TemporalDevServer
@@ -37,6 +39,7 @@ class Stack:
     pool: asyncpg.Pool
     temporal: Client
     sender: RecordingSmsSender
+    api_key: str = ""  # every scope; `api` already sends it
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +73,8 @@ async def stack(
     )
     temporal = await connect(settings)
     pool = await create_pool(settings)
+    async with pool.acquire() as conn:
+        _, api_key = await add_key(conn, f"tests-{uuid.uuid4().hex[:8]}", ALL_SCOPES)
     sender = RecordingSmsSender()
     server = uvicorn.Server(
         uvicorn.Config(
@@ -84,13 +89,24 @@ async def stack(
     try:
         async with (
             build_worker(temporal, pool, sender),
-            httpx.AsyncClient(base_url=settings.api_url, timeout=30) as api,
+            httpx.AsyncClient(
+                base_url=settings.api_url,
+                timeout=30,
+                headers={"Authorization": f"Bearer {api_key}"},
+            ) as api,
         ):
             while not server.started:
                 if serving.done():
                     serving.result()  # raises the start-up error
                 await asyncio.sleep(0.05)
-            yield Stack(settings=settings, api=api, pool=pool, temporal=temporal, sender=sender)
+            yield Stack(
+                settings=settings,
+                api=api,
+                pool=pool,
+                temporal=temporal,
+                sender=sender,
+                api_key=api_key,
+            )
     finally:
         server.should_exit = True
         await serving

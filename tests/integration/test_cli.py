@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from overdue.local_postgres import LocalPostgres
 
@@ -34,8 +35,9 @@ def test_migrate_is_idempotent(postgres: LocalPostgres) -> None:
         assert "migrations applied up to head" in result.stdout
 
 
-def test_migrate_without_database_says_how_to_fix_it() -> None:
+def test_migrate_without_database_says_how_to_fix_it(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "OVERDUE_DATABASE_URL"}}
+    env["OVERDUE_STATE_DIR"] = str(tmp_path)  # no dev stack's Postgres there
     result = subprocess.run(
         [sys.executable, "-m", "overdue.cli", "migrate"],
         capture_output=True,
@@ -45,7 +47,7 @@ def test_migrate_without_database_says_how_to_fix_it() -> None:
         check=False,
     )
     assert result.returncode == 2
-    assert "DATABASE_URL is not set" in result.stderr
+    assert "DATABASE_URL is not set and no `overdue dev` Postgres is running" in result.stderr
     assert "Traceback" not in result.stderr
 
 

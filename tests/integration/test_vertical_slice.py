@@ -71,7 +71,10 @@ async def test_start_sms_call_task_pay_resolved(
 
     sms = await eventually(
         lambda: stack.pool.fetchrow(
-            "SELECT * FROM contact_ledger WHERE account_id = $1 AND channel = 'sms'", account
+            # The row is written 'pending' before the sender is called: wait for the outcome.
+            "SELECT * FROM contact_ledger WHERE account_id = $1 AND channel = 'sms' "
+            "AND status <> 'pending'",
+            account,
         )
     )
     assert sms["status"] == "sent"

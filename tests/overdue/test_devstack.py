@@ -60,9 +60,9 @@ class DevRun:
     def banner_value(self, label: str) -> str:
         """The value of a `[dev]   Label   value` line of the ready banner."""
         for line in self.lines:
-            words = line.split(maxsplit=2)
-            if len(words) == 3 and words[0] == "[dev]" and words[1] == label:
-                return words[2]
+            rest = line.removeprefix("[dev]").strip()
+            if line.startswith("[dev]") and rest.startswith(f"{label}  "):
+                return rest[len(label) :].strip()
         raise AssertionError(f"no {label} line in the banner:\n{self.output}")
 
     def started_pids(self) -> set[int]:
@@ -173,8 +173,15 @@ async def test_dev_stack_starts_stops_cleanly_and_keeps_its_data(
         ready_after = await first.wait_for(READY_BANNER, 0)
         print(f"`overdue dev` ready after {ready_after:.1f} s (fresh state)")
         assert ready_after < 60, first.output
+        api_url = f"http://127.0.0.1:{dev_env['OVERDUE_API_PORT']}"
+        key = (tmp_path / "state" / "dev-api-key").read_text().strip()
+        assert first.banner_value("API key").startswith(key)
         async with httpx.AsyncClient() as http:
             assert (await http.get(ui_url)).status_code == 200
+            accounts = f"{api_url}/v1/accounts"
+            assert (await http.get(accounts)).status_code == 401
+            authorized = await http.get(accounts, headers={"Authorization": f"Bearer {key}"})
+            assert authorized.status_code == 200, authorized.text
         assert expected_attributes <= await registered_search_attributes(temporal_address)
 
         database_url = first.banner_value("Postgres")
@@ -201,6 +208,7 @@ async def test_dev_stack_starts_stops_cleanly_and_keeps_its_data(
         assert "postgres (reused)" in second.output
         assert sqlite_file.stat().st_ino == sqlite_inode
         assert second.banner_value("Postgres") == database_url
+        assert second.banner_value("API key").startswith(key)  # the exported key still works
 
         connection = await asyncpg.connect(database_url)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -41,10 +42,26 @@ def test_bad_values_name_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings()
 
 
-def test_missing_database_url_explains_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_database_url_explains_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("OVERDUE_STATE_DIR", str(tmp_path))
     with pytest.raises(RuntimeError, match="overdue dev"):
         Settings().require_database_url()
+
+
+def test_a_running_dev_stack_postgres_is_found_without_database_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("OVERDUE_STATE_DIR", str(tmp_path))
+    data = tmp_path / "postgres"
+    data.mkdir()
+    # postmaster.pid as Postgres writes it: pid, data dir, start time, port, socket dir, ...
+    pid_file = f"{os.getpid()}\n{data}\n0\n5432\n/tmp/sock\n\n0 0\nready\n"
+    (data / "postmaster.pid").write_text(pid_file)
+    assert Settings().require_database_url() == "postgresql://postgres:@/overdue?host=/tmp/sock"
 
 
 def test_every_setting_is_documented() -> None:

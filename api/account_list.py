@@ -1,0 +1,90 @@
+"""Listing accounts through Temporal's visibility store (custom search attributes)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from temporalio.client import Client, WorkflowExecution
+from temporalio.service import RPCError, RPCStatusCode
+
+from api import cursors
+from api.auth import ReadAccounts
+from api.dependencies import ServicesDep
+from api.problems import invalid_field, problem_responses
+from api.schemas import AccountPage, AccountSummary
+from api.workflow_calls import account_id_of
+from workflows import search_attributes as sa
+from workflows.types import AccountState
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+
+STAGE_PATTERN = r"^[a-z0-9][a-z0-9_]{0,62}$"  # as policy stage ids
+
+
+def visibility_query(
+    state: AccountState | None, stage: str | None, min_days_past_due: int | None
+) -> str:
+    """A visibility list filter from validated values only (enum, id pattern, integer)."""
+    clauses = ["WorkflowType = 'OverdueAccountWorkflow'"]
+    if state is not None:
+        clauses.append(f"{sa.OVERDUE_STATE.name} = '{AccountState(state).value}'")
+    if stage is not None:
+        clauses.append(f"{sa.OVERDUE_STAGE.name} = '{stage}'")
+    if min_days_past_due is not None:
+        clauses.append(f"{sa.DAYS_PAST_DUE.name} >= {int(min_days_past_due)}")
+    return " AND ".join(clauses)
+
+
+def summary(execution: WorkflowExecution) -> AccountSummary:
+    attributes = execution.typed_search_attributes
+    return AccountSummary(
+        account_id=account_id_of(execution.id),
+        workflow_id=execution.id,
+        run_id=execution.run_id,
+        execution_status=execution.status.name.lower() if execution.status else "unknown",
+        state=attributes.get(sa.OVERDUE_STATE),
+        stage=attributes.get(sa.OVERDUE_STAGE) or None,
+        days_past_due=attributes.get(sa.DAYS_PAST_DUE),
+        amount_due_minor=attributes.get(sa.AMOUNT_DUE_MINOR),
+        product=attributes.get(sa.PRODUCT),
+        next_action_at=attributes.get(sa.NEXT_ACTION_AT),
+        started_at=execution.start_time,
+        closed_at=execution.close_time,
+    )
+
+
+async def list_accounts(
+    temporal: Client, query: str, page_size: int, cursor: str | None
+) -> AccountPage:
+    token = cursors.decode(cursor) if cursor else None
+    page = temporal.list_workflows(query, page_size=page_size, next_page_token=token)
+    try:
+        await page.fetch_next_page()
+    except RPCError as err:
+        if err.status == RPCStatusCode.INVALID_ARGUMENT and token:
+            raise invalid_field("cursor", "not a cursor this API handed out", "query") from err
+        raise
+    next_token = page.next_page_token
+    return AccountPage(
+        accounts=[summary(execution) for execution in page.current_page or ()],
+        next_cursor=cursors.encode(next_token) if next_token else None,
+    )
+
+
+@router.get("", response_model=AccountPage, responses=problem_responses(401, 403, 422))
+async def accounts(
+    services: ServicesDep,
+    _client: ReadAccounts,
+    state: AccountState | None = None,
+    stage: Annotated[str | None, Query(pattern=STAGE_PATTERN, max_length=63)] = None,
+    min_days_past_due: Annotated[int | None, Query(ge=0, le=100_000)] = None,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+) -> AccountPage:
+    """Accounts whose process matches, from Temporal's visibility store.
+
+    Values come from search attributes, which the workflow updates on transitions: a list can
+    lag a just-made change by a moment, and `days_past_due` is as of the last transition."""
+    query = visibility_query(state, stage, min_days_past_due)
+    return await list_accounts(services.temporal, query, page_size, cursor)

@@ -1,0 +1,95 @@
+"""Logging in and out, and the language switch."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from api.console import i18n
+from api.console.context import AnyVisitor, CsrfForm, SignedIn
+from api.console.rendering import render
+from api.console.sessions import (
+    COOKIE,
+    LOGIN_CSRF_COOKIE,
+    clear_cookie,
+    close_session,
+    new_token,
+    open_session,
+    set_cookie,
+    tokens_match,
+)
+from overdue.console_users import MAX_PASSWORD_LENGTH, authenticate
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+logger = logging.getLogger(__name__)
+
+
+def _login_page(
+    page: AnyVisitor, status: int = 200, failed: bool = False, username: str = ""
+) -> Response:
+    # Login CSRF: a double-submit token, in a cookie and in the form, compared on POST.
+    token = new_token()
+    response = render(
+        page, "login.html", status, login_csrf=token, failed=failed, username=username
+    )
+    set_cookie(page.request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    return response
+
+
+@router.get("/login")
+async def login_form(page: AnyVisitor) -> Response:
+    if page.session is not None:
+        return RedirectResponse("/console", status_code=303)
+    return _login_page(page)
+
+
+@router.post("/login")
+async def login(
+    page: AnyVisitor,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=MAX_PASSWORD_LENGTH)] = "",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    if not tokens_match(page.request.cookies.get(LOGIN_CSRF_COOKIE) or "", csrf_token):
+        return _login_page(page, 403, failed=True, username=username)
+    user = await authenticate(page.services.pool, username.strip(), password)
+    if user is None:
+        logger.info("console login failed")
+        return _login_page(page, 401, failed=True, username=username)
+    lifetime = timedelta(hours=page.services.settings.console_session_hours)
+    token = await open_session(page.services.pool, user, lifetime)
+    logger.info("console login", extra={"user_id": user.id})
+    response = RedirectResponse("/console", status_code=303)
+    set_cookie(page.request, response, COOKIE, token, max_age=int(lifetime.total_seconds()))
+    clear_cookie(page.request, response, LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+async def logout(page: SignedIn, _form: CsrfForm) -> Response:
+    await close_session(page.services.pool, page.request.cookies.get(COOKIE))
+    response = RedirectResponse("/console/login", status_code=303)
+    clear_cookie(page.request, response, COOKIE)
+    return response
+
+
+@router.get("/lang")
+async def switch_language(
+    request: Request,
+    to: Annotated[str, Query(pattern="^(zh-CN|en)$")],
+    next: Annotated[str, Query(max_length=300)] = "/console",
+) -> Response:
+    # Only our own pages: a path under /console, never another host ("//evil", "/\\evil").
+    target = (
+        next
+        if next.startswith("/console") and "//" not in next and "\\" not in next
+        else "/console"
+    )
+    response = RedirectResponse(target, status_code=303)
+    set_cookie(request, response, i18n.COOKIE, to, max_age=365 * 24 * 3600)
+    return response

@@ -1,0 +1,100 @@
+"""Per-request console context (language, login) and the dependencies pages declare.
+
+Pages ask for `SignedIn` (any agent or supervisor), `Supervisor`, or `CsrfForm` (a posted form
+whose CSRF token matches the session's). Failures become `LoginRequired` (a redirect to the
+login page) or `ConsoleError` (an error page in the user's language).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+
+from api.console import i18n
+from api.console.sessions import COOKIE, ConsoleSession, load_session, tokens_match
+from api.dependencies import Services, ServicesDep
+from overdue.console_users import ConsoleUser
+
+CSRF_FIELD = "csrf_token"
+
+
+class LoginRequired(Exception):
+    """No valid session: send the browser to the login page."""
+
+
+class ConsoleError(Exception):
+    """An error page: HTTP status and the catalogue key of the message."""
+
+    def __init__(self, status: int, message_key: str) -> None:
+        super().__init__(message_key)
+        self.status = status
+        self.message_key = message_key
+
+
+@dataclass(frozen=True)
+class Console:
+    request: Request
+    services: Services
+    t: i18n.Translator
+    session: ConsoleSession | None
+
+    @property
+    def lang(self) -> str:
+        return self.t.lang
+
+    @property
+    def user(self) -> ConsoleUser:
+        if self.session is None:
+            raise LoginRequired
+        return self.session.user
+
+    @property
+    def actor(self) -> str:
+        """How the user appears in the audit trail and the workflow (no personal data)."""
+        return self.user.username
+
+
+async def build_console(request: Request, services: Services) -> Console:
+    lang = i18n.negotiate(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+    session = await load_session(services.pool, request.cookies.get(COOKIE))
+    return Console(request=request, services=services, t=i18n.Translator(lang), session=session)
+
+
+async def console(request: Request, services: ServicesDep) -> Console:
+    return await build_console(request, services)
+
+
+AnyVisitor = Annotated[Console, Depends(console)]
+
+
+async def signed_in(page: AnyVisitor) -> Console:
+    if page.session is None:
+        raise LoginRequired
+    return page
+
+
+SignedIn = Annotated[Console, Depends(signed_in)]
+
+
+async def supervisor(page: SignedIn) -> Console:
+    if not page.user.is_supervisor:
+        raise ConsoleError(403, "error.forbidden")
+    return page
+
+
+Supervisor = Annotated[Console, Depends(supervisor)]
+
+
+async def csrf_form(request: Request, page: SignedIn) -> FormData:
+    form = await request.form()
+    assert page.session is not None
+    token = form.get(CSRF_FIELD)
+    if not isinstance(token, str) or not tokens_match(page.session.csrf_token, token):
+        raise ConsoleError(403, "error.csrf")
+    return form
+
+
+CsrfForm = Annotated[FormData, Depends(csrf_form)]

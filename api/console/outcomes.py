@@ -1,0 +1,287 @@
+"""Agent and supervisor actions from console forms: parse what was typed, send it to the
+account's workflow, record it in the audit trail.
+
+Parsing is pure and raises `FormInvalid` with a message for the person. Sending goes through
+the workflow's validated updates (or a signal for hardship and disputes, which backends may
+report too); a validator's refusal arrives as `UpdateRejected`. The audit row is written in the
+same transaction, so a refused action leaves no trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+from pydantic import ValidationError
+
+from api.workflow_calls import AccountHandle, to_running
+from overdue.audit import record_event
+from workflows.currencies import minor_unit_exponent
+from workflows.overdue_account import OverdueAccountWorkflow
+from workflows.types import (
+    AccountStatus,
+    CallOutcome,
+    CallOutcomeKind,
+    DisputeOpened,
+    Escalation,
+    HardshipDecision,
+    HardshipReported,
+    Instalment,
+    PauseRequest,
+    PromiseToPay,
+    ResumeRequest,
+)
+
+AGENT_ACTIONS = ("call", "promise", "hardship", "dispute", "escalate")
+SUPERVISOR_ACTIONS = ("pause", "resume", "hardship_decision")
+SIGNAL_SETTLE_SECONDS = 3.0
+
+
+class FormInvalid(ValueError):
+    """What the person typed cannot be sent; the message says what to correct."""
+
+
+Send = Callable[[AccountHandle], Awaitable[AccountStatus | None]]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing to do to an account: what to send, and what to write in the audit trail."""
+
+    name: str
+    audit_kind: str
+    send: Send
+    audit_details: dict[str, Any] = field(default_factory=dict)
+
+
+def _text(form: Mapping[str, str], name: str, *, required: bool = True, limit: int = 500) -> str:
+    value = (form.get(name) or "").strip()
+    if required and not value:
+        raise FormInvalid(f"{name} is required")
+    if len(value) > limit:
+        raise FormInvalid(f"{name} is longer than {limit} characters")
+    return value
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """'1234.56' CNY -> 123456 minor units; refuses more decimals than the currency has."""
+    try:
+        amount = Decimal(text.replace(",", "").strip())
+    except InvalidOperation:
+        raise FormInvalid(f"amount {text!r} is not a number") from None
+    exponent = minor_unit_exponent(currency)
+    minor = amount.scaleb(exponent)
+    if not amount.is_finite() or minor != minor.to_integral_value() or minor <= 0:
+        raise FormInvalid(f"amount must be positive with at most {exponent} decimals")
+    return int(minor)
+
+
+def parse_date(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise FormInvalid(f"{name} must be a date (YYYY-MM-DD)") from None
+
+
+def parse_local_datetime(text: str, time_zone: str) -> datetime:
+    """A datetime-local value, read in the customer's time zone, as an aware UTC time."""
+    try:
+        local = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise FormInvalid("callback_at must be a date and time") from None
+    if local.tzinfo is not None:
+        raise FormInvalid("callback_at must be a local time, without an offset")
+    return local.replace(tzinfo=ZoneInfo(time_zone)).astimezone(UTC)
+
+
+def parse_plan(text: str, currency: str) -> list[Instalment]:
+    plan = []
+    for line in text.strip().splitlines():
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            raise FormInvalid(f"plan line {line!r}: write 'YYYY-MM-DD amount'")
+        plan.append(
+            Instalment(
+                due_date=parse_date(parts[0], "instalment date"),
+                amount_minor=parse_amount(parts[1], currency),
+            )
+        )
+    return plan
+
+
+def _update(method: Any, argument: Any) -> Send:
+    async def send(handle: AccountHandle) -> AccountStatus | None:
+        answer: AccountStatus = await handle.execute_update(method, argument)
+        return answer
+
+    return send
+
+
+def _signal_then_status(method: Any, argument: Any) -> Send:
+    """Signals have no answer: send, then read the status once the workflow has taken it."""
+
+    async def send(handle: AccountHandle) -> AccountStatus | None:
+        before = await handle.query(OverdueAccountWorkflow.status)
+        await handle.signal(method, argument)
+        deadline = asyncio.get_running_loop().time() + SIGNAL_SETTLE_SECONDS
+        while True:
+            after = await handle.query(OverdueAccountWorkflow.status)
+            if after.state != before.state or asyncio.get_running_loop().time() > deadline:
+                return after
+            await asyncio.sleep(0.2)
+
+    return send
+
+
+def agent_action(
+    form: Mapping[str, str], *, actor: str, task_id: int, status: AccountStatus
+) -> Action:
+    """The action an agent's outcome form asks for. Notes stay in Postgres, not the workflow."""
+    name = form.get("action", "")
+    try:
+        if name == "call":
+            kind = CallOutcomeKind(_text(form, "outcome"))
+            note = _text(form, "note", required=False, limit=1000)
+            callback_text = _text(form, "callback_at", required=False)
+            callback_at = (
+                parse_local_datetime(callback_text, status.time_zone)
+                if kind is CallOutcomeKind.CALLBACK_REQUESTED and callback_text
+                else None
+            )
+            outcome = CallOutcome(
+                actor=actor, task_id=task_id, outcome=kind, callback_at=callback_at
+            )
+            details: dict[str, Any] = {"task_id": task_id, "outcome": kind.value}
+            if callback_at:
+                details["callback_at"] = callback_at.isoformat()
+            if note:
+                details["note"] = note
+            return Action(
+                name,
+                "call.outcome",
+                _update(OverdueAccountWorkflow.record_call_outcome, outcome),
+                details,
+            )
+        if name == "promise":
+            promise = PromiseToPay(
+                actor=actor,
+                amount_minor=parse_amount(_text(form, "amount"), status.currency),
+                promised_date=parse_date(_text(form, "promised_date"), "promised_date"),
+            )
+            return Action(
+                name,
+                "promise.recorded",
+                _update(OverdueAccountWorkflow.promise_to_pay, promise),
+                {
+                    "task_id": task_id,
+                    "amount_minor": promise.amount_minor,
+                    "promised_date": promise.promised_date.isoformat(),
+                },
+            )
+        if name == "hardship":
+            report = HardshipReported(
+                report_id=f"console-{task_id}-{uuid.uuid4().hex[:12]}",
+                reason=_text(form, "reason"),
+                reported_at=datetime.now(UTC),
+            )
+            return Action(
+                name,
+                "hardship.reported",
+                _signal_then_status(OverdueAccountWorkflow.report_hardship, report),
+                {"task_id": task_id, "report_id": report.report_id, "reason": report.reason},
+            )
+        if name == "dispute":
+            dispute = DisputeOpened(
+                dispute_id=f"console-{task_id}-{uuid.uuid4().hex[:12]}",
+                reason=_text(form, "reason"),
+            )
+            return Action(
+                name,
+                "dispute.opened",
+                _signal_then_status(OverdueAccountWorkflow.open_dispute, dispute),
+                {"task_id": task_id, "dispute_id": dispute.dispute_id, "reason": dispute.reason},
+            )
+        if name == "escalate":
+            escalation = Escalation(actor=actor, reason=_text(form, "reason"))
+            return Action(
+                name,
+                "account.escalated",
+                _update(OverdueAccountWorkflow.escalate, escalation),
+                {"task_id": task_id, "reason": escalation.reason},
+            )
+    except ValidationError as err:
+        raise FormInvalid(_first_error(err)) from None
+    except ValueError as err:
+        if isinstance(err, FormInvalid):
+            raise
+        raise FormInvalid(str(err)) from None
+    raise FormInvalid(f"unknown action {name!r}")
+
+
+def supervisor_action(form: Mapping[str, str], *, actor: str, status: AccountStatus) -> Action:
+    name = form.get("action", "")
+    try:
+        if name in ("pause", "resume"):
+            reason = _text(form, "reason")
+            if name == "pause":
+                send = _update(
+                    OverdueAccountWorkflow.pause, PauseRequest(actor=actor, reason=reason)
+                )
+            else:
+                send = _update(
+                    OverdueAccountWorkflow.resume, ResumeRequest(actor=actor, reason=reason)
+                )
+            return Action(name, f"account.{name}d", send, {"reason": reason})
+        if name == "hardship_decision":
+            approve = form.get("decision") == "approve"
+            plan = parse_plan(form.get("plan", ""), status.currency) if approve else []
+            decision = HardshipDecision(
+                actor=actor,
+                approve=approve,
+                plan=plan,
+                reason=_text(form, "reason", required=False),
+            )
+            return Action(
+                name,
+                "hardship.decided",
+                _update(OverdueAccountWorkflow.decide_hardship, decision),
+                {
+                    "approve": approve,
+                    "instalments": len(plan),
+                    "reason": decision.reason,
+                },
+            )
+    except ValidationError as err:
+        raise FormInvalid(_first_error(err)) from None
+    raise FormInvalid(f"unknown action {name!r}")
+
+
+def _first_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    message = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+async def perform(
+    pool: asyncpg.Pool, handle: AccountHandle, account_id: str, actor: str, action: Action
+) -> AccountStatus | None:
+    """Send the action and record it, all or nothing. Raises UpdateRejected/ProcessNotRunning."""
+    async with pool.acquire() as conn, conn.transaction():
+        await record_event(
+            conn,
+            account_id=account_id,
+            actor=actor,
+            kind=action.audit_kind,
+            details=action.audit_details,
+        )
+        return await to_running(lambda: action.send(handle))

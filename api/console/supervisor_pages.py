@@ -1,0 +1,134 @@
+"""Supervisors: the escalation queue, any account's status and timeline, pause and resume,
+hardship decisions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from api import cursors
+from api.account_list import list_accounts, visibility_query
+from api.console.context import Console, ConsoleError, CsrfForm, Supervisor
+from api.console.outcomes import FormInvalid, perform, supervisor_action
+from api.console.rendering import render
+from api.problems import Problem
+from api.timeline import timeline_page
+from api.workflow_calls import ProcessNotRunning, UpdateRejected, account_handle, to_running
+from workflows.decisions import days_past_due
+from workflows.overdue_account import OverdueAccountWorkflow
+from workflows.types import ACCOUNT_ID_PATTERN, AccountState, AccountStatus
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+AccountId = Annotated[str, Path(pattern=ACCOUNT_ID_PATTERN)]
+
+
+@router.get("/escalations")
+async def escalations(page: Supervisor) -> Response:
+    query = visibility_query(AccountState.ESCALATED, None, None)
+    found = await list_accounts(page.services.temporal, query, 100, None)
+    running = [a for a in found.accounts if a.execution_status == "running"]
+    return render(page, "escalations.html", accounts=running)
+
+
+@router.get("/accounts")
+async def find_account(
+    page: Supervisor, account_id: Annotated[str, Query(pattern=ACCOUNT_ID_PATTERN)]
+) -> Response:
+    return RedirectResponse(f"/console/accounts/{account_id}", status_code=303)
+
+
+async def _status(page: Console, account_id: str) -> AccountStatus | None:
+    try:
+        return await to_running(
+            lambda: account_handle(page.services.temporal, account_id).query(
+                OverdueAccountWorkflow.status
+            )
+        )
+    except ProcessNotRunning:
+        return None
+
+
+async def _render_account(
+    page: Console,
+    account_id: str,
+    *,
+    cursor: str | None = None,
+    status_code: int = 200,
+    answer: dict[str, Any] | None = None,
+    forms: dict[str, dict[str, str]] | None = None,
+    current: AccountStatus | None = None,
+) -> Response:
+    pool = page.services.pool
+    if not await pool.fetchval("SELECT 1 FROM accounts WHERE account_id = $1", account_id):
+        raise ConsoleError(404, "error.not_found")
+    try:
+        after = cursors.decode_position(cursor) if cursor else None
+    except Problem:
+        after = None
+    entries, next_cursor = await timeline_page(pool, account_id, 50, after)
+    current = current or await _status(page, account_id)
+    return render(
+        page,
+        "account.html",
+        status_code,
+        account_id=account_id,
+        status=current,
+        days_past_due=(
+            days_past_due(current.due_date, current.time_zone, datetime.now(UTC))
+            if current
+            else None
+        ),
+        entries=entries,
+        next_cursor=next_cursor,
+        answer=answer,
+        forms=forms or {},
+        here=f"/console/accounts/{account_id}",
+    )
+
+
+@router.get("/accounts/{account_id}")
+async def account_page(
+    page: Supervisor,
+    account_id: AccountId,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    return await _render_account(page, account_id, cursor=cursor)
+
+
+@router.post("/accounts/{account_id}/actions")
+async def account_action(page: Supervisor, account_id: AccountId, form: CsrfForm) -> Response:
+    typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    keep = {typed.get("action", ""): typed}
+    current = await _status(page, account_id)
+    if current is None:
+        answer = {"ok": False, "message": page.t("answer.not_running")}
+        return await _render_account(page, account_id, status_code=409, answer=answer, forms=keep)
+    try:
+        action = supervisor_action(typed, actor=page.actor, status=current)
+        new_status = await perform(
+            page.services.pool,
+            account_handle(page.services.temporal, account_id),
+            account_id,
+            page.actor,
+            action,
+        )
+    except FormInvalid as err:
+        answer = {"ok": False, "message": page.t("answer.invalid", reason=str(err))}
+        return await _render_account(
+            page, account_id, status_code=422, answer=answer, forms=keep, current=current
+        )
+    except UpdateRejected as err:
+        answer = {"ok": False, "message": page.t("answer.rejected", reason=err.reason)}
+        return await _render_account(
+            page, account_id, status_code=422, answer=answer, forms=keep, current=current
+        )
+    except ProcessNotRunning:
+        answer = {"ok": False, "message": page.t("answer.not_running")}
+        return await _render_account(page, account_id, status_code=409, answer=answer, forms=keep)
+    state = new_status.state.value if new_status else "?"
+    answer = {"ok": True, "message": page.t("answer.ok", state=page.t(f"state.{state}"))}
+    return await _render_account(page, account_id, answer=answer, current=new_status)

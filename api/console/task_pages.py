@@ -1,0 +1,176 @@
+"""An agent's work: the queue page, "next task", the task page and its outcome forms."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from api.console.context import Console, ConsoleError, CsrfForm, SignedIn
+from api.console.outcomes import FormInvalid, agent_action, perform
+from api.console.rendering import render
+from api.console.task_view import (
+    claimed_tasks,
+    contact_history,
+    earlier_outcomes,
+    last_outcome,
+    mask_phone,
+    phone_number,
+)
+from api.workflow_calls import (
+    ProcessNotRunning,
+    UpdateRejected,
+    account_handle,
+    to_running,
+)
+from overdue import call_task_store
+from overdue.audit import record_event
+from overdue.call_task_store import CallTask, CallTaskConflict
+from workflows.decisions import days_past_due
+from workflows.overdue_account import OverdueAccountWorkflow
+from workflows.types import AccountStatus
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+logger = logging.getLogger(__name__)
+TaskId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.get("")
+async def home(page: SignedIn, empty: Annotated[bool, Query()] = False) -> Response:
+    tasks = await claimed_tasks(page.services.pool, page.actor)
+    return render(page, "home.html", tasks=tasks, empty=empty)
+
+
+@router.post("/tasks/next")
+async def next_task(page: SignedIn, _form: CsrfForm) -> Response:
+    task = await call_task_store.claim_next(page.services.pool, page.user.queue.value, page.actor)
+    if task is None:
+        return RedirectResponse("/console?empty=1", status_code=303)
+    return RedirectResponse(f"/console/tasks/{task.id}", status_code=303)
+
+
+async def _task_for(page: Console, task_id: int, *, acting: bool) -> CallTask:
+    """The task, if this user may see it (acting: may record on it). Else an error page."""
+    task = await call_task_store.get(page.services.pool, task_id)
+    if task is None:
+        raise ConsoleError(404, "error.not_found")
+    mine = task.claimed_by == page.actor
+    if not mine and not (page.user.is_supervisor and not acting):
+        raise ConsoleError(403, "error.claimed_by_other")
+    if acting and task.status != "claimed":
+        raise ConsoleError(409, "task.closed")
+    return task
+
+
+async def _status(page: Console, account_id: str) -> AccountStatus | None:
+    try:
+        return await to_running(
+            lambda: account_handle(page.services.temporal, account_id).query(
+                OverdueAccountWorkflow.status
+            )
+        )
+    except ProcessNotRunning:
+        return None
+
+
+async def _render_task(
+    page: Console,
+    task: CallTask,
+    *,
+    status_code: int = 200,
+    answer: dict[str, Any] | None = None,
+    forms: dict[str, dict[str, str]] | None = None,
+    current: AccountStatus | None = None,
+    revealed: str | None = None,
+) -> Response:
+    pool = page.services.pool
+    current = current or await _status(page, task.account_id)
+    phone = revealed or mask_phone(await phone_number(pool, task.account_id))
+    return render(
+        page,
+        "task.html",
+        status_code,
+        task=task,
+        status=current,
+        days_past_due=(
+            days_past_due(current.due_date, current.time_zone, datetime.now(UTC))
+            if current
+            else None
+        ),
+        phone=phone,
+        revealed=revealed is not None,
+        can_act=task.status == "claimed" and task.claimed_by == page.actor,
+        contacts=await contact_history(pool, task.account_id),
+        outcomes=await earlier_outcomes(pool, task.account_id),
+        answer=answer,
+        forms=forms or {},
+        here=f"/console/tasks/{task.id}",
+    )
+
+
+@router.get("/tasks/{task_id}")
+async def task_page(page: SignedIn, task_id: TaskId) -> Response:
+    return await _render_task(page, await _task_for(page, task_id, acting=False))
+
+
+@router.post("/tasks/{task_id}/outcome")
+async def record_outcome(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Response:
+    task = await _task_for(page, task_id, acting=True)
+    typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    keep = {typed.get("action", ""): typed}
+    current = await _status(page, task.account_id)
+    if current is None:
+        answer = {"ok": False, "message": page.t("answer.not_running")}
+        return await _render_task(page, task, status_code=409, answer=answer, forms=keep)
+    try:
+        action = agent_action(typed, actor=page.actor, task_id=task.id, status=current)
+    except FormInvalid as err:
+        answer = {"ok": False, "message": page.t("answer.invalid", reason=str(err))}
+        return await _render_task(page, task, status_code=422, answer=answer, forms=keep)
+    handle = account_handle(page.services.temporal, task.account_id)
+    try:
+        new_status = await perform(page.services.pool, handle, task.account_id, page.actor, action)
+    except UpdateRejected as err:
+        answer = {"ok": False, "message": page.t("answer.rejected", reason=err.reason)}
+        return await _render_task(
+            page, task, status_code=422, answer=answer, forms=keep, current=current
+        )
+    except ProcessNotRunning:
+        answer = {"ok": False, "message": page.t("answer.not_running")}
+        return await _render_task(page, task, status_code=409, answer=answer, forms=keep)
+    logger.info("agent action recorded", extra={"task_id": task.id, "action": action.name})
+    state = new_status.state.value if new_status else "?"
+    answer = {"ok": True, "message": page.t("answer.ok", state=page.t(f"state.{state}"))}
+    return await _render_task(page, task, answer=answer, current=new_status)
+
+
+@router.post("/tasks/{task_id}/reveal-phone")
+async def reveal_phone(page: SignedIn, task_id: TaskId, _form: CsrfForm) -> Response:
+    task = await _task_for(page, task_id, acting=True)
+    async with page.services.pool.acquire() as conn, conn.transaction():
+        phone = await conn.fetchval(
+            "SELECT phone_e164 FROM customer_contacts WHERE account_id = $1", task.account_id
+        )
+        await record_event(
+            conn,
+            account_id=task.account_id,
+            actor=page.actor,
+            kind="contact.phone_revealed",
+            details={"task_id": task.id},
+        )
+    return await _render_task(page, task, revealed=phone or "—")
+
+
+@router.post("/tasks/{task_id}/finish")
+async def finish_task(page: SignedIn, task_id: TaskId, _form: CsrfForm) -> Response:
+    task = await _task_for(page, task_id, acting=True)
+    outcome = await last_outcome(page.services.pool, task.id, page.actor) or "no_outcome"
+    try:
+        await call_task_store.complete(page.services.pool, task.id, page.actor, outcome[:64])
+    except CallTaskConflict as err:
+        raise ConsoleError(409, "task.closed") from err
+    return RedirectResponse("/console", status_code=303)

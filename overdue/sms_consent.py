@@ -1,0 +1,56 @@
+"""SMS consent per phone number, and the accounts a phone number belongs to.
+
+Consent is kept per number: STOP from a phone covers every account with that number, and the
+SMS activity checks it before every send.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class PhoneAccount:
+    account_id: str
+    locale: str
+
+
+async def is_opted_out(conn: asyncpg.Connection | asyncpg.Pool, phone_e164: str) -> bool:
+    opted_out: bool | None = await conn.fetchval(
+        "SELECT opted_out FROM sms_opt_outs WHERE phone_e164 = $1", phone_e164
+    )
+    return bool(opted_out)
+
+
+async def set_consent(
+    conn: asyncpg.Connection, phone_e164: str, *, opted_out: bool, source: str
+) -> bool:
+    """Record the number's consent; True when that changed it (a repeated STOP does not)."""
+    changed: bool | None = await conn.fetchval(
+        """
+        INSERT INTO sms_opt_outs (phone_e164, opted_out, source) VALUES ($1, $2, $3)
+        ON CONFLICT (phone_e164) DO UPDATE
+           SET opted_out = EXCLUDED.opted_out, source = EXCLUDED.source, changed_at = now()
+         WHERE sms_opt_outs.opted_out IS DISTINCT FROM EXCLUDED.opted_out
+        RETURNING true
+        """,
+        phone_e164,
+        opted_out,
+        source,
+    )
+    return bool(changed)
+
+
+async def accounts_for_phone(
+    conn: asyncpg.Connection | asyncpg.Pool, phone_e164: str
+) -> list[PhoneAccount]:
+    rows = await conn.fetch(
+        """
+        SELECT account_id, locale FROM customer_contacts WHERE phone_e164 = $1
+         ORDER BY account_id
+        """,
+        phone_e164,
+    )
+    return [PhoneAccount(account_id=r["account_id"], locale=r["locale"]) for r in rows]

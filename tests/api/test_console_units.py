@@ -1,0 +1,77 @@
+"""Pure parts of the console: language choice, phone masking, parsing what agents type."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from api.console import i18n
+from api.console.outcomes import FormInvalid, parse_amount, parse_local_datetime, parse_plan
+from api.console.task_view import mask_phone
+
+
+@pytest.mark.parametrize(
+    ("cookie", "accept", "expected"),
+    [
+        (None, None, "en"),
+        (None, "zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
+        (None, "en-US,en;q=0.9,zh;q=0.5", "en"),
+        (None, "fr-FR, zh-TW;q=0.3", "zh-CN"),
+        (None, "de", "en"),
+        ("en", "zh-CN", "en"),
+        ("zh-CN", "en", "zh-CN"),
+        ("xx", "zh", "zh-CN"),
+    ],
+)
+def test_language_is_cookie_then_accept_language_then_english(
+    cookie: str | None, accept: str | None, expected: str
+) -> None:
+    assert i18n.negotiate(cookie, accept) == expected
+
+
+def test_both_catalogues_have_every_message() -> None:
+    assert set(i18n.CATALOGUES["en"]) == set(i18n.CATALOGUES["zh-CN"])
+
+
+def test_phone_is_masked_but_for_country_code_and_last_four() -> None:
+    assert mask_phone("+8613800138000") == "+86 *******8000"
+    assert mask_phone("+14155550123") == "+1 ******0123"
+    assert mask_phone(None) == "—"
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "minor"),
+    [("1234.56", "CNY", 123_456), ("1,000", "USD", 100_000), ("500", "JPY", 500)],
+)
+def test_amounts_are_read_in_the_currencys_minor_units(
+    text: str, currency: str, minor: int
+) -> None:
+    assert parse_amount(text, currency) == minor
+
+
+@pytest.mark.parametrize(
+    ("text", "currency"),
+    [("1.234", "CNY"), ("1.5", "JPY"), ("-3", "CNY"), ("abc", "CNY"), ("0", "CNY"), ("NaN", "CNY")],
+)
+def test_bad_amounts_are_refused_with_a_reason(text: str, currency: str) -> None:
+    with pytest.raises(FormInvalid):
+        parse_amount(text, currency)
+
+
+def test_callback_time_is_read_in_the_customers_time_zone() -> None:
+    assert parse_local_datetime("2026-12-01T09:30", "Asia/Shanghai") == datetime(
+        2026, 12, 1, 1, 30, tzinfo=UTC
+    )
+    with pytest.raises(FormInvalid):
+        parse_local_datetime("tomorrow", "Asia/Shanghai")
+
+
+def test_plan_lines_become_instalments() -> None:
+    plan = parse_plan("2026-12-01 100.00\n\n2027-01-01 50", "CNY")
+    assert [(i.due_date.isoformat(), i.amount_minor) for i in plan] == [
+        ("2026-12-01", 10_000),
+        ("2027-01-01", 5_000),
+    ]
+    with pytest.raises(FormInvalid):
+        parse_plan("2026-12-01", "CNY")

@@ -1,0 +1,86 @@
+"""Helpers for tests that drive the real stack: accounts, keys, waiting for the workflow."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from overdue.api_keys import Scope, add_key
+from tests.integration.conftest import Stack
+
+T = TypeVar("T")
+NAME = "Li Na"
+PHONE = "+8613912345678"
+PROBLEM_JSON = "application/problem+json"
+
+
+def new_account() -> str:
+    return f"acct-{uuid.uuid4().hex[:10]}"
+
+
+def shanghai_today() -> date:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def overdue_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "customer": {"name": NAME, "phone": PHONE, "time_zone": "Asia/Shanghai", "locale": "en"},
+        "product": "credit_line",
+        "amount_due": {"amount_minor": 50_000, "currency": "CNY"},
+        "due_date": (shanghai_today() - timedelta(days=2)).isoformat(),
+    }
+    body.update(changes)
+    return body
+
+
+async def start_account(stack: Stack, **changes: Any) -> str:
+    account = new_account()
+    answer = await stack.api.put(f"/v1/accounts/{account}/overdue", json=overdue_body(**changes))
+    assert answer.status_code == 201, answer.text
+    return account
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], within: float = 30.0) -> T:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {within} s")
+        await asyncio.sleep(0.2)
+
+
+async def state_of(stack: Stack, account: str) -> str:
+    answer = await stack.api.get(f"/v1/accounts/{account}")
+    assert answer.status_code == 200, answer.text
+    state: str = answer.json()["state"]
+    return state
+
+
+async def key_with(stack: Stack, *scopes: Scope) -> str:
+    async with stack.pool.acquire() as conn:
+        _, key = await add_key(conn, f"t-{uuid.uuid4().hex[:8]}", scopes)
+    return key
+
+
+def client(stack: Stack, key: str | None = None) -> httpx.AsyncClient:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30, headers=headers)
+
+
+def assert_problem(answer: httpx.Response, status: int) -> dict[str, Any]:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == PROBLEM_JSON
+    body: dict[str, Any] = answer.json()
+    assert body["status"] == status
+    assert body["title"] and body["detail"] and body["type"] == "about:blank"
+    assert body["request_id"] == answer.headers["x-request-id"]
+    assert body["instance"] == answer.request.url.path
+    return body
