@@ -51,6 +51,7 @@ SMS_REFUSED = "SmsRefused"  # the provider refused the message for another perma
 MISSING_CONTACT = "MissingContact"
 TEMPLATE_ERROR = "TemplateError"
 KEY_CONFLICT = "IdempotencyKeyConflict"
+LEDGER_ROW_INCOMPLETE = "LedgerRowIncomplete"
 # Retryable ApplicationError types.
 SMS_NOT_SENT = "SmsNotSent"
 SMS_OUTCOME_UNKNOWN = "SmsOutcomeUnknown"
@@ -123,6 +124,7 @@ class SmsActivities:
                 f"{err}; the next attempt reconciles before any resend",
                 {"error_code": err.code},
                 type=SMS_OUTCOME_UNKNOWN,
+                next_retry_delay=self._sender.reconcile_after,
             ) from None
         try:
             recorded = await self._record_sent(input, row, sent, Source.ACTIVITY)
@@ -207,6 +209,14 @@ class SmsActivities:
                 type=KEY_CONFLICT,
                 non_retryable=True,
             )
+        if found["recipient"] is None or found["body"] is None:
+            # Only rows written before recipients were recorded can lack them.
+            raise ApplicationError(
+                f"ledger row for {input.idempotency_key!r} has no recipient or body to send; "
+                "resolve it by hand",
+                type=LEDGER_ROW_INCOMPLETE,
+                non_retryable=True,
+            )
         return _Row(
             id=found["id"],
             status=found["status"],
@@ -238,6 +248,8 @@ class SmsActivities:
                 raise ApplicationError(
                     "another attempt for this key may still be in flight; retrying later",
                     type=SMS_ATTEMPT_IN_FLIGHT,
+                    # Come back when the lookup can be trusted, not on every backoff step.
+                    next_retry_delay=self._sender.reconcile_after - current["age"],
                 )
             await conn.execute(
                 """

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from datetime import timedelta
 from typing import Any
 
@@ -37,32 +38,22 @@ WORKFLOWS: Sequence[type] = (OverdueAccountWorkflow,)
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 
-def activities(
-    pool: asyncpg.Pool, sender: SmsSender, notify: NotifyActivities | None = None
-) -> list[Any]:
-    sms = SmsActivities(pool, sender)
+def activities(pool: asyncpg.Pool, notify: NotifyActivities | None = None) -> list[Any]:
+    """The main queue's activities. SMS have a queue of their own (build_sms_worker)."""
     calls = CallTaskActivities(pool)
     notify = notify or NotifyActivities(pool, None)
-    return [
-        # Also here until the workflow schedules send_sms on SMS_TASK_QUEUE; remove it then.
-        sms.send_sms,
-        calls.create_call_task,
-        calls.cancel_open_call_tasks,
-        notify.send_notification,
-    ]
+    return [calls.create_call_task, calls.cancel_open_call_tasks, notify.send_notification]
 
 
 def build_worker(
-    client: Client,
-    pool: asyncpg.Pool,
-    sender: SmsSender,
-    notify: NotifyActivities | None = None,
+    client: Client, pool: asyncpg.Pool, notify: NotifyActivities | None = None
 ) -> Worker:
+    """The main queue's worker: workflows, call tasks and notifications."""
     return Worker(
         client,
         task_queue=OVERDUE_TASK_QUEUE,
         workflows=list(WORKFLOWS),
-        activities=activities(pool, sender, notify),
+        activities=activities(pool, notify),
         workflow_runner=workflow_runner(),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
@@ -88,18 +79,22 @@ def build_sms_worker(
 
 
 async def run_worker(settings: Settings) -> None:
-    notify_config = settings.notify()  # a bad notify setting stops the worker at start
-    client = await connect(settings)
-    pool = await create_pool(settings)
+    # Bad notify or Twilio settings stop the worker here, before it takes any task.
+    notify_config = settings.notify()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    sender = build_sender(settings)
-    notify = NotifyActivities(pool, notify_config)
-    try:
+    async with AsyncExitStack() as resources:
+        sender = build_sender(settings)
+        resources.push_async_callback(sender.close)
+        client = await connect(settings)
+        pool = await create_pool(settings)
+        resources.push_async_callback(pool.close)
+        notify = NotifyActivities(pool, notify_config)
+        resources.push_async_callback(notify.close)
         async with (
-            build_worker(client, pool, sender, notify),
+            build_worker(client, pool, notify),
             build_sms_worker(client, pool, sender, rate_per_second=settings.sms_rate_per_second),
         ):
             logger.info(
@@ -111,7 +106,3 @@ async def run_worker(settings: Settings) -> None:
             )
             await stop.wait()
             logger.info("worker shutting down")
-    finally:
-        await sender.close()
-        await notify.close()
-        await pool.close()

@@ -16,6 +16,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.call_tasks import CallTaskActivities
+    from activities.notify import NotifyActivities
     from activities.sms import SmsActivities
     from workflows import account as acct
     from workflows import search_attributes as sa
@@ -40,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         settle,
     )
     from workflows.policy import CallQueue, Channel, Stage
+    from workflows.task_queues import SMS_TASK_QUEUE
     from workflows.types import (
         AccountOutcome,
         AccountRecord,
@@ -74,7 +76,6 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
 )
-NOTIFY_ACTIVITY = "send_notification"
 
 
 def _rejecting(error: acct.RequestRejected) -> ApplicationError:
@@ -336,26 +337,41 @@ class OverdueAccountWorkflow:
             )
         else:
             assert stage.kind is not None
-            await workflow.execute_activity(
-                NOTIFY_ACTIVITY,
-                NotifyInput(
-                    idempotency_key=key,
-                    account_id=record.account_id,
-                    stage_id=stage.id,
-                    kind=stage.kind,
-                    template_id=stage.template,
-                    amount_minor=record.balance_minor,
-                    currency=record.currency,
-                    days_past_due=self._days_past_due(),
-                ),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-                summary=f"{stage.label}: notify the backend",
+            notice = NotifyInput(
+                idempotency_key=key,
+                account_id=record.account_id,
+                stage_id=stage.id,
+                kind=stage.kind,
+                template_id=stage.template,
+                amount_minor=record.balance_minor,
+                currency=record.currency,
+                days_past_due=self._days_past_due(),
             )
-            record.record_contact(
-                ContactEntry(channel="notify", stage_id=stage.id, at=workflow.now(), outcome="sent")
-            )
+            try:
+                await workflow.execute_activity_method(
+                    NotifyActivities.send_notification,
+                    notice,
+                    start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    retry_policy=ACTIVITY_RETRY,
+                    summary=f"{stage.label}: notify the backend",
+                )
+            except ActivityError as err:
+                self._note_refusal(stage.id, "notify", err)
+            else:
+                record.record_contact(
+                    ContactEntry(
+                        channel="notify", stage_id=stage.id, at=workflow.now(), outcome="sent"
+                    )
+                )
         finish_stage(record, stage)
+
+    def _note_refusal(self, stage_id: str, channel: str, err: ActivityError) -> None:
+        """A permanent refusal (the activity said: don't retry) must not fail the account's
+        whole process: it is noted, the ledger has the details, and the process goes on."""
+        cause = err.cause
+        if not isinstance(cause, ApplicationError) or not cause.non_retryable:
+            raise err
+        self._record.note(f"{stage_id}: {channel} refused ({cause.type})")
 
     async def _send_sms(self, stage_id: str, template_id: str, key: str, label: str) -> None:
         record = self._record
@@ -374,6 +390,7 @@ class OverdueAccountWorkflow:
                     due_date=record.due_date,
                     days_past_due=self._days_past_due(),
                 ),
+                task_queue=SMS_TASK_QUEUE,
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY,
                 summary=f"{label}: send SMS",
@@ -383,8 +400,7 @@ class OverdueAccountWorkflow:
             if failure == SmsFailure.RECIPIENT_OPTED_OUT:
                 record.sms_opted_out = True
                 record.note(f"{stage_id}: recipient opted out at the provider")
-                return
-            if failure == SmsFailure.UNREACHABLE_NUMBER:
+            elif failure == SmsFailure.UNREACHABLE_NUMBER:
                 # Not a mobile or not valid for SMS: an agent tries by phone instead.
                 record.sms_unreachable = True
                 record.note(f"{stage_id}: number cannot receive SMS; call task instead")
@@ -395,8 +411,9 @@ class OverdueAccountWorkflow:
                     50,
                     f"{label}: SMS undeliverable",
                 )
-                return
-            raise
+            else:
+                self._note_refusal(stage_id, "sms", err)
+            return
         record.record_contact(
             ContactEntry(channel="sms", stage_id=stage_id, at=workflow.now(), outcome="sent")
         )

@@ -27,7 +27,7 @@ from overdue.migrate import upgrade_async
 from overdue.processes import free_tcp_ports
 from overdue.settings import Settings
 from overdue.temporal_client import connect
-from workers.main import build_worker
+from workers.main import build_sms_worker, build_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,7 +88,8 @@ async def stack(
     serving = asyncio.create_task(server.serve())
     try:
         async with (
-            build_worker(temporal, pool, sender),
+            build_worker(temporal, pool),
+            build_sms_worker(temporal, pool, sender, rate_per_second=100),
             httpx.AsyncClient(
                 base_url=settings.api_url,
                 timeout=30,

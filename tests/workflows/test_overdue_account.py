@@ -580,3 +580,18 @@ async def test_sms_caps_defer_the_second_message_of_a_day(
     assert at(times[0], local(due + DAY, time(10)))
     assert at(times[1], local(due + 2 * DAY, time(8)))  # sms_per_day 1: next day, window opening
     await handle.terminate("test over")
+
+
+async def test_a_permanent_refusal_is_noted_and_the_process_goes_on(
+    env: WorkflowEnvironment, recorder: Recorder
+) -> None:
+    due = await local_today(env)
+    handle = await start(env, POLICY, due)
+    account = account_of(handle)
+    recorder.sms_failures["d1_sms"] = "SmsRefused"
+    await env.sleep(3 * DAY)
+    status = await handle.query(OverdueAccountWorkflow.status)
+    assert "d1_sms: sms refused (SmsRefused)" in status.notes
+    assert recorder.call_stages(account) == ["d2_call"]  # the process carried on
+    del recorder.sms_failures["d1_sms"]
+    await handle.terminate("test over")
