@@ -34,7 +34,6 @@ from workflows.types import NotifyInput, NotifyResult
 
 logger = logging.getLogger(__name__)
 
-NOTIFY_NOT_CONFIGURED = "NotifyNotConfigured"  # retryable: a worker with the setting picks it up
 NOTIFY_FAILED = "NotifyFailed"  # retryable
 NOTIFY_REJECTED = "NotifyRejected"  # non-retryable
 KEY_CONFLICT = "IdempotencyKeyConflict"  # non-retryable
@@ -74,11 +73,7 @@ class NotifyActivities:
         """POST the stage's notice to the backend once per key (the backend deduplicates)."""
         config, http = self._config, self._http
         if config is None or http is None:
-            raise ApplicationError(
-                "OVERDUE_NOTIFY_URL is not set on this worker; notify stages wait for a worker "
-                "that has it",
-                type=NOTIFY_NOT_CONFIGURED,
-            )
+            return await self._record_only(input)
         row = await self._open_row(input)
         if row["status"] == "delivered":
             return NotifyResult(
@@ -114,6 +109,26 @@ class NotifyActivities:
             raise ApplicationError(reason, {"status_code": code}, type=NOTIFY_FAILED)
         await self._refused(input, row["id"], code)
         raise _rejected(code)
+
+    async def _record_only(self, input: NotifyInput) -> NotifyResult:
+        """No webhook configured (the dev stack): the notice is kept in the ledger as sent by
+        the `recording` provider, as the recording SMS sender does, so stages never stall."""
+        row = await self._open_row(input)
+        if row["status"] == "pending":
+            async with self._pool.acquire() as conn, conn.transaction():
+                await conn.execute(
+                    "UPDATE contact_ledger SET provider = 'recording' WHERE id = $1", row["id"]
+                )
+                await advance(conn, row["id"], "sent", source=Source.ACTIVITY)
+        logger.info(
+            "notify recorded (OVERDUE_NOTIFY_URL unset)",
+            extra={"idempotency_key": input.idempotency_key, "stage_id": input.stage_id},
+        )
+        return NotifyResult(
+            idempotency_key=input.idempotency_key,
+            status_code=0,
+            already_sent=row["status"] != "pending",
+        )
 
     async def _open_row(self, input: NotifyInput) -> asyncpg.Record:
         payload = {

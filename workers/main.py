@@ -81,6 +81,8 @@ def build_sms_worker(
 async def run_worker(settings: Settings) -> None:
     # Bad notify or Twilio settings stop the worker here, before it takes any task.
     notify_config = settings.notify()
+    if notify_config is None:
+        logger.warning("OVERDUE_NOTIFY_URL is unset: notify stages are recorded, not sent")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -17,7 +17,6 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.notify import (
     NOTIFY_FAILED,
-    NOTIFY_NOT_CONFIGURED,
     NOTIFY_REJECTED,
     NotifyActivities,
 )
@@ -158,15 +157,16 @@ async def test_a_refusal_is_final_and_recorded(
     assert await ledger(twilio_stack, input.idempotency_key) == ("rejected", "http_422", 422)
 
 
-async def test_without_a_url_the_activity_waits_for_a_configured_worker(
+async def test_without_a_url_the_notice_is_recorded_once_and_the_stage_goes_on(
     twilio_stack: TwilioStack,
 ) -> None:
     unconfigured = NotifyActivities(twilio_stack.pool, None)
     input = notice()
-    with pytest.raises(ApplicationError) as waiting:
-        await ActivityEnvironment().run(unconfigured.send_notification, input)
-    assert (waiting.value.type, waiting.value.non_retryable) == (NOTIFY_NOT_CONFIGURED, False)
-    assert "OVERDUE_NOTIFY_URL" in str(waiting.value)
-    assert not await twilio_stack.pool.fetchval(
-        "SELECT count(*) FROM contact_ledger WHERE idempotency_key = $1", input.idempotency_key
+    first = await ActivityEnvironment().run(unconfigured.send_notification, input)
+    again = await ActivityEnvironment().run(unconfigured.send_notification, input)
+    assert (first.already_sent, again.already_sent) == (False, True)
+    rows = await twilio_stack.pool.fetch(
+        "SELECT status, provider FROM contact_ledger WHERE idempotency_key = $1",
+        input.idempotency_key,
     )
+    assert [(r["status"], r["provider"]) for r in rows] == [("sent", "recording")]
