@@ -29,7 +29,13 @@ from pydantic import SecretStr
 
 from overdue.local_postgres import LocalPostgres, start_local_postgres_async
 from overdue.local_temporal import TemporalDevServer, TemporalStartError
-from overdue.processes import ChildProcess, LineSink, describe_exit, port_is_free
+from overdue.processes import (
+    ChildProcess,
+    LineSink,
+    describe_exit,
+    free_tcp_ports,
+    port_is_free,
+)
 from overdue.settings import Settings
 
 WORKER_ARGV = (sys.executable, "-m", "overdue.cli", "worker")
@@ -40,8 +46,23 @@ STOP_GRACE_SECONDS = 10.0
 READY_BANNER = "overdue dev stack is ready"
 DEV_API_KEY_FILE = "dev-api-key"
 
-_NAMES = ("dev", "postgres", "temporal", "worker", "api")
-_COLORS = {"dev": "1", "postgres": "34", "temporal": "35", "worker": "32", "api": "36"}
+_NAMES = ("dev", "postgres", "temporal", "twilio", "worker", "api")
+_COLORS = {
+    "dev": "1",
+    "postgres": "34",
+    "temporal": "35",
+    "twilio": "33",
+    "worker": "32",
+    "api": "36",
+}
+FAKE_TWILIO_ARGV = (sys.executable, "-m", "overdue.cli", "fake-twilio", "--port")
+# Credentials the dev stack's fake accepts; shaped like Twilio's, worthless anywhere else.
+DEV_TWILIO = {
+    "OVERDUE_SMS_SENDER": "twilio",
+    "OVERDUE_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "OVERDUE_TWILIO_AUTH_TOKEN": "dev-fake-twilio-token",
+    "OVERDUE_TWILIO_FROM": "+15005550006",
+}
 _PREFIX_WIDTH = max(len(name) for name in _NAMES) + 2
 
 
@@ -168,6 +189,7 @@ class DevStack:
         self._stop_requested = asyncio.Event()
         self._postgres_shown = "DATABASE_URL (external)"  # never echo its password
         self._api_key = ""
+        self._fake_twilio_url = ""
 
     async def run(self) -> int:
         self._install_signal_handlers()
@@ -205,9 +227,22 @@ class DevStack:
         self._raise_if_stopping()
         env = child_environment(self._settings, database_url)
         env["OVERDUE_DEV_API_KEY"] = self._api_key = dev_api_key(self._settings)
+        extra: list[ChildProcess] = []
+        if self._settings.dev_fake_twilio:
+            extra.append(await self._start_fake_twilio(stack, env))
         worker = await self._start_child(stack, "worker", WORKER_ARGV, env)
         api = await self._start_child(stack, "api", API_ARGV, env)
-        return [temporal.child, worker, api]
+        return [temporal.child, *extra, worker, api]
+
+    async def _start_fake_twilio(self, stack: AsyncExitStack, env: dict[str, str]) -> ChildProcess:
+        """The fake, and the settings that send the worker's SMS through it; status callbacks
+        go to this stack's API, whose webhooks check the fake's signatures."""
+        (port,) = free_tcp_ports(1)
+        self._fake_twilio_url = f"http://127.0.0.1:{port}"
+        env.update(DEV_TWILIO)
+        env["OVERDUE_TWILIO_API_BASE"] = self._fake_twilio_url
+        env.setdefault("OVERDUE_PUBLIC_BASE_URL", self._settings.api_url)
+        return await self._start_child(stack, "twilio", (*FAKE_TWILIO_ARGV, str(port)), env)
 
     async def _start_postgres(self, stack: AsyncExitStack) -> str:
         if self._settings.database_url:
@@ -302,6 +337,7 @@ class DevStack:
             f"  Temporal UI  {ui_url}/namespaces/{namespace}/workflows",
             f"  Temporal     {settings.temporal_address} (namespace {namespace})",
             f"  Postgres     {self._postgres_shown}",
+            *([f"  Fake Twilio  {self._fake_twilio_url}"] if self._fake_twilio_url else []),
             f"  State        {settings.state_dir.resolve()}",
             f"  API key      {self._api_key}  (dev only)",
             f'  Try          curl -s -H "Authorization: Bearer $(cat {key_file})" '

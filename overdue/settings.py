@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -104,6 +105,11 @@ class Settings(BaseSettings):
         description="SMS sender: `recording` keeps messages in memory (dev); `twilio` sends "
         "through Twilio's Messages API (or the local fake at twilio_api_base).",
     )
+    dev_fake_twilio: bool = Field(
+        default=False,
+        description="`overdue dev` only: run the local fake Twilio and send SMS through it with "
+        "the real Twilio SDK (status callbacks reach the API's webhooks).",
+    )
     sms_rate_per_second: float = Field(
         default=1.0,
         gt=0,
@@ -154,6 +160,16 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=60, description="How long one notify webhook call may take."
     )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`text` (readable lines, the dev stack's) or `json` (one object per line, "
+        "with request, workflow and account ids, for log collectors).",
+    )
+    worker_metrics_address: str | None = Field(
+        default="127.0.0.1:9464",
+        description="host:port where the worker serves Prometheus metrics (SDK and product); "
+        "empty turns the endpoint off.",
+    )
 
     @field_validator("sms_sender")
     @classmethod
@@ -184,6 +200,16 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError(f"unknown log level {value!r}; expected DEBUG, INFO, WARNING or ERROR")
         return level
+
+    @field_validator("worker_metrics_address")
+    @classmethod
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # empty: no metrics endpoint
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+            raise ValueError(f"must be host:port (e.g. 0.0.0.0:9464) or empty, got {value!r}")
+        return value.strip()
 
     @cached_property
     def temporal_address(self) -> str:

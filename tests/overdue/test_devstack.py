@@ -29,6 +29,8 @@ pytestmark = pytest.mark.integration
 READY_WITHIN = 90.0
 PROBE_WORKFLOW_ID = "devstack-probe"
 
+ROOT = Path(__file__).resolve().parents[2]
+
 
 @dataclass
 class DevRun:
@@ -161,6 +163,29 @@ async def registered_search_attributes(address: str) -> set[str]:
     return set(json.loads(output)["customAttributes"])
 
 
+async def sms_is_delivered_through_the_fake(
+    http: httpx.AsyncClient, api_url: str, key: str
+) -> None:
+    auth = {"Authorization": f"Bearer {key}"}
+    body = {
+        "customer": {"name": "Wang Fang", "phone": "+8613800138002", "time_zone": "Asia/Shanghai"},
+        "product": "credit_line",
+        "amount_due": {"amount_minor": 5_000, "currency": "CNY"},
+        "due_date": "2026-11-20",
+    }
+    started = await http.put(f"{api_url}/v1/accounts/DEV-1/overdue", json=body, headers=auth)
+    assert started.status_code == 201, started.text
+    for _ in range(100):
+        ledger = await http.get(f"{api_url}/v1/accounts/DEV-1/contacts", headers=auth)
+        sms = [c for c in ledger.json()["contacts"] if c["channel"] == "sms"]
+        if sms and sms[0]["status"] == "delivered":  # the fake's signed callback arrived
+            assert sms[0]["provider"] == "twilio"
+            assert sms[0]["provider_id"].startswith("SM")
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"no delivered SMS in the ledger: {ledger.text}")
+
+
 async def test_dev_stack_starts_stops_cleanly_and_keeps_its_data(
     dev_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -168,6 +193,11 @@ async def test_dev_stack_starts_stops_cleanly_and_keeps_its_data(
     ui_url = f"http://127.0.0.1:{dev_env['OVERDUE_TEMPORAL_UI_PORT']}"
     sqlite_file = tmp_path / "state" / "temporal.sqlite"
     expected_attributes = {key.name for key in ALL}
+    # SMS through the fake Twilio, on a policy whose first SMS is due a second after the start.
+    dev_env |= {
+        "OVERDUE_DEV_FAKE_TWILIO": "1",
+        "OVERDUE_POLICY_FILE": str(ROOT / "tests" / "policies" / "fast.yaml"),
+    }
 
     async with overdue_dev(dev_env, tmp_path) as first:
         ready_after = await first.wait_for(READY_BANNER, 0)
@@ -182,6 +212,8 @@ async def test_dev_stack_starts_stops_cleanly_and_keeps_its_data(
             assert (await http.get(accounts)).status_code == 401
             authorized = await http.get(accounts, headers={"Authorization": f"Bearer {key}"})
             assert authorized.status_code == 200, authorized.text
+            assert first.banner_value("Fake Twilio").startswith("http://127.0.0.1:")
+            await sms_is_delivered_through_the_fake(http, api_url, key)
         assert expected_attributes <= await registered_search_attributes(temporal_address)
 
         database_url = first.banner_value("Postgres")
