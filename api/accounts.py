@@ -73,6 +73,20 @@ async def report_overdue(
     Idempotent per bill: a bill already reported (same `bill_id`) changes nothing but the
     customer's contact details, which every report refreshes.
     """
+    started = await report_bill(services, account_id, body, client.actor)
+    if not started.created:
+        response.status_code = status.HTTP_200_OK
+    return started
+
+
+async def report_bill(
+    services: Services, account_id: str, body: OverdueReport, actor: str
+) -> OverdueStarted:
+    """What `PUT .../overdue` does, for any caller (the API, `overdue bulk-start`): store the
+    report, then start the process or signal the new bill to it; audited as `actor`.
+
+    Raises a 422 Problem when the bill's currency differs from the running process's.
+    """
     bill_id = body.effective_bill_id()
     async with services.pool.acquire() as conn, conn.transaction():
         # One report per account at a time: the bill check and the start/signal stay together.
@@ -82,7 +96,6 @@ async def report_overdue(
         if not new_bill:
             run_id = await _current_run_id(services, account_id)
             if run_id is not None:
-                response.status_code = status.HTTP_200_OK
                 return _answer(account_id, run_id, bill_id, created=False, bill_added=False)
         try:
             run_id = await _start(services, account_id, body)
@@ -96,10 +109,9 @@ async def report_overdue(
                     due_date=body.due_date,
                 ),
             )
-            await _audit_bill(conn, account_id, client.actor, bill_id, body, started=False)
-            response.status_code = status.HTTP_200_OK
+            await _audit_bill(conn, account_id, actor, bill_id, body, started=False)
             return _answer(account_id, err.run_id, bill_id, created=False, bill_added=True)
-        await _audit_bill(conn, account_id, client.actor, bill_id, body, started=True)
+        await _audit_bill(conn, account_id, actor, bill_id, body, started=True)
     logger.info("overdue process started", extra={"account_id": account_id})
     return _answer(account_id, run_id, bill_id, created=True, bill_added=False)
 

@@ -63,7 +63,7 @@ class CustomerContact(_Body):
     def _iana(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
             raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from None
         return value
 

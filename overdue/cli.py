@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from pydantic import ValidationError
 
+from overdue import ops_cli
 from overdue.admin_cli import add_parsers
 from overdue.logs import configure_logging
 from overdue.settings import ConfigurationError, Settings
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--callback-delay", type=float, default=0.5, help="seconds between status callbacks"
     )
     handlers.update(add_parsers(commands))
+    handlers.update(ops_cli.add_parsers(commands))
     parser.set_defaults(_handlers=handlers)
     return parser
 
@@ -114,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as err:
         print(f"overdue: invalid settings:\n{err}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     handler: Callable[[Settings, argparse.Namespace], int] = args._handlers[args.command]
     try:
         return handler(settings, args)

@@ -23,6 +23,7 @@ from activities.notify import NotifyActivities
 from activities.sms import SmsActivities
 from activities.sms_senders import SmsSender, build_sender
 from overdue.db import create_pool
+from overdue.metrics import ProductMetricsInterceptor, build_runtime, call_task_gauges
 from overdue.settings import Settings
 from overdue.temporal_client import connect
 from workers.sandbox import workflow_runner
@@ -56,6 +57,7 @@ def build_worker(
         activities=activities(pool, notify),
         workflow_runner=workflow_runner(),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        interceptors=[ProductMetricsInterceptor()],
     )
 
 
@@ -75,6 +77,7 @@ def build_sms_worker(
         activities=[SmsActivities(pool, sender).send_sms],
         max_task_queue_activities_per_second=rate_per_second,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        interceptors=[ProductMetricsInterceptor()],
     )
 
 
@@ -90,9 +93,14 @@ async def run_worker(settings: Settings) -> None:
     async with AsyncExitStack() as resources:
         sender = build_sender(settings)
         resources.push_async_callback(sender.close)
-        client = await connect(settings)
+        # Prometheus metrics (SDK and product) at OVERDUE_WORKER_METRICS_ADDRESS, if set.
+        runtime, serves_metrics = build_runtime(settings)
+        client = await connect(settings, runtime)
         pool = await create_pool(settings)
         resources.push_async_callback(pool.close)
+        if serves_metrics:
+            await resources.enter_async_context(call_task_gauges(pool, runtime.metric_meter))
+            logger.info("metrics at http://%s/metrics", settings.worker_metrics_address)
         notify = NotifyActivities(pool, notify_config)
         resources.push_async_callback(notify.close)
         async with (
