@@ -39,6 +39,18 @@ $(STAMP): requirements-lock.txt pyproject.toml
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
 	  -o requirements-lock.txt
+	$(BIN)/uv pip compile pyproject.toml --constraints requirements-lock.txt --generate-hashes \
+	  --python-version 3.11 -o deploy/requirements-runtime.txt
 
 clean-state:
 	rm -rf .state
+
+# Benchmarks and the chaos run (not part of `make test`): each prints its figures and writes
+# bench/results/<name>.json; see docs/benchmarks.md. One: `make bench BENCH=cost`; sizes and
+# other flags: `make bench BENCH=throughput BENCH_ARGS="--n 5000"`.
+BENCH ?= cost memory throughput latency chaos
+.PHONY: bench
+bench: $(STAMP)
+	@for name in $(BENCH); do \
+	  echo "== bench.$$name"; $(BIN)/python -m bench.$$name $(BENCH_ARGS) || exit 1; \
+	done

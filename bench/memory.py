@@ -1,0 +1,199 @@
+"""Memory: worker RSS with N open account workflows, cached and evicted, against an idle worker.
+
+For each phase a fresh worker process (stand-in activities, the product's sandbox runner) polls
+its own task queue on an in-memory dev server; its RSS is read idle, then N accounts are started
+(default policy, due in 30 days: each workflow runs its first task, upserts its search
+attributes and waits on a timer) and, once every one has been processed, read again.
+
+- cached: max_cached_workflows = N + 1000, every workflow stays in the worker's cache;
+- evicted: max_cached_workflows = --small-cache (default 50), workflows leave the cache.
+
+    .venv/bin/python -m bench.memory [--n 10000] [--small-cache 50] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from bench.common import ROOT, fmt, print_table, ratio, write_result
+from bench.stack import RssSampler, WorkerChild, start_many, tree_rss_mb, wait_until
+from overdue.local_temporal import TemporalDevServer
+from overdue.policy_files import load_policy
+from workflows.overdue_account import OverdueAccountWorkflow
+from workflows.types import OverdueAccountInput
+
+TZ = "Asia/Shanghai"
+
+
+async def run_phase(
+    client: Client,
+    server: TemporalDevServer,
+    name: str,
+    n: int,
+    max_cached: int,
+    wait_seconds: float,
+) -> dict[str, Any]:
+    queue = f"bench-memory-{name}"
+    worker = await WorkerChild(
+        name,
+        [
+            "--mode",
+            "standin",
+            "--address",
+            server.address,
+            "--task-queue",
+            queue,
+            "--max-cached",
+            str(max_cached),
+        ],
+    ).start()
+    try:
+        await asyncio.sleep(3)  # let it settle into polling
+        idle = worker.rss_mb()
+        server_before = tree_rss_mb(server.pid or 0)
+        policy = load_policy(ROOT / "policies" / "default.yaml")
+        due = datetime.now(ZoneInfo(TZ)).date() + timedelta(days=30)
+
+        async def start_one(key: str) -> object:
+            return await client.start_workflow(
+                OverdueAccountWorkflow.run,
+                OverdueAccountInput(
+                    account_id=key,
+                    product="credit_line",
+                    amount_due_minor=150_000,
+                    currency="CNY",
+                    due_date=due,
+                    time_zone=TZ,
+                    jurisdiction="CN",
+                    policy=policy,
+                ),
+                id=f"overdue-{key}",
+                task_queue=queue,
+            )
+
+        keys = [f"mem-{name}-{i:06d}" for i in range(n)]
+        with RssSampler(worker.pid) as sampler:
+            began = time.monotonic()
+            started = await start_many(keys, start_one)
+            start_seconds = time.monotonic() - began
+            errors = [s for s in started if s.error]
+
+            async def processed() -> int:
+                query = f'TaskQueue = "{queue}" AND OverdueState = "active"'
+                return (await client.count_workflows(query)).count
+
+            def progress(value: int, elapsed: float) -> None:
+                if int(elapsed) % 15 == 0:
+                    print(f"  [{name}] processed {value}/{n} after {elapsed:.0f} s", flush=True)
+
+            done, _ = await wait_until(
+                processed,
+                n - len(errors),
+                wait_seconds=wait_seconds,
+                interval=1.0,
+                on_progress=progress,
+            )
+            process_seconds = time.monotonic() - began
+            await asyncio.sleep(3)
+            after = worker.rss_mb()
+        return {
+            "phase": name,
+            "max_cached_workflows": max_cached,
+            "workflows": n,
+            "start_errors": len(errors),
+            "first_start_error": errors[0].error if errors else None,
+            "processed": done,
+            "start_seconds": round(start_seconds, 1),
+            "starts_per_second": round(n / start_seconds, 1) if start_seconds else None,
+            "seconds_until_all_processed": round(process_seconds, 1),
+            "idle_rss_mb": round(idle, 1),
+            "rss_mb": round(after, 1),
+            "peak_rss_mb": round(max(sampler.peak_mb, after), 1),
+            "rss_over_idle": ratio(after, idle),
+            "kb_per_workflow": round((after - idle) * 1024 / n, 1) if n else None,
+            "worker_cpu_seconds": round(worker.cpu_seconds(), 1),
+            "server_rss_mb_before": round(server_before, 1),
+            "server_rss_mb_after": round(tree_rss_mb(server.pid or 0), 1),
+        }
+    finally:
+        await worker.stop(grace=30)
+
+
+async def run(n: int, small_cache: int, wait_seconds: float) -> dict[str, Any]:
+    async with TemporalDevServer.on_free_ports() as server:
+        client = await Client.connect(server.address, data_converter=pydantic_data_converter)
+        phases = []
+        for name, cache in (("cached", n + 1000), ("evicted", small_cache)):
+            print(f"phase {name}: {n:,} workflows, max_cached_workflows={cache}", flush=True)
+            phases.append(await run_phase(client, server, name, n, cache, wait_seconds))
+    return {
+        "n": n,
+        "server": "temporal server start-dev (in memory)",
+        "phases": phases,
+        "at": datetime.now(UTC).isoformat(),
+    }
+
+
+def report(data: dict[str, Any]) -> None:
+    rows = [
+        [
+            p["phase"],
+            p["max_cached_workflows"],
+            f"{p['processed']:,}/{p['workflows']:,}",
+            fmt(p["idle_rss_mb"]),
+            fmt(p["rss_mb"]),
+            fmt(p["peak_rss_mb"]),
+            fmt(p["rss_over_idle"], 2),
+            fmt(p["kb_per_workflow"]),
+            fmt(p["starts_per_second"]),
+            fmt(p["seconds_until_all_processed"]),
+        ]
+        for p in data["phases"]
+    ]
+    print(f"worker RSS with {data['n']:,} open account workflows (idle worker measured first)")
+    print_table(
+        rows,
+        [
+            "phase",
+            "cache",
+            "processed",
+            "idle MB",
+            "RSS MB",
+            "peak MB",
+            "RSS/idle",
+            "KB/wf",
+            "starts/s",
+            "all done s",
+        ],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--n",
+        type=int,
+        default=2_000,
+        help="open workflows per phase (issue: 10,000, ~14 min here)",
+    )
+    parser.add_argument("--small-cache", type=int, default=50, help="the evicted phase's cache")
+    parser.add_argument("--timeout", type=float, default=900, help="seconds to wait per phase")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    data = asyncio.run(run(args.n, args.small_cache, args.timeout))
+    report(data)
+    print(f"result written to {write_result('memory', data, args.out)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

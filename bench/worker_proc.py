@@ -1,0 +1,137 @@
+"""A worker in its own process, so its RSS and CPU are its own (bench/stack.py spawns it).
+
+    python -m bench.worker_proc --mode standin|real|noop --address HOST:PORT [--task-queue Q]
+        [--max-cached N] [--database-url URL] [--sms-rate R] [--echo]
+
+- standin: OverdueAccountWorkflow with the stand-in activities of tests/workflows/harness.py;
+- real: the product's wiring, workers.main.build_worker and build_sms_worker, with a pool on
+  --database-url and the recording SMS sender (--echo adds bench.noop's echo workflow on its
+  own queue, in the same process: bench.latency's baseline);
+- noop: bench.noop's workflow and activity, same sandbox runner (the ceiling).
+
+Prints READY once polling, then runs until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+from contextlib import AsyncExitStack
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+READY = "READY"
+
+
+async def serve(args: argparse.Namespace) -> None:
+    client = await Client.connect(
+        args.address, namespace=args.namespace, data_converter=pydantic_data_converter
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    cache: dict[str, Any] = {}
+    if args.max_cached is not None:
+        cache["max_cached_workflows"] = args.max_cached
+    async with AsyncExitStack() as stack:
+        for worker in await build(args, client, stack, cache):
+            await stack.enter_async_context(worker)
+        print(READY, flush=True)
+        await stop.wait()
+
+
+async def build(
+    args: argparse.Namespace, client: Client, stack: AsyncExitStack, cache: dict[str, Any]
+) -> list[Worker]:
+    from workers.sandbox import workflow_runner
+
+    if args.mode == "noop":
+        from bench.noop import NOOP_TASK_QUEUE, NoopWorkflow, noop_activity
+
+        return [
+            Worker(
+                client,
+                task_queue=args.task_queue or NOOP_TASK_QUEUE,
+                workflows=[NoopWorkflow],
+                activities=[noop_activity],
+                workflow_runner=workflow_runner(),
+                **cache,
+            )
+        ]
+    from workflows.overdue_account import OverdueAccountWorkflow
+    from workflows.task_queues import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE
+
+    if args.mode == "standin":
+        from tests.workflows.harness import Recorder
+
+        activities = Recorder().activities()
+        sms = [a for a in activities if a.__name__ == "send_sms"]
+        return [
+            Worker(
+                client,
+                task_queue=args.task_queue or OVERDUE_TASK_QUEUE,
+                workflows=[OverdueAccountWorkflow],
+                activities=activities,
+                workflow_runner=workflow_runner(),
+                **cache,
+            ),
+            Worker(client, task_queue=SMS_TASK_QUEUE, activities=sms),
+        ]
+    import asyncpg
+
+    from activities.sms_senders import RecordingSmsSender
+    from workers.main import build_sms_worker, build_worker
+
+    pool = await asyncpg.create_pool(args.database_url, min_size=1, max_size=args.pool_size)
+    assert pool is not None
+    stack.push_async_callback(pool.close)
+    sender = RecordingSmsSender()
+    extra: list[Worker] = []
+    if args.echo:
+        # In the same process and event loop as the product's workers: the bare signal round
+        # trip (bench.latency's baseline) sees the same load.
+        from bench.noop import ECHO_TASK_QUEUE, EchoWorkflow
+
+        extra.append(
+            Worker(
+                client,
+                task_queue=ECHO_TASK_QUEUE,
+                workflows=[EchoWorkflow],
+                workflow_runner=workflow_runner(),
+            )
+        )
+    # The recording sender logs every message at INFO; keep the benchmark's output quiet.
+    import logging
+
+    logging.getLogger("activities").setLevel(logging.WARNING)
+    return [
+        build_worker(client, pool),
+        build_sms_worker(client, pool, sender, rate_per_second=args.sms_rate),
+        *extra,
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=("standin", "real", "noop"), required=True)
+    parser.add_argument("--address", required=True)
+    parser.add_argument("--namespace", default="default")
+    parser.add_argument("--task-queue", default=None)
+    parser.add_argument("--max-cached", type=int, default=None)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--pool-size", type=int, default=10)
+    parser.add_argument("--sms-rate", type=float, default=1000.0)
+    parser.add_argument("--echo", action="store_true", help="real mode: add bench.noop's echo")
+    args = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    main()
