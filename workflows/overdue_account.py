@@ -7,6 +7,9 @@ or for the next event, act through an activity, record, repeat.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
 
@@ -70,6 +73,7 @@ with workflow.unsafe.imports_passed_through():
         TaskRequest,
     )
 
+GIVE_UP_CONTACTS_ON_RESOLUTION = "give-up-contacts-on-resolution"
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Transient failures (database restart, provider outage) retry for as long as it takes; the
 # ledger's idempotency key makes every retry safe. Permanent ones are non-retryable errors.
@@ -348,22 +352,45 @@ class OverdueAccountWorkflow:
                 days_past_due=self._days_past_due(),
             )
             try:
-                await workflow.execute_activity_method(
-                    NotifyActivities.send_notification,
-                    notice,
-                    start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    retry_policy=ACTIVITY_RETRY,
-                    summary=f"{stage.label}: notify the backend",
+                notified = await self._unless_resolved(
+                    workflow.execute_activity_method(
+                        NotifyActivities.send_notification,
+                        notice,
+                        start_to_close_timeout=ACTIVITY_TIMEOUT,
+                        retry_policy=ACTIVITY_RETRY,
+                        summary=f"{stage.label}: notify the backend",
+                    ),
+                    stage.id,
                 )
             except ActivityError as err:
                 self._note_refusal(stage.id, "notify", err)
             else:
+                if not notified:
+                    return
                 record.record_contact(
                     ContactEntry(
                         channel="notify", stage_id=stage.id, at=workflow.now(), outcome="sent"
                     )
                 )
         finish_stage(record, stage)
+
+    async def _unless_resolved(self, contact: Awaitable[Any], stage_id: str) -> bool:
+        """Await a contact activity, but give it up if the account resolves meanwhile: an SMS
+        still retrying through a provider outage must not reach a customer who has paid.
+        Returns whether the contact completed."""
+        if not workflow.patched(GIVE_UP_CONTACTS_ON_RESOLUTION):
+            await contact
+            return True
+        task = asyncio.ensure_future(contact)
+        await workflow.wait_condition(lambda: task.done() or self._record.finished)
+        if task.done():
+            task.result()  # raises the activity's error, as awaiting it would
+            return True
+        task.cancel()  # a retrying activity is not retried again; TRY_CANCEL returns at once
+        with contextlib.suppress(asyncio.CancelledError, ActivityError):
+            await task
+        self._record.note(f"{stage_id}: contact given up, the account resolved meanwhile")
+        return False
 
     def _note_refusal(self, stage_id: str, channel: str, err: ActivityError) -> None:
         """A permanent refusal (the activity said: don't retry) must not fail the account's
@@ -376,7 +403,7 @@ class OverdueAccountWorkflow:
     async def _send_sms(self, stage_id: str, template_id: str, key: str, label: str) -> None:
         record = self._record
         try:
-            await workflow.execute_activity_method(
+            sending = workflow.execute_activity_method(
                 SmsActivities.send_sms,
                 SendSmsInput(
                     idempotency_key=key,
@@ -395,6 +422,8 @@ class OverdueAccountWorkflow:
                 retry_policy=ACTIVITY_RETRY,
                 summary=f"{label}: send SMS",
             )
+            if not await self._unless_resolved(sending, stage_id):
+                return
         except ActivityError as err:
             failure = err.cause.type if isinstance(err.cause, ApplicationError) else None
             if failure == SmsFailure.RECIPIENT_OPTED_OUT:

@@ -50,6 +50,7 @@ class Recorder:
     notices: list[tuple[NotifyInput, datetime]] = field(default_factory=list)
     cancels: list[tuple[CancelCallTasksInput, datetime]] = field(default_factory=list)
     sms_failures: dict[str, str] = field(default_factory=dict)  # stage id -> error type
+    sms_outage: set[str] = field(default_factory=set)  # stage ids whose sends fail, retryably
 
     def sms_stages(self, account_id: str) -> list[str]:
         return [i.stage_id for i, _ in self.sms if i.account_id == account_id]
@@ -73,6 +74,8 @@ class Recorder:
         async def send_sms(input: SendSmsInput) -> SendSmsResult:
             now = activity.info().current_attempt_scheduled_time
             self.sms.append((input, now))
+            if input.stage_id in self.sms_outage:
+                raise ApplicationError("provider unavailable", type="SmsNotSent")
             failure = self.sms_failures.get(input.stage_id)
             if failure is not None:
                 raise ApplicationError("provider refused", type=failure, non_retryable=True)

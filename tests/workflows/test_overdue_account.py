@@ -595,3 +595,25 @@ async def test_a_permanent_refusal_is_noted_and_the_process_goes_on(
     assert recorder.call_stages(account) == ["d2_call"]  # the process carried on
     del recorder.sms_failures["d1_sms"]
     await handle.terminate("test over")
+
+
+async def test_a_contact_still_retrying_when_the_account_resolves_is_given_up(
+    env: WorkflowEnvironment, recorder: Recorder
+) -> None:
+    due = await local_today(env)
+    handle = await start(env, POLICY, due)
+    account = account_of(handle)
+    recorder.sms_outage.add("d1_sms")  # the provider is down: d1_sms retries with backoff
+    await env.sleep(DAY + timedelta(hours=12))
+    attempts = len(recorder.sms_stages(account))
+    assert attempts > 1
+
+    await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-1", 150_000))
+    outcome = await handle.result()
+    paid_at = await env.get_current_time()
+    await env.sleep(DAY)
+
+    assert outcome.state is AccountState.RESOLVED
+    assert len(recorder.sms_stages(account)) == attempts  # no attempt after the payment
+    assert recorder.contacts_after(account, paid_at) == []
+    recorder.sms_outage.discard("d1_sms")
