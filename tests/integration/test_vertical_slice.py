@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from tests.integration import support
 from tests.integration.conftest import Stack
+from tests.integration.support import eventually, new_account
 from workflows import search_attributes as sa
 from workflows.overdue_account import OverdueAccountWorkflow
 
@@ -22,37 +21,22 @@ pytestmark = pytest.mark.integration
 
 NAME = "Zhang Wei"
 PHONE = "+8613800138000"
-T = TypeVar("T")
-
-
-def shanghai_today() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def overdue_body(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "customer": {"name": NAME, "phone": PHONE, "time_zone": "Asia/Shanghai", "locale": "en"},
-        "product": "credit_line",
-        "amount_due": {"amount_minor": 123_456, "currency": "CNY"},
-        "due_date": (shanghai_today() - timedelta(days=2)).isoformat(),
-    }
-    body.update(changes)
-    return body
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], within: float = 30.0) -> T:
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {within} s")
-        await asyncio.sleep(0.2)
-
-
-def new_account() -> str:
-    return f"acct-{uuid.uuid4().hex[:10]}"
+    """This module's customer and amount on the shared request body."""
+    return support.overdue_body(
+        **{
+            "customer": {
+                "name": NAME,
+                "phone": PHONE,
+                "time_zone": "Asia/Shanghai",
+                "locale": "en",
+            },
+            "amount_due": {"amount_minor": 123_456, "currency": "CNY"},
+            **changes,
+        }
+    )
 
 
 async def test_start_sms_call_task_pay_resolved(
