@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -120,7 +121,12 @@ def _sync(command: Command) -> Callable[[Settings, argparse.Namespace], int]:
             # Results go to stdout: INFO lines of the code paths reused (one per account
             # started) would bury them. Warnings still show.
             logging.getLogger().setLevel(logging.WARNING)
-        return asyncio.run(run(command, settings, args, sys.stdout, sys.stderr))
+        code = asyncio.run(run(command, settings, args, sys.stdout, sys.stderr))
+        # The Temporal SDK's core threads can abort the interpreter while it finalizes (SIGABRT
+        # seen once in CI after `overdue status`). The work is done; flush and leave.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
     return handler
 
