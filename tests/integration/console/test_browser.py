@@ -43,8 +43,8 @@ async def browser() -> AsyncIterator[Browser]:
             "(`apt-get install -y chromium`); .ci/run does this in CI."
         )
         if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+            pytest.fail(reason)  # in CI a missing browser is a failure, never a skip
+        pytest.skip(reason=reason)  # outside CI only, when no chromium is installed
     async with async_playwright() as playwright:
         launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
