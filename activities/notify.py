@@ -9,6 +9,9 @@ deduplicates retries and a replay never differs from the original. Headers:
     X-Overdue-Idempotency-Key: <key>
     X-Overdue-Attempt: <Temporal attempt number>
 
+Just before each POST, a payment the workflow had not seen when it decided (`contact_gate`)
+withholds the notice: the row becomes `withheld` and nothing is posted.
+
 A 2xx completes the contact. 408, 429, 5xx and network errors are retried by Temporal; any
 other 4xx is a refusal, recorded and raised non-retryable (`NotifyRejected`).
 """
@@ -27,7 +30,7 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from overdue import audit
+from overdue import audit, contact_gate
 from overdue.contact_ledger import Source, advance, record_failure
 from overdue.settings import NotifyConfig
 from workflows.types import NotifyInput, NotifyResult
@@ -83,6 +86,7 @@ class NotifyActivities:
             )
         if row["status"] == "rejected":
             raise _rejected(row["response_code"])
+        await self._unless_withheld(input, row)
         body: bytes = row["body"].encode()
         try:
             response = await http.post(
@@ -115,6 +119,7 @@ class NotifyActivities:
         the `recording` provider, as the recording SMS sender does, so stages never stall."""
         row = await self._open_row(input)
         if row["status"] == "pending":
+            await self._unless_withheld(input, row)
             async with self._pool.acquire() as conn, conn.transaction():
                 await conn.execute(
                     "UPDATE contact_ledger SET provider = 'recording' WHERE id = $1", row["id"]
@@ -129,6 +134,24 @@ class NotifyActivities:
             status_code=0,
             already_sent=row["status"] != "pending",
         )
+
+    async def _unless_withheld(self, input: NotifyInput, row: asyncpg.Record) -> None:
+        """Raise `ContactWithheld` (and mark the row) when a payment came after the decision."""
+        if row["status"] == "withheld":
+            raise contact_gate.withheld()
+        unseen = await contact_gate.unseen_payments(self._pool, input.account_id, input.basis)
+        if not unseen:
+            return
+        await contact_gate.mark_withheld(
+            self._pool,
+            ledger_id=row["id"],
+            channel="notify",
+            account_id=input.account_id,
+            idempotency_key=input.idempotency_key,
+            stage_id=input.stage_id,
+            unseen=unseen,
+        )
+        raise contact_gate.withheld(unseen)
 
     async def _open_row(self, input: NotifyInput) -> asyncpg.Record:
         payload = {

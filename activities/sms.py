@@ -6,7 +6,9 @@
    sender's `reconcile_after` ago may still be in flight: this attempt retries later.
 3. A row an earlier attempt claimed has an unknown outcome: the provider is asked first
    (`SmsSender.find`) and a message found there is adopted instead of sending again.
-4. Refusals are recorded and raised non-retryable (`SmsFailure`), other failures are recorded
+4. Just before the provider is called, a payment the workflow had not seen when it decided
+   (`contact_gate`) withholds the message: the row becomes `withheld`, nothing is sent.
+5. Refusals are recorded and raised non-retryable (`SmsFailure`), other failures are recorded
    in `contact_events` and raised retryable, for Temporal's backoff.
 
 Nothing personal reaches logs, exceptions or the workflow's history: keys, stage ids and
@@ -34,7 +36,7 @@ from activities.sms_senders import (
     SmsSender,
 )
 from activities.templates import pick_locale, render
-from overdue import audit, sms_consent
+from overdue import audit, contact_gate, sms_consent
 from overdue.contact_ledger import (
     PROVIDER_STATUSES,
     FailureKind,
@@ -104,6 +106,18 @@ class SmsActivities:
             adopted = await self._reconcile(input, row, message)
             if adopted is not None:
                 return self._finished(input, adopted)
+        unseen = await contact_gate.unseen_payments(self._pool, input.account_id, input.basis)
+        if unseen:
+            await contact_gate.mark_withheld(
+                self._pool,
+                ledger_id=row.id,
+                channel="sms",
+                account_id=input.account_id,
+                idempotency_key=input.idempotency_key,
+                stage_id=input.stage_id,
+                unseen=unseen,
+            )
+            raise contact_gate.withheld(unseen)
         if await sms_consent.is_opted_out(self._pool, row.recipient):
             await self._refuse(
                 input, row, BLOCKED_OPTED_OUT, None, refusal=Refusal.OPTED_OUT, status="blocked"
@@ -422,6 +436,8 @@ class SmsActivities:
 
     def _finished(self, input: SendSmsInput, row: _Row) -> SendSmsResult:
         """The answer for a row a previous attempt completed: the same outcome again."""
+        if row.status == "withheld":
+            raise contact_gate.withheld()
         if row.status == "blocked":
             raise _refusal_error(Refusal.OPTED_OUT, "the number opted out of SMS", row.error_code)
         if row.status == "rejected":

@@ -36,6 +36,7 @@ from api.workflow_calls import (
     unknown_account_problem,
 )
 from overdue.audit import record_event
+from overdue.contact_gate import lock_account
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import (
     ContactCeased,
@@ -76,7 +77,8 @@ async def _deliver(
     """
     handle = account_handle(services.temporal, account_id)
     async with services.pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"account:{account_id}")
+        # Held until commit: a contact activity checking for new payments waits for this one.
+        await lock_account(conn, account_id)
         seen = await conn.fetchval(
             """
             SELECT 1 FROM audit_events

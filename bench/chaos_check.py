@@ -39,6 +39,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 
 from workflows.decisions import anchor_time
+from workflows.overdue_account import ANCHOR_AT_EXECUTION_START
 from workflows.policy import Policy
 from workflows.simulation import simulate
 from workflows.types import AccountRecord, OverdueAccountInput, PaymentReported
@@ -72,11 +73,14 @@ class AccountHistory:
     closed_at: datetime | None = None
     close_type: str | None = None
     # The first workflow task's start: what workflow.info().start_time gives the workflow,
-    # and so the anchor of a process_start policy (not the execution's start; see the docs).
+    # and so the anchor of a process_start policy before the anchor-at-execution-start patch.
     first_task_started_at: datetime | None = None
+    anchors_at_execution_start: bool = False  # the patch's marker is in the history
 
     @property
     def anchor_source(self) -> datetime:
+        if self.anchors_at_execution_start:
+            return self.started_at
         return self.first_task_started_at or self.started_at
 
     @property
@@ -144,6 +148,14 @@ def parse_history(
                         body.get("kind"),
                     )
                 )
+        elif etype == EventType.EVENT_TYPE_MARKER_RECORDED:
+            details = event.marker_recorded_event_attributes.details
+            if any(
+                ANCHOR_AT_EXECUTION_START.encode() in p.data
+                for payloads in details.values()
+                for p in payloads.payloads
+            ):
+                account.anchors_at_execution_start = True
         elif etype == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
             open_task = (index, _time(event))
             if account.first_task_started_at is None:

@@ -7,7 +7,7 @@ answer always comes from the current state, never from the order in which timers
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from workflows.account import (
@@ -26,12 +26,18 @@ from workflows.types import AccountRecord, AccountState
 # Notifications the customer receives directly obey contact hours; internal ones do not.
 _CUSTOMER_FACING = {NotifyKind.APP_NOTICE, NotifyKind.EMAIL}
 _CEASE_BLOCKS = {NotifyKind.APP_NOTICE, NotifyKind.EMAIL, NotifyKind.LETTER}
+# How far past its grace an earlier stage, deferred by contact hours or caps, is looked at again
+# (and then skipped): the latest stage does not wait longer than that behind it.
+_PAST_GRACE = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
 class Act:
-    """Act on `stage` now. `skipped` are earlier due stages passed over (late start or after a
-    pause): no burst. `not_applicable` are due stages whose conditions the account fails."""
+    """Act on `stage` now. `stage` is the latest due stage, or an earlier due stage that came
+    due within the policy's `catch_up_grace` (a short outage or backlog): those act first, oldest
+    first, one per step, before the latest. `skipped` are earlier due stages that came due more
+    than `catch_up_grace` ago (late start, end of a pause) and are passed over: no burst.
+    `not_applicable` are due stages whose conditions the account fails."""
 
     stage: Stage
     skipped: tuple[Stage, ...] = ()
@@ -219,12 +225,17 @@ def _stage_step(record: AccountRecord, now: datetime) -> Step:
         not_applicable = tuple(s for s in due if s not in applies)
         if not applies:
             return PassOver(stages=not_applicable)
-        # Catch-up: only the latest due stage acts (stages due at that same instant follow one
-        # by one); a late start or a pause never sends a burst of missed stages.
+        # Catch-up: the latest due stage acts (stages due at that same instant follow one by
+        # one). An earlier due stage is skipped if it came due more than `catch_up_grace` before
+        # now, so a late start or the end of a pause never sends a burst of missed stages; one
+        # that came due within the grace (a short worker outage or a backlog) is not lost: it
+        # acts first, oldest first (ties in list order), one per step. Grace 0: only the latest.
+        grace = policy.catch_up_grace
         times = {s.id: stage_time(s, record.anchor_at, record.time_zone, policy) for s in applies}
         latest = max(times.values())
-        current = next(s for s in applies if times[s.id] == latest)
-        skipped = tuple(s for s in applies if times[s.id] < latest)
+        skipped = tuple(s for s in applies if times[s.id] < latest and now - times[s.id] > grace)
+        kept = [s for s in applies if s.id not in {k.id for k in skipped}]
+        current = min(kept, key=lambda s: times[s.id])  # the first of the oldest, in list order
         reason = blocked_reason(record, current)
         if reason is not None:
             return Suppress(current, reason, skipped, not_applicable)
@@ -232,6 +243,10 @@ def _stage_step(record: AccountRecord, now: datetime) -> Step:
         if at is None:
             return Suppress(current, "cap_is_zero", skipped, not_applicable)
         if at > now:
+            if times[current.id] < latest:
+                # An earlier stage deferred past its grace will be skipped then; look again
+                # when its grace is over, so the latest stage never waits longer behind it.
+                at = min(at, times[current.id] + grace + _PAST_GRACE)
             return WaitUntil(
                 at=at, label=f"{current.label}: deferred (contact hours or caps)", stage=current
             )

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from activities.call_tasks import CallTaskActivities
@@ -46,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.policy import CallQueue, Channel, Stage
     from workflows.task_queues import SMS_TASK_QUEUE
     from workflows.types import (
+        CONTACT_WITHHELD,
         AccountOutcome,
         AccountRecord,
         AccountStatus,
@@ -54,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         ContactCeased,
         ContactEntry,
         CreateCallTaskInput,
+        DecisionBasis,
         DisputeClosed,
         DisputeOpened,
         Escalation,
@@ -74,12 +77,23 @@ with workflow.unsafe.imports_passed_through():
     )
 
 GIVE_UP_CONTACTS_ON_RESOLUTION = "give-up-contacts-on-resolution"
+GIVE_UP_CALL_TASKS_ON_RESOLUTION = "give-up-call-tasks-on-resolution"
+GIVE_UP_AFTER_THE_ATTEMPT = "give-up-after-the-attempt-under-way"
+ANCHOR_AT_EXECUTION_START = "anchor-at-execution-start"
+WAIT_FOR_THE_ATTEMPT = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+# How long to wait for a payment an activity withheld a contact for. Its signal reaches the
+# workflow before the activity's answer, so this is a bound for the unexpected, not a delay.
+WITHHELD_WAIT = timedelta(minutes=1)
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Transient failures (database restart, provider outage) retry for as long as it takes; the
 # ledger's idempotency key makes every retry safe. Permanent ones are non-retryable errors.
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
 )
+
+
+def _is_withheld(err: ActivityError) -> bool:
+    return isinstance(err.cause, ApplicationError) and err.cause.type == CONTACT_WITHHELD
 
 
 def _rejecting(error: acct.RequestRejected) -> ApplicationError:
@@ -103,13 +117,25 @@ class OverdueAccountWorkflow:
             policy=input.policy,
             episode_id=workflow.info().first_execution_run_id,
             anchor_at=anchor_time(
-                input.policy, input.due_date, input.time_zone, workflow.info().start_time
+                input.policy, input.due_date, input.time_zone, self._process_start(input)
             ),
             balance_minor=input.amount_due_minor,
         )
         self._next: NextAction | None = None
         self._changed = False
         self._published: dict[str, Any] = {}
+        # Stages whose withheld contact's payment never arrived: sent without the check.
+        self._ungated: set[str] = set()
+
+    @staticmethod
+    def _process_start(input: OverdueAccountInput) -> datetime:
+        """When the process started, for policies that count from it: the execution's start,
+        not its first task's, which a worker outage or backlog delays (and every stage with
+        it). Only such policies ask, so the others' histories carry no marker."""
+        info = workflow.info()
+        if input.policy.anchor == "process_start" and workflow.patched(ANCHOR_AT_EXECUTION_START):
+            return info.workflow_start_time
+        return info.start_time
 
     @workflow.run
     async def run(self, input: OverdueAccountInput) -> AccountOutcome:
@@ -333,12 +359,15 @@ class OverdueAccountWorkflow:
         key = begin_stage(record, stage)
         if stage.channel is Channel.SMS:
             assert stage.template is not None
-            await self._send_sms(stage.id, stage.template, key, stage.label)
+            if not await self._send_sms(stage.id, stage.template, key, stage.label):
+                return  # withheld: the stage is decided again
         elif stage.channel is Channel.CALL_TASK:
             assert stage.queue is not None
-            await self._create_call_task(
+            created = await self._create_call_task(
                 key, stage.id, record.call_queue(stage.queue), stage.priority, stage.label
             )
+            if not created:
+                return
         else:
             assert stage.kind is not None
             notice = NotifyInput(
@@ -350,7 +379,9 @@ class OverdueAccountWorkflow:
                 amount_minor=record.balance_minor,
                 currency=record.currency,
                 days_past_due=self._days_past_due(),
+                basis=self._basis(stage.id),
             )
+            known = len(record.payments_seen)
             try:
                 notified = await self._unless_resolved(
                     workflow.execute_activity_method(
@@ -358,11 +389,15 @@ class OverdueAccountWorkflow:
                         notice,
                         start_to_close_timeout=ACTIVITY_TIMEOUT,
                         retry_policy=ACTIVITY_RETRY,
+                        cancellation_type=self._give_up_mode(),
                         summary=f"{stage.label}: notify the backend",
                     ),
                     stage.id,
                 )
             except ActivityError as err:
+                if _is_withheld(err):
+                    await self._after_withheld(stage.id, known)
+                    return
                 self._note_refusal(stage.id, "notify", err)
             else:
                 if not notified:
@@ -374,11 +409,13 @@ class OverdueAccountWorkflow:
                 )
         finish_stage(record, stage)
 
-    async def _unless_resolved(self, contact: Awaitable[Any], stage_id: str) -> bool:
+    async def _unless_resolved(
+        self, contact: Awaitable[Any], stage_id: str, patch: str = GIVE_UP_CONTACTS_ON_RESOLUTION
+    ) -> bool:
         """Await a contact activity, but give it up if the account resolves meanwhile: an SMS
         still retrying through a provider outage must not reach a customer who has paid.
         Returns whether the contact completed."""
-        if not workflow.patched(GIVE_UP_CONTACTS_ON_RESOLUTION):
+        if not workflow.patched(patch):
             await contact
             return True
         task = asyncio.ensure_future(contact)
@@ -386,11 +423,50 @@ class OverdueAccountWorkflow:
         if task.done():
             task.result()  # raises the activity's error, as awaiting it would
             return True
-        task.cancel()  # a retrying activity is not retried again; TRY_CANCEL returns at once
-        with contextlib.suppress(asyncio.CancelledError, ActivityError):
-            await task
-        self._record.note(f"{stage_id}: contact given up, the account resolved meanwhile")
-        return False
+        task.cancel()  # a retrying activity is not retried again
+        try:
+            await task  # TRY_CANCEL: at once; WAIT_CANCELLATION_COMPLETED: the attempt's end
+        except (asyncio.CancelledError, ActivityError):
+            self._record.note(f"{stage_id}: contact given up, the account resolved meanwhile")
+            return False
+        return True  # the attempt under way completed the contact after all
+
+    @staticmethod
+    def _give_up_mode() -> ActivityCancellationType:
+        """A contact given up on resolution ends once its attempt under way has: nothing it
+        does lands after the process has closed, or after its call tasks were cancelled."""
+        if workflow.patched(GIVE_UP_AFTER_THE_ATTEMPT):
+            return WAIT_FOR_THE_ATTEMPT
+        return ActivityCancellationType.TRY_CANCEL
+
+    def _basis(self, stage_id: str) -> DecisionBasis | None:
+        """What this decision knew, for the activity to check again just before it sends."""
+        if stage_id in self._ungated:
+            return None
+        return DecisionBasis(
+            payments_known=list(self._record.payments_seen),
+            since=workflow.info().workflow_start_time,
+        )
+
+    async def _after_withheld(self, stage_id: str, known: int) -> None:
+        """The activity sent nothing: a payment came after the decision. Once the workflow has
+        that payment, the loop decides again (resolved: nothing more; partly paid: the stage
+        acts again, with the new balance)."""
+        record = self._record
+        record.note(f"{stage_id}: contact withheld, a payment arrived after the decision")
+        if len(record.payments_seen) > known:
+            return
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: len(record.payments_seen) > known,
+                timeout=WITHHELD_WAIT,
+                timeout_summary=f"{stage_id}: wait for the payment the contact was withheld for",
+            )
+        if len(record.payments_seen) <= known:
+            # A payment the workflow does not receive (another currency, another process):
+            # not one to wait for; the stage's next attempt goes without the check.
+            record.note(f"{stage_id}: the withheld-for payment never arrived; sending anyway")
+            self._ungated.add(stage_id)
 
     def _note_refusal(self, stage_id: str, channel: str, err: ActivityError) -> None:
         """A permanent refusal (the activity said: don't retry) must not fail the account's
@@ -400,8 +476,11 @@ class OverdueAccountWorkflow:
             raise err
         self._record.note(f"{stage_id}: {channel} refused ({cause.type})")
 
-    async def _send_sms(self, stage_id: str, template_id: str, key: str, label: str) -> None:
+    async def _send_sms(self, stage_id: str, template_id: str, key: str, label: str) -> bool:
+        """False when the activity withheld the message (decide again); True otherwise, sent,
+        refused or given up."""
         record = self._record
+        known = len(record.payments_seen)
         try:
             sending = workflow.execute_activity_method(
                 SmsActivities.send_sms,
@@ -416,16 +495,21 @@ class OverdueAccountWorkflow:
                     currency=record.currency,
                     due_date=record.due_date,
                     days_past_due=self._days_past_due(),
+                    basis=self._basis(stage_id),
                 ),
                 task_queue=SMS_TASK_QUEUE,
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY,
+                cancellation_type=self._give_up_mode(),
                 summary=f"{label}: send SMS",
             )
             if not await self._unless_resolved(sending, stage_id):
-                return
+                return True
         except ActivityError as err:
             failure = err.cause.type if isinstance(err.cause, ApplicationError) else None
+            if failure == CONTACT_WITHHELD:
+                await self._after_withheld(stage_id, known)
+                return False
             if failure == SmsFailure.RECIPIENT_OPTED_OUT:
                 record.sms_opted_out = True
                 record.note(f"{stage_id}: recipient opted out at the provider")
@@ -442,16 +526,19 @@ class OverdueAccountWorkflow:
                 )
             else:
                 self._note_refusal(stage_id, "sms", err)
-            return
+            return True
         record.record_contact(
             ContactEntry(channel="sms", stage_id=stage_id, at=workflow.now(), outcome="sent")
         )
+        return True
 
     async def _create_call_task(
         self, key: str, stage_id: str, queue: CallQueue, priority: int, label: str
-    ) -> None:
+    ) -> bool:
+        """False when the activity withheld the task (decide again); True otherwise."""
         record = self._record
-        await workflow.execute_activity_method(
+        known = len(record.payments_seen)
+        creating = workflow.execute_activity_method(
             CallTaskActivities.create_call_task,
             CreateCallTaskInput(
                 idempotency_key=key,
@@ -460,16 +547,31 @@ class OverdueAccountWorkflow:
                 queue=queue,
                 priority=priority,
                 due_at=workflow.now(),
+                basis=self._basis(stage_id),
             ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
+            # Given up on resolution, an attempt under way ends before the open tasks are
+            # cancelled, so the task it may still create is cancelled too.
+            cancellation_type=WAIT_FOR_THE_ATTEMPT,
             summary=f"{label}: call task for the {queue.value} queue",
         )
+        try:
+            if not await self._unless_resolved(
+                creating, stage_id, GIVE_UP_CALL_TASKS_ON_RESOLUTION
+            ):
+                return True
+        except ActivityError as err:
+            if not _is_withheld(err):
+                raise
+            await self._after_withheld(stage_id, known)
+            return False
         record.record_contact(
             ContactEntry(
                 channel="call", stage_id=stage_id, at=workflow.now(), outcome="task_created"
             )
         )
+        return True
 
     async def _drain_outbox(self) -> None:
         record = self._record
@@ -501,6 +603,8 @@ class OverdueAccountWorkflow:
         assert record.plan is not None
         template = record.policy.hardship.reminder_template
         assert template is not None
+        # Counted as reminded even when withheld: the payment that withheld it is most likely
+        # the instalment, and the key has no attempt number to send again with.
         record.plan.reminded.append(index)
         stage_id = f"plan_instalment_{index + 1}"
         key = contact_key(record.account_id, record.episode_id, stage_id)

@@ -12,7 +12,14 @@ from datetime import time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 # Placeholders a template may use. Rendering happens in activities, where contacts are read.
 TEMPLATE_FIELDS = frozenset({"name", "amount", "currency", "due_date", "days_past_due"})
@@ -40,6 +47,43 @@ def parse_duration(value: Any) -> Any:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+_ISO_DURATION = re.compile(r"^[+-]?P", re.IGNORECASE)
+
+
+def parse_grace(value: Any) -> Any:
+    """A duration of 0 or more: the short form or ISO 8601; anything else is refused here, with
+    the examples, rather than with pydantic's parser message."""
+    parsed = parse_duration(value)
+    if isinstance(parsed, timedelta):
+        return parsed
+    if isinstance(parsed, str) and _ISO_DURATION.match(parsed.strip()):
+        return parsed
+    raise ValueError(f"write a duration with a unit, like '6h', '60s' or '0s'; got {value!r}")
+
+
+def not_negative(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError(f"must be 0 or more, like '6h', '60s' or '0s'; got {duration_text(value)}")
+    return value
+
+
+Grace = Annotated[timedelta, BeforeValidator(parse_grace), AfterValidator(not_negative)]
+
+
+def duration_text(value: timedelta) -> str:
+    """A duration in the short form policies use: '6h', '-1h30m', '2d', '0s'."""
+    sign = "-" if value < timedelta(0) else ""
+    magnitude = abs(value)
+    days, rest = divmod(magnitude.days * 86_400 + magnitude.seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    fraction = f"{magnitude.microseconds / 1e6:f}".rstrip("0")[1:] if magnitude.microseconds else ""
+    parts = ((days, "d"), (hours, "h"), (minutes, "m"))
+    text = "".join(f"{n}{u}" for n, u in parts if n)
+    if secs or fraction or not text:
+        text += f"{secs}{fraction}s"
+    return sign + text
 
 
 def parse_local_time(value: Any) -> Any:
@@ -226,6 +270,12 @@ class Policy(BaseModel):
     )
     final_stage: str | None = Field(
         default=None, description="After this stage acts, the process closes (hand-over)."
+    )
+    catch_up_grace: Grace = Field(
+        default=timedelta(0),
+        description="When several stages are due at once, an earlier one is skipped only if it "
+        "came due more than this long ago; within it, it still acts (oldest first) before the "
+        "latest. 0: only the latest acts. Covers a worker outage or backlog, not a late start.",
     )
     stages: tuple[Stage, ...] = Field(min_length=1)
     templates: dict[str, dict[str, str]] = Field(

@@ -36,6 +36,12 @@ class SmsFailure(StrEnum):
     UNREACHABLE_NUMBER = "UnreachableNumber"  # 21211 / 21614: fall back to a call task
 
 
+# ApplicationError type (non-retryable) every contact activity raises when the account changed
+# after the workflow decided the contact (a payment it had not seen): nothing was sent, and the
+# workflow decides again from its current state.
+CONTACT_WITHHELD = "ContactWithheld"
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -365,6 +371,17 @@ class AccountOutcome(_Model):
 # --- activity inputs and results ---------------------------------------------------------
 
 
+class DecisionBasis(_Model):
+    """What the workflow knew when it decided a contact. The activity checks it again just
+    before the provider is called: a payment can arrive while an attempt is in flight or
+    retrying, and a customer who has paid must not be reminded."""
+
+    payments_known: list[str] = Field(description="Payment ids the workflow had applied.")
+    since: AwareDatetime = Field(
+        description="Start of the workflow run; events reported earlier are carried in its state."
+    )
+
+
 class SendSmsInput(_Model):
     idempotency_key: str
     account_id: str
@@ -376,6 +393,9 @@ class SendSmsInput(_Model):
     currency: str
     due_date: date
     days_past_due: int
+    basis: DecisionBasis | None = Field(
+        default=None, description="None (inputs from before the check): sent without it."
+    )
 
 
 class SendSmsResult(_Model):
@@ -394,6 +414,9 @@ class CreateCallTaskInput(_Model):
     queue: CallQueue
     priority: int
     due_at: datetime
+    basis: DecisionBasis | None = Field(
+        default=None, description="None: agents' own tasks and inputs from before the check."
+    )
 
 
 class CreateCallTaskResult(_Model):
@@ -412,6 +435,9 @@ class NotifyInput(_Model):
     amount_minor: int
     currency: str
     days_past_due: int
+    basis: DecisionBasis | None = Field(
+        default=None, description="None (inputs from before the check): sent without it."
+    )
 
 
 class NotifyResult(_Model):

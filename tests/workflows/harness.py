@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -13,11 +14,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from temporalio import activity
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from overdue import contact_gate
 from workers.sandbox import workflow_runner
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy
@@ -51,6 +53,12 @@ class Recorder:
     cancels: list[tuple[CancelCallTasksInput, datetime]] = field(default_factory=list)
     sms_failures: dict[str, str] = field(default_factory=dict)  # stage id -> error type
     sms_outage: set[str] = field(default_factory=set)  # stage ids whose sends fail, retryably
+    call_outage: set[str] = field(default_factory=set)  # the same for call-task creation
+    # stage id -> a payment the backend reports while that stage's first attempt is in flight;
+    # the stand-in then withholds the contact, as the real activities' check does.
+    pay_during: dict[str, PaymentReported] = field(default_factory=dict)
+    withheld: list[str] = field(default_factory=list)  # keys of the attempts withheld
+    client: Client | None = None
 
     def sms_stages(self, account_id: str) -> list[str]:
         return [i.stage_id for i, _ in self.sms if i.account_id == account_id]
@@ -69,11 +77,31 @@ class Recorder:
         ]
         return [i.stage_id for i, t in every if i.account_id == account_id and t > when]
 
+    async def _payment_in_flight(
+        self, input: SendSmsInput | CreateCallTaskInput | NotifyInput
+    ) -> None:
+        payment = self.pay_during.pop(input.stage_id, None)
+        if payment is None:
+            return
+        assert self.client is not None, "running_worker sets the client"
+        handle = self.client.get_workflow_handle(activity.info().workflow_id)
+        await handle.signal(OverdueAccountWorkflow.report_payment, payment)
+        unseen = input.basis is not None and payment.payment_id not in input.basis.payments_known
+        if unseen:
+            self.withheld.append(input.idempotency_key)
+        # Let the workflow see the payment first: when it resolves the account, it gives the
+        # attempt up, and the test server (unlike Temporal's) refuses a cancel request that
+        # races the attempt's own failure ("ACTIVITY_UNKNOWN") and then stops skipping time.
+        await asyncio.sleep(0.5)
+        if unseen:
+            raise contact_gate.withheld(1)
+
     def activities(self) -> list[Callable[..., Any]]:
         @activity.defn(name="send_sms")
         async def send_sms(input: SendSmsInput) -> SendSmsResult:
             now = activity.info().current_attempt_scheduled_time
             self.sms.append((input, now))
+            await self._payment_in_flight(input)
             if input.stage_id in self.sms_outage:
                 raise ApplicationError("provider unavailable", type="SmsNotSent")
             failure = self.sms_failures.get(input.stage_id)
@@ -89,11 +117,15 @@ class Recorder:
         @activity.defn(name="create_call_task")
         async def create_call_task(input: CreateCallTaskInput) -> CreateCallTaskResult:
             self.calls.append((input, activity.info().current_attempt_scheduled_time))
+            await self._payment_in_flight(input)
+            if input.stage_id in self.call_outage:
+                raise ApplicationError("database unavailable", type="ConnectionError")
             return CreateCallTaskResult(task_id=len(self.calls), created=True)
 
         @activity.defn(name="send_notification")
         async def send_notification(input: NotifyInput) -> NotifyResult:
             self.notices.append((input, activity.info().current_attempt_scheduled_time))
+            await self._payment_in_flight(input)
             return NotifyResult(idempotency_key=input.idempotency_key, status_code=200)
 
         @activity.defn(name="cancel_open_call_tasks")
@@ -106,6 +138,7 @@ class Recorder:
 
 @asynccontextmanager
 async def running_worker(env: WorkflowEnvironment, recorder: Recorder) -> AsyncIterator[None]:
+    recorder.client = env.client
     activities = recorder.activities()
     sms = [a for a in activities if a.__name__ == "send_sms"]
     async with (

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from tests.workflows.records import make_record
 from workflows.contact_rules import local_date
+from workflows.decisions import stage_time
 from workflows.policy import Policy
 from workflows.simulation import Event, SimulatedContact, simulate
 from workflows.types import (
@@ -60,10 +61,15 @@ def policies(draw: st.DrawFn) -> Policy:
         stages.append(stage)
     start = draw(st.integers(6, 10))
     end = draw(st.integers(17, 22))
+    # Grace 0 (only the latest due stage acts) or up to three days (earlier ones act too).
+    grace_minutes = draw(
+        st.sampled_from([0, 0, 30, 6 * 60, 24 * 60, 3 * 24 * 60]) | st.integers(0, 3 * 24 * 60)
+    )
     return Policy.model_validate(
         {
             "id": "random",
             "version": 1,
+            "catch_up_grace": f"{grace_minutes}m",
             "contact_windows": {"default": {"start": f"{start:02d}:00", "end": f"{end:02d}:00"}},
             "caps": {
                 "sms_per_day": draw(st.integers(1, 2)),
@@ -177,6 +183,64 @@ def test_no_contact_ever_breaks_a_rule(
         assert not [
             c for c in contacts if c.at >= ceased and c.channel in ("sms", "call_task", "notify")
         ]
+
+    # Each stage acts at most once, and in the order of its due time (ties in list order):
+    # catch-up may skip an earlier stage, never act on it after a later one.
+    index = {stage.id: n for n, stage in enumerate(policy.stages)}
+    order = [
+        (stage_time(policy.stage(c.stage_id), record.anchor_at, zone, policy), index[c.stage_id])
+        for c in customer
+        if c.stage_id in index
+    ]
+    assert order == sorted(set(order)), "a stage acted twice or out of order"
+    assert not set(record.skipped) & {c.stage_id for c in customer}, "skipped, yet acted"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    policy=policies(),
+    zone=st.sampled_from(ZONES),
+    pick=st.integers(0, 6),
+    after_minutes=st.integers(0, 5 * 24 * 60),
+    grace_pick=st.integers(0, 6),
+    grace_jitter=st.sampled_from([-1, 0, 1]) | st.integers(-3 * 24 * 60, 3 * 24 * 60),
+)
+def test_a_late_start_skips_exactly_the_stages_due_longer_ago_than_the_grace(
+    policy: Policy, zone: str, pick: int, after_minutes: int, grace_pick: int, grace_jitter: int
+) -> None:
+    """Open all day, no caps in the way: what is due at a late start (`after_minutes` past a
+    stage's time) acts at once, the oldest first, except the earlier stages that came due more
+    than the grace before it. The grace is drawn around the age of a stage at the start."""
+    anchor = make_record(policy, due_date=date(2026, 3, 1), time_zone=zone).anchor_at
+    times = {s.id: stage_time(s, anchor, zone, policy) for s in policy.stages}
+    ordered = sorted(times.values())
+    start = ordered[pick % len(ordered)] + timedelta(minutes=after_minutes)
+    age = start - ordered[grace_pick % len(ordered)]
+    grace = max(timedelta(0), age + timedelta(minutes=grace_jitter))
+    policy = Policy.model_validate(
+        policy.model_dump()
+        | {
+            "contact_windows": {"default": {"start": "00:00", "end": "23:59:59"}},
+            "caps": {
+                "sms_per_day": 100,
+                "sms_per_week": 100,
+                "calls_per_day": 100,
+                "calls_per_7_days": 100,
+                "call_quiet_days_after_conversation": 0,
+            },
+            "catch_up_grace": grace,
+        }
+    )
+    record = make_record(policy, due_date=date(2026, 3, 1), time_zone=zone)
+    contacts = simulate(record, [], start, UNTIL)
+
+    due = [s for s in policy.stages if times[s.id] <= start]
+    latest = max((times[s.id] for s in due), default=start)
+    skipped = [s.id for s in due if times[s.id] < latest and start - times[s.id] > grace]
+    assert record.skipped[: len(skipped)] == skipped  # at the start, in list order
+    index = {stage.id: n for n, stage in enumerate(policy.stages)}
+    acting = sorted((s.id for s in due if s.id not in skipped), key=lambda i: (times[i], index[i]))
+    assert [c.stage_id for c in contacts if c.at == start] == acting
 
 
 def _first_opt_out(events: list[tuple[datetime, Event]]) -> datetime | None:

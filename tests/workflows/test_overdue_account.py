@@ -597,15 +597,82 @@ async def test_a_permanent_refusal_is_noted_and_the_process_goes_on(
     await handle.terminate("test over")
 
 
-async def test_a_contact_still_retrying_when_the_account_resolves_is_given_up(
+async def test_a_payment_while_an_sms_is_in_flight_withholds_it_and_the_account_resolves(
     env: WorkflowEnvironment, recorder: Recorder
 ) -> None:
     due = await local_today(env)
     handle = await start(env, POLICY, due)
     account = account_of(handle)
-    recorder.sms_outage.add("d1_sms")  # the provider is down: d1_sms retries with backoff
+    recorder.pay_during["d1_sms"] = payment("p-1", 150_000)
+
+    outcome = await handle.result()
+
+    assert outcome.state is AccountState.RESOLVED
+    [(sms, _)] = [(i, t) for i, t in recorder.sms if i.account_id == account]
+    assert sms.basis is not None and sms.basis.payments_known == []  # decided before it
+    assert recorder.withheld == [sms.idempotency_key]  # nothing reached the customer
+    assert recorder.call_stages(account) == []
+    await keep_history(handle, "sms_withheld_for_a_payment_in_flight")
+
+
+async def test_a_withheld_sms_after_a_partial_payment_goes_again_with_the_new_balance(
+    env: WorkflowEnvironment, recorder: Recorder
+) -> None:
+    due = await local_today(env)
+    handle = await start(env, POLICY, due)
+    account = account_of(handle)
+    recorder.pay_during["d1_sms"] = payment("p-1", 50_000)
+
     await env.sleep(DAY + timedelta(hours=12))
-    attempts = len(recorder.sms_stages(account))
+
+    sent = [(i, t) for i, t in recorder.sms if i.account_id == account]
+    assert [i.idempotency_key.rsplit("/", 1)[1] for i, _ in sent] == ["1", "2"]
+    (first, first_at), (second, second_at) = sent
+    assert recorder.withheld == [first.idempotency_key]
+    assert (first.amount_minor, second.amount_minor) == (150_000, 100_000)
+    assert second.basis is not None and second.basis.payments_known == ["p-1"]
+    assert second_at - first_at < timedelta(seconds=5)  # at once, not after WITHHELD_WAIT
+    status = await handle.query(OverdueAccountWorkflow.status)
+    assert "d1_sms" in status.stages_done  # the SMS cap (1 a day) did not count the withheld
+    await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-2", 100_000))
+    assert (await handle.result()).state is AccountState.RESOLVED
+    await keep_history(handle, "sms_withheld_partial_payment_sent_again")
+
+
+async def test_a_call_task_withheld_for_a_payment_in_flight_is_not_made(
+    env: WorkflowEnvironment, recorder: Recorder
+) -> None:
+    due = await local_today(env) - DAY  # d1_sms is due at once; d2_call tomorrow at 09:00
+    handle = await start(env, POLICY, due)
+    account = account_of(handle)
+    recorder.pay_during["d2_call"] = payment("p-1", 150_000)
+
+    outcome = await handle.result()
+
+    assert outcome.state is AccountState.RESOLVED
+    [(call, _)] = [(i, t) for i, t in recorder.calls if i.account_id == account]
+    assert call.stage_id == "d2_call"
+    assert recorder.withheld == [call.idempotency_key]  # no task reached an agent
+
+
+@pytest.mark.parametrize(
+    ("stage", "history"),
+    [("d1_sms", None), ("d2_call", "call_task_given_up_on_resolution")],
+)
+async def test_a_contact_still_retrying_when_the_account_resolves_is_given_up(
+    env: WorkflowEnvironment, recorder: Recorder, stage: str, history: str | None
+) -> None:
+    due = await local_today(env)
+    handle = await start(env, POLICY, due)
+    account = account_of(handle)
+    # The provider (SMS) or Postgres (call task) is down: the stage retries with backoff.
+    outage, attempts_of = {
+        "d1_sms": (recorder.sms_outage, recorder.sms_stages),
+        "d2_call": (recorder.call_outage, recorder.call_stages),
+    }[stage]
+    outage.add(stage)
+    await env.sleep((2 * DAY if stage == "d2_call" else DAY) + timedelta(hours=12))
+    attempts = len(attempts_of(account))
     assert attempts > 1
 
     await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-1", 150_000))
@@ -614,6 +681,9 @@ async def test_a_contact_still_retrying_when_the_account_resolves_is_given_up(
     await env.sleep(DAY)
 
     assert outcome.state is AccountState.RESOLVED
-    assert len(recorder.sms_stages(account)) == attempts  # no attempt after the payment
+    assert len(attempts_of(account)) == attempts  # no attempt after the payment
     assert recorder.contacts_after(account, paid_at) == []
-    recorder.sms_outage.discard("d1_sms")
+    assert [c.account_id for c, _ in recorder.cancels].count(account) == 1  # tasks cancelled
+    outage.discard(stage)
+    if history is not None:
+        await keep_history(handle, history)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from overdue.console_users import Role
@@ -139,6 +142,8 @@ async def test_a_rejected_promise_shows_the_reason_and_keeps_the_input(
     stack: Stack, agent: User, specialist_task: tuple[str, int]
 ) -> None:
     account, task_id = specialist_task
+    # A valid date whatever today is (a fixed one becomes "in the past" some day).
+    promised = (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=3)).isoformat()
     async with logged_in(stack, agent) as browser:
         await browser.post(
             "/console/tasks/next", data={"csrf_token": csrf_of(await browser.get("/console"))}
@@ -150,19 +155,19 @@ async def test_a_rejected_promise_shows_the_reason_and_keeps_the_input(
                 "csrf_token": csrf_of(page),
                 "action": "promise",
                 "amount": "99999.99",
-                "promised_date": "2026-12-01",
+                "promised_date": promised,
             },
         )
         assert too_much.status_code == 422
         assert "exceeds the balance" in too_much.text
-        assert 'value="99999.99"' in too_much.text and 'value="2026-12-01"' in too_much.text
+        assert 'value="99999.99"' in too_much.text and f'value="{promised}"' in too_much.text
         garbled = await browser.post(
             f"/console/tasks/{task_id}/outcome",
             data={
                 "csrf_token": csrf_of(page),
                 "action": "promise",
                 "amount": "ten",
-                "promised_date": "2026-12-01",
+                "promised_date": promised,
             },
         )
         assert garbled.status_code == 422 and 'value="ten"' in garbled.text

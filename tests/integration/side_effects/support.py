@@ -15,8 +15,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.twilio_sender import TwilioSmsSender
+from overdue import audit
 from overdue.settings import TwilioConfig
-from workflows.types import SendSmsInput
+from workflows.types import DecisionBasis, SendSmsInput
 
 TWILIO_ACCOUNT_SID = "AC" + "5e" * 16
 TWILIO_AUTH_TOKEN = "fake-twilio-auth-token"  # the fake's and the webhooks' shared secret
@@ -141,3 +142,20 @@ async def run_like_temporal(
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.4)
     raise AssertionError(f"still failing after {max_attempts} attempts: {attempts.errors}")
+
+
+async def decided_now(pool: asyncpg.Pool, known: tuple[str, ...] = ()) -> DecisionBasis:
+    """A decision made now (Postgres' clock) by a run that started just now, knowing `known`."""
+    now = await pool.fetchval("SELECT now()")
+    return DecisionBasis(payments_known=list(known), since=now)
+
+
+async def report_payment(pool: asyncpg.Pool, account_id: str, payment_id: str) -> None:
+    """A payment as the API records it (the audit row written with its signal)."""
+    await audit.record_event(
+        pool,
+        account_id=account_id,
+        actor="billing",
+        kind="payment.reported",
+        details={"payment_id": payment_id, "amount_minor": 100, "currency": "CNY"},
+    )

@@ -8,11 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
 from activities.call_tasks import CallTaskActivities
 from overdue import call_task_store as store
+from overdue import contact_gate
 from overdue.call_task_store import CallTask, CallTaskConflict
 from tests.integration.side_effects.conftest import TwilioStack
+from tests.integration.side_effects.support import decided_now, report_payment
+from workflows.policy import CallQueue
+from workflows.types import CONTACT_WITHHELD, CreateCallTaskInput, DecisionBasis
 
 pytestmark = pytest.mark.integration
 
@@ -117,8 +123,6 @@ async def test_bad_arguments_and_unknown_tasks_are_named(twilio_stack: TwilioSta
 async def test_resolving_the_account_cancels_claimed_and_open_tasks(
     twilio_stack: TwilioStack,
 ) -> None:
-    from temporalio.testing import ActivityEnvironment
-
     from workflows.types import CancelCallTasksInput
 
     pool, queue = twilio_stack.pool, new_queue()
@@ -135,3 +139,77 @@ async def test_resolving_the_account_cancels_claimed_and_open_tasks(
     assert (cancelled.status, cancelled.outcome) == ("cancelled", "account resolved")
     with pytest.raises(CallTaskConflict, match="is cancelled"):
         await store.complete(pool, task.id, "agent-1", "reached")
+
+
+def call_input(account_id: str, queue: str, basis: DecisionBasis | None) -> CreateCallTaskInput:
+    return CreateCallTaskInput(
+        idempotency_key=f"{account_id}/e/d2_call/1",
+        account_id=account_id,
+        stage_id="d2_call",
+        queue=CallQueue.GENERAL,
+        priority=50,
+        due_at=datetime.now(UTC),
+        basis=basis,
+    )
+
+
+async def test_a_payment_after_the_decision_withholds_the_call_task(
+    twilio_stack: TwilioStack,
+) -> None:
+    pool = twilio_stack.pool
+    account = f"acct-{uuid.uuid4().hex[:10]}"
+    basis = await decided_now(pool)
+    await report_payment(pool, account, "PAY-1")
+
+    with pytest.raises(ApplicationError) as withheld:
+        await ActivityEnvironment().run(
+            CallTaskActivities(pool).create_call_task, call_input(account, new_queue(), basis)
+        )
+
+    assert (withheld.value.type, withheld.value.non_retryable) == (CONTACT_WITHHELD, True)
+    assert (
+        await pool.fetchval("SELECT count(*) FROM call_tasks WHERE account_id = $1", account) == 0
+    )
+    kinds = await pool.fetch(
+        "SELECT kind FROM audit_events WHERE account_id = $1 ORDER BY id", account
+    )
+    assert [k["kind"] for k in kinds] == ["payment.reported", "call_task.withheld"]
+
+
+async def test_a_call_task_waits_for_a_payment_being_reported_and_sees_it(
+    twilio_stack: TwilioStack,
+) -> None:
+    """The API reports a payment under the account's lock; a task being created meanwhile
+    waits for that transaction, so it cannot miss the payment and leave an open task."""
+    pool = twilio_stack.pool
+    account = f"acct-{uuid.uuid4().hex[:10]}"
+    basis = await decided_now(pool)
+    async with pool.acquire() as conn:
+        transaction = conn.transaction()
+        await transaction.start()
+        await contact_gate.lock_account(conn, account)
+        await report_payment(conn, account, "PAY-1")
+        creating = asyncio.ensure_future(
+            ActivityEnvironment().run(
+                CallTaskActivities(pool).create_call_task, call_input(account, new_queue(), basis)
+            )
+        )
+        await asyncio.sleep(0.3)
+        assert not creating.done()  # waiting for the payment's transaction
+        await transaction.commit()
+    with pytest.raises(ApplicationError) as withheld:
+        await creating
+    assert withheld.value.type == CONTACT_WITHHELD
+
+
+async def test_a_known_payment_does_not_withhold_the_call_task(
+    twilio_stack: TwilioStack,
+) -> None:
+    pool = twilio_stack.pool
+    account = f"acct-{uuid.uuid4().hex[:10]}"
+    await report_payment(pool, account, "PAY-1")
+    basis = await decided_now(pool, known=("PAY-1",))
+    result = await ActivityEnvironment().run(
+        CallTaskActivities(pool).create_call_task, call_input(account, new_queue(), basis)
+    )
+    assert result.created

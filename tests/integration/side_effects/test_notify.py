@@ -22,9 +22,14 @@ from activities.notify import (
 )
 from overdue.settings import NotifyConfig
 from tests.integration.side_effects.conftest import TwilioStack
-from tests.integration.side_effects.support import Attempts, run_like_temporal
+from tests.integration.side_effects.support import (
+    Attempts,
+    decided_now,
+    report_payment,
+    run_like_temporal,
+)
 from workflows.policy import NotifyKind
-from workflows.types import NotifyInput, NotifyResult
+from workflows.types import CONTACT_WITHHELD, NotifyInput, NotifyResult
 
 pytestmark = pytest.mark.integration
 
@@ -170,3 +175,20 @@ async def test_without_a_url_the_notice_is_recorded_once_and_the_stage_goes_on(
         input.idempotency_key,
     )
     assert [(r["status"], r["provider"]) for r in rows] == [("sent", "recording")]
+
+
+async def test_a_payment_after_the_decision_withholds_the_notice(
+    twilio_stack: TwilioStack, backend: Backend, notify: NotifyActivities
+) -> None:
+    input = notice()
+    basis = await decided_now(twilio_stack.pool)
+    await report_payment(twilio_stack.pool, input.account_id, "PAY-1")
+    input = input.model_copy(update={"basis": basis})
+
+    for _ in range(2):
+        with pytest.raises(ApplicationError) as withheld:
+            await ActivityEnvironment().run(notify.send_notification, input)
+        assert (withheld.value.type, withheld.value.non_retryable) == (CONTACT_WITHHELD, True)
+
+    assert backend.received == []
+    assert await ledger(twilio_stack, input.idempotency_key) == ("withheld", None, None)

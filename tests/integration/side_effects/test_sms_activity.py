@@ -20,11 +20,13 @@ from tests.integration.side_effects.support import (
     Attempts,
     Customer,
     add_customer,
+    decided_now,
+    report_payment,
     run_like_temporal,
     sms_input,
     twilio_sender,
 )
-from workflows.types import SendSmsResult, SmsFailure
+from workflows.types import CONTACT_WITHHELD, SendSmsResult, SmsFailure
 
 pytestmark = pytest.mark.integration
 
@@ -277,3 +279,40 @@ async def test_missing_contact_is_a_clear_permanent_error(sms: SmsActivities) ->
     assert missing.value.type == "MissingContact"
     assert missing.value.non_retryable
     assert "acct-nobody" in str(missing.value)
+
+
+async def test_a_payment_after_the_decision_withholds_the_message(
+    twilio_stack: TwilioStack, fake_twilio: FakeTwilio, sms: SmsActivities
+) -> None:
+    customer = await add_customer(twilio_stack.pool)
+    basis = await decided_now(twilio_stack.pool)
+    await report_payment(twilio_stack.pool, customer.account_id, "PAY-1")
+    input = sms_input(customer).model_copy(update={"basis": basis})
+
+    for _ in range(2):  # the same key again answers the same, without asking Twilio
+        with pytest.raises(ApplicationError) as withheld:
+            await ActivityEnvironment().run(sms.send_sms, input)
+        assert (withheld.value.type, withheld.value.non_retryable) == (CONTACT_WITHHELD, True)
+
+    assert messages_to(fake_twilio, customer) == []
+    assert fake_twilio.api_calls == []
+    assert (await ledger(twilio_stack, input.idempotency_key))["status"] == "withheld"
+    assert await audit_kinds(twilio_stack, customer.account_id) == [
+        "payment.reported",
+        "sms.withheld",
+    ]
+
+
+async def test_payments_the_decision_knew_or_from_before_the_run_do_not_withhold(
+    twilio_stack: TwilioStack, fake_twilio: FakeTwilio, sms: SmsActivities
+) -> None:
+    customer = await add_customer(twilio_stack.pool)
+    await report_payment(twilio_stack.pool, customer.account_id, "PAY-OLD")  # an earlier run's
+    basis = await decided_now(twilio_stack.pool, known=("PAY-1",))
+    await report_payment(twilio_stack.pool, customer.account_id, "PAY-1")
+    input = sms_input(customer).model_copy(update={"basis": basis})
+
+    result = await ActivityEnvironment().run(sms.send_sms, input)
+
+    assert isinstance(result, SendSmsResult) and result.status == "queued"
+    assert len(messages_to(fake_twilio, customer)) == 1
