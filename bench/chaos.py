@@ -385,18 +385,7 @@ async def gather_evidence(
             except Exception:
                 return  # never started (its start request gave up): nothing to check
             first_run = await _first_run_id(client, wid, description.run_id)
-            events: list[HistoryEvent] = []
-            run_id: str | None = first_run
-            for _ in range(100):
-                if run_id is None:
-                    break
-                history = await client.get_workflow_handle(wid, run_id=run_id).fetch_history()
-                events.extend(history.events)
-                last = history.events[-1]
-                run_id = (
-                    last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
-                    or None
-                )
+            events = await _chain_events(client, wid, first_run)
             histories[account.account_id] = parse_history(wid, first_run, events)
             status = await handle.query(OverdueAccountWorkflow.status)
             skipped[account.account_id] = set(status.stages_skipped)
@@ -431,6 +420,39 @@ async def gather_evidence(
         notices=list(receiver.deliveries),
         until=datetime.now(UTC),
     )
+
+
+async def _chain_events(client: Client, wid: str, first_run: str) -> list[HistoryEvent]:
+    """Every event of a continue-as-new chain, runs in order."""
+    events: list[HistoryEvent] = []
+    run_id: str | None = first_run
+    for _ in range(100):
+        if run_id is None:
+            break
+        history = await client.get_workflow_handle(wid, run_id=run_id).fetch_history()
+        events.extend(history.events)
+        last = history.events[-1]
+        run_id = (
+            last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id or None
+        )
+    return events
+
+
+async def reparse_histories(folder: Path, evidence: Evidence) -> None:
+    """Parse a kept run's histories again (from its Temporal file), so a re-check sees what
+    today's parser reads; the rest of the evidence is as gathered."""
+    async with TemporalDevServer.on_free_ports(db_file=folder / "temporal.sqlite") as server:
+        client = await Client.connect(server.address, data_converter=pydantic_data_converter)
+        semaphore = asyncio.Semaphore(16)
+
+        async def one(account_id: str, old: Any) -> None:
+            async with semaphore:
+                events = await _chain_events(client, old.workflow_id, old.first_run_id)
+                evidence.accounts[account_id] = parse_history(
+                    old.workflow_id, old.first_run_id, events
+                )
+
+        await asyncio.gather(*(one(a, h) for a, h in list(evidence.accounts.items())))
 
 
 async def _first_run_id(client: Client, wid: str, latest_run: str | None) -> str:
@@ -638,6 +660,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.recheck is not None:
         evidence = pickle.loads((args.recheck / "evidence.pickle").read_bytes())  # noqa: S301 - our own file
+        if (args.recheck / "temporal.sqlite").exists():
+            asyncio.run(reparse_histories(args.recheck, evidence))
         verdict = check(evidence)
         print(json.dumps(verdict, indent=2, default=str))
         return 0 if verdict["all_zero"] else 1

@@ -7,7 +7,9 @@ Definitions (every count must be 0 except the ones marked "info"):
 - missed stage: a contact the pure core's simulator (workflows.simulation, the policy and the
   payments at the instants Temporal received them) says was due at t, which the workflow
   neither made nor recorded as skipped or suppressed, although it completed a workflow task at
-  or after t before the payment that resolved it arrived (it had its chance and lost it);
+  or after t before the payment that resolved it arrived, at which it was its turn: no contact
+  activity still outstanding and every stage due before it made or skipped (stages act one at
+  a time, oldest first, so a stage behind a contact still retrying has not had its chance);
 - duplicate message: more than one provider message with the same recipient and text (one
   account, one stage: bodies are rendered once per key), or two ledger rows / call tasks for
   one key, or one provider message owned by two ledger rows;
@@ -68,6 +70,8 @@ class AccountHistory:
     started_at: datetime
     payments: list[tuple[int, datetime, PaymentReported]] = field(default_factory=list)
     contacts: list[ScheduledContact] = field(default_factory=list)
+    # index of a contact's ActivityTaskScheduled -> index of the event that closed it
+    contact_closed: dict[int, int] = field(default_factory=dict)
     # (index of WorkflowTaskStarted, its time) for tasks that completed
     completed_tasks: list[tuple[int, datetime]] = field(default_factory=list)
     closed_at: datetime | None = None
@@ -115,9 +119,18 @@ def parse_history(
     """Parse a chain's events (runs concatenated in order; indices count across runs)."""
     account: AccountHistory | None = None
     open_task: tuple[int, datetime] | None = None
+    run = 0  # event ids restart with each run of the chain
+    open_contacts: dict[tuple[int, int], int] = {}  # (run, event id) -> index
     for index, event in enumerate(events):
         etype = event.event_type
+        if etype in _ACTIVITY_CLOSED:
+            closed_id = getattr(event, _ACTIVITY_CLOSED[etype]).scheduled_event_id
+            opened = open_contacts.pop((run, closed_id), None)
+            if opened is not None and account is not None:
+                account.contact_closed[opened] = index
+            continue
         if etype == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+            run += 1
             attrs = event.workflow_execution_started_event_attributes
             if account is None:
                 account = AccountHistory(
@@ -137,6 +150,7 @@ def parse_history(
             scheduled = event.activity_task_scheduled_event_attributes
             name = scheduled.activity_type.name
             if name in CONTACT_ACTIVITIES:
+                open_contacts[(run, event.event_id)] = index
                 body = _payload(scheduled.input) or {}
                 account.contacts.append(
                     ScheduledContact(
@@ -175,6 +189,13 @@ def parse_history(
     assert account is not None, f"no history for {workflow_id}"
     return account
 
+
+_ACTIVITY_CLOSED = {
+    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: "activity_task_completed_event_attributes",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: "activity_task_failed_event_attributes",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: "activity_task_timed_out_event_attributes",
+    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: "activity_task_canceled_event_attributes",
+}
 
 _CLOSE_EVENTS = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: "completed",
@@ -224,7 +245,10 @@ def audit_stages(
     resolved = account.resolution()
     resolved_index = resolved[0] if resolved else None
     expected = expected_contacts(account, until)
-    for stage_id, due in expected:
+    first_made: dict[str, int] = {}
+    for c in account.contacts:
+        first_made.setdefault(c.stage_id, c.index)
+    for position, (stage_id, due) in enumerate(expected):
         if stage_id in made:
             continue
         if stage_id in skipped:
@@ -233,14 +257,33 @@ def audit_stages(
         if stage_id in suppressed:
             result.suppressed.append(stage_id)
             continue
+        before = [s for s, _ in expected[:position]]
         had_chance = any(
-            at >= due and (resolved_index is None or index < resolved_index)
+            at >= due
+            and (resolved_index is None or index < resolved_index)
+            and _its_turn(account, index, before, skipped, first_made)
             for index, at in account.completed_tasks
         )
         (result.missed if had_chance else result.not_reached).append(stage_id)
     expected_ids = {stage_id for stage_id, _ in expected}
     result.unexpected = sorted(made - expected_ids - _fallbacks(account))
     return result
+
+
+def _its_turn(
+    account: AccountHistory,
+    index: int,
+    before: list[str],
+    skipped: set[str],
+    first_made: dict[str, int],
+) -> bool:
+    """Whether a stage could act at the workflow task starting at `index`: no contact activity
+    outstanding then, and every stage due before it made (earlier) or skipped."""
+    busy = any(
+        c.index < index and account.contact_closed.get(c.index, index + 1) > index
+        for c in account.contacts
+    )
+    return not busy and all(s in skipped or first_made.get(s, index) < index for s in before)
 
 
 def _fallbacks(account: AccountHistory) -> set[str]:

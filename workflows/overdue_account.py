@@ -77,7 +77,8 @@ with workflow.unsafe.imports_passed_through():
     )
 
 GIVE_UP_CONTACTS_ON_RESOLUTION = "give-up-contacts-on-resolution"
-GIVE_UP_CALL_TASKS_ON_RESOLUTION = "give-up-call-tasks-on-resolution"
+# Call tasks given up too, and every contact given up only once its attempt under way has ended.
+# One id for both: each patch id costs every workflow a billed TemporalChangeVersion upsert.
 GIVE_UP_AFTER_THE_ATTEMPT = "give-up-after-the-attempt-under-way"
 ANCHOR_AT_EXECUTION_START = "anchor-at-execution-start"
 WAIT_FOR_THE_ATTEMPT = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
@@ -557,9 +558,7 @@ class OverdueAccountWorkflow:
             summary=f"{label}: call task for the {queue.value} queue",
         )
         try:
-            if not await self._unless_resolved(
-                creating, stage_id, GIVE_UP_CALL_TASKS_ON_RESOLUTION
-            ):
+            if not await self._unless_resolved(creating, stage_id, GIVE_UP_AFTER_THE_ATTEMPT):
                 return True
         except ActivityError as err:
             if not _is_withheld(err):

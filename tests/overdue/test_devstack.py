@@ -122,6 +122,8 @@ async def overdue_dev(env: dict[str, str], cwd: Path) -> AsyncIterator[DevRun]:
     pids: set[int] = set()
     try:
         await run.wait_for(READY_BANNER, READY_WITHIN)
+        # The banner arrives line by line: read on only once its last line is in.
+        await run.wait_for("Ctrl-C stops everything.", 10)
         pids = run.started_pids()
         yield run
     finally:
