@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from overdue.policy_files import PolicyFileError, load_policy
+from overdue.policy_files import load_policy
+from tests.overdue.test_policy_files import problems
+from tests.overdue.test_policy_files import write as write_policy
 from workflows.policy import Policy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,18 +25,12 @@ templates:
 """
 
 
+def with_grace(grace: str | None) -> str:
+    return BASE + (f"catch_up_grace: {grace}\n" if grace is not None else "")
+
+
 def write(tmp_path: Path, grace: str | None) -> Path:
-    file = tmp_path / "policy.yaml"
-    file.write_text(BASE + (f"catch_up_grace: {grace}\n" if grace is not None else ""), "utf-8")
-    return file
-
-
-def problems(tmp_path: Path, grace: str) -> list[tuple[str, str]]:
-    file = write(tmp_path, grace)
-    with pytest.raises(PolicyFileError) as caught:
-        load_policy(file)
-    assert str(file) in str(caught.value)
-    return caught.value.problems
+    return write_policy(tmp_path, with_grace(grace))
 
 
 @pytest.mark.parametrize(
@@ -43,7 +39,8 @@ def problems(tmp_path: Path, grace: str) -> list[tuple[str, str]]:
         ("policies/default.yaml", timedelta(hours=6)),
         ("policies/demo.yaml", timedelta(seconds=20)),
         ("bench/policies/chaos.yaml", timedelta(seconds=60)),
-        ("tests/policies/fast.yaml", timedelta(0)),
+        ("bench/policies/latency.yaml", timedelta(seconds=60)),
+        ("tests/policies/fast.yaml", timedelta(seconds=30)),
     ],
 )
 def test_shipped_policies_set_their_grace(name: str, grace: timedelta) -> None:
@@ -87,7 +84,7 @@ def test_grace_is_written_like_an_offset(tmp_path: Path, text: str, grace: timed
 def test_a_negative_or_malformed_grace_is_refused_precisely(
     tmp_path: Path, text: str, reason: str
 ) -> None:
-    assert problems(tmp_path, text) == [("catch_up_grace", reason)]
+    assert problems(tmp_path, with_grace(text)) == [("catch_up_grace", reason)]
 
 
 def test_grace_survives_the_json_round_trip_of_the_data_converter(tmp_path: Path) -> None:
