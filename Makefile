@@ -5,13 +5,24 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check env lock clean-state
+.PHONY: run test test-fast lint typecheck check env lock clean-state
+
+# Some machines (this workplace's, its CI) set PYTHONDONTWRITEBYTECODE=1. Without cached
+# bytecode every Python process recompiles all it imports and pytest re-rewrites its plugins'
+# asserts: 8 s per pytest start, more for each CLI and dev-stack process the tests run.
+unexport PYTHONDONTWRITEBYTECODE
 
 run: $(STAMP)
 	$(BIN)/overdue dev
 
+# Every test, in random order: pytest-randomly prints the seed; repeat an order with
+# PYTEST_ARGS=--randomly-seed=N, or keep file order with PYTEST_ARGS="-p no:randomly".
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The inner loop: unit and time-skipping tests, no servers (under a minute).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not integration" --ignore=tests/integration $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

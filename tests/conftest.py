@@ -15,6 +15,15 @@ from temporalio.testing import WorkflowEnvironment
 
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
+INTEGRATION_DIR = Path(__file__).parent / "integration"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/integration starts real servers: out of `make test-fast`."""
+    for item in items:
+        if INTEGRATION_DIR in item.path.parents:
+            item.add_marker(pytest.mark.integration)
+
 
 def venv_binary(name: str) -> str:
     """A console script installed beside this interpreter (or on PATH)."""
@@ -25,9 +34,14 @@ def venv_binary(name: str) -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """Temporal's time-skipping test server: months of timers in seconds."""
+    """Temporal's time-skipping test server, one per test: months of timers in seconds.
+
+    One per test because the server keeps a single clock that every sleep moves forward, and
+    a test that fails mid-way can leave time skipping locked; a fresh server (about 0.15 s)
+    makes both impossible. Its clock starts at the wall clock: tests that care about the local
+    hour move it on first (tests/workflows/harness.py, `Scenario`)."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=venv_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,

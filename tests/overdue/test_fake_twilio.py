@@ -238,6 +238,7 @@ def _overdue(*args: str, **env: str) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.integration  # a subprocess: the real CLI
 def test_the_cli_needs_credentials() -> None:
     process = _overdue("fake-twilio")
     _, stderr = process.communicate(timeout=60)
@@ -245,6 +246,7 @@ def test_the_cli_needs_credentials() -> None:
     assert "OVERDUE_TWILIO_ACCOUNT_SID" in stderr and "Traceback" not in stderr
 
 
+@pytest.mark.integration
 async def test_the_cli_serves_until_stopped() -> None:
     (port,) = free_tcp_ports(1)
     process = _overdue(

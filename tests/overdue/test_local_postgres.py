@@ -6,8 +6,11 @@ from pathlib import Path
 
 import asyncpg
 import psutil
+import pytest
 
 from overdue.local_postgres import start_local_postgres, start_local_postgres_async
+
+pytestmark = pytest.mark.integration
 
 
 def _gone(pid: int) -> bool:

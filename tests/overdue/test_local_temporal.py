@@ -20,6 +20,8 @@ from overdue.local_temporal import (
 )
 from workflows.search_attributes import ALL
 
+pytestmark = pytest.mark.integration
+
 
 async def _custom_attributes(server: TemporalDevServer) -> dict[str, int]:
     client = await Client.connect(server.address, namespace=server.namespace)

@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from overdue import contact_gate
+from tests.clock import DST_ZONE, next_dst_change, next_local_instant
 from workers.sandbox import workflow_runner
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy
@@ -154,12 +155,12 @@ async def running_worker(env: WorkflowEnvironment, recorder: Recorder) -> AsyncI
         yield
 
 
-async def local_today(env: WorkflowEnvironment) -> date:
-    return (await env.get_current_time()).astimezone(ZoneInfo(TZ)).date()
+async def local_today(env: WorkflowEnvironment, zone: str = TZ) -> date:
+    return (await env.get_current_time()).astimezone(ZoneInfo(zone)).date()
 
 
-def local(day: date, clock: time = time.min) -> datetime:
-    return datetime.combine(day, clock, tzinfo=ZoneInfo(TZ)).astimezone(UTC)
+def local(day: date, clock: time = time.min, zone: str = TZ) -> datetime:
+    return datetime.combine(day, clock, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 def at(when: datetime, expected: datetime) -> bool:
@@ -172,6 +173,7 @@ async def start(
     policy: Policy,
     due_date: date,
     amount: int = 150_000,
+    time_zone: str = TZ,
     **fields: Any,
 ) -> Handle:
     account_id = f"acct-{uuid.uuid4().hex[:12]}"
@@ -183,7 +185,7 @@ async def start(
             amount_due_minor=amount,
             currency="CNY",
             due_date=due_date,
-            time_zone=TZ,
+            time_zone=time_zone,
             jurisdiction="CN",
             policy=policy,
             **fields,
@@ -191,6 +193,78 @@ async def start(
         id=f"overdue-{account_id}",
         task_queue=OVERDUE_TASK_QUEUE,
     )
+
+
+@dataclass(frozen=True)
+class StartAt:
+    """Where a scenario begins on the customer's clock: a local time on a Wednesday in a zone.
+
+    `across_dst` starts the day before the zone's next DST change instead, so the scenario's
+    stages fall on both sides of it.
+    """
+
+    label: str
+    clock: time
+    zone: str = TZ
+    across_dst: bool = False
+
+    def instant(self, server_now: datetime) -> datetime:
+        if not self.across_dst:
+            return next_local_instant(server_now, self.clock, self.zone)
+        # At least two days ahead, so that the day before it is still to come.
+        soon = server_now + timedelta(days=2)
+        change = next_dst_change(soon, self.zone).astimezone(ZoneInfo(self.zone))
+        day = change.date() - timedelta(days=1)
+        return datetime.combine(day, self.clock, tzinfo=ZoneInfo(self.zone)).astimezone(UTC)
+
+
+DEFAULT_START = StartAt("09:15", time(9, 15))
+# The hour guard: local starts spread over the day (around the window's edges and midnight),
+# and one across a DST change in a DST zone.
+GUARD_STARTS = (
+    StartAt("00:30", time(0, 30)),
+    StartAt("07:45", time(7, 45)),
+    DEFAULT_START,
+    StartAt("21:45", time(21, 45)),
+    StartAt("23:30", time(23, 30)),
+    StartAt("dst-New_York-21:45", time(21, 45), zone=DST_ZONE, across_dst=True),
+)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A test's own time-skipping server, its clock moved to the chosen local start."""
+
+    env: WorkflowEnvironment
+    zone: str
+
+    @classmethod
+    async def begin(cls, env: WorkflowEnvironment, start_at: StartAt) -> Scenario:
+        now = await env.get_current_time()
+        await env.sleep(start_at.instant(now) - now)
+        return cls(env=env, zone=start_at.zone)
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def today(self) -> date:
+        return await local_today(self.env, self.zone)
+
+    def local(self, day: date, clock: time = time.min) -> datetime:
+        return local(day, clock, self.zone)
+
+    def local_time(self, when: datetime) -> time:
+        return when.astimezone(ZoneInfo(self.zone)).time()
+
+    async def sleep_until(self, day: date, clock: time = time(12)) -> None:
+        """Skip to `clock` on `day`, local: an absolute target, whatever the start hour was."""
+        target = self.local(day, clock)
+        now = await self.now()
+        assert target > now, f"{target} is not after the server's clock ({now})"
+        await self.env.sleep(target - now)
+
+    async def start(self, policy: Policy, due_date: date, **fields: Any) -> Handle:
+        return await start(self.env, policy, due_date, time_zone=self.zone, **fields)
 
 
 def account_of(handle: Handle) -> str:

@@ -1,31 +1,29 @@
 """OverdueAccountWorkflow on the time-skipping server, with the activities replaced by recorders.
 
-Each behaviour the issue names has a test here; times are the customer's (Asia/Shanghai).
+Each behaviour the issue names has a test here. Every test starts at a fixed local time
+(`scenario`, 09:15 on a Wednesday in Asia/Shanghai by default) and moves its server's clock to
+absolute local instants ("D+3 12:00"), so it holds whatever the wall clock reads. Tests marked
+`@hour_guard` run at starts spread over the day and across a DST change (tests/workflows/
+conftest.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.testing import WorkflowEnvironment
 
 from overdue.policy_files import load_policy
+from tests.workflows.conftest import hour_guard
 from tests.workflows.harness import (
     ROOT,
-    TZ,
     Recorder,
+    Scenario,
     account_of,
     at,
     keep_history,
-    local,
-    local_today,
     payment,
-    running_worker,
-    start,
 )
 from workflows import search_attributes as sa
 from workflows.overdue_account import OverdueAccountWorkflow
@@ -85,32 +83,21 @@ POLICY = Policy.model_validate(
 )
 
 
-@pytest.fixture
-async def recorder(time_skipping_env: WorkflowEnvironment) -> AsyncIterator[Recorder]:
-    rec = Recorder()
-    async with running_worker(time_skipping_env, rec):
-        yield rec
-
-
-@pytest.fixture
-async def env(time_skipping_env: WorkflowEnvironment) -> WorkflowEnvironment:
-    return time_skipping_env
-
-
+@hour_guard
 async def test_never_pays_follows_the_stages_at_their_local_times(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
 
-    await env.sleep(16 * DAY)
+    await scenario.sleep_until(due + 16 * DAY)
 
     assert recorder.sms_stages(account) == ["d1_sms", "d7_sms"]
     assert recorder.call_stages(account) == ["d2_call", "d15_call"]
     sms_times = [t for i, t in recorder.sms if i.account_id == account]
-    assert at(sms_times[0], local(due + DAY, time(10)))
-    assert at(sms_times[1], local(due + 7 * DAY, time(10)))
+    assert at(sms_times[0], scenario.local(due + DAY, time(10)))
+    assert at(sms_times[1], scenario.local(due + 7 * DAY, time(10)))
     status = await handle.query(OverdueAccountWorkflow.status)
     assert status.state is AccountState.ACTIVE
     assert status.next_action is not None and status.next_action.stage_id == "d60_legal"
@@ -120,17 +107,17 @@ async def test_never_pays_follows_the_stages_at_their_local_times(
 
 
 async def test_full_payment_resolves_cancels_tasks_and_sends_nothing_more(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
-    await env.sleep(3 * DAY)
+    await scenario.sleep_until(due + 3 * DAY)
     assert recorder.call_stages(account) == ["d2_call"]
 
     await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-1", 150_000))
     outcome = await handle.result()
-    paid_at = await env.get_current_time()
+    paid_at = await scenario.now()
 
     assert outcome.state is AccountState.RESOLVED and outcome.balance_minor == 0
     assert [c.account_id for c, _ in recorder.cancels] == [account]
@@ -138,21 +125,22 @@ async def test_full_payment_resolves_cancels_tasks_and_sends_nothing_more(
     await keep_history(handle, "pays_in_full_on_day_three")
 
 
+@hour_guard
 async def test_partial_payments_lower_the_balance_and_never_skip_or_repeat_a_stage(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
 
-    # Payments land just before, between and just after stage times; one is replayed.
+    # Payments land before, between and after stage times; one is replayed.
     await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-1", 30_000))
-    await env.sleep(DAY + timedelta(hours=10))
+    await scenario.sleep_until(due + DAY)  # after d1_sms (10:00), before d2_call
     await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-2", 20_000))
     await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-2", 20_000))
-    await env.sleep(6 * DAY)
+    await scenario.sleep_until(due + 7 * DAY)  # after d7_sms (10:00)
     await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-3", 10_000))
-    await env.sleep(10 * DAY)
+    await scenario.sleep_until(due + 17 * DAY)
 
     status = await handle.query(OverdueAccountWorkflow.status)
     assert status.balance_minor == 90_000
@@ -168,48 +156,49 @@ async def test_partial_payments_lower_the_balance_and_never_skip_or_repeat_a_sta
 
 
 async def test_promise_kept_in_part_continues_on_the_remainder(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
-    await env.sleep(3 * DAY)
-    today = await local_today(env)
+    await scenario.sleep_until(due + 3 * DAY)
+    today = await scenario.today()
 
     answer = await handle.execute_update(
         OverdueAccountWorkflow.promise_to_pay,
         PromiseToPay(actor="agent-1", amount_minor=50_000, promised_date=today + 5 * DAY),
     )
     assert answer.state is AccountState.PROMISE
-    await env.sleep(2 * DAY)
+    await scenario.sleep_until(due + 5 * DAY)
     await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-1", 50_000))
-    await env.sleep(DAY)
+    await scenario.sleep_until(due + 6 * DAY)
 
     status = await handle.query(OverdueAccountWorkflow.status)
     assert status.state is AccountState.ACTIVE and status.promise is None
     assert status.balance_minor == 100_000
-    await env.sleep(10 * DAY)
+    await scenario.sleep_until(due + 16 * DAY)
     assert recorder.call_stages(account) == ["d2_call", "d15_call"]
     await handle.terminate("test over")
 
 
+@hour_guard
 async def test_broken_promise_pauses_until_date_plus_grace_then_resumes_at_the_policy_stage(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
-    await env.sleep(3 * DAY)
-    today = await local_today(env)
+    await scenario.sleep_until(due + 3 * DAY)
+    today = await scenario.today()
     promised = today + 10 * DAY  # past d7_sms: the promise silences it
     await handle.execute_update(
         OverdueAccountWorkflow.promise_to_pay,
         PromiseToPay(actor="agent-1", amount_minor=150_000, promised_date=promised),
     )
 
-    await env.sleep(12 * DAY)
+    await scenario.sleep_until(due + 15 * DAY)
     assert recorder.sms_stages(account) == ["d1_sms"]  # quiet while the promise stands
-    await env.sleep(2 * DAY)
+    await scenario.sleep_until(due + 17 * DAY)
 
     status = await handle.query(OverdueAccountWorkflow.status)
     assert status.state is AccountState.ACTIVE
@@ -217,7 +206,9 @@ async def test_broken_promise_pauses_until_date_plus_grace_then_resumes_at_the_p
     resumed_at = next(
         t for i, t in recorder.sms if i.stage_id == "d7_sms" and i.account_id == account
     )
-    assert resumed_at >= local(promised + 3 * DAY)  # not before the date plus two days' grace
+    assert resumed_at >= scenario.local(
+        promised + 3 * DAY
+    )  # not before the date plus two days' grace
     assert [
         i.idempotency_key.rsplit("/", 1)[1] for i, _ in recorder.sms if i.account_id == account
     ] == ["1", "1"]
@@ -226,12 +217,12 @@ async def test_broken_promise_pauses_until_date_plus_grace_then_resumes_at_the_p
 
 
 async def test_invalid_promise_is_rejected_with_a_reason_and_changes_nothing(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due)
-    await env.sleep(2 * DAY)
-    today = await local_today(env)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
+    await scenario.sleep_until(due + 2 * DAY)
+    today = await scenario.today()
     before = await handle.query(OverdueAccountWorkflow.status)
 
     for promise, reason in [
@@ -255,20 +246,19 @@ async def test_invalid_promise_is_rejected_with_a_reason_and_changes_nothing(
     await handle.terminate("test over")
 
 
+@hour_guard
 async def test_hardship_stops_contact_creates_review_and_an_approved_plan_gets_reminders(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due, amount=90_000)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due, amount=90_000)
     account = account_of(handle)
-    await env.sleep(3 * DAY)
+    await scenario.sleep_until(due + 3 * DAY)
     await handle.signal(
         OverdueAccountWorkflow.report_hardship,
-        HardshipReported(
-            report_id="h-1", reason="job loss", reported_at=await env.get_current_time()
-        ),
+        HardshipReported(report_id="h-1", reason="job loss", reported_at=await scenario.now()),
     )
-    await env.sleep(6 * DAY)
+    await scenario.sleep_until(due + 9 * DAY)
     assert "d7_sms" not in recorder.sms_stages(account)  # automated contact stopped
     review = [
         i
@@ -277,7 +267,7 @@ async def test_hardship_stops_contact_creates_review_and_an_approved_plan_gets_r
     ]
     assert [(r.queue.value) for r in review] == ["specialist"]
 
-    today = await local_today(env)
+    today = await scenario.today()
     plan = [Instalment(due_date=today + (10 + 10 * n) * DAY, amount_minor=30_000) for n in range(3)]
     answer = await handle.execute_update(
         OverdueAccountWorkflow.decide_hardship,
@@ -285,16 +275,16 @@ async def test_hardship_stops_contact_creates_review_and_an_approved_plan_gets_r
     )
     assert answer.state is AccountState.REPAYMENT_PLAN
 
-    await env.sleep(9 * DAY)  # two days before the first instalment: a reminder
+    await scenario.sleep_until(due + 18 * DAY)  # the first instalment is due on D+19: a reminder
     assert recorder.sms_stages(account)[-1] == "plan_instalment_1"
     await handle.signal(OverdueAccountWorkflow.report_payment, payment("i-1", 30_000))
-    await env.sleep(10 * DAY)
+    await scenario.sleep_until(due + 28 * DAY)
     assert recorder.sms_stages(account)[-1] == "plan_instalment_2"
     status = await handle.query(OverdueAccountWorkflow.status)
     assert status.state is AccountState.REPAYMENT_PLAN and status.balance_minor == 60_000
 
     # The second instalment is missed: after its grace the plan breaks and collection resumes.
-    await env.sleep(6 * DAY)
+    await scenario.sleep_until(due + 34 * DAY)
     status = await handle.query(OverdueAccountWorkflow.status)
     assert status.state is AccountState.ACTIVE and status.plan is None
     assert recorder.sms_stages(account)[-1] == "d7_sms"  # the broken-promise stage
@@ -303,18 +293,16 @@ async def test_hardship_stops_contact_creates_review_and_an_approved_plan_gets_r
 
 
 async def test_rejected_hardship_resumes_the_process(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
     await handle.signal(
         OverdueAccountWorkflow.report_hardship,
-        HardshipReported(
-            report_id="h-1", reason="illness", reported_at=await env.get_current_time()
-        ),
+        HardshipReported(report_id="h-1", reason="illness", reported_at=await scenario.now()),
     )
-    await env.sleep(3 * DAY)
+    await scenario.sleep_until(due + 3 * DAY)
     assert recorder.sms_stages(account) == []
     with pytest.raises(WorkflowUpdateFailedError, match="Workflow update failed"):
         await handle.execute_update(
@@ -326,21 +314,19 @@ async def test_rejected_hardship_resumes_the_process(
         HardshipDecision(actor="spec-1", approve=False, reason="income verified"),
     )
     assert answer.state is AccountState.ACTIVE
-    await env.sleep(5 * DAY)
+    await scenario.sleep_until(due + 8 * DAY)
     assert recorder.sms_stages(account) == ["d7_sms"]  # the current stage only, no burst
     await handle.terminate("test over")
 
 
-async def test_dispute_stops_contact_until_closed(
-    env: WorkflowEnvironment, recorder: Recorder
-) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due)
+async def test_dispute_stops_contact_until_closed(scenario: Scenario, recorder: Recorder) -> None:
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
     await handle.signal(
         OverdueAccountWorkflow.open_dispute, DisputeOpened(dispute_id="d-1", reason="not mine")
     )
-    await env.sleep(8 * DAY)
+    await scenario.sleep_until(due + 8 * DAY)
     assert recorder.sms_stages(account) == [] and recorder.call_stages(account) == []
     assert (await handle.query(OverdueAccountWorkflow.status)).state is AccountState.DISPUTED
 
@@ -348,29 +334,29 @@ async def test_dispute_stops_contact_until_closed(
         OverdueAccountWorkflow.close_dispute,
         DisputeClosed(dispute_id="d-1", resolution="valid debt"),
     )
-    await env.sleep(DAY)
+    await scenario.sleep_until(due + 9 * DAY)
     assert recorder.sms_stages(account) == ["d7_sms"]
     await handle.terminate("test over")
 
 
 async def test_opt_out_and_cease_contact_stop_sms_and_calls_where_the_policy_says(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
     await handle.signal(
         OverdueAccountWorkflow.sms_consent_changed,
         SmsConsentChanged(opted_out=True, source="inbound_sms"),
     )
-    await env.sleep(3 * DAY)
+    await scenario.sleep_until(due + 3 * DAY)
     assert recorder.sms_stages(account) == []
     assert recorder.call_stages(account) == ["d2_call"]  # calls go on after an SMS opt-out
 
     await handle.signal(
         OverdueAccountWorkflow.cease_contact, ContactCeased(request_id="c-1", reason="asked")
     )
-    await env.sleep(14 * DAY)
+    await scenario.sleep_until(due + 17 * DAY)
     assert recorder.call_stages(account) == ["d2_call"]  # calls_after_cease is false
     status = await handle.query(OverdueAccountWorkflow.status)
     assert status.stages_suppressed == ["d1_sms", "d7_sms", "d15_call"]
@@ -379,63 +365,69 @@ async def test_opt_out_and_cease_contact_stop_sms_and_calls_where_the_policy_say
 
 
 async def test_provider_opt_out_and_unreachable_number_are_handled(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    unreachable = await start(env, POLICY, due)
+    due = await scenario.today()
+    unreachable = await scenario.start(POLICY, due)
     recorder.sms_failures["d1_sms"] = SmsFailure.UNREACHABLE_NUMBER
-    await env.sleep(2 * DAY - timedelta(hours=12))
+    await scenario.sleep_until(due + DAY, time(18))
     account = account_of(unreachable)
     assert "d1_sms_fallback" in recorder.call_stages(account)
     recorder.sms_failures["d1_sms"] = SmsFailure.RECIPIENT_OPTED_OUT
     # Due yesterday: D+1 10:00 is today, so d1_sms is the current stage and d2_call is not yet.
-    opted_out = await start(env, POLICY, await local_today(env) - DAY)
-    await env.sleep(timedelta(hours=12))
+    opted_out = await scenario.start(POLICY, await scenario.today() - DAY)
+    await scenario.sleep_until(due + DAY, time(20))
     assert (await opted_out.query(OverdueAccountWorkflow.status)).sms_opted_out
     await unreachable.terminate("test over")
     await opted_out.terminate("test over")
 
 
 async def test_vulnerable_customers_calls_go_to_specialists(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due, vulnerable=True)
-    await env.sleep(3 * DAY)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due, vulnerable=True)
+    await scenario.sleep_until(due + 3 * DAY)
     queues = [i.queue.value for i, _ in recorder.calls if i.account_id == account_of(handle)]
     assert queues == ["specialist"]
     await handle.terminate("test over")
 
 
+@hour_guard
 async def test_nothing_is_sent_outside_contact_hours_and_deferred_actions_wait_for_the_window(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
     night_policy = POLICY.model_copy(
         update={
-            "stages": tuple(s.model_copy(update={"send_at": time(23, 30)}) for s in POLICY.stages)
+            "stages": tuple(
+                stage.model_copy(update={"send_at": time(23, 30)}) for stage in POLICY.stages
+            )
         }
     )
-    due = await local_today(env)
-    handle = await start(env, night_policy, due)
+    due = await scenario.today()
+    handle = await scenario.start(night_policy, due)
     account = account_of(handle)
-    await env.sleep(3 * DAY)
+    await scenario.sleep_until(due + 3 * DAY)
     times = [t for i, t in recorder.sms if i.account_id == account]
     times += [t for i, t in recorder.calls if i.account_id == account]
     times.sort()
     assert len(times) == 2
-    assert at(times[0], local(due + 2 * DAY, time(8)))  # D+1 23:30 deferred to 08:00 next day
+    assert at(
+        times[0], scenario.local(due + 2 * DAY, time(8))
+    )  # D+1 23:30 deferred to 08:00 next day
     for t in times:
-        assert time(8) <= t.astimezone(ZoneInfo(TZ)).time() < time(21)
+        assert time(8) <= scenario.local_time(t) < time(21)
     await handle.terminate("test over")
 
 
+@hour_guard
 async def test_late_start_acts_on_the_current_stage_only(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env) - 10 * DAY
-    handle = await start(env, POLICY, due)
+    due = await scenario.today() - 10 * DAY
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
-    await env.sleep(DAY)
+    await scenario.sleep_until(due + 11 * DAY)
 
     assert recorder.sms_stages(account) == ["d7_sms"]
     assert recorder.call_stages(account) == []
@@ -446,13 +438,13 @@ async def test_late_start_acts_on_the_current_stage_only(
 
 
 async def test_agent_requests_escalate_pause_resume_and_callbacks(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
-    await env.sleep(3 * DAY)
-    now = await env.get_current_time()
+    await scenario.sleep_until(due + 3 * DAY)
+    now = await scenario.now()
 
     status = await handle.execute_update(
         OverdueAccountWorkflow.record_call_outcome,
@@ -472,7 +464,7 @@ async def test_agent_requests_escalate_pause_resume_and_callbacks(
         await handle.execute_update(
             OverdueAccountWorkflow.pause, PauseRequest(actor="sup-1", reason="again")
         )
-    await env.sleep(10 * DAY)
+    await scenario.sleep_until(due + 13 * DAY)
     assert "d7_sms" not in recorder.sms_stages(account)
     await handle.execute_update(
         OverdueAccountWorkflow.resume, ResumeRequest(actor="sup-1", reason="done")
@@ -481,7 +473,7 @@ async def test_agent_requests_escalate_pause_resume_and_callbacks(
         OverdueAccountWorkflow.escalate, Escalation(actor="agent-1", reason="refuses to pay")
     )
     assert escalated.state is AccountState.ESCALATED
-    await env.sleep(5 * DAY)
+    await scenario.sleep_until(due + 18 * DAY)
     calls = {i.stage_id: i.queue.value for i, _ in recorder.calls if i.account_id == account}
     assert calls["callback_1"] == "general"
     assert calls["supervisor_review_2"] == "supervisor"
@@ -489,40 +481,38 @@ async def test_agent_requests_escalate_pause_resume_and_callbacks(
     await handle.terminate("test over")
 
 
-async def test_search_attributes_follow_transitions(
-    env: WorkflowEnvironment, recorder: Recorder
-) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due)
-    await env.sleep(DAY + timedelta(hours=11))
+async def test_search_attributes_follow_transitions(scenario: Scenario, recorder: Recorder) -> None:
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
+    await scenario.sleep_until(due + DAY, time(18))
 
     attrs = (await handle.describe()).typed_search_attributes
     assert attrs.get(sa.OVERDUE_STATE) == "active"
     assert attrs.get(sa.OVERDUE_STAGE) == "d1_sms"
     assert attrs.get(sa.PRODUCT) == "credit_line"
     assert attrs.get(sa.DAYS_PAST_DUE) == 1
-    assert attrs.get(sa.NEXT_ACTION_AT) == local(due + 2 * DAY, time(9))
+    assert attrs.get(sa.NEXT_ACTION_AT) == scenario.local(due + 2 * DAY, time(9))
     await handle.terminate("test over")
 
 
 async def test_continue_as_new_mid_lifecycle_loses_no_event_or_stage(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due, history_event_bound=100)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due, history_event_bound=100)
     account = account_of(handle)
     for n in range(40):  # events enough to pass the bound several times
         await handle.signal(OverdueAccountWorkflow.report_payment, payment(f"p-{n}", 1_000))
         if n % 10 == 0:
-            await env.sleep(DAY)
+            await scenario.sleep_until(due + (n // 10 + 1) * DAY)
     await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-0", 1_000))  # replayed
-    await env.sleep(12 * DAY)
+    await scenario.sleep_until(due + 16 * DAY)
 
     status = await handle.query(OverdueAccountWorkflow.status)
     assert status.balance_minor == 150_000 - 40 * 1_000
     assert recorder.sms_stages(account) == ["d1_sms", "d7_sms"]
     assert recorder.call_stages(account) == ["d2_call", "d15_call"]
-    latest = env.client.get_workflow_handle(handle.id)
+    latest = scenario.env.client.get_workflow_handle(handle.id)
     assert (await latest.describe()).run_id != handle.first_execution_run_id  # it continued as new
     assert len((await latest.fetch_history()).events) < 200
     await latest.terminate("test over")
@@ -531,15 +521,16 @@ async def test_continue_as_new_mid_lifecycle_loses_no_event_or_stage(
 @pytest.mark.parametrize(
     ("name", "pay_on_day"), [("never_pays_120_days", None), ("pays_on_day_9", 9)]
 )
+@hour_guard
 async def test_default_policy_lifecycles_finish_in_seconds(
-    env: WorkflowEnvironment, recorder: Recorder, name: str, pay_on_day: int | None
+    scenario: Scenario, recorder: Recorder, name: str, pay_on_day: int | None
 ) -> None:
     policy = load_policy(ROOT / "policies" / "default.yaml")
-    due = await local_today(env) + 5 * DAY
-    handle = await start(env, policy, due)
+    due = await scenario.today() + 5 * DAY
+    handle = await scenario.start(policy, due)
     account = account_of(handle)
     if pay_on_day is None:
-        await env.sleep(125 * DAY)
+        await scenario.sleep_until(due + 120 * DAY)
         outcome = await handle.result()
         assert outcome.state is AccountState.CLOSED  # handed over for legal review on day 60
         assert recorder.notice_stages(account) == ["d1_app_notice", "d60_legal_review"]
@@ -550,7 +541,7 @@ async def test_default_policy_lifecycles_finish_in_seconds(
             "d30_supervisor_review",
         ]
     else:
-        await env.sleep(5 * DAY + pay_on_day * DAY)
+        await scenario.sleep_until(due + pay_on_day * DAY)
         await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-9", 150_000))
         outcome = await handle.result()
         assert outcome.state is AccountState.RESOLVED
@@ -558,8 +549,9 @@ async def test_default_policy_lifecycles_finish_in_seconds(
     await keep_history(handle, f"default_{name}")
 
 
+@hour_guard
 async def test_sms_caps_defer_the_second_message_of_a_day(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
     two_a_day = POLICY.model_copy(
         update={
@@ -571,25 +563,27 @@ async def test_sms_caps_defer_the_second_message_of_a_day(
             "broken_promise_stage": None,
         }
     )
-    due = await local_today(env)
-    handle = await start(env, two_a_day, due)
+    due = await scenario.today()
+    handle = await scenario.start(two_a_day, due)
     account = account_of(handle)
-    await env.sleep(3 * DAY)
+    await scenario.sleep_until(due + 3 * DAY)
     times = [t for i, t in recorder.sms if i.account_id == account]
     assert recorder.sms_stages(account) == ["d1_sms", "d1_sms_again"]
-    assert at(times[0], local(due + DAY, time(10)))
-    assert at(times[1], local(due + 2 * DAY, time(8)))  # sms_per_day 1: next day, window opening
+    assert at(times[0], scenario.local(due + DAY, time(10)))
+    assert at(
+        times[1], scenario.local(due + 2 * DAY, time(8))
+    )  # sms_per_day 1: next day, window opening
     await handle.terminate("test over")
 
 
 async def test_a_permanent_refusal_is_noted_and_the_process_goes_on(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
     recorder.sms_failures["d1_sms"] = "SmsRefused"
-    await env.sleep(3 * DAY)
+    await scenario.sleep_until(due + 3 * DAY)
     status = await handle.query(OverdueAccountWorkflow.status)
     assert "d1_sms: sms refused (SmsRefused)" in status.notes
     assert recorder.call_stages(account) == ["d2_call"]  # the process carried on
@@ -598,10 +592,10 @@ async def test_a_permanent_refusal_is_noted_and_the_process_goes_on(
 
 
 async def test_a_payment_while_an_sms_is_in_flight_withholds_it_and_the_account_resolves(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
     recorder.pay_during["d1_sms"] = payment("p-1", 150_000)
 
@@ -616,14 +610,14 @@ async def test_a_payment_while_an_sms_is_in_flight_withholds_it_and_the_account_
 
 
 async def test_a_withheld_sms_after_a_partial_payment_goes_again_with_the_new_balance(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
     recorder.pay_during["d1_sms"] = payment("p-1", 50_000)
 
-    await env.sleep(DAY + timedelta(hours=12))
+    await scenario.sleep_until(due + DAY)
 
     sent = [(i, t) for i, t in recorder.sms if i.account_id == account]
     assert [i.idempotency_key.rsplit("/", 1)[1] for i, _ in sent] == ["1", "2"]
@@ -640,10 +634,10 @@ async def test_a_withheld_sms_after_a_partial_payment_goes_again_with_the_new_ba
 
 
 async def test_a_call_task_withheld_for_a_payment_in_flight_is_not_made(
-    env: WorkflowEnvironment, recorder: Recorder
+    scenario: Scenario, recorder: Recorder
 ) -> None:
-    due = await local_today(env) - DAY  # d1_sms is due at once; d2_call tomorrow at 09:00
-    handle = await start(env, POLICY, due)
+    due = await scenario.today() - DAY  # d1_sms today at 10:00, d2_call tomorrow at 09:00
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
     recorder.pay_during["d2_call"] = payment("p-1", 150_000)
 
@@ -660,10 +654,10 @@ async def test_a_call_task_withheld_for_a_payment_in_flight_is_not_made(
     [("d1_sms", None), ("d2_call", "call_task_given_up_on_resolution")],
 )
 async def test_a_contact_still_retrying_when_the_account_resolves_is_given_up(
-    env: WorkflowEnvironment, recorder: Recorder, stage: str, history: str | None
+    scenario: Scenario, recorder: Recorder, stage: str, history: str | None
 ) -> None:
-    due = await local_today(env)
-    handle = await start(env, POLICY, due)
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
     # The provider (SMS) or Postgres (call task) is down: the stage retries with backoff.
     outage, attempts_of = {
@@ -671,14 +665,14 @@ async def test_a_contact_still_retrying_when_the_account_resolves_is_given_up(
         "d2_call": (recorder.call_outage, recorder.call_stages),
     }[stage]
     outage.add(stage)
-    await env.sleep((2 * DAY if stage == "d2_call" else DAY) + timedelta(hours=12))
+    await scenario.sleep_until(due + (2 * DAY if stage == "d2_call" else DAY), time(21))
     attempts = len(attempts_of(account))
     assert attempts > 1
 
     await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-1", 150_000))
     outcome = await handle.result()
-    paid_at = await env.get_current_time()
-    await env.sleep(DAY)
+    paid_at = await scenario.now()
+    await scenario.env.sleep(DAY)
 
     assert outcome.state is AccountState.RESOLVED
     assert len(attempts_of(account)) == attempts  # no attempt after the payment
