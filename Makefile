@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint typecheck check env lock clean-state
+.PHONY: run test test-fast lint typecheck check env lock clean-state debian-packages
 
 # Some machines (this workplace's, its CI) set PYTHONDONTWRITEBYTECODE=1. Without cached
 # bytecode every Python process recompiles all it imports and pytest re-rewrites its plugins'
@@ -17,7 +17,7 @@ run: $(STAMP)
 
 # Every test, in random order: pytest-randomly prints the seed; repeat an order with
 # PYTEST_ARGS=--randomly-seed=N, or keep file order with PYTEST_ARGS="-p no:randomly".
-test: $(STAMP)
+test: $(STAMP) debian-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The inner loop: unit and time-skipping tests, no servers (under a minute).
@@ -45,6 +45,10 @@ $(STAMP): requirements-lock.txt pyproject.toml
 	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip sync --python $(BIN)/python --require-hashes requirements-lock.txt
 	UV_PYTHON_DOWNLOADS=never $(BIN)/uv pip install --python $(BIN)/python --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# Chromium and CJK fonts for the browser tests, from Debian, when missing.
+debian-packages:
+	@scripts/debian-packages
 
 # Re-pin after editing pyproject.toml dependencies.
 lock: $(STAMP)

@@ -31,6 +31,7 @@ from temporalio.testing import WorkflowEnvironment
 from bench.billing import HistoryCost, workflow_cost
 from bench.common import ROOT, fmt, print_table, ratio, stopwatch, venv_binary, write_result
 from overdue.policy_files import load_policy
+from tests.clock import next_local_instant
 from tests.workflows.harness import TZ, Handle, Recorder, payment, running_worker, start
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy
@@ -159,8 +160,12 @@ async def start_env() -> WorkflowEnvironment:
 
 
 async def run_scenario(env: WorkflowEnvironment, policy: Policy, name: str) -> dict[str, Any]:
+    # Each scenario starts at the same local instant (a Wednesday, 09:15), whatever the wall
+    # clock and the scenarios before it did to the server's clock: figures comparable run to run.
     now = await env.get_current_time()
-    due = now.astimezone(ZoneInfo(TZ)).date() + START_DAYS_BEFORE_DUE * DAY
+    begin = next_local_instant(now, time(9, 15), TZ)
+    await env.sleep(begin - now)
+    due = begin.astimezone(ZoneInfo(TZ)).date() + START_DAYS_BEFORE_DUE * DAY
     handle = await start(env, policy, due, amount=AMOUNT)
     driver = Driver(env=env, handle=handle, due=due)
     await SCENARIOS[name](driver)

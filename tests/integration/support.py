@@ -12,28 +12,33 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from overdue.api_keys import Scope, add_key
+from tests.clock import zone_where_it_is
 from tests.integration.conftest import Stack
 
 T = TypeVar("T")
 NAME = "Li Na"
 PHONE = "+8613912345678"
 PROBLEM_JSON = "application/problem+json"
+# Integration tests run against the real wall clock: their customers live where it is about
+# noon now, so a test holds at any hour (inside every contact window, far from a date change).
+CUSTOMER_ZONE = zone_where_it_is(12)
 
 
 def new_account() -> str:
     return f"acct-{uuid.uuid4().hex[:10]}"
 
 
-def shanghai_today() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+def customer_today() -> date:
+    """Today on the customer's clock (the zone where it is about noon now)."""
+    return datetime.now(ZoneInfo(CUSTOMER_ZONE)).date()
 
 
 def overdue_body(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "customer": {"name": NAME, "phone": PHONE, "time_zone": "Asia/Shanghai", "locale": "en"},
+        "customer": {"name": NAME, "phone": PHONE, "time_zone": CUSTOMER_ZONE, "locale": "en"},
         "product": "credit_line",
         "amount_due": {"amount_minor": 50_000, "currency": "CNY"},
-        "due_date": (shanghai_today() - timedelta(days=2)).isoformat(),
+        "due_date": (customer_today() - timedelta(days=2)).isoformat(),
     }
     body.update(changes)
     return body

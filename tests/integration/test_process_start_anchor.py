@@ -17,6 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from overdue.local_temporal import TemporalDevServer
+from tests.integration.support import CUSTOMER_ZONE
 from tests.workflows.harness import Recorder
 from workers.sandbox import workflow_runner
 from workflows.overdue_account import OverdueAccountWorkflow
@@ -55,7 +56,7 @@ async def test_a_worker_down_at_the_start_does_not_shift_the_schedule(
             amount_due_minor=10_000,
             currency="CNY",
             due_date=date(2026, 11, 1),
-            time_zone="Asia/Shanghai",
+            time_zone=CUSTOMER_ZONE,
             policy=POLICY,
         ),
         id=f"overdue-anchor-{uuid.uuid4().hex[:10]}",

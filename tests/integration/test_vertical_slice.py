@@ -30,7 +30,7 @@ def overdue_body(**changes: Any) -> dict[str, Any]:
             "customer": {
                 "name": NAME,
                 "phone": PHONE,
-                "time_zone": "Asia/Shanghai",
+                "time_zone": support.CUSTOMER_ZONE,
                 "locale": "en",
             },
             "amount_due": {"amount_minor": 123_456, "currency": "CNY"},

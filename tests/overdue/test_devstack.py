@@ -22,6 +22,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from overdue.devstack import READY_BANNER
 from overdue.local_temporal import find_temporal_binary
 from overdue.processes import free_tcp_ports
+from tests.clock import zone_where_it_is
 from workflows.search_attributes import ALL
 
 pytestmark = pytest.mark.integration
@@ -170,7 +171,11 @@ async def sms_is_delivered_through_the_fake(
 ) -> None:
     auth = {"Authorization": f"Bearer {key}"}
     body = {
-        "customer": {"name": "Wang Fang", "phone": "+8613800138002", "time_zone": "Asia/Shanghai"},
+        "customer": {
+            "name": "Wang Fang",
+            "phone": "+8613800138002",
+            "time_zone": zone_where_it_is(12),  # inside the contact window at any hour
+        },
         "product": "credit_line",
         "amount_due": {"amount_minor": 5_000, "currency": "CNY"},
         "due_date": "2026-11-20",

@@ -22,7 +22,6 @@ from tests.workflows.harness import (
     Scenario,
     account_of,
     at,
-    keep_history,
     payment,
 )
 from workflows import search_attributes as sa
@@ -102,7 +101,7 @@ async def test_never_pays_follows_the_stages_at_their_local_times(
     assert status.state is AccountState.ACTIVE
     assert status.next_action is not None and status.next_action.stage_id == "d60_legal"
     assert (status.policy_id, status.policy_version) == ("wf-test", 1)
-    await keep_history(handle, "never_pays_sixteen_days")
+    await scenario.keep_history(handle, "never_pays_sixteen_days")
     await handle.terminate("test over")
 
 
@@ -122,7 +121,7 @@ async def test_full_payment_resolves_cancels_tasks_and_sends_nothing_more(
     assert outcome.state is AccountState.RESOLVED and outcome.balance_minor == 0
     assert [c.account_id for c, _ in recorder.cancels] == [account]
     assert recorder.contacts_after(account, paid_at) == []
-    await keep_history(handle, "pays_in_full_on_day_three")
+    await scenario.keep_history(handle, "pays_in_full_on_day_three")
 
 
 @hour_guard
@@ -151,7 +150,7 @@ async def test_partial_payments_lower_the_balance_and_never_skip_or_repeat_a_sta
         100_000,
     ]
     assert status.stages_skipped == []
-    await keep_history(handle, "partial_payments")
+    await scenario.keep_history(handle, "partial_payments")
     await handle.terminate("test over")
 
 
@@ -212,7 +211,7 @@ async def test_broken_promise_pauses_until_date_plus_grace_then_resumes_at_the_p
     assert [
         i.idempotency_key.rsplit("/", 1)[1] for i, _ in recorder.sms if i.account_id == account
     ] == ["1", "1"]
-    await keep_history(handle, "broken_promise")
+    await scenario.keep_history(handle, "broken_promise")
     await handle.terminate("test over")
 
 
@@ -288,7 +287,7 @@ async def test_hardship_stops_contact_creates_review_and_an_approved_plan_gets_r
     status = await handle.query(OverdueAccountWorkflow.status)
     assert status.state is AccountState.ACTIVE and status.plan is None
     assert recorder.sms_stages(account)[-1] == "d7_sms"  # the broken-promise stage
-    await keep_history(handle, "hardship_plan_broken")
+    await scenario.keep_history(handle, "hardship_plan_broken")
     await handle.terminate("test over")
 
 
@@ -433,7 +432,7 @@ async def test_late_start_acts_on_the_current_stage_only(
     assert recorder.call_stages(account) == []
     status = await handle.query(OverdueAccountWorkflow.status)
     assert status.stages_skipped == ["d1_sms", "d2_call"]
-    await keep_history(handle, "late_start_ten_days_past_due")
+    await scenario.keep_history(handle, "late_start_ten_days_past_due")
     await handle.terminate("test over")
 
 
@@ -546,7 +545,7 @@ async def test_default_policy_lifecycles_finish_in_seconds(
         outcome = await handle.result()
         assert outcome.state is AccountState.RESOLVED
         assert recorder.sms_stages(account) == ["d_minus_3_sms", "d1_sms", "d7_sms"]
-    await keep_history(handle, f"default_{name}")
+    await scenario.keep_history(handle, f"default_{name}")
 
 
 @hour_guard
@@ -606,7 +605,7 @@ async def test_a_payment_while_an_sms_is_in_flight_withholds_it_and_the_account_
     assert sms.basis is not None and sms.basis.payments_known == []  # decided before it
     assert recorder.withheld == [sms.idempotency_key]  # nothing reached the customer
     assert recorder.call_stages(account) == []
-    await keep_history(handle, "sms_withheld_for_a_payment_in_flight")
+    await scenario.keep_history(handle, "sms_withheld_for_a_payment_in_flight")
 
 
 async def test_a_withheld_sms_after_a_partial_payment_goes_again_with_the_new_balance(
@@ -630,7 +629,7 @@ async def test_a_withheld_sms_after_a_partial_payment_goes_again_with_the_new_ba
     assert "d1_sms" in status.stages_done  # the SMS cap (1 a day) did not count the withheld
     await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-2", 100_000))
     assert (await handle.result()).state is AccountState.RESOLVED
-    await keep_history(handle, "sms_withheld_partial_payment_sent_again")
+    await scenario.keep_history(handle, "sms_withheld_partial_payment_sent_again")
 
 
 async def test_a_call_task_withheld_for_a_payment_in_flight_is_not_made(
@@ -680,4 +679,4 @@ async def test_a_contact_still_retrying_when_the_account_resolves_is_given_up(
     assert [c.account_id for c, _ in recorder.cancels].count(account) == 1  # tasks cancelled
     outage.discard(stage)
     if history is not None:
-        await keep_history(handle, history)
+        await scenario.keep_history(handle, history)

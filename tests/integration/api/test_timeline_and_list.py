@@ -71,6 +71,18 @@ async def test_list_filters_on_search_attributes(stack: Stack) -> None:
     )
     assert none.json()["accounts"] == []
 
+    # Paging needs two accounts whatever ran before (the order is random): make a second one.
+    other = await start_account(stack)
+
+    async def both_listed() -> bool:
+        for one in (account, other):
+            status = await stack.api.get(f"/v1/accounts/{one}")
+            if status.status_code != 200:
+                return False
+        page = await stack.api.get("/v1/accounts", params={"page_size": 2})
+        return len(page.json()["accounts"]) == 2
+
+    await eventually(both_listed)
     first = (await stack.api.get("/v1/accounts", params={"page_size": 1})).json()
     assert len(first["accounts"]) == 1 and first["next_cursor"]
     second = await stack.api.get(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 
@@ -17,7 +16,7 @@ from tests.integration.console.conftest import (
     logged_in,
     make_user,
 )
-from tests.integration.support import eventually
+from tests.integration.support import customer_today, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -143,7 +142,7 @@ async def test_a_rejected_promise_shows_the_reason_and_keeps_the_input(
 ) -> None:
     account, task_id = specialist_task
     # A valid date whatever today is (a fixed one becomes "in the past" some day).
-    promised = (datetime.now(ZoneInfo("Asia/Shanghai")).date() + timedelta(days=3)).isoformat()
+    promised = (customer_today() + timedelta(days=3)).isoformat()
     async with logged_in(stack, agent) as browser:
         await browser.post(
             "/console/tasks/next", data={"csrf_token": csrf_of(await browser.get("/console"))}

@@ -19,7 +19,14 @@ from overdue.ops.errors import OpsError
 from overdue.policy_files import load_policy
 from tests.integration.conftest import Stack
 from tests.integration.ops.support import ops
-from tests.integration.support import NAME, PHONE, eventually, shanghai_today, state_of
+from tests.integration.support import (
+    CUSTOMER_ZONE,
+    NAME,
+    PHONE,
+    customer_today,
+    eventually,
+    state_of,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -27,8 +34,8 @@ HEADER = "account_id,name,phone,time_zone,locale,product,amount_minor,currency,d
 
 
 def row(account: str, *, phone: str = PHONE, amount: str = "50000", due: str = "") -> str:
-    due = due or (shanghai_today() - timedelta(days=2)).isoformat()
-    return f"{account},{NAME},{phone},Asia/Shanghai,en,credit_line,{amount},CNY,{due}\n"
+    due = due or (customer_today() - timedelta(days=2)).isoformat()
+    return f"{account},{NAME},{phone},{CUSTOMER_ZONE},en,credit_line,{amount},CNY,{due}\n"
 
 
 def accounts(n: int) -> list[str]:

@@ -17,6 +17,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.twilio_sender import TwilioSmsSender
 from overdue import audit
 from overdue.settings import TwilioConfig
+from tests.integration.support import CUSTOMER_ZONE
 from workflows.types import DecisionBasis, SendSmsInput
 
 TWILIO_ACCOUNT_SID = "AC" + "5e" * 16
@@ -70,11 +71,12 @@ async def add_customer(
         await conn.execute(
             """
             INSERT INTO customer_contacts (account_id, full_name, phone_e164, time_zone, locale)
-            VALUES ($1, $2, $3, 'Asia/Shanghai', $4)
+            VALUES ($1, $2, $3, $4, $5)
             """,
             customer.account_id,
             customer.name,
             customer.phone,
+            CUSTOMER_ZONE,
             customer.locale,
         )
     return customer
