@@ -39,5 +39,5 @@ ENV PATH=/opt/venv/bin:$PATH \
 USER overdue
 # 8000: the API (OVERDUE_API_PORT); 9464: the worker's /metrics (OVERDUE_WORKER_METRICS_ADDRESS).
 EXPOSE 8000 9464
-ENTRYPOINT ["python", "-m", "overdue.cli"]
+ENTRYPOINT ["python", "-m", "workers.cli.main"]
 CMD ["--help"]

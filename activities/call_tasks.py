@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncpg
 from temporalio import activity
 
-from overdue import audit, contact_gate
-from overdue.call_task_store import CallTask, create_task
-from workflows.types import (
+from overdue.store import audit, contact_gate
+from overdue.store.call_tasks import CallTask, create_task
+from workflows.contact_types import (
     CancelCallTasksInput,
     CancelCallTasksResult,
     CreateCallTaskInput,

@@ -30,10 +30,10 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from overdue import audit, contact_gate
-from overdue.contact_ledger import Source, advance, record_failure
 from overdue.settings import NotifyConfig
-from workflows.types import NotifyInput, NotifyResult
+from overdue.store import audit, contact_gate
+from overdue.store.contact_ledger import Source, advance, record_failure
+from workflows.contact_types import NotifyInput, NotifyResult
 
 logger = logging.getLogger(__name__)
 

@@ -26,25 +26,25 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.sms_segments import count_segments
-from activities.sms_senders import (
+from activities.sms_senders import SmsSender
+from activities.sms_types import (
     OutboundSms,
     Refusal,
     SentSms,
     SmsNotSent,
     SmsOutcomeUnknown,
     SmsRefused,
-    SmsSender,
 )
 from activities.templates import pick_locale, render
-from overdue import audit, contact_gate, sms_consent
-from overdue.contact_ledger import (
+from overdue.store import audit, contact_gate, sms_consent
+from overdue.store.contact_ledger import (
     PROVIDER_STATUSES,
     FailureKind,
     Source,
     advance,
     record_failure,
 )
-from workflows.types import SendSmsInput, SendSmsResult, SmsFailure
+from workflows.contact_types import SendSmsInput, SendSmsResult, SmsFailure
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,7 @@
 """Pluggable SMS senders. The activity owns idempotency; a sender only delivers and looks up.
 
-Senders report failures as the exceptions below, in three kinds that decide what the activity
-does next. Their messages never carry personal data; a provider's own error text (which can
-quote the phone number) travels separately, for the ledger only.
+Senders take and answer the types of activities.sms_types, and report failures as its
+exceptions, in three kinds that decide what the activity does next.
 """
 
 from __future__ import annotations
@@ -11,60 +10,12 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Protocol
 
+from activities.sms_types import OutboundSms, SentSms
 from overdue.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class OutboundSms:
-    idempotency_key: str
-    reference: str  # our ledger row id: lets a status callback find the row before its sid
-    to: str  # E.164; never logged
-    body: str  # personal data (the name); never logged
-
-
-@dataclass(frozen=True)
-class SentSms:
-    provider: str
-    provider_id: str
-    status: str
-
-
-class Refusal(StrEnum):
-    OPTED_OUT = "opted_out"
-    UNREACHABLE = "unreachable"
-    OTHER = "other"
-
-
-class SmsSendError(Exception):
-    """A send or lookup that failed; `str()` is safe to log and to put in workflow history."""
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-class SmsRefused(SmsSendError):
-    """The provider refused this message for good; sending it again cannot help."""
-
-    def __init__(
-        self, message: str, *, refusal: Refusal, code: str | None, provider_message: str | None
-    ) -> None:
-        super().__init__(message, code=code)
-        self.refusal = refusal
-        self.provider_message = provider_message  # may quote the number: ledger only
-
-
-class SmsNotSent(SmsSendError):
-    """Certainly not sent (rate limited, not reachable, misconfigured): retry later."""
-
-
-class SmsOutcomeUnknown(SmsSendError):
-    """The request may have created the message (timeout, dropped answer, 5xx): reconcile."""
 
 
 class SmsSender(Protocol):

@@ -5,7 +5,7 @@ Messages are ours, never Twilio's text: Twilio's message can quote the phone num
 
 from __future__ import annotations
 
-from activities.sms_senders import Refusal, SmsNotSent, SmsOutcomeUnknown, SmsRefused, SmsSendError
+from activities.sms_types import Refusal, SmsNotSent, SmsOutcomeUnknown, SmsRefused, SmsSendError
 
 OPTED_OUT = 21610  # "Attempt to send to unsubscribed recipient"
 INVALID_TO = 21211  # "Invalid 'To' Phone Number"

@@ -22,7 +22,7 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from activities import twilio_errors
-from activities.sms_senders import OutboundSms, SentSms, SmsNotSent, SmsOutcomeUnknown
+from activities.sms_types import OutboundSms, SentSms, SmsNotSent, SmsOutcomeUnknown
 from overdue.settings import TwilioConfig
 
 logger = logging.getLogger(__name__)

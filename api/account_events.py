@@ -35,8 +35,8 @@ from api.workflow_calls import (
     to_running,
     unknown_account_problem,
 )
-from overdue.audit import record_event
-from overdue.contact_gate import lock_account
+from overdue.store.audit import record_event
+from overdue.store.contact_gate import lock_account
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import (
     ContactCeased,

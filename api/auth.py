@@ -2,8 +2,8 @@
 
 `Authorization: Bearer <key>`. No key, or a key we do not know: 401 with
 `WWW-Authenticate: Bearer`. A known key without the operation's scope: 403. Keys are looked up
-by their SHA-256 (see overdue.api_keys). `OVERDUE_DEV_API_KEY`, when set, is accepted with every
-scope, for the dev stack only.
+by their SHA-256 (see overdue.store.api_keys). `OVERDUE_DEV_API_KEY`, when set, is accepted with
+every scope, for the dev stack only.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityS
 
 from api.dependencies import ServicesDep
 from api.problems import Problem
-from overdue.api_keys import ALL_SCOPES, Scope, find_active_key
+from overdue.store.api_keys import ALL_SCOPES, Scope, find_active_key
 
 bearer = HTTPBearer(
     auto_error=False,

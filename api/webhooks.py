@@ -24,10 +24,10 @@ from api.dependencies import Services, ServicesDep
 from api.problems import Problem
 from api.sms_keywords import InboundKind, classify_inbound
 from api.twilio_signature import verified_form
-from overdue import audit, sms_consent
-from overdue.call_task_store import create_task
-from overdue.contact_ledger import PROVIDER_STATUSES, apply_provider_status
-from overdue.sms_consent import PhoneAccount
+from overdue.store import audit, sms_consent
+from overdue.store.call_tasks import create_task
+from overdue.store.contact_ledger import PROVIDER_STATUSES, apply_provider_status
+from overdue.store.sms_consent import PhoneAccount
 from workflows.types import SmsConsentChanged
 
 logger = logging.getLogger(__name__)

@@ -5,9 +5,9 @@ provider and the histories that nothing was missed, duplicated, sent after resol
 a window or over a cap. It prints each count; all must be 0.
 
 The stack, on loopback in a temporary folder: the Temporal dev server with a SQLite file, an
-embedded Postgres, the fake Twilio (overdue.fake_twilio, in this process), a receiver for the
+embedded Postgres, the fake Twilio (workers.fakes.twilio, in this process), a receiver for the
 `notify` webhooks (this process), the API (uvicorn, this process; accounts and payments go
-through it, retried like a backend would), and the worker as `python -m overdue.cli worker`
+through it, retried like a backend would), and the worker as `python -m workers.cli.main worker`
 (a subprocess, so it can be SIGKILLed), with the Twilio sender pointed at the fake.
 
     .venv/bin/python -m bench.chaos [--n 1000] [--seed 7] [--keep] [--out FILE]
@@ -44,13 +44,14 @@ from bench.chaos_check import Evidence, check, parse_history
 from bench.common import ROOT, write_result
 from bench.latency import api_server
 from bench.stack import temporary_folder
-from overdue.api_keys import ALL_SCOPES, add_key
-from overdue.fake_twilio import FakeTwilio, FaultPlan
-from overdue.local_postgres import LocalPostgres, start_local_postgres_async
-from overdue.local_temporal import TemporalDevServer
 from overdue.migrate import upgrade_async
-from overdue.processes import ChildProcess, free_tcp_ports
+from overdue.ports import free_tcp_ports
 from overdue.settings import Settings
+from overdue.store.api_keys import ALL_SCOPES, add_key
+from workers.devstack.local_postgres import LocalPostgres, start_local_postgres_async
+from workers.devstack.local_temporal import TemporalDevServer
+from workers.devstack.processes import ChildProcess
+from workers.fakes.twilio import FakeTwilio, FaultPlan
 from workflows import search_attributes as sa
 from workflows.overdue_account import OverdueAccountWorkflow
 
@@ -170,7 +171,7 @@ class NotifyReceiver:
 
 
 class WorkerProcess:
-    """`python -m overdue.cli worker`, restartable, SIGKILLable; output kept in a log file."""
+    """`python -m workers.cli.main worker`, restartable, SIGKILLable; output kept in a log file."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.env = env
@@ -185,7 +186,7 @@ class WorkerProcess:
 
     async def start(self, within: float = 90) -> None:
         self._ready = asyncio.Event()
-        argv = [sys.executable, "-m", "overdue.cli", "worker"]
+        argv = [sys.executable, "-m", "workers.cli.main", "worker"]
         self.child = await ChildProcess.spawn("worker", argv, on_line=self._line, env=self.env)
         try:
             await asyncio.wait_for(self._ready.wait(), within)

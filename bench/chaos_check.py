@@ -41,7 +41,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 
 from workflows.decisions import anchor_time
-from workflows.overdue_account import ANCHOR_AT_EXECUTION_START
+from workflows.patches import ANCHOR_AT_EXECUTION_START
 from workflows.policy import Policy
 from workflows.simulation import simulate
 from workflows.types import AccountRecord, OverdueAccountInput, PaymentReported

@@ -1,4 +1,5 @@
-"""Shared helpers for the benchmark scripts: results, machine facts, percentiles, binaries."""
+"""Shared helpers for the benchmark scripts: results, machine facts, percentiles, binaries,
+and the API stack of a benchmark that talks HTTP."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import platform
 import shutil
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -104,3 +105,57 @@ def print_table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
         )
         if n == 0:
             print("  ".join("-" * w for w in widths))
+
+
+@asynccontextmanager
+async def api_stack(policy_file: Path) -> AsyncIterator[tuple[str, str]]:
+    """tests/integration/conftest.py's stack, for a benchmark: an in-memory dev server, an
+    embedded Postgres (migrations applied), the product's worker in its own process
+    (bench.worker_proc --mode real), the API served by uvicorn in this one. Yields the API's
+    URL and a Bearer key with every scope. (Imports here: this module stays light.)"""
+    import asyncio
+    import uuid
+
+    import asyncpg
+    import uvicorn
+
+    from api.app import create_app
+    from bench.stack import WorkerChild, embedded_postgres
+    from overdue.ports import free_tcp_ports
+    from overdue.settings import Settings
+    from overdue.store.api_keys import ALL_SCOPES, add_key
+    from workers.devstack.local_temporal import TemporalDevServer
+
+    async with embedded_postgres() as (postgres, _), TemporalDevServer.on_free_ports() as server:
+        (api_port,) = free_tcp_ports(1)
+        settings = Settings(
+            database_url=postgres.url,
+            temporal_host=server.host,
+            temporal_port=server.port,
+            temporal_ui_port=server.ui_port,
+            api_port=api_port,
+            policy_file=policy_file,
+        )
+        conn = await asyncpg.connect(postgres.url)
+        try:
+            _, key = await add_key(conn, f"bench-{uuid.uuid4().hex[:8]}", ALL_SCOPES)
+        finally:
+            await conn.close()
+        args = ["--mode", "real", "--address", server.address, "--database-url", postgres.url]
+        worker = await WorkerChild("worker", args).start()
+        app = create_app(settings)
+        config = uvicorn.Config(
+            app, host=settings.api_host, port=api_port, log_config=None, access_log=False
+        )
+        api = uvicorn.Server(config)
+        serving = asyncio.create_task(api.serve())
+        try:
+            while not api.started:
+                if serving.done():
+                    serving.result()  # raises the start-up error
+                await asyncio.sleep(0.05)
+            yield settings.api_url, key
+        finally:
+            api.should_exit = True
+            await serving
+            await worker.stop()

@@ -4,7 +4,7 @@ tasks cancelled, p50/p99 under background load, against a bare signal round trip
 The stack: an in-memory dev server, an embedded Postgres (migrations applied), the product's
 worker (workers.main.build_worker, recording SMS sender) in its own process, and the API
 (api.app.create_app) served by uvicorn in this process, with a Bearer key from
-overdue.api_keys. Every measured account has an open call task (bench/policies/latency.yaml).
+overdue.store.api_keys. Every measured account has an open call task (bench/policies/latency.yaml).
 
 Measured, alternating, one at a time while the background load runs:
 
@@ -42,10 +42,10 @@ from api.app import create_app
 from bench.common import ROOT, fmt, percentile, print_table, ratio, write_result
 from bench.noop import ECHO_TASK_QUEUE, EchoWorkflow
 from bench.stack import WorkerChild, embedded_postgres, wait_until
-from overdue.api_keys import ALL_SCOPES, add_key
-from overdue.local_temporal import TemporalDevServer
-from overdue.processes import free_tcp_ports
+from overdue.ports import free_tcp_ports
 from overdue.settings import Settings
+from overdue.store.api_keys import ALL_SCOPES, add_key
+from workers.devstack.local_temporal import TemporalDevServer
 from workflows.types import AccountOutcome
 
 POLICY_FILE = ROOT / "bench" / "policies" / "latency.yaml"

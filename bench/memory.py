@@ -26,8 +26,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.common import ROOT, fmt, print_table, ratio, write_result
 from bench.stack import RssSampler, WorkerChild, start_many, tree_rss_mb, wait_until
-from overdue.local_temporal import TemporalDevServer
 from overdue.policy_files import load_policy
+from workers.devstack.local_temporal import TemporalDevServer
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import OverdueAccountInput
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import asyncpg
 import psutil
 
-from overdue.local_postgres import LocalPostgres
-from overdue.processes import ChildProcess
+from workers.devstack.local_postgres import LocalPostgres
+from workers.devstack.processes import ChildProcess
 
 # Enough to keep the server busy, few enough that one Python process keeps up.
 START_CONCURRENCY = 64
@@ -182,8 +182,8 @@ async def embedded_postgres(
     parent: Path | None = None,
 ) -> AsyncIterator[tuple[LocalPostgres, Path]]:
     """An embedded Postgres with the migrations applied, in a temporary folder (removed after)."""
-    from overdue.local_postgres import start_local_postgres_async
     from overdue.migrate import upgrade_async
+    from workers.devstack.local_postgres import start_local_postgres_async
 
     folder = temporary_folder("bench-", parent)
     server = await start_local_postgres_async(folder / "pg" / "data")

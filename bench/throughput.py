@@ -40,7 +40,7 @@ from bench.stack import (
     start_many,
     wait_until,
 )
-from overdue.local_temporal import TemporalDevServer
+from workers.devstack.local_temporal import TemporalDevServer
 from workflows import search_attributes as sa
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy

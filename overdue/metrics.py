@@ -63,10 +63,10 @@ from temporalio.worker import (
     WorkflowInterceptorClassInput,
 )
 
-from overdue.ops.tasks import queue_counts
-from overdue.processes import port_is_free
+from overdue.ports import port_is_free
 from overdue.settings import Settings
-from workflows.types import CreateCallTaskResult, NotifyResult, SendSmsResult
+from overdue.store.call_tasks import queue_counts
+from workflows.contact_types import CreateCallTaskResult, NotifyResult, SendSmsResult
 
 logger = logging.getLogger(__name__)
 

@@ -42,11 +42,12 @@ class RequestRejected(ValueError):
 
 
 def contact_history(record: AccountRecord) -> list[Contact]:
-    """The record's contacts as the cap rules count them (suppressed ones never happened)."""
+    """The record's contacts as the cap rules count them: SMS and calls (a suppressed stage
+    records no contact, so there is nothing to leave out)."""
     return [
         Contact(kind="sms" if c.channel == "sms" else "call", at=c.at, conversation=c.conversation)
         for c in record.contacts
-        if c.channel in ("sms", "call") and not c.outcome.startswith("suppressed")
+        if c.channel in ("sms", "call")
     ]
 
 

@@ -2,28 +2,31 @@
 
 The workflow is an imperative shell around the pure core (`workflows.decisions`,
 `workflows.account`): apply events to the record, ask the core what is next, wait for that time
-or for the next event, act through an activity, record, repeat.
+or for the next event, act through a contact attempt (`workflows.contact_attempt`), record,
+repeat. Its patch ids, and when each can go, are in `workflows.patches`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.workflow import ActivityCancellationType
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.call_tasks import CallTaskActivities
-    from activities.notify import NotifyActivities
-    from activities.sms import SmsActivities
     from workflows import account as acct
     from workflows import search_attributes as sa
+    from workflows.contact_attempt import (
+        ACTIVITY_RETRY,
+        ACTIVITY_TIMEOUT,
+        create_call_task,
+        create_requested_task,
+        send_notice,
+        send_sms,
+    )
+    from workflows.contact_types import CancelCallTasksInput
     from workflows.decisions import (
         Act,
         BreakPlan,
@@ -44,57 +47,28 @@ with workflow.unsafe.imports_passed_through():
         next_step,
         settle,
     )
-    from workflows.policy import CallQueue, Channel, Stage
-    from workflows.task_queues import SMS_TASK_QUEUE
+    from workflows.patches import ANCHOR_AT_EXECUTION_START
+    from workflows.policy import Channel, Stage
     from workflows.types import (
-        CONTACT_WITHHELD,
         AccountOutcome,
         AccountRecord,
         AccountStatus,
         CallOutcome,
-        CancelCallTasksInput,
         ContactCeased,
-        ContactEntry,
-        CreateCallTaskInput,
-        DecisionBasis,
         DisputeClosed,
         DisputeOpened,
         Escalation,
         HardshipDecision,
         HardshipReported,
         NextAction,
-        NotifyInput,
         OverdueAccountInput,
         OverdueAmountReported,
         PauseRequest,
         PaymentReported,
         PromiseToPay,
         ResumeRequest,
-        SendSmsInput,
         SmsConsentChanged,
-        SmsFailure,
-        TaskRequest,
     )
-
-GIVE_UP_CONTACTS_ON_RESOLUTION = "give-up-contacts-on-resolution"
-# Call tasks given up too, and every contact given up only once its attempt under way has ended.
-# One id for both: each patch id costs every workflow a billed TemporalChangeVersion upsert.
-GIVE_UP_AFTER_THE_ATTEMPT = "give-up-after-the-attempt-under-way"
-ANCHOR_AT_EXECUTION_START = "anchor-at-execution-start"
-WAIT_FOR_THE_ATTEMPT = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
-# How long to wait for a payment an activity withheld a contact for. Its signal reaches the
-# workflow before the activity's answer, so this is a bound for the unexpected, not a delay.
-WITHHELD_WAIT = timedelta(minutes=1)
-ACTIVITY_TIMEOUT = timedelta(seconds=30)
-# Transient failures (database restart, provider outage) retry for as long as it takes; the
-# ledger's idempotency key makes every retry safe. Permanent ones are non-retryable errors.
-ACTIVITY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
-)
-
-
-def _is_withheld(err: ActivityError) -> bool:
-    return isinstance(err.cause, ApplicationError) and err.cause.type == CONTACT_WITHHELD
 
 
 def _rejecting(error: acct.RequestRejected) -> ApplicationError:
@@ -125,8 +99,6 @@ class OverdueAccountWorkflow:
         self._next: NextAction | None = None
         self._changed = False
         self._published: dict[str, Any] = {}
-        # Stages whose withheld contact's payment never arrived: sent without the check.
-        self._ungated: set[str] = set()
 
     @staticmethod
     def _process_start(input: OverdueAccountInput) -> datetime:
@@ -360,217 +332,15 @@ class OverdueAccountWorkflow:
         key = begin_stage(record, stage)
         if stage.channel is Channel.SMS:
             assert stage.template is not None
-            if not await self._send_sms(stage.id, stage.template, key, stage.label):
-                return  # withheld: the stage is decided again
+            done = await send_sms(record, stage.id, stage.template, key, stage.label)
         elif stage.channel is Channel.CALL_TASK:
             assert stage.queue is not None
-            created = await self._create_call_task(
-                key, stage.id, record.call_queue(stage.queue), stage.priority, stage.label
-            )
-            if not created:
-                return
+            queue = record.call_queue(stage.queue)
+            done = await create_call_task(record, key, stage.id, queue, stage.priority, stage.label)
         else:
-            assert stage.kind is not None
-            notice = NotifyInput(
-                idempotency_key=key,
-                account_id=record.account_id,
-                stage_id=stage.id,
-                kind=stage.kind,
-                template_id=stage.template,
-                amount_minor=record.balance_minor,
-                currency=record.currency,
-                days_past_due=self._days_past_due(),
-                basis=self._basis(stage.id),
-            )
-            known = len(record.payments_seen)
-            try:
-                notified = await self._unless_resolved(
-                    workflow.execute_activity_method(
-                        NotifyActivities.send_notification,
-                        notice,
-                        start_to_close_timeout=ACTIVITY_TIMEOUT,
-                        retry_policy=ACTIVITY_RETRY,
-                        cancellation_type=self._give_up_mode(),
-                        summary=f"{stage.label}: notify the backend",
-                    ),
-                    stage.id,
-                )
-            except ActivityError as err:
-                if _is_withheld(err):
-                    await self._after_withheld(stage.id, known)
-                    return
-                self._note_refusal(stage.id, "notify", err)
-            else:
-                if not notified:
-                    return
-                record.record_contact(
-                    ContactEntry(
-                        channel="notify", stage_id=stage.id, at=workflow.now(), outcome="sent"
-                    )
-                )
-        finish_stage(record, stage)
-
-    async def _unless_resolved(
-        self, contact: Awaitable[Any], stage_id: str, patch: str = GIVE_UP_CONTACTS_ON_RESOLUTION
-    ) -> bool:
-        """Await a contact activity, but give it up if the account resolves meanwhile: an SMS
-        still retrying through a provider outage must not reach a customer who has paid.
-        Returns whether the contact completed."""
-        if not workflow.patched(patch):
-            await contact
-            return True
-        task = asyncio.ensure_future(contact)
-        await workflow.wait_condition(lambda: task.done() or self._record.finished)
-        if task.done():
-            task.result()  # raises the activity's error, as awaiting it would
-            return True
-        task.cancel()  # a retrying activity is not retried again
-        try:
-            await task  # TRY_CANCEL: at once; WAIT_CANCELLATION_COMPLETED: the attempt's end
-        except (asyncio.CancelledError, ActivityError):
-            self._record.note(f"{stage_id}: contact given up, the account resolved meanwhile")
-            return False
-        return True  # the attempt under way completed the contact after all
-
-    @staticmethod
-    def _give_up_mode() -> ActivityCancellationType:
-        """A contact given up on resolution ends once its attempt under way has: nothing it
-        does lands after the process has closed, or after its call tasks were cancelled."""
-        if workflow.patched(GIVE_UP_AFTER_THE_ATTEMPT):
-            return WAIT_FOR_THE_ATTEMPT
-        return ActivityCancellationType.TRY_CANCEL
-
-    def _basis(self, stage_id: str) -> DecisionBasis | None:
-        """What this decision knew, for the activity to check again just before it sends."""
-        if stage_id in self._ungated:
-            return None
-        return DecisionBasis(
-            payments_known=list(self._record.payments_seen),
-            since=workflow.info().workflow_start_time,
-        )
-
-    async def _after_withheld(self, stage_id: str, known: int) -> None:
-        """The activity sent nothing: a payment came after the decision. Once the workflow has
-        that payment, the loop decides again (resolved: nothing more; partly paid: the stage
-        acts again, with the new balance)."""
-        record = self._record
-        record.note(f"{stage_id}: contact withheld, a payment arrived after the decision")
-        if len(record.payments_seen) > known:
-            return
-        with contextlib.suppress(TimeoutError):
-            await workflow.wait_condition(
-                lambda: len(record.payments_seen) > known,
-                timeout=WITHHELD_WAIT,
-                timeout_summary=f"{stage_id}: wait for the payment the contact was withheld for",
-            )
-        if len(record.payments_seen) <= known:
-            # A payment the workflow does not receive (another currency, another process):
-            # not one to wait for; the stage's next attempt goes without the check.
-            record.note(f"{stage_id}: the withheld-for payment never arrived; sending anyway")
-            self._ungated.add(stage_id)
-
-    def _note_refusal(self, stage_id: str, channel: str, err: ActivityError) -> None:
-        """A permanent refusal (the activity said: don't retry) must not fail the account's
-        whole process: it is noted, the ledger has the details, and the process goes on."""
-        cause = err.cause
-        if not isinstance(cause, ApplicationError) or not cause.non_retryable:
-            raise err
-        self._record.note(f"{stage_id}: {channel} refused ({cause.type})")
-
-    async def _send_sms(self, stage_id: str, template_id: str, key: str, label: str) -> bool:
-        """False when the activity withheld the message (decide again); True otherwise, sent,
-        refused or given up."""
-        record = self._record
-        known = len(record.payments_seen)
-        try:
-            sending = workflow.execute_activity_method(
-                SmsActivities.send_sms,
-                SendSmsInput(
-                    idempotency_key=key,
-                    account_id=record.account_id,
-                    stage_id=stage_id,
-                    template_id=template_id,
-                    templates=record.policy.templates[template_id],
-                    default_locale=record.policy.default_locale,
-                    amount_minor=record.balance_minor,
-                    currency=record.currency,
-                    due_date=record.due_date,
-                    days_past_due=self._days_past_due(),
-                    basis=self._basis(stage_id),
-                ),
-                task_queue=SMS_TASK_QUEUE,
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-                cancellation_type=self._give_up_mode(),
-                summary=f"{label}: send SMS",
-            )
-            if not await self._unless_resolved(sending, stage_id):
-                return True
-        except ActivityError as err:
-            failure = err.cause.type if isinstance(err.cause, ApplicationError) else None
-            if failure == CONTACT_WITHHELD:
-                await self._after_withheld(stage_id, known)
-                return False
-            if failure == SmsFailure.RECIPIENT_OPTED_OUT:
-                record.sms_opted_out = True
-                record.note(f"{stage_id}: recipient opted out at the provider")
-            elif failure == SmsFailure.UNREACHABLE_NUMBER:
-                # Not a mobile or not valid for SMS: an agent tries by phone instead.
-                record.sms_unreachable = True
-                record.note(f"{stage_id}: number cannot receive SMS; call task instead")
-                await self._create_call_task(
-                    contact_key(record.account_id, record.episode_id, f"{stage_id}_fallback"),
-                    f"{stage_id}_fallback",
-                    record.call_queue(CallQueue.GENERAL),
-                    50,
-                    f"{label}: SMS undeliverable",
-                )
-            else:
-                self._note_refusal(stage_id, "sms", err)
-            return True
-        record.record_contact(
-            ContactEntry(channel="sms", stage_id=stage_id, at=workflow.now(), outcome="sent")
-        )
-        return True
-
-    async def _create_call_task(
-        self, key: str, stage_id: str, queue: CallQueue, priority: int, label: str
-    ) -> bool:
-        """False when the activity withheld the task (decide again); True otherwise."""
-        record = self._record
-        known = len(record.payments_seen)
-        creating = workflow.execute_activity_method(
-            CallTaskActivities.create_call_task,
-            CreateCallTaskInput(
-                idempotency_key=key,
-                account_id=record.account_id,
-                stage_id=stage_id,
-                queue=queue,
-                priority=priority,
-                due_at=workflow.now(),
-                basis=self._basis(stage_id),
-            ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-            # Given up on resolution, an attempt under way ends before the open tasks are
-            # cancelled, so the task it may still create is cancelled too.
-            cancellation_type=WAIT_FOR_THE_ATTEMPT,
-            summary=f"{label}: call task for the {queue.value} queue",
-        )
-        try:
-            if not await self._unless_resolved(creating, stage_id, GIVE_UP_AFTER_THE_ATTEMPT):
-                return True
-        except ActivityError as err:
-            if not _is_withheld(err):
-                raise
-            await self._after_withheld(stage_id, known)
-            return False
-        record.record_contact(
-            ContactEntry(
-                channel="call", stage_id=stage_id, at=workflow.now(), outcome="task_created"
-            )
-        )
-        return True
+            done = await send_notice(record, stage, key)
+        if done:  # withheld: the stage is decided again (a notice given up stays open too)
+            finish_stage(record, stage)
 
     async def _drain_outbox(self) -> None:
         record = self._record
@@ -579,23 +349,7 @@ class OverdueAccountWorkflow:
             if not record.finished:
                 await self._cancel_open_tasks("contact stopped")
         while record.outbox and not record.finished:
-            task: TaskRequest = record.outbox.pop(0)
-            await workflow.execute_activity_method(
-                CallTaskActivities.create_call_task,
-                CreateCallTaskInput(
-                    idempotency_key=contact_key(
-                        record.account_id, record.episode_id, task.stage_id
-                    ),
-                    account_id=record.account_id,
-                    stage_id=task.stage_id,
-                    queue=task.queue,
-                    priority=task.priority,
-                    due_at=task.due_at,
-                ),
-                start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=ACTIVITY_RETRY,
-                summary=f"{task.stage_id}: task for the {task.queue.value} queue",
-            )
+            await create_requested_task(record, record.outbox.pop(0))
 
     async def _remind_instalment(self, index: int) -> None:
         record = self._record
@@ -607,7 +361,7 @@ class OverdueAccountWorkflow:
         record.plan.reminded.append(index)
         stage_id = f"plan_instalment_{index + 1}"
         key = contact_key(record.account_id, record.episode_id, stage_id)
-        await self._send_sms(stage_id, template, key, f"Instalment {index + 1} reminder")
+        await send_sms(record, stage_id, template, key, f"Instalment {index + 1} reminder")
 
     async def _cancel_open_tasks(self, reason: str) -> None:
         await workflow.execute_activity_method(

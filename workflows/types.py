@@ -1,7 +1,8 @@
-"""Data the workflow exchanges with its callers and activities.
+"""Data the workflow exchanges with its callers, and the record it keeps of an account.
 
 Single-argument Pydantic models so fields can be added compatibly. No personal data: the
-workflow carries the account id and money; activities read contacts from Postgres.
+workflow carries the account id and money; activities read contacts from Postgres. What the
+workflow exchanges with its contact activities is in `workflows.contact_types`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from workflows.policy import CallQueue, NotifyKind, Policy
+from workflows.policy import CallQueue, Policy
 
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 
@@ -27,19 +28,6 @@ class AccountState(StrEnum):
     ESCALATED = "escalated"
     RESOLVED = "resolved"  # paid
     CLOSED = "closed"  # handed over or cancelled
-
-
-class SmsFailure(StrEnum):
-    """ApplicationError types the SMS activity raises (non-retryable) for the workflow to act on."""
-
-    RECIPIENT_OPTED_OUT = "RecipientOptedOut"  # Twilio 21610: record the opt-out
-    UNREACHABLE_NUMBER = "UnreachableNumber"  # 21211 / 21614: fall back to a call task
-
-
-# ApplicationError type (non-retryable) every contact activity raises when the account changed
-# after the workflow decided the contact (a payment it had not seen): nothing was sent, and the
-# workflow decides again from its current state.
-CONTACT_WITHHELD = "ContactWithheld"
 
 
 class _Model(BaseModel):
@@ -190,7 +178,7 @@ class ContactEntry(BaseModel):
     channel: Literal["sms", "call", "notify"]
     stage_id: str
     at: datetime
-    outcome: str  # sent, task_created, suppressed:<reason>, or a call outcome
+    outcome: str  # sent, task_created, or a call outcome
     conversation: bool = False
     actor: str = "system"
 
@@ -270,6 +258,12 @@ class AccountRecord(BaseModel):
     pause: PauseState | None = None
 
     contacts: list[ContactEntry] = Field(default_factory=list)
+    unchecked_stages: list[str] = Field(
+        default_factory=list,
+        description="Stage ids whose next contact goes without the pre-send payment check: "
+        "one was withheld for a payment this process never received (another currency, "
+        "another process), so the check would withhold it again.",
+    )
     outbox: list[TaskRequest] = Field(default_factory=list)
     cancel_open_tasks: bool = False
     task_counter: int = 0
@@ -366,95 +360,6 @@ class AccountOutcome(_Model):
     state: AccountState
     balance_minor: int
     stages_done: list[str]
-
-
-# --- activity inputs and results ---------------------------------------------------------
-
-
-class DecisionBasis(_Model):
-    """What the workflow knew when it decided a contact. The activity checks it again just
-    before the provider is called: a payment can arrive while an attempt is in flight or
-    retrying, and a customer who has paid must not be reminded."""
-
-    payments_known: list[str] = Field(description="Payment ids the workflow had applied.")
-    since: AwareDatetime = Field(
-        description="Start of the workflow run; events reported earlier are carried in its state."
-    )
-
-
-class SendSmsInput(_Model):
-    idempotency_key: str
-    account_id: str
-    stage_id: str
-    template_id: str
-    templates: dict[str, str] = Field(description="locale -> text for this template")
-    default_locale: str
-    amount_minor: int
-    currency: str
-    due_date: date
-    days_past_due: int
-    basis: DecisionBasis | None = Field(
-        default=None, description="None (inputs from before the check): sent without it."
-    )
-
-
-class SendSmsResult(_Model):
-    idempotency_key: str
-    status: str
-    provider_id: str | None
-    already_sent: bool = Field(description="True when a retry found the message already sent.")
-    segments: int | None = Field(default=None, description="Segments the body is billed as.")
-    encoding: str | None = Field(default=None, description="GSM-7 or UCS-2.")
-
-
-class CreateCallTaskInput(_Model):
-    idempotency_key: str
-    account_id: str
-    stage_id: str
-    queue: CallQueue
-    priority: int
-    due_at: datetime
-    basis: DecisionBasis | None = Field(
-        default=None, description="None: agents' own tasks and inputs from before the check."
-    )
-
-
-class CreateCallTaskResult(_Model):
-    task_id: int
-    created: bool
-
-
-class NotifyInput(_Model):
-    """A `notify` stage: an HMAC-signed webhook to the backend, which owns the channel."""
-
-    idempotency_key: str
-    account_id: str
-    stage_id: str
-    kind: NotifyKind
-    template_id: str | None = None
-    amount_minor: int
-    currency: str
-    days_past_due: int
-    basis: DecisionBasis | None = Field(
-        default=None, description="None (inputs from before the check): sent without it."
-    )
-
-
-class NotifyResult(_Model):
-    idempotency_key: str
-    status_code: int
-    already_sent: bool = Field(
-        default=False, description="True when a retry found the webhook already delivered."
-    )
-
-
-class CancelCallTasksInput(_Model):
-    account_id: str
-    reason: str
-
-
-class CancelCallTasksResult(_Model):
-    cancelled: int
 
 
 # OverdueAccountInput refers to AccountRecord, defined after it.

@@ -23,7 +23,7 @@ from api.console.sessions import (
     set_cookie,
     tokens_match,
 )
-from overdue.console_users import MAX_PASSWORD_LENGTH, authenticate
+from overdue.store.console_users import MAX_PASSWORD_LENGTH, authenticate
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 from api.console import i18n
 from api.console.sessions import COOKIE, ConsoleSession, load_session, tokens_match
 from api.dependencies import Services, ServicesDep
-from overdue.console_users import ConsoleUser
+from overdue.store.console_users import ConsoleUser
 
 CSRF_FIELD = "csrf_token"
 

@@ -22,7 +22,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from api.workflow_calls import AccountHandle, to_running
-from overdue.audit import record_event
+from overdue.store.audit import record_event
 from workflows.currencies import minor_unit_exponent
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import (

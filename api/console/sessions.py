@@ -17,7 +17,7 @@ import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
 
-from overdue.console_users import ConsoleUser, Role
+from overdue.store.console_users import ConsoleUser, Role
 from workflows.policy import CallQueue
 
 COOKIE = "overdue_session"

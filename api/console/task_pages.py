@@ -27,9 +27,9 @@ from api.workflow_calls import (
     account_handle,
     to_running,
 )
-from overdue import call_task_store
-from overdue.audit import record_event
-from overdue.call_task_store import CallTask, CallTaskConflict
+from overdue.store import call_tasks
+from overdue.store.audit import record_event
+from overdue.store.call_tasks import CallTask, CallTaskConflict
 from workflows.decisions import days_past_due
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import AccountStatus
@@ -47,7 +47,7 @@ async def home(page: SignedIn, empty: Annotated[bool, Query()] = False) -> Respo
 
 @router.post("/tasks/next")
 async def next_task(page: SignedIn, _form: CsrfForm) -> Response:
-    task = await call_task_store.claim_next(page.services.pool, page.user.queue.value, page.actor)
+    task = await call_tasks.claim_next(page.services.pool, page.user.queue.value, page.actor)
     if task is None:
         return RedirectResponse("/console?empty=1", status_code=303)
     return RedirectResponse(f"/console/tasks/{task.id}", status_code=303)
@@ -55,7 +55,7 @@ async def next_task(page: SignedIn, _form: CsrfForm) -> Response:
 
 async def _task_for(page: Console, task_id: int, *, acting: bool) -> CallTask:
     """The task, if this user may see it (acting: may record on it). Else an error page."""
-    task = await call_task_store.get(page.services.pool, task_id)
+    task = await call_tasks.get(page.services.pool, task_id)
     if task is None:
         raise ConsoleError(404, "error.not_found")
     mine = task.claimed_by == page.actor
@@ -170,7 +170,7 @@ async def finish_task(page: SignedIn, task_id: TaskId, _form: CsrfForm) -> Respo
     task = await _task_for(page, task_id, acting=True)
     outcome = await last_outcome(page.services.pool, task.id, page.actor) or "no_outcome"
     try:
-        await call_task_store.complete(page.services.pool, task.id, page.actor, outcome[:64])
+        await call_tasks.complete(page.services.pool, task.id, page.actor, outcome[:64])
     except CallTaskConflict as err:
         raise ConsoleError(409, "task.closed") from err
     return RedirectResponse("/console", status_code=303)

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import phonenumbers
 
-from overdue.call_task_store import CallTask
+from overdue.store.call_tasks import CallTask
 
 # Audit kinds written by agents and supervisors through the console (see outcomes.py).
 OUTCOME_KINDS = (

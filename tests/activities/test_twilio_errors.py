@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from activities.sms_senders import Refusal, SmsNotSent, SmsOutcomeUnknown, SmsRefused
+from activities.sms_types import Refusal, SmsNotSent, SmsOutcomeUnknown, SmsRefused
 from activities.twilio_errors import classify
 
 

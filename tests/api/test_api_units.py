@@ -12,7 +12,7 @@ from api import cursors
 from api.account_list import visibility_query
 from api.problems import Problem
 from api.request_id import RequestIdMiddleware, accepted_or_new
-from overdue.api_keys import KEY_PREFIX, generate_key, hash_key
+from overdue.store.api_keys import KEY_PREFIX, generate_key, hash_key
 from workflows.types import AccountState
 
 

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from overdue.cli import build_parser
-from overdue.local_temporal import CLI_TYPE_NAMES
 from overdue.settings import Settings
+from workers.cli.main import build_parser
+from workers.devstack.local_temporal import CLI_TYPE_NAMES
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -170,7 +170,7 @@ def test_namespace_and_search_attributes_match_the_code_and_the_dev_stack() -> N
     assert environment("temporal-init")["NAMESPACE"] == namespace
     assert environment("temporal-ui")["TEMPORAL_DEFAULT_NAMESPACE"] == namespace
     registered = re.findall(r"^search_attribute (\w+) (\w+)$", INIT_SCRIPT, re.MULTILINE)
-    # What the dev stack registers (overdue.local_temporal), spelled as the CLI spells types.
+    # What the dev stack registers (workers.devstack.local_temporal), as the CLI spells types.
     expected = [(key.name, CLI_TYPE_NAMES[key.indexed_value_type]) for key in SEARCH_ATTRIBUTES]
     assert registered == expected
     # One `create` per attribute: the CLI registers only the first of several --name flags.

@@ -47,7 +47,7 @@ def test_the_image_runs_the_cli_on_the_locks_python() -> None:
     )
     assert lock_python is not None and base.group(1) == lock_python.group(1)
     assert PYPROJECT["project"]["requires-python"] == f">={base.group(1)}"
-    assert 'ENTRYPOINT ["python", "-m", "overdue.cli"]' in DOCKERFILE
+    assert 'ENTRYPOINT ["python", "-m", "workers.cli.main"]' in DOCKERFILE
     assert "--require-hashes /tmp/requirements-runtime.txt" in DOCKERFILE
     assert re.search(r"^USER overdue$", DOCKERFILE, re.MULTILINE)
 

@@ -11,7 +11,7 @@ import pytest
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 
-from overdue.local_temporal import TemporalDevServer
+from workers.devstack.local_temporal import TemporalDevServer
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 pytestmark = pytest.mark.integration

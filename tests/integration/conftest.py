@@ -19,14 +19,14 @@ from temporalio.client import Client
 
 from activities.sms_senders import RecordingSmsSender
 from api.app import create_app
-from overdue.api_keys import ALL_SCOPES, add_key
 from overdue.db import create_pool
-from overdue.local_postgres import LocalPostgres, start_local_postgres_async
-from overdue.local_temporal import TemporalDevServer
 from overdue.migrate import upgrade_async
-from overdue.processes import free_tcp_ports
+from overdue.ports import free_tcp_ports
 from overdue.settings import Settings
+from overdue.store.api_keys import ALL_SCOPES, add_key
 from overdue.temporal_client import connect
+from workers.devstack.local_postgres import LocalPostgres, start_local_postgres_async
+from workers.devstack.local_temporal import TemporalDevServer
 from workers.main import build_sms_worker, build_worker
 
 ROOT = Path(__file__).resolve().parents[2]

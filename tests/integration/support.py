@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from overdue.api_keys import Scope, add_key
+from overdue.store.api_keys import Scope, add_key
 from tests.clock import zone_where_it_is
 from tests.integration.conftest import Stack
 

@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from overdue.local_postgres import LocalPostgres
+from workers.devstack.local_postgres import LocalPostgres
 
 
 def overdue(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "overdue.cli", *args],
+        [sys.executable, "-m", "workers.cli.main", *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -39,7 +39,7 @@ def test_migrate_without_database_says_how_to_fix_it(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "OVERDUE_DATABASE_URL"}}
     env["OVERDUE_STATE_DIR"] = str(tmp_path)  # no dev stack's Postgres there
     result = subprocess.run(
-        [sys.executable, "-m", "overdue.cli", "migrate"],
+        [sys.executable, "-m", "workers.cli.main", "migrate"],
         capture_output=True,
         text=True,
         timeout=60,

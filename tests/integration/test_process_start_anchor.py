@@ -16,9 +16,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from overdue.local_temporal import TemporalDevServer
 from tests.integration.support import CUSTOMER_ZONE
 from tests.workflows.harness import Recorder
+from workers.devstack.local_temporal import TemporalDevServer
 from workers.sandbox import workflow_runner
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy

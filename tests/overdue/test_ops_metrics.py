@@ -18,9 +18,9 @@ from overdue.metrics import (
     sent_at_header,
     stage_label,
 )
-from overdue.processes import free_tcp_ports
+from overdue.ports import free_tcp_ports
 from overdue.settings import Settings
-from workflows.types import CreateCallTaskResult, NotifyResult, SendSmsResult
+from workflows.contact_types import CreateCallTaskResult, NotifyResult, SendSmsResult
 
 
 def test_stage_labels_stay_a_bounded_set() -> None:

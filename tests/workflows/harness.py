@@ -19,25 +19,23 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from overdue import contact_gate
+from overdue.store import contact_gate
 from tests.clock import DST_ZONE, next_dst_change, next_local_instant
 from workers.sandbox import workflow_runner
-from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.policy import Policy
-from workflows.task_queues import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE
-from workflows.types import (
-    AccountOutcome,
+from workflows.contact_types import (
     CancelCallTasksInput,
     CancelCallTasksResult,
     CreateCallTaskInput,
     CreateCallTaskResult,
     NotifyInput,
     NotifyResult,
-    OverdueAccountInput,
-    PaymentReported,
     SendSmsInput,
     SendSmsResult,
 )
+from workflows.overdue_account import OverdueAccountWorkflow
+from workflows.policy import Policy
+from workflows.task_queues import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE
+from workflows.types import AccountOutcome, OverdueAccountInput, PaymentReported
 
 ROOT = Path(__file__).resolve().parents[2]
 TZ = "Asia/Shanghai"

@@ -25,6 +25,7 @@ from tests.workflows.harness import (
     payment,
 )
 from workflows import search_attributes as sa
+from workflows.contact_types import SmsFailure
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy
 from workflows.types import (
@@ -42,7 +43,6 @@ from workflows.types import (
     PromiseToPay,
     ResumeRequest,
     SmsConsentChanged,
-    SmsFailure,
 )
 
 DAY = timedelta(days=1)

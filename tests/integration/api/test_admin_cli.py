@@ -10,9 +10,9 @@ import uuid
 import asyncpg
 import pytest
 
-from overdue.api_keys import Scope, find_active_key
-from overdue.console_users import authenticate
-from overdue.local_postgres import LocalPostgres
+from overdue.store.api_keys import Scope, find_active_key
+from overdue.store.console_users import authenticate
+from workers.devstack.local_postgres import LocalPostgres
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ def overdue(
     postgres: LocalPostgres, *args: str, stdin: str = ""
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "overdue.cli", *args],
+        [sys.executable, "-m", "workers.cli.main", *args],
         input=stdin,
         capture_output=True,
         text=True,

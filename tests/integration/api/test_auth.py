@@ -8,8 +8,8 @@ from pydantic import SecretStr
 
 from api.app import create_app
 from api.dependencies import Services
-from overdue.api_keys import Scope, revoke_key
 from overdue.policy_files import load_policy
+from overdue.store.api_keys import Scope, revoke_key
 from tests.integration.conftest import Stack
 from tests.integration.support import (
     assert_problem,

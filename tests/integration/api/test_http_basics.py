@@ -36,7 +36,7 @@ async def test_every_log_line_of_a_request_carries_its_id(
     )
     assert answer.status_code == 201
     mine = [r for r in caplog.records if getattr(r, "request_id", None) == "put-the-bill-1"]
-    assert {r.name for r in mine} >= {"api.accounts", "api.access"}
+    assert {r.name for r in mine} >= {"api.overdue_reports", "api.access"}
     assert any("PUT /v1/accounts/" in r.getMessage() and "201" in r.getMessage() for r in mine)
     for record in caplog.records:  # and no personal data in any of them
         assert NAME not in record.getMessage() and PHONE not in record.getMessage()

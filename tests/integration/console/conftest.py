@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from overdue.console_users import Role, add_user
+from overdue.store.console_users import Role, add_user
 from tests.integration.conftest import Stack
 from tests.integration.support import eventually, start_account
 from workflows.policy import CallQueue

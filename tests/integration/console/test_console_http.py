@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from overdue.console_users import Role
+from overdue.store.console_users import Role
 from tests.integration.conftest import Stack
 from tests.integration.console.conftest import (
     PASSWORD,

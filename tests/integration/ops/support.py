@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from overdue import ops_cli
-from overdue.cli import build_parser
 from overdue.settings import Settings
+from workers.cli import ops_commands
+from workers.cli.main import build_parser
 
 
 @dataclass(frozen=True)
@@ -22,5 +22,5 @@ async def ops(settings: Settings, *argv: str) -> Ran:
     running beside it); output captured."""
     args = build_parser().parse_args(argv)
     out, err = io.StringIO(), io.StringIO()
-    code = await ops_cli.run(ops_cli.COMMANDS[args.command], settings, args, out, err)
+    code = await ops_commands.run(ops_commands.COMMANDS[args.command], settings, args, out, err)
     return Ran(code, out.getvalue(), err.getvalue())

@@ -11,11 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from api.accounts import report_bill
 from api.dependencies import Services
+from api.overdue_reports import report_bill
 from api.schemas import OverdueReport, OverdueStarted
-from overdue.ops.bulk_start import ProgressFile, bulk_start
-from overdue.ops.errors import OpsError
 from overdue.policy_files import load_policy
 from tests.integration.conftest import Stack
 from tests.integration.ops.support import ops
@@ -27,6 +25,8 @@ from tests.integration.support import (
     eventually,
     state_of,
 )
+from workers.ops.bulk_start import ProgressFile, bulk_start
+from workers.ops.errors import OpsError
 
 pytestmark = pytest.mark.integration
 

@@ -24,15 +24,12 @@ import asyncpg
 import httpx
 import pytest
 
-from api.accounts import report_bill
 from api.dependencies import Services
+from api.overdue_reports import report_bill
 from api.schemas import OverdueReport
-from overdue.fake_twilio import FakeTwilio
-from overdue.local_postgres import LocalPostgres
-from overdue.local_temporal import TemporalDevServer
 from overdue.logs import build_handler
 from overdue.policy_files import load_policy
-from overdue.processes import ChildProcess, free_tcp_ports
+from overdue.ports import free_tcp_ports
 from overdue.settings import Settings
 from overdue.temporal_client import connect
 from tests.integration.conftest import ROOT, Stack
@@ -42,6 +39,10 @@ from tests.integration.side_effects.support import (
     TWILIO_FROM,
 )
 from tests.integration.support import NAME, PHONE, eventually, overdue_body
+from workers.devstack.local_postgres import LocalPostgres
+from workers.devstack.local_temporal import TemporalDevServer
+from workers.devstack.processes import ChildProcess
+from workers.fakes.twilio import FakeTwilio
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import PaymentReported
 
@@ -111,7 +112,10 @@ async def observed_worker(postgres: LocalPostgres) -> AsyncIterator[ObservedWork
             "PYTHONUNBUFFERED": "1",
         }
         worker = await ChildProcess.spawn(
-            "worker", [sys.executable, "-m", "overdue.cli", "worker"], on_line=lines.append, env=env
+            "worker",
+            [sys.executable, "-m", "workers.cli.main", "worker"],
+            on_line=lines.append,
+            env=env,
         )
         pool = await asyncpg.create_pool(postgres.url, min_size=1, max_size=4)
         assert pool is not None

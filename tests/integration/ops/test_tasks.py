@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from overdue.call_task_store import create_task
+from overdue.store.call_tasks import create_task
 from tests.integration.conftest import Stack
 from tests.integration.ops.support import ops
 
@@ -54,13 +54,13 @@ def test_ops_commands_as_a_user_runs_them(stack: Stack) -> None:
         "OVERDUE_TEMPORAL_PORT": str(stack.settings.temporal_port),
     }
     tasks = subprocess.run(
-        [sys.executable, "-m", "overdue.cli", "tasks"],
+        [sys.executable, "-m", "workers.cli.main", "tasks"],
         capture_output=True, text=True, timeout=60, env=env, check=False,
     )  # fmt: skip
     assert tasks.returncode == 0, tasks.stderr
     assert tasks.stdout.startswith("QUEUE")
     unknown = subprocess.run(
-        [sys.executable, "-m", "overdue.cli", "status", "never-started"],
+        [sys.executable, "-m", "workers.cli.main", "status", "never-started"],
         capture_output=True, text=True, timeout=60, env=env, check=False,
     )  # fmt: skip
     assert unknown.returncode == 1
@@ -74,7 +74,7 @@ def test_ops_commands_as_a_user_runs_them(stack: Stack) -> None:
 def test_unreachable_temporal_is_a_clear_failure() -> None:
     env = {**os.environ, "OVERDUE_TEMPORAL_PORT": "1"}
     ran = subprocess.run(
-        [sys.executable, "-m", "overdue.cli", "list"],
+        [sys.executable, "-m", "workers.cli.main", "list"],
         capture_output=True, text=True, timeout=60, env=env, check=False,
     )  # fmt: skip
     assert ran.returncode == 1

@@ -18,10 +18,7 @@ from temporalio.client import Client
 
 from api.app import create_app
 from overdue.db import create_pool
-from overdue.fake_twilio import FakeTwilio
-from overdue.local_postgres import LocalPostgres
-from overdue.local_temporal import TemporalDevServer
-from overdue.processes import free_tcp_ports
+from overdue.ports import free_tcp_ports
 from overdue.settings import Settings
 from overdue.temporal_client import connect
 from tests.integration.conftest import ROOT
@@ -30,6 +27,9 @@ from tests.integration.side_effects.support import (
     TWILIO_AUTH_TOKEN,
     TWILIO_FROM,
 )
+from workers.devstack.local_postgres import LocalPostgres
+from workers.devstack.local_temporal import TemporalDevServer
+from workers.fakes.twilio import FakeTwilio
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.types import SendSmsInput, SendSmsResult
+    from workflows.contact_types import SendSmsInput, SendSmsResult
 
 
 class SendOnQueue(BaseModel):

@@ -15,10 +15,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.twilio_sender import TwilioSmsSender
-from overdue import audit
 from overdue.settings import TwilioConfig
+from overdue.store import audit
 from tests.integration.support import CUSTOMER_ZONE
-from workflows.types import DecisionBasis, SendSmsInput
+from workflows.contact_types import DecisionBasis, SendSmsInput
 
 TWILIO_ACCOUNT_SID = "AC" + "5e" * 16
 TWILIO_AUTH_TOKEN = "fake-twilio-auth-token"  # the fake's and the webhooks' shared secret

@@ -7,7 +7,7 @@ import uuid
 import asyncpg
 import pytest
 
-from overdue.audit import record_event
+from overdue.store.audit import record_event
 from tests.integration.side_effects.conftest import TwilioStack
 
 pytestmark = pytest.mark.integration

@@ -12,13 +12,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.call_tasks import CallTaskActivities
-from overdue import call_task_store as store
-from overdue import contact_gate
-from overdue.call_task_store import CallTask, CallTaskConflict
+from overdue.store import call_tasks as store
+from overdue.store import contact_gate
+from overdue.store.call_tasks import CallTask, CallTaskConflict
 from tests.integration.side_effects.conftest import TwilioStack
 from tests.integration.side_effects.support import decided_now, report_payment
+from workflows.contact_types import CONTACT_WITHHELD, CreateCallTaskInput, DecisionBasis
 from workflows.policy import CallQueue
-from workflows.types import CONTACT_WITHHELD, CreateCallTaskInput, DecisionBasis
 
 pytestmark = pytest.mark.integration
 
@@ -123,7 +123,7 @@ async def test_bad_arguments_and_unknown_tasks_are_named(twilio_stack: TwilioSta
 async def test_resolving_the_account_cancels_claimed_and_open_tasks(
     twilio_stack: TwilioStack,
 ) -> None:
-    from workflows.types import CancelCallTasksInput
+    from workflows.contact_types import CancelCallTasksInput
 
     pool, queue = twilio_stack.pool, new_queue()
     task = await add_task(pool, queue)

@@ -28,8 +28,8 @@ from tests.integration.side_effects.support import (
     report_payment,
     run_like_temporal,
 )
+from workflows.contact_types import CONTACT_WITHHELD, NotifyInput, NotifyResult
 from workflows.policy import NotifyKind
-from workflows.types import CONTACT_WITHHELD, NotifyInput, NotifyResult
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,6 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from activities.sms import SmsActivities
-from overdue.fake_twilio import FakeTwilio, FaultKind
 from tests.integration.side_effects.conftest import TwilioStack
 from tests.integration.side_effects.support import (
     TWILIO_FROM,
@@ -22,6 +21,7 @@ from tests.integration.side_effects.support import (
     sms_input,
     twilio_sender,
 )
+from workers.fakes.twilio import FakeTwilio, FaultKind
 
 pytestmark = pytest.mark.integration
 

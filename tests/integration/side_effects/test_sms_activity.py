@@ -14,7 +14,6 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.sms import SMS_NOT_SENT, SMS_OUTCOME_UNKNOWN, SMS_REFUSED, SmsActivities
 from activities.twilio_sender import TwilioSmsSender
-from overdue.fake_twilio import FakeTwilio, FaultKind
 from tests.integration.side_effects.conftest import TwilioStack
 from tests.integration.side_effects.support import (
     Attempts,
@@ -26,7 +25,8 @@ from tests.integration.side_effects.support import (
     sms_input,
     twilio_sender,
 )
-from workflows.types import CONTACT_WITHHELD, SendSmsResult, SmsFailure
+from workers.fakes.twilio import FakeTwilio, FaultKind
+from workflows.contact_types import CONTACT_WITHHELD, SendSmsResult, SmsFailure
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,6 @@ from collections import Counter
 import pytest
 
 from activities.sms import SmsActivities
-from overdue.fake_twilio import FakeTwilio, FaultKind, FaultPlan
 from tests.integration.side_effects.conftest import TwilioStack
 from tests.integration.side_effects.support import (
     add_customer,
@@ -23,7 +22,8 @@ from tests.integration.side_effects.support import (
     sms_input,
     twilio_sender,
 )
-from workflows.types import SendSmsInput, SendSmsResult
+from workers.fakes.twilio import FakeTwilio, FaultKind, FaultPlan
+from workflows.contact_types import SendSmsInput, SendSmsResult
 
 pytestmark = pytest.mark.integration
 

@@ -7,13 +7,13 @@ import uuid
 import pytest
 from temporalio.worker import Worker
 
-from overdue.fake_twilio import FakeTwilio, FaultKind
 from tests.integration.side_effects.conftest import TwilioStack
 from tests.integration.side_effects.sms_workflow import SendOnQueue, SendSmsWorkflow, SmsOutcome
 from tests.integration.side_effects.support import add_customer, sms_input, twilio_sender
+from workers.fakes.twilio import FakeTwilio, FaultKind
 from workers.main import build_sms_worker
 from workers.sandbox import workflow_runner
-from workflows.types import SmsFailure
+from workflows.contact_types import SmsFailure
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,232 @@
+"""Reporting an account's bill overdue: the use case behind `PUT /v1/accounts/{id}/overdue`
+and `overdue bulk-start`.
+
+It raises BillRefused, not an HTTP answer: the router turns it into its 422 problem+json, the
+CLI into a rejected row.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import asyncpg
+import phonenumbers
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.dependencies import Services
+from api.schemas import OverdueReport, OverdueStarted
+from api.workflow_calls import account_handle, workflow_id
+from overdue.store.audit import record_event
+from workflows import search_attributes as sa
+from workflows.currencies import format_minor
+from workflows.overdue_account import OverdueAccountWorkflow
+from workflows.task_queues import OVERDUE_TASK_QUEUE
+from workflows.types import AccountState, OverdueAccountInput, OverdueAmountReported
+
+logger = logging.getLogger(__name__)
+
+
+class BillRefused(Exception):
+    """The report contradicts what is stored (and nothing was changed): `field` is the body's
+    field at fault, `reason` why; `str()` is "field: reason"."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+async def report_bill(
+    services: Services, account_id: str, body: OverdueReport, actor: str
+) -> OverdueStarted:
+    """What `PUT .../overdue` does, for any caller (the API, `overdue bulk-start`): store the
+    report, then start the process or signal the new bill to it; audited as `actor`.
+
+    Raises BillRefused when the bill's currency differs from the running process's.
+    """
+    bill_id = body.effective_bill_id()
+    async with services.pool.acquire() as conn, conn.transaction():
+        # One report per account at a time: the bill check and the start/signal stay together.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"account:{account_id}")
+        await _check_currency(services, conn, account_id, body)
+        new_bill = await _store_report(conn, account_id, bill_id, body)
+        if not new_bill:
+            run_id = await _current_run_id(services, account_id)
+            if run_id is not None:
+                return _answer(account_id, run_id, bill_id, created=False, bill_added=False)
+        try:
+            run_id = await _start(services, account_id, body)
+        except WorkflowAlreadyStartedError as err:
+            await account_handle(services.temporal, account_id).signal(
+                OverdueAccountWorkflow.report_overdue_amount,
+                OverdueAmountReported(
+                    bill_id=bill_id,
+                    amount_minor=body.amount_due.amount_minor,
+                    currency=body.amount_due.currency,
+                    due_date=body.due_date,
+                ),
+            )
+            await _audit_bill(conn, account_id, actor, bill_id, body, started=False)
+            return _answer(account_id, err.run_id, bill_id, created=False, bill_added=True)
+        await _audit_bill(conn, account_id, actor, bill_id, body, started=True)
+    logger.info("overdue process started", extra={"account_id": account_id})
+    return _answer(account_id, run_id, bill_id, created=True, bill_added=False)
+
+
+def _answer(
+    account_id: str, run_id: str | None, bill_id: str, *, created: bool, bill_added: bool
+) -> OverdueStarted:
+    return OverdueStarted(
+        account_id=account_id,
+        workflow_id=workflow_id(account_id),
+        run_id=run_id,
+        created=created,
+        bill_id=bill_id,
+        bill_added=bill_added,
+        status_url=f"/v1/accounts/{account_id}",
+    )
+
+
+async def _check_currency(
+    services: Services, conn: asyncpg.Connection, account_id: str, body: OverdueReport
+) -> None:
+    """A running process keeps its currency: a bill in another one is refused."""
+    currency = await conn.fetchval(
+        "SELECT currency FROM accounts WHERE account_id = $1", account_id
+    )
+    if currency is None or currency == body.amount_due.currency:
+        return
+    try:
+        description = await account_handle(services.temporal, account_id).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return
+        raise
+    if description.status == WorkflowExecutionStatus.RUNNING:
+        raise BillRefused(
+            "amount_due.currency",
+            f"the account's running process is in {currency}, not {body.amount_due.currency}",
+        )
+
+
+async def _store_report(
+    conn: asyncpg.Connection, account_id: str, bill_id: str, body: OverdueReport
+) -> bool:
+    """Store the account, its contact details and the bill; True when the bill is new."""
+    await conn.execute(
+        """
+        INSERT INTO accounts (account_id, product, currency) VALUES ($1, $2, $3)
+        ON CONFLICT (account_id) DO UPDATE
+           SET product = EXCLUDED.product, currency = EXCLUDED.currency, updated_at = now()
+        """,
+        account_id,
+        body.product,
+        body.amount_due.currency,
+    )
+    # Activities read contacts at send time, so an updated phone number takes effect.
+    await conn.execute(
+        """
+        INSERT INTO customer_contacts (account_id, full_name, phone_e164, time_zone, locale)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (account_id) DO UPDATE
+           SET full_name = EXCLUDED.full_name, phone_e164 = EXCLUDED.phone_e164,
+               time_zone = EXCLUDED.time_zone, locale = EXCLUDED.locale, updated_at = now()
+        """,
+        account_id,
+        body.customer.name,
+        body.customer.phone,
+        body.customer.time_zone,
+        body.customer.locale,
+    )
+    inserted: bool | None = await conn.fetchval(
+        """
+        INSERT INTO account_bills (account_id, bill_id, amount_minor, currency, due_date)
+        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true
+        """,
+        account_id,
+        bill_id,
+        body.amount_due.amount_minor,
+        body.amount_due.currency,
+        body.due_date,
+    )
+    return bool(inserted)
+
+
+async def _current_run_id(services: Services, account_id: str) -> str | None:
+    try:
+        description = await account_handle(services.temporal, account_id).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    return description.run_id
+
+
+def _jurisdiction(phone: str) -> str:
+    region = phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
+    return region if region and len(region) == 2 and region.isalpha() else "default"
+
+
+async def _start(services: Services, account_id: str, body: OverdueReport) -> str | None:
+    input = OverdueAccountInput(
+        account_id=account_id,
+        product=body.product,
+        amount_due_minor=body.amount_due.amount_minor,
+        currency=body.amount_due.currency,
+        due_date=body.due_date,
+        time_zone=body.customer.time_zone,
+        jurisdiction=_jurisdiction(body.customer.phone),
+        risk_segment=body.risk_segment,
+        vulnerable=body.vulnerable,
+        policy=services.policy,
+    )
+    handle = await services.temporal.start_workflow(
+        OverdueAccountWorkflow.run,
+        input,
+        id=workflow_id(account_id),
+        task_queue=OVERDUE_TASK_QUEUE,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        search_attributes=TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.OVERDUE_STATE, AccountState.ACTIVE.value),
+                SearchAttributePair(sa.PRODUCT, body.product),
+                SearchAttributePair(sa.AMOUNT_DUE_MINOR, body.amount_due.amount_minor),
+            ]
+        ),
+        static_summary=(
+            f"Overdue {body.product}: {format_minor(input.amount_due_minor, input.currency)} "
+            f"{input.currency} due {input.due_date.isoformat()}; policy "
+            f"{services.policy.id} v{services.policy.version}"
+        ),
+    )
+    return handle.result_run_id
+
+
+async def _audit_bill(
+    conn: asyncpg.Connection,
+    account_id: str,
+    actor: str,
+    bill_id: str,
+    body: OverdueReport,
+    *,
+    started: bool,
+) -> None:
+    await record_event(
+        conn,
+        account_id=account_id,
+        actor=actor,
+        kind="process.started" if started else "bill.added",
+        details={
+            "bill_id": bill_id,
+            "amount_minor": body.amount_due.amount_minor,
+            "currency": body.amount_due.currency,
+            "due_date": body.due_date.isoformat(),
+        },
+    )

@@ -1,0 +1,2 @@
+"""The Postgres stores: API keys, the audit trail, call tasks, console users, the contact
+ledger and its pre-send gate, SMS consent."""

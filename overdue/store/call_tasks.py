@@ -1,0 +1,230 @@
+"""Call tasks for agents: created once per key, claimed atomically, completed or released.
+
+`claim_next` is the console's "next task" button: one query with `FOR UPDATE SKIP LOCKED`, so
+agents of one queue never get the same task and never wait on each other's claims. Each change
+is appended to the audit trail in the same transaction. `queue_counts` is what `overdue tasks`
+prints and the worker's metrics export.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+from pydantic import BaseModel, ConfigDict
+
+from overdue.store import audit
+from workflows.policy import CallQueue
+
+_COLUMNS = """
+    id, account_id, stage_id, queue, priority, due_at, status, claimed_by, claimed_at,
+    outcome, outcome_at, inbound_message_id, created_at
+"""
+
+
+class CallTask(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    account_id: str
+    stage_id: str
+    queue: str
+    priority: int
+    due_at: datetime
+    status: str  # open, claimed, done, cancelled
+    claimed_by: str | None
+    claimed_at: datetime | None
+    outcome: str | None
+    outcome_at: datetime | None
+    inbound_message_id: int | None  # set for a free-text SMS reply to answer
+    created_at: datetime
+
+
+class CallTaskConflict(Exception):
+    """The task is not in a state that allows this (wrong agent, already done, unknown)."""
+
+
+def _task(row: asyncpg.Record) -> CallTask:
+    return CallTask(**dict(row))
+
+
+def _check_agent(agent_id: str) -> None:
+    if not agent_id.strip() or len(agent_id) > 64:
+        raise ValueError("agent_id must be 1 to 64 characters")
+
+
+async def create_task(
+    conn: asyncpg.Connection,
+    *,
+    idempotency_key: str,
+    account_id: str,
+    stage_id: str,
+    queue: str,
+    priority: int,
+    due_at: datetime,
+    inbound_message_id: int | None = None,
+) -> tuple[CallTask, bool]:
+    """The task for this key, created if new; True when this call created it."""
+    row = await conn.fetchrow(
+        f"""
+        INSERT INTO call_tasks
+            (idempotency_key, account_id, stage_id, queue, priority, due_at, inbound_message_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (idempotency_key) DO UPDATE SET updated_at = call_tasks.updated_at
+        RETURNING {_COLUMNS}, (xmax = 0) AS inserted
+        """,
+        idempotency_key,
+        account_id,
+        stage_id,
+        queue,
+        priority,
+        due_at,
+        inbound_message_id,
+    )
+    assert row is not None
+    fields = dict(row)
+    inserted = bool(fields.pop("inserted"))
+    return CallTask(**fields), inserted
+
+
+async def claim_next(pool: asyncpg.Pool, queue: str, agent_id: str) -> CallTask | None:
+    """The agent's next task in `queue`: due now, highest priority first, then earliest due.
+
+    An agent who already holds a claimed task in the queue gets that one back, so a reload
+    of the console never hoards a second task. None when nothing is due.
+    """
+    _check_agent(agent_id)
+    async with pool.acquire() as conn, conn.transaction():
+        held = await conn.fetchrow(
+            f"""
+            SELECT {_COLUMNS} FROM call_tasks
+             WHERE queue = $1 AND status = 'claimed' AND claimed_by = $2
+             ORDER BY claimed_at LIMIT 1
+            """,
+            queue,
+            agent_id,
+        )
+        if held is not None:
+            return _task(held)
+        row = await conn.fetchrow(
+            f"""
+            UPDATE call_tasks
+               SET status = 'claimed', claimed_by = $2, claimed_at = now(), updated_at = now()
+             WHERE id = (
+                   SELECT id FROM call_tasks
+                    WHERE queue = $1 AND status = 'open' AND due_at <= now()
+                    ORDER BY priority DESC, due_at, id
+                    LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING {_COLUMNS}
+            """,
+            queue,
+            agent_id,
+        )
+        if row is None:
+            return None
+        task = _task(row)
+        await audit.record_event(
+            conn,
+            account_id=task.account_id,
+            actor=agent_id,
+            kind="call_task.claimed",
+            details={"task_id": task.id, "stage_id": task.stage_id, "queue": task.queue},
+        )
+    return task
+
+
+async def complete(pool: asyncpg.Pool, task_id: int, agent_id: str, outcome: str) -> CallTask:
+    """Close a task the agent holds with its outcome (e.g. a CallOutcomeKind value)."""
+    _check_agent(agent_id)
+    if not outcome.strip() or len(outcome) > 64:
+        raise ValueError("outcome must be 1 to 64 characters")
+    return await _finish_claim(pool, task_id, agent_id, "done", outcome, "call_task.completed")
+
+
+async def release(pool: asyncpg.Pool, task_id: int, agent_id: str) -> CallTask:
+    """Hand a claimed task back to its queue, unchanged otherwise."""
+    _check_agent(agent_id)
+    return await _finish_claim(pool, task_id, agent_id, "open", None, "call_task.released")
+
+
+async def get(pool: asyncpg.Pool, task_id: int) -> CallTask | None:
+    row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM call_tasks WHERE id = $1", task_id)
+    return None if row is None else _task(row)
+
+
+async def _finish_claim(
+    pool: asyncpg.Pool,
+    task_id: int,
+    agent_id: str,
+    new_status: str,
+    outcome: str | None,
+    kind: str,
+) -> CallTask:
+    async with pool.acquire() as conn, conn.transaction():
+        current = await conn.fetchrow(
+            "SELECT status, claimed_by FROM call_tasks WHERE id = $1 FOR UPDATE", task_id
+        )
+        if current is None:
+            raise CallTaskConflict(f"call task {task_id} does not exist")
+        if current["status"] != "claimed":
+            raise CallTaskConflict(f"call task {task_id} is {current['status']}, not claimed")
+        if current["claimed_by"] != agent_id:
+            raise CallTaskConflict(f"call task {task_id} is claimed by another agent")
+        done = new_status == "done"
+        row = await conn.fetchrow(
+            f"""
+            UPDATE call_tasks
+               SET status = $2, outcome = $3,
+                   outcome_at = CASE WHEN $4 THEN now() END,
+                   claimed_by = CASE WHEN $4 THEN claimed_by END,
+                   claimed_at = CASE WHEN $4 THEN claimed_at END,
+                   updated_at = now()
+             WHERE id = $1
+            RETURNING {_COLUMNS}
+            """,
+            task_id,
+            new_status,
+            outcome,
+            done,
+        )
+        assert row is not None
+        task = _task(row)
+        await audit.record_event(
+            conn,
+            account_id=task.account_id,
+            actor=agent_id,
+            kind=kind,
+            details={"task_id": task.id, "stage_id": task.stage_id, "outcome": outcome},
+        )
+    return task
+
+
+class QueueCounts(BaseModel):
+    queue: str
+    open: int
+    claimed: int
+    due_now: int  # open and due: what "next task" would hand out
+    oldest_due_at: datetime | None  # the open task waiting longest past its due time
+
+
+async def queue_counts(db: asyncpg.Pool | asyncpg.Connection) -> list[QueueCounts]:
+    """Every known queue (zeros included, so a gauge drops to 0), then any other in use."""
+    rows = await db.fetch(
+        """
+        SELECT queue,
+               count(*) FILTER (WHERE status = 'open') AS open,
+               count(*) FILTER (WHERE status = 'claimed') AS claimed,
+               count(*) FILTER (WHERE status = 'open' AND due_at <= now()) AS due_now,
+               min(due_at) FILTER (WHERE status = 'open' AND due_at <= now()) AS oldest_due_at
+          FROM call_tasks
+         WHERE status IN ('open', 'claimed')
+         GROUP BY queue
+        """
+    )
+    found = {row["queue"]: QueueCounts(**dict(row)) for row in rows}
+    known = [q.value for q in CallQueue]
+    queues = known + sorted(set(found) - set(known))
+    return [
+        found.get(q, QueueCounts(queue=q, open=0, claimed=0, due_now=0, oldest_due_at=None))
+        for q in queues
+    ]

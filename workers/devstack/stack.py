@@ -1,0 +1,436 @@
+"""`overdue dev` (`make run`): the whole stack in one terminal.
+
+Starts, in order: embedded Postgres (unless DATABASE_URL is set) and its migrations, the
+Temporal dev server (SQLite file in the state dir, search attributes registered), the worker
+and the API. Every line of output is prefixed with its source. Ctrl-C or SIGTERM stops
+everything in reverse order; if any process dies, the whole stack stops with exit code 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import secrets
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import httpx
+import psutil
+from pydantic import SecretStr
+
+from overdue.ports import free_tcp_ports, port_is_free
+from overdue.settings import Settings
+from workers.devstack.local_postgres import LocalPostgres, start_local_postgres_async
+from workers.devstack.local_temporal import TemporalDevServer, TemporalStartError
+from workers.devstack.processes import ChildProcess, LineSink, describe_exit
+
+WORKER_ARGV = (sys.executable, "-m", "workers.cli.main", "worker")
+API_ARGV = (sys.executable, "-m", "workers.cli.main", "api")
+
+READY_WITHIN_SECONDS = 60.0
+STOP_GRACE_SECONDS = 10.0
+READY_BANNER = "overdue dev stack is ready"
+DEV_API_KEY_FILE = "dev-api-key"
+
+_NAMES = ("dev", "postgres", "temporal", "twilio", "worker", "api")
+_COLORS = {
+    "dev": "1",
+    "postgres": "34",
+    "temporal": "35",
+    "twilio": "33",
+    "worker": "32",
+    "api": "36",
+}
+FAKE_TWILIO_ARGV = (sys.executable, "-m", "workers.cli.main", "fake-twilio", "--port")
+# Credentials the dev stack's fake accepts; shaped like Twilio's, worthless anywhere else.
+DEV_TWILIO = {
+    "OVERDUE_SMS_SENDER": "twilio",
+    "OVERDUE_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "OVERDUE_TWILIO_AUTH_TOKEN": "dev-fake-twilio-token",
+    "OVERDUE_TWILIO_FROM": "+15005550006",
+}
+_PREFIX_WIDTH = max(len(name) for name in _NAMES) + 2
+
+
+class StartupError(Exception):
+    """The stack cannot start; the message tells the user what to change."""
+
+
+class _StopRequested(Exception):
+    """Ctrl-C or SIGTERM arrived while starting up."""
+
+
+class Console:
+    """Aligned `[name] line` output for every process; colored only on a terminal."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream or sys.stdout
+        self._color = self._stream.isatty() and "NO_COLOR" not in os.environ
+
+    def line(self, name: str, text: str) -> None:
+        prefix = f"[{name}]".ljust(_PREFIX_WIDTH)
+        if self._color:
+            prefix = f"\x1b[{_COLORS.get(name, '0')}m{prefix}\x1b[0m"
+        self._stream.write(f"{prefix} {text}\n")
+        self._stream.flush()
+
+    def sink(self, name: str) -> LineSink:
+        return lambda text: self.line(name, text)
+
+
+class _ConsoleLogHandler(logging.Handler):
+    """The launcher's own log records (alembic, SDK warnings) go out as `[dev]` lines."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self._console = console
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._console.line("dev", self.format(record))
+
+
+@dataclass(frozen=True)
+class _PortSetting:
+    label: str
+    env_var: str
+    host: str
+    port: int
+
+
+def run_dev_stack(settings: Settings) -> int:
+    """Run the stack until Ctrl-C/SIGTERM (exit 0) or until a process dies (exit 1)."""
+    console = Console()
+    problem = check_ports(settings)
+    if problem is not None:
+        console.line("dev", f"error: {problem}")
+        return 2
+    with _console_logging(console, settings.log_level):
+        return asyncio.run(DevStack(settings, console).run())
+
+
+def check_ports(settings: Settings) -> str | None:
+    """A precise message about the first port that is taken or configured twice, else None."""
+    ports = [
+        _PortSetting("Temporal gRPC", "OVERDUE_TEMPORAL_PORT", settings.temporal_host,
+                     settings.temporal_port),
+        _PortSetting("Temporal UI", "OVERDUE_TEMPORAL_UI_PORT", settings.temporal_host,
+                     settings.temporal_ui_port),
+        _PortSetting("API", "OVERDUE_API_PORT", settings.api_host, settings.api_port),
+    ]  # fmt: skip
+    for index, first in enumerate(ports):
+        for second in ports[index + 1 :]:
+            if first.port == second.port:
+                return (
+                    f"{first.env_var} and {second.env_var} are both {first.port}; "
+                    "give each a different port"
+                )
+    for setting in ports:
+        if not port_is_free(setting.port, setting.host):
+            return (
+                f"port {setting.port} ({setting.label}) on {setting.host} is already in use. "
+                f"Set {setting.env_var} to a free port, or stop what is using it "
+                "(another `overdue dev`?)"
+            )
+    return None
+
+
+def dev_api_key(settings: Settings) -> str:
+    """The dev stack's API key: the setting if given, else one kept in the state folder, so
+    the key a developer exported survives restarts. Never used outside `overdue dev`."""
+    path = settings.state_dir / DEV_API_KEY_FILE
+    if settings.dev_api_key is not None:
+        key = settings.dev_api_key.get_secret_value()
+    elif path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+    else:
+        key = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(key + "\n", encoding="utf-8")  # the README's curl lines read it here
+    return key
+
+
+def child_environment(settings: Settings, database_url: str) -> dict[str, str]:
+    """The worker's and API's environment: ours, plus every effective setting spelled out."""
+    env = dict(os.environ)
+    env.pop("OVERDUE_DATABASE_URL", None)  # DATABASE_URL below is the one that counts
+    for name, value in settings.model_dump(exclude={"database_url"}).items():
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if value is not None:
+            env[f"OVERDUE_{name.upper()}"] = str(value)
+    env["DATABASE_URL"] = database_url
+    env["PYTHONUNBUFFERED"] = "1"  # their lines must reach us as they are written
+    return env
+
+
+class DevStack:
+    """One run of the stack: start in order, supervise, stop in reverse order."""
+
+    def __init__(self, settings: Settings, console: Console) -> None:
+        self._settings = settings
+        self._console = console
+        # From process start, imports included: that is what the person at the terminal waits.
+        self._started_at: float = psutil.Process().create_time()
+        self._stop_requested = asyncio.Event()
+        self._postgres_shown = "DATABASE_URL (external)"  # never echo its password
+        self._api_key = ""
+        self._fake_twilio_url = ""
+
+    async def run(self) -> int:
+        self._install_signal_handlers()
+        async with AsyncExitStack() as stack:
+            try:
+                children = await self._start(stack)
+            except _StopRequested:
+                return 0
+            except (StartupError, TemporalStartError) as err:
+                self._say(f"error: {err}")
+                return 1
+            except Exception:
+                logging.getLogger(__name__).exception("start-up failed")
+                return 1
+            return await self._supervise(children)
+
+    # --- start-up -----------------------------------------------------------------------------
+
+    async def _start(self, stack: AsyncExitStack) -> list[ChildProcess]:
+        state_dir = self._settings.state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
+        stack.enter_context(_state_dir_lock(state_dir))
+        stack.callback(self._say, "stopped")
+        database_url = await self._start_postgres(stack)
+        self._raise_if_stopping()
+        temporal = self._temporal_server()
+        stack.push_async_callback(self._stop_temporal, temporal)
+        # Side by side: migrations (mostly imports) and the server start take a few s each.
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._migrate(database_url))
+                group.create_task(self._start_temporal(temporal))
+        except ExceptionGroup as errors:
+            raise errors.exceptions[0] from None
+        self._raise_if_stopping()
+        env = child_environment(self._settings, database_url)
+        env["OVERDUE_DEV_API_KEY"] = self._api_key = dev_api_key(self._settings)
+        extra: list[ChildProcess] = []
+        if self._settings.dev_fake_twilio:
+            extra.append(await self._start_fake_twilio(stack, env))
+        worker = await self._start_child(stack, "worker", WORKER_ARGV, env)
+        api = await self._start_child(stack, "api", API_ARGV, env)
+        return [temporal.child, *extra, worker, api]
+
+    async def _start_fake_twilio(self, stack: AsyncExitStack, env: dict[str, str]) -> ChildProcess:
+        """The fake, and the settings that send the worker's SMS through it; status callbacks
+        go to this stack's API, whose webhooks check the fake's signatures."""
+        (port,) = free_tcp_ports(1)
+        self._fake_twilio_url = f"http://127.0.0.1:{port}"
+        env.update(DEV_TWILIO)
+        env["OVERDUE_TWILIO_API_BASE"] = self._fake_twilio_url
+        env.setdefault("OVERDUE_PUBLIC_BASE_URL", self._settings.api_url)
+        return await self._start_child(stack, "twilio", (*FAKE_TWILIO_ARGV, str(port)), env)
+
+    async def _start_postgres(self, stack: AsyncExitStack) -> str:
+        if self._settings.database_url:
+            self._say("using DATABASE_URL; the embedded server is not started", "postgres")
+            return self._settings.database_url
+        data_dir = self._settings.postgres_data_dir
+        reused = (data_dir / "PG_VERSION").exists()
+        postgres = await start_local_postgres_async(data_dir, self._settings.database_name)
+        stack.push_async_callback(self._stop_postgres, postgres)
+        self._postgres_shown = postgres.url
+        self._say(f"running (pid {postgres.pid}), data {_state(data_dir, reused)}", "postgres")
+        return postgres.url
+
+    async def _migrate(self, database_url: str) -> None:
+        # Imported here: alembic logs at import time, and our log routing is in place by now.
+        from overdue.migrate import upgrade_async
+
+        await upgrade_async(database_url)
+        self._say("migrations applied", "postgres")
+
+    def _temporal_server(self) -> TemporalDevServer:
+        settings = self._settings
+        return TemporalDevServer(
+            host=settings.temporal_host,
+            port=settings.temporal_port,
+            ui_port=settings.temporal_ui_port,
+            namespace=settings.temporal_namespace,
+            db_file=settings.temporal_db_file,
+            on_output=self._console.sink("temporal"),
+        )
+
+    async def _start_temporal(self, server: TemporalDevServer) -> None:
+        assert server.db_file is not None
+        reused = server.db_file.exists()
+        await server.start()
+        self._say(f"running (pid {server.pid}), state {_state(server.db_file, reused)}", "temporal")
+        self._say("search attributes registered", "temporal")
+
+    async def _start_child(
+        self, stack: AsyncExitStack, name: str, argv: tuple[str, ...], env: dict[str, str]
+    ) -> ChildProcess:
+        child = await ChildProcess.spawn(name, argv, on_line=self._console.sink(name), env=env)
+        stack.push_async_callback(self._stop_child, child)
+        self._say(f"started {name} (pid {child.pid})")
+        return child
+
+    def _raise_if_stopping(self) -> None:
+        if self._stop_requested.is_set():
+            raise _StopRequested
+
+    # --- running ------------------------------------------------------------------------------
+
+    async def _supervise(self, children: list[ChildProcess]) -> int:
+        """Wait for a stop request or for any child to exit; announce readiness meanwhile."""
+        exits = {asyncio.create_task(child.wait()): child for child in children}
+        stop = asyncio.create_task(self._stop_requested.wait())
+        ready = asyncio.create_task(self._announce_when_ready())
+        try:
+            done, _ = await asyncio.wait([*exits, stop], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in [*exits, stop, ready]:
+                task.cancel()
+        if stop in done:
+            return 0
+        died = next(exits[task] for task in done if task in exits)
+        returncode = died.returncode if died.returncode is not None else -1
+        self._say(f"{died.name} exited unexpectedly ({describe_exit(returncode)}); stopping")
+        return 1
+
+    async def _announce_when_ready(self) -> None:
+        settings = self._settings
+        api_url = _local_url(settings.api_host, settings.api_port)
+        ui_url = _local_url(settings.temporal_host, settings.temporal_ui_port)
+        deadline = time.monotonic() + READY_WITHIN_SECONDS
+        async with httpx.AsyncClient(timeout=2.0) as http:
+            while time.monotonic() < deadline:
+                if await _api_is_up(http, api_url) and await _answers(http, ui_url):
+                    self._print_banner(api_url, ui_url)
+                    return
+                await asyncio.sleep(0.2)
+        self._say(f"not ready after {READY_WITHIN_SECONDS:g} s: see the output above")
+
+    def _print_banner(self, api_url: str, ui_url: str) -> None:
+        settings = self._settings
+        elapsed = time.time() - self._started_at
+        namespace = settings.temporal_namespace
+        key_file = _shown_path(settings.state_dir / DEV_API_KEY_FILE)
+        lines = [
+            f"{READY_BANNER} ({elapsed:.1f} s)",
+            f"  API          {api_url}",
+            f"  API docs     {api_url}/docs",
+            f"  Temporal UI  {ui_url}/namespaces/{namespace}/workflows",
+            f"  Temporal     {settings.temporal_address} (namespace {namespace})",
+            f"  Postgres     {self._postgres_shown}",
+            *([f"  Fake Twilio  {self._fake_twilio_url}"] if self._fake_twilio_url else []),
+            f"  State        {settings.state_dir.resolve()}",
+            f"  API key      {self._api_key}  (dev only)",
+            f'  Try          curl -s -H "Authorization: Bearer $(cat {key_file})" '
+            f"{api_url}/v1/accounts",
+            "  Ctrl-C stops everything.",
+        ]
+        rule = "-" * 64
+        for text in [rule, *lines, rule]:
+            self._say(text)
+
+    # --- stopping -----------------------------------------------------------------------------
+
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._request_stop, sig)
+
+    def _request_stop(self, sig: signal.Signals) -> None:
+        if self._stop_requested.is_set():
+            self._say(f"{sig.name}: already stopping (each process has {STOP_GRACE_SECONDS:g} s)")
+            return
+        self._say(f"{sig.name}: stopping api, worker, temporal, postgres")
+        self._stop_requested.set()
+
+    async def _stop_child(self, child: ChildProcess) -> None:
+        returncode = await child.stop(STOP_GRACE_SECONDS)
+        self._say(f"{child.name} stopped ({describe_exit(returncode)})")
+
+    async def _stop_temporal(self, server: TemporalDevServer) -> None:
+        await server.stop(STOP_GRACE_SECONDS)
+        self._say("stopped", "temporal")
+
+    async def _stop_postgres(self, postgres: LocalPostgres) -> None:
+        await postgres.stop_async()
+        self._say("stopped", "postgres")
+
+    def _say(self, text: str, name: str = "dev") -> None:
+        self._console.line(name, text)
+
+
+async def _api_is_up(http: httpx.AsyncClient, api_url: str) -> bool:
+    # 404: the API answers but has no /healthz route (yet); that still means it is serving.
+    try:
+        response = await http.get(f"{api_url}/healthz")
+    except httpx.HTTPError:
+        return False
+    return response.status_code in (200, 404)
+
+
+async def _answers(http: httpx.AsyncClient, url: str) -> bool:
+    try:
+        await http.get(url)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
+def _shown_path(path: Path) -> str:
+    """Relative to the working directory when inside it: shorter to copy."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _local_url(host: str, port: int) -> str:
+    """A URL this machine can open, also when the server binds all interfaces."""
+    if host in {"0.0.0.0", "::", ""}:  # noqa: S104 - only to build a client URL
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+def _state(path: Path, reused: bool) -> str:
+    return f"{path} ({'reused' if reused else 'new'})"
+
+
+@contextlib.contextmanager
+def _state_dir_lock(state_dir: Path) -> Iterator[None]:
+    """One `overdue dev` per state dir: two would share a SQLite file and a Postgres."""
+    with (state_dir / "dev.lock").open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StartupError(f"another `overdue dev` is already using {state_dir}") from None
+        yield
+
+
+@contextlib.contextmanager
+def _console_logging(console: Console, level: str) -> Iterator[None]:
+    """Route the launcher's logging through the console while the stack runs."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = [_ConsoleLogHandler(console)]
+    if level != "DEBUG":
+        # Alembic narrates every migration and httpx every readiness probe at INFO.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.handlers = saved

@@ -1,0 +1,1 @@
+"""Local fakes of the providers, for dev and tests."""

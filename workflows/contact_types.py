@@ -1,0 +1,119 @@
+"""What the workflow and its contact activities exchange: what to send, the basis it was
+decided on, the receipts, and the errors the workflow acts on.
+
+Single-argument Pydantic models that refuse unknown fields, so a new field reaches an activity
+worker only once that worker knows it (docs/operations.md, deploy). No personal data: the
+activities read contacts from Postgres.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from workflows.policy import CallQueue, NotifyKind
+
+
+class SmsFailure(StrEnum):
+    """ApplicationError types the SMS activity raises (non-retryable) for the workflow to act on."""
+
+    RECIPIENT_OPTED_OUT = "RecipientOptedOut"  # Twilio 21610: record the opt-out
+    UNREACHABLE_NUMBER = "UnreachableNumber"  # 21211 / 21614: fall back to a call task
+
+
+# ApplicationError type (non-retryable) every contact activity raises when the account changed
+# after the workflow decided the contact (a payment it had not seen): nothing was sent, and the
+# workflow decides again from its current state.
+CONTACT_WITHHELD = "ContactWithheld"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DecisionBasis(_Model):
+    """What the workflow knew when it decided a contact. The activity checks it again just
+    before the provider is called: a payment can arrive while an attempt is in flight or
+    retrying, and a customer who has paid must not be reminded."""
+
+    payments_known: list[str] = Field(description="Payment ids the workflow had applied.")
+    since: AwareDatetime = Field(
+        description="Start of the workflow run; events reported earlier are carried in its state."
+    )
+
+
+class SendSmsInput(_Model):
+    idempotency_key: str
+    account_id: str
+    stage_id: str
+    template_id: str
+    templates: dict[str, str] = Field(description="locale -> text for this template")
+    default_locale: str
+    amount_minor: int
+    currency: str
+    due_date: date
+    days_past_due: int
+    basis: DecisionBasis | None = Field(
+        default=None, description="None (inputs from before the check): sent without it."
+    )
+
+
+class SendSmsResult(_Model):
+    idempotency_key: str
+    status: str
+    provider_id: str | None
+    already_sent: bool = Field(description="True when a retry found the message already sent.")
+    segments: int | None = Field(default=None, description="Segments the body is billed as.")
+    encoding: str | None = Field(default=None, description="GSM-7 or UCS-2.")
+
+
+class CreateCallTaskInput(_Model):
+    idempotency_key: str
+    account_id: str
+    stage_id: str
+    queue: CallQueue
+    priority: int
+    due_at: datetime
+    basis: DecisionBasis | None = Field(
+        default=None, description="None: agents' own tasks and inputs from before the check."
+    )
+
+
+class CreateCallTaskResult(_Model):
+    task_id: int
+    created: bool
+
+
+class NotifyInput(_Model):
+    """A `notify` stage: an HMAC-signed webhook to the backend, which owns the channel."""
+
+    idempotency_key: str
+    account_id: str
+    stage_id: str
+    kind: NotifyKind
+    template_id: str | None = None
+    amount_minor: int
+    currency: str
+    days_past_due: int
+    basis: DecisionBasis | None = Field(
+        default=None, description="None (inputs from before the check): sent without it."
+    )
+
+
+class NotifyResult(_Model):
+    idempotency_key: str
+    status_code: int
+    already_sent: bool = Field(
+        default=False, description="True when a retry found the webhook already delivered."
+    )
+
+
+class CancelCallTasksInput(_Model):
+    account_id: str
+    reason: str
+
+
+class CancelCallTasksResult(_Model):
+    cancelled: int

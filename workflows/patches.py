@@ -1,0 +1,89 @@
+"""Every `workflow.patched` id the account workflow uses: what each changed, and when it can go.
+
+`workflow.patched(id)` keeps a running workflow on the code its history was recorded with: it
+is true for a new workflow (and writes a marker into its history), and on replay only where the
+history has that marker. Markers are matched in order, so a patch is never renamed, reused or
+dropped while a workflow whose history carries it may still be replayed (run, or queried after
+it closed): a marker the code no longer asks about fails the replay (TMPRL1100). Each id a
+workflow meets also costs it one billed upsert of `TemporalChangeVersion`, which is why one
+release's changes share one id.
+
+Retiring an id takes two releases (docs/operations.md, "Changing running workflows"):
+
+1. **Deprecate**: once no workflow that started before the id's release is open or still
+   queried (the retention period after the last one closed; check with a list query on
+   `StartTime`), delete the old branch and call `workflow.deprecate_patch(id)` where
+   `patched(id)` was. The histories in tests/histories still replay then (checked for all
+   three ids below: the old branches issue the same commands when no payment lands during a
+   contact, and no recorded history uses a `process_start` policy).
+2. **Remove**: once no workflow that ran a release still calling `patched(id)` is open or still
+   queried, delete the `deprecate_patch` call too. The histories recorded with the marker
+   (`call_task_given_up_on_resolution`, `sms_withheld_for_a_payment_in_flight`,
+   `sms_withheld_partial_payment_sent_again`) must be re-recorded first: their markers are not
+   marked deprecated, so they would stop replaying.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GIVE_UP_CONTACTS_ON_RESOLUTION = "give-up-contacts-on-resolution"
+GIVE_UP_AFTER_THE_ATTEMPT = "give-up-after-the-attempt-under-way"
+ANCHOR_AT_EXECUTION_START = "anchor-at-execution-start"
+
+
+@dataclass(frozen=True)
+class Patch:
+    id: str
+    since: str  # the commit that brought it in
+    changed: str  # what `patched(id)` true does that the old branch does not
+    asked: str  # where the workflow asks, which decides where its marker lands in a history
+    deprecate_when: str
+    remove_when: str
+
+
+PATCHES: tuple[Patch, ...] = (
+    Patch(
+        id=GIVE_UP_CONTACTS_ON_RESOLUTION,
+        since="8f7d46e",
+        changed="An SMS or notice still running or retrying when the account resolves is given "
+        "up (its activity cancelled, the stage not contacted) instead of awaited to its end, "
+        "so a customer who has paid gets no reminder from a provider outage's retries.",
+        asked="every SMS and notice attempt, after GIVE_UP_AFTER_THE_ATTEMPT "
+        "(workflows/contact_attempt.py, MESSAGES)",
+        deprecate_when="no workflow started before 8f7d46e is open or queried",
+        remove_when="no workflow started before the deprecating release is open or queried, "
+        "and the three recorded histories with its marker are re-recorded",
+    ),
+    Patch(
+        id=GIVE_UP_AFTER_THE_ATTEMPT,
+        since="3706849 (the call-task gate since 49a102e)",
+        changed="Call tasks are given up on resolution too, and every contact given up waits "
+        "for its attempt under way to end (WAIT_CANCELLATION_COMPLETED instead of TRY_CANCEL): "
+        "nothing it does lands after the process closed or after its call tasks were cancelled.",
+        asked="every contact attempt: for SMS and notices first, to choose the cancellation "
+        "type; for call tasks as their give-up gate (workflows/contact_attempt.py, CALL_TASKS)",
+        deprecate_when="no workflow started before 3706849 is open or queried",
+        remove_when="no workflow started before the deprecating release is open or queried, "
+        "and the three recorded histories with its marker are re-recorded",
+    ),
+    Patch(
+        id=ANCHOR_AT_EXECUTION_START,
+        since="3706849",
+        changed="A `process_start` policy counts its stages from the execution's start instead "
+        "of its first workflow task's, which a worker outage or backlog delays.",
+        asked="once, in the first run (a carried record keeps its anchor), and only by "
+        "`process_start` policies (workflows/overdue_account.py, _process_start): other "
+        "policies' histories never carry it",
+        deprecate_when="no workflow with a `process_start` policy started before 3706849 is "
+        "open or queried (only demo and benchmark policies use that anchor)",
+        remove_when="no `process_start` workflow started before the deprecating release is "
+        "open or queried; no recorded history carries this marker",
+    ),
+)
+
+# Ids that were used and are gone. Never use one again: a history that carries it would take
+# the new code's meaning. `give-up-call-tasks-on-resolution` was asked by call tasks in
+# 3706849 only and dropped, without deprecation, for GIVE_UP_AFTER_THE_ATTEMPT in 49a102e: a
+# workflow that ran 3706849 and created a call task cannot replay on later code.
+RETIRED: tuple[str, ...] = ("give-up-call-tasks-on-resolution",)
