@@ -61,10 +61,10 @@ lock: $(STAMP)
 clean-state:
 	rm -rf .state
 
-# Benchmarks and the chaos run (not part of `make test`): each prints its figures and writes
-# bench/results/<name>.json; see docs/benchmarks.md. One: `make bench BENCH=cost`; sizes and
-# other flags: `make bench BENCH=throughput BENCH_ARGS="--n 5000"`.
-BENCH ?= cost memory throughput latency chaos
+# Benchmarks, the chaos run and the API fuzz (not part of `make test`): each prints its figures
+# and writes bench/results/<name>.json; see docs/benchmarks.md. One: `make bench BENCH=cost`;
+# sizes and other flags: `make bench BENCH=throughput BENCH_ARGS="--n 5000"`.
+BENCH ?= cost memory throughput latency chaos fuzz
 .PHONY: bench
 bench: $(STAMP)
 	@for name in $(BENCH); do \

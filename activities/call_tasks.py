@@ -1,19 +1,30 @@
 """Call tasks for agents: created once per stage, cancelled when the account resolves, and
-withheld when a payment arrived after the workflow decided the call (`contact_gate`)."""
+withheld when a payment arrived after the workflow decided the call (`contact_gate`).
+
+A task is a contact like an SMS: its ledger row is written first, and the pre-send check
+creates the task in its own transaction, under the account's lock, so a payment being
+reported either is seen there or finds the task (and the workflow it resolves cancels it).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import asyncpg
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
-from overdue.store import audit, contact_gate
-from overdue.store.call_tasks import CallTask, create_task
+from overdue.store import call_tasks, contact_gate, contact_ledger
+from overdue.store.call_tasks import CallTask
+from overdue.store.contact_ledger import LedgerRow, NewContact
 from workflows.contact_types import (
     CancelCallTasksInput,
     CancelCallTasksResult,
     CreateCallTaskInput,
     CreateCallTaskResult,
 )
+
+KEY_CONFLICT = "IdempotencyKeyConflict"  # non-retryable
 
 
 class CallTaskActivities:
@@ -22,100 +33,45 @@ class CallTaskActivities:
 
     @activity.defn
     async def create_call_task(self, input: CreateCallTaskInput) -> CreateCallTaskResult:
-        async with self._pool.acquire() as conn, conn.transaction():
-            unseen = await self._unseen_payments(conn, input)
-            made = None if unseen else await self._create(conn, input)
-            if made is None:
-                await audit.record_event(
-                    conn,
-                    account_id=input.account_id,
-                    actor="system",
-                    kind="call_task.withheld",
-                    details={"stage_id": input.stage_id, "unseen_payments": unseen},
-                )
-        if made is None:
-            raise contact_gate.withheld(unseen)  # after the commit: the audit row stays
-        task, created = made
-        return CreateCallTaskResult(task_id=task.id, created=created)
-
-    @staticmethod
-    async def _unseen_payments(conn: asyncpg.Connection, input: CreateCallTaskInput) -> int:
-        if input.basis is None:
-            return 0
-        # Under the API's account lock: a payment is either seen here, or reported after this
-        # task exists, and the workflow it resolves then cancels the task.
-        await contact_gate.lock_account(conn, input.account_id)
-        if await _exists(conn, input.idempotency_key):
-            return 0  # an earlier attempt created it; its answer stands
-        return await contact_gate.unseen_payments(conn, input.account_id, input.basis)
-
-    @staticmethod
-    async def _create(
-        conn: asyncpg.Connection, input: CreateCallTaskInput
-    ) -> tuple[CallTask, bool]:
-        task, created = await create_task(
-            conn,
+        new = NewContact(
             idempotency_key=input.idempotency_key,
             account_id=input.account_id,
+            channel="call_task",
             stage_id=input.stage_id,
-            queue=input.queue.value,
-            priority=input.priority,
-            due_at=input.due_at,
+            workflow_run_id=activity.info().workflow_run_id,
         )
-        if created:
-            # The ledger records every contact attempt, calls included.
-            await conn.execute(
-                """
-                INSERT INTO contact_ledger
-                    (idempotency_key, account_id, workflow_run_id, channel, stage_id, status)
-                VALUES ($1, $2, $3, 'call_task', $4, 'task_created')
-                ON CONFLICT (idempotency_key) DO NOTHING
-                """,
-                input.idempotency_key,
-                input.account_id,
-                activity.info().workflow_run_id,
-                input.stage_id,
-            )
-            await audit.record_event(
-                conn,
-                account_id=input.account_id,
-                actor="system",
-                kind="call_task.created",
-                details={
-                    "task_id": task.id,
-                    "stage_id": input.stage_id,
-                    "queue": input.queue.value,
-                    "priority": input.priority,
-                },
-            )
-        return task, created
+        try:
+            row = await contact_ledger.create_or_get(self._pool, new)
+        except contact_ledger.KeyTaken as err:
+            raise ApplicationError(str(err), type=KEY_CONFLICT, non_retryable=True) from None
+        making = _TaskToMake(input)
+        await contact_gate.clear_to_send(self._pool, row, input.basis, then=making)
+        if making.made is not None:
+            task, created = making.made
+            return CreateCallTaskResult(task_id=task.id, created=created)
+        # An earlier attempt created it; its answer stands.
+        existing = await call_tasks.by_key(self._pool, input.idempotency_key)
+        assert existing is not None, "a ledger row past pending has its task"
+        return CreateCallTaskResult(task_id=existing.id, created=False)
 
     @activity.defn
     async def cancel_open_call_tasks(self, input: CancelCallTasksInput) -> CancelCallTasksResult:
-        async with self._pool.acquire() as conn, conn.transaction():
-            cancelled = await conn.fetch(
-                """
-                UPDATE call_tasks
-                   SET status = 'cancelled', outcome = $2, outcome_at = now(), updated_at = now()
-                 WHERE account_id = $1 AND status IN ('open', 'claimed')
-                RETURNING id
-                """,
-                input.account_id,
-                input.reason,
-            )
-            if cancelled:
-                await audit.record_event(
-                    conn,
-                    account_id=input.account_id,
-                    actor="system",
-                    kind="call_task.cancelled",
-                    details={"task_ids": [r["id"] for r in cancelled], "reason": input.reason},
-                )
+        cancelled = await call_tasks.cancel_open(self._pool, input.account_id, input.reason)
         return CancelCallTasksResult(cancelled=len(cancelled))
 
 
-async def _exists(conn: asyncpg.Connection, idempotency_key: str) -> bool:
-    found = await conn.fetchval(
-        "SELECT 1 FROM call_tasks WHERE idempotency_key = $1", idempotency_key
-    )
-    return found is not None
+@dataclass
+class _TaskToMake:
+    """The contact itself, made inside the pre-send check once it clears."""
+
+    input: CreateCallTaskInput
+    made: tuple[CallTask, bool] | None = None
+
+    async def __call__(self, conn: asyncpg.Connection, row: LedgerRow) -> None:
+        self.made = await call_tasks.for_contact(
+            conn,
+            row,
+            queue=self.input.queue.value,
+            priority=self.input.priority,
+            due_at=self.input.due_at,
+        )

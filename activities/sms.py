@@ -7,19 +7,20 @@
 3. A row an earlier attempt claimed has an unknown outcome: the provider is asked first
    (`SmsSender.find`) and a message found there is adopted instead of sending again.
 4. Just before the provider is called, a payment the workflow had not seen when it decided
-   (`contact_gate`) withholds the message: the row becomes `withheld`, nothing is sent.
+   withholds the message (`contact_gate.clear_to_send`, the check every contact makes under
+   the account's lock, in its own short transaction): the row becomes `withheld`, nothing is
+   sent. The provider is called after that transaction, holding no lock.
 5. Refusals are recorded and raised non-retryable (`SmsFailure`), other failures are recorded
    in `contact_events` and raised retryable, for Temporal's backoff.
 
 Nothing personal reaches logs, exceptions or the workflow's history: keys, stage ids and
-error codes only.
+error codes only. All SQL is in `overdue.store` (`contact_ledger`, `sms_ledger`, `accounts`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+from typing import Literal
 
 import asyncpg
 from temporalio import activity
@@ -36,14 +37,8 @@ from activities.sms_types import (
     SmsRefused,
 )
 from activities.templates import pick_locale, render
-from overdue.store import audit, contact_gate, sms_consent
-from overdue.store.contact_ledger import (
-    PROVIDER_STATUSES,
-    FailureKind,
-    Source,
-    advance,
-    record_failure,
-)
+from overdue.store import accounts, contact_gate, contact_ledger, sms_consent, sms_ledger
+from overdue.store.contact_ledger import FailureKind, LedgerRow, NewContact, Source
 from workflows.contact_types import SendSmsInput, SendSmsResult, SmsFailure
 
 logger = logging.getLogger(__name__)
@@ -69,19 +64,6 @@ _REFUSAL_BY_CODE = {
 }
 
 
-@dataclass(frozen=True)
-class _Row:
-    id: int
-    status: str
-    recipient: str
-    body: str
-    provider_id: str | None
-    error_code: str | None
-    segments: int | None  # None on rows written before segments were counted
-    encoding: str | None
-    created_at: datetime
-
-
 class SmsActivities:
     def __init__(self, pool: asyncpg.Pool, sender: SmsSender) -> None:
         self._pool = pool
@@ -93,137 +75,57 @@ class SmsActivities:
         row = await self._open_row(input)
         if row.status != "pending":
             return self._finished(input, row)
-        row, reconcile = await self._claim(input, row)
+        row, reconcile = await self._claim(row)
         if row.status != "pending":
             return self._finished(input, row)
-        message = OutboundSms(
-            idempotency_key=input.idempotency_key,
-            reference=str(row.id),
-            to=row.recipient,
-            body=row.body,
-        )
+        message = _message(row)
         if reconcile:
             adopted = await self._reconcile(input, row, message)
             if adopted is not None:
                 return self._finished(input, adopted)
-        unseen = await contact_gate.unseen_payments(self._pool, input.account_id, input.basis)
-        if unseen:
-            await contact_gate.mark_withheld(
-                self._pool,
-                ledger_id=row.id,
-                channel="sms",
-                account_id=input.account_id,
-                idempotency_key=input.idempotency_key,
-                stage_id=input.stage_id,
-                unseen=unseen,
-            )
-            raise contact_gate.withheld(unseen)
-        if await sms_consent.is_opted_out(self._pool, row.recipient):
+        row = await contact_gate.clear_to_send(self._pool, row, input.basis)
+        if row.status != "pending":
+            return self._finished(input, row)
+        if await sms_consent.is_opted_out(self._pool, message.to):
             await self._refuse(
-                input, row, BLOCKED_OPTED_OUT, None, refusal=Refusal.OPTED_OUT, status="blocked"
+                row, BLOCKED_OPTED_OUT, None, refusal=Refusal.OPTED_OUT, status="blocked"
             )
             raise _refusal_error(Refusal.OPTED_OUT, "the number opted out of SMS", "opted_out")
         try:
             sent = await self._sender.send(message)
         except SmsRefused as err:
-            await self._refuse(input, row, err.code, err.provider_message, refusal=err.refusal)
+            await self._refuse(row, err.code, err.provider_message, refusal=err.refusal)
             raise _refusal_error(err.refusal, str(err), err.code) from None
         except SmsNotSent as err:
             # Certainly not created: the next attempt may send at once, no reconciliation.
-            await self._failed(row, "provider_error", err, clear_claim=True)
+            await self._failed(row, "provider_error", err, release_claim=True)
             raise ApplicationError(str(err), {"error_code": err.code}, type=SMS_NOT_SENT) from None
         except SmsOutcomeUnknown as err:
-            await self._failed(row, "outcome_unknown", err, clear_claim=False)
+            await self._failed(row, "outcome_unknown", err, release_claim=False)
             raise ApplicationError(
                 f"{err}; the next attempt reconciles before any resend",
                 {"error_code": err.code},
                 type=SMS_OUTCOME_UNKNOWN,
                 next_retry_delay=self._sender.reconcile_after,
             ) from None
-        try:
-            recorded = await self._record_sent(input, row, sent, Source.ACTIVITY)
-        except asyncpg.UniqueViolationError:
-            # While this request was in flight, a sibling key with the very same text to the
-            # same number reconciled and adopted this message; the sibling's own message is
-            # still unowned, and the next attempt's lookup adopts it. One message per key.
-            logger.info(
-                "sms adopted by a sibling with identical text; reconciling",
-                extra={"idempotency_key": input.idempotency_key, "stage_id": input.stage_id},
-            )
-            raise ApplicationError(
-                "the message was claimed by another key with identical text; the next attempt "
-                "reconciles",
-                type=SMS_OUTCOME_UNKNOWN,
-            ) from None
-        logger.info(
-            "sms accepted by %s",
-            sent.provider,
-            extra={"idempotency_key": input.idempotency_key, "stage_id": input.stage_id},
-        )
+        recorded = await self._record_sent(input, row, sent)
+        logger.info("sms accepted by %s", sent.provider, extra=_ids(input))
         return self._result(input, recorded, already_sent=False)
 
     # --- the ledger row ----------------------------------------------------------------
 
-    async def _open_row(self, input: SendSmsInput) -> _Row:
-        async with self._pool.acquire() as conn:
-            row = await self._fetch(conn, input)
-            if row is not None:
-                return row
-            contact = await conn.fetchrow(
-                "SELECT full_name, phone_e164, locale FROM customer_contacts WHERE account_id = $1",
-                input.account_id,
+    async def _open_row(self, input: SendSmsInput) -> LedgerRow:
+        """The key's row; written with the body rendered once, the recipient and segments
+        when it is new."""
+        try:
+            row = await contact_ledger.find(
+                self._pool, input.idempotency_key, channel="sms", account_id=input.account_id
             )
-            if contact is None:
-                raise ApplicationError(
-                    f"no contact details stored for account {input.account_id!r}",
-                    type=MISSING_CONTACT,
-                    non_retryable=True,
-                )
-            body = _render(input, contact["full_name"], contact["locale"])
-            segments = count_segments(body)
-            await conn.execute(
-                """
-                INSERT INTO contact_ledger
-                    (idempotency_key, account_id, workflow_run_id, channel, stage_id,
-                     template_id, body, recipient, segments, encoding, status, provider)
-                VALUES ($1, $2, $3, 'sms', $4, $5, $6, $7, $8, $9, 'pending', $10)
-                ON CONFLICT (idempotency_key) DO NOTHING
-                """,
-                input.idempotency_key,
-                input.account_id,
-                activity.info().workflow_run_id,
-                input.stage_id,
-                input.template_id,
-                body,
-                contact["phone_e164"],
-                segments.segments,
-                segments.encoding,
-                self._sender.name,
-            )
-            # Re-read: a concurrent duplicate may have inserted the row first.
-            row = await self._fetch(conn, input)
-        assert row is not None
-        return row
-
-    async def _fetch(self, conn: asyncpg.Connection, input: SendSmsInput) -> _Row | None:
-        found = await conn.fetchrow(
-            """
-            SELECT id, account_id, channel, status, recipient, body, provider_id, error_code,
-                   segments, encoding, created_at
-              FROM contact_ledger WHERE idempotency_key = $1
-            """,
-            input.idempotency_key,
-        )
-        if found is None:
-            return None
-        if (found["channel"], found["account_id"]) != ("sms", input.account_id):
-            raise ApplicationError(
-                f"idempotency key {input.idempotency_key!r} already belongs to a "
-                f"{found['channel']} contact of account {found['account_id']!r}",
-                type=KEY_CONFLICT,
-                non_retryable=True,
-            )
-        if found["recipient"] is None or found["body"] is None:
+            if row is None:
+                row = await contact_ledger.create_or_get(self._pool, await self._new_row(input))
+        except contact_ledger.KeyTaken as err:
+            raise ApplicationError(str(err), type=KEY_CONFLICT, non_retryable=True) from None
+        if row.recipient is None or row.body is None:
             # Only rows written before recipients were recorded can lack them.
             raise ApplicationError(
                 f"ledger row for {input.idempotency_key!r} has no recipient or body to send; "
@@ -231,56 +133,54 @@ class SmsActivities:
                 type=LEDGER_ROW_INCOMPLETE,
                 non_retryable=True,
             )
-        return _Row(
-            id=found["id"],
-            status=found["status"],
-            recipient=found["recipient"],
-            body=found["body"],
-            provider_id=found["provider_id"],
-            error_code=found["error_code"],
-            segments=found["segments"],
-            encoding=found["encoding"],
-            created_at=found["created_at"],
+        return row
+
+    async def _new_row(self, input: SendSmsInput) -> NewContact:
+        contact = await accounts.contact_details(self._pool, input.account_id)
+        if contact is None:
+            raise ApplicationError(
+                f"no contact details stored for account {input.account_id!r}",
+                type=MISSING_CONTACT,
+                non_retryable=True,
+            )
+        body = _render(input, contact.full_name, contact.locale)
+        segments = count_segments(body)
+        return NewContact(
+            idempotency_key=input.idempotency_key,
+            account_id=input.account_id,
+            channel="sms",
+            stage_id=input.stage_id,
+            workflow_run_id=activity.info().workflow_run_id,
+            template_id=input.template_id,
+            body=body,
+            recipient=contact.phone_e164,
+            segments=segments.segments,
+            encoding=segments.encoding,
+            provider=self._sender.name,
         )
 
-    async def _claim(self, input: SendSmsInput, row: _Row) -> tuple[_Row, bool]:
+    async def _claim(self, row: LedgerRow) -> tuple[LedgerRow, bool]:
         """Take the row for this attempt; True when an earlier attempt must be reconciled."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            current = await conn.fetchrow(
-                """
-                SELECT status, attempted_at, now() - attempted_at AS age
-                  FROM contact_ledger WHERE id = $1 FOR UPDATE
-                """,
-                row.id,
+        claim = await sms_ledger.claim_attempt(
+            self._pool, row, in_flight_for=self._sender.reconcile_after
+        )
+        if claim.wait is not None:
+            raise ApplicationError(
+                "another attempt for this key may still be in flight; retrying later",
+                type=SMS_ATTEMPT_IN_FLIGHT,
+                # Come back when the lookup can be trusted, not on every backoff step.
+                next_retry_delay=claim.wait,
             )
-            assert current is not None
-            if current["status"] != "pending":
-                fresh = await self._fetch(conn, input)
-                assert fresh is not None
-                return fresh, False
-            if current["age"] is not None and current["age"] < self._sender.reconcile_after:
-                raise ApplicationError(
-                    "another attempt for this key may still be in flight; retrying later",
-                    type=SMS_ATTEMPT_IN_FLIGHT,
-                    # Come back when the lookup can be trusted, not on every backoff step.
-                    next_retry_delay=self._sender.reconcile_after - current["age"],
-                )
-            await conn.execute(
-                """
-                UPDATE contact_ledger
-                   SET attempts = attempts + 1, attempted_at = now(), updated_at = now()
-                 WHERE id = $1
-                """,
-                row.id,
-            )
-        return row, current["attempted_at"] is not None
+        return claim.row, claim.reconcile
 
-    async def _reconcile(self, input: SendSmsInput, row: _Row, message: OutboundSms) -> _Row | None:
+    async def _reconcile(
+        self, input: SendSmsInput, row: LedgerRow, message: OutboundSms
+    ) -> LedgerRow | None:
         """Adopt a message an earlier attempt created, if the provider has one."""
         try:
             candidates = await self._sender.find(message, row.created_at)
         except SmsNotSent as err:
-            await self._failed(row, "reconcile_failed", err, clear_claim=False)
+            await self._failed(row, "reconcile_failed", err, release_claim=False)
             raise ApplicationError(
                 f"{err}; an earlier attempt's outcome is still unknown",
                 {"error_code": err.code},
@@ -288,153 +188,100 @@ class SmsActivities:
             ) from None
         for candidate in candidates:
             try:
-                adopted = await self._record_sent(input, row, candidate, Source.RECONCILIATION)
-            except asyncpg.UniqueViolationError:
+                adopted, _ = await self._record(row, candidate, Source.RECONCILIATION)
+            except sms_ledger.ProviderMessageTaken:
                 continue  # another ledger row owns that message
             logger.info(
                 "sms found at %s after an unknown outcome; not sent again",
                 candidate.provider,
-                extra={"idempotency_key": input.idempotency_key, "stage_id": input.stage_id},
+                extra=_ids(input),
             )
             return adopted
         return None
 
-    async def _record_sent(
-        self, input: SendSmsInput, row: _Row, sent: SentSms, source: Source
-    ) -> _Row:
-        status = sent.status if sent.status in PROVIDER_STATUSES else "queued"
-        async with self._pool.acquire() as conn, conn.transaction():
-            # `newly_owned` is NULL when another message owns the row, false when a status
-            # callback already recorded this one (and audited it), true when this call did.
-            newly_owned = await conn.fetchval(
-                """
-                WITH old AS (
-                    SELECT provider_id FROM contact_ledger WHERE id = $1 FOR UPDATE
-                )
-                UPDATE contact_ledger l
-                   SET provider = $2, provider_id = $3, attempted_at = NULL, updated_at = now()
-                  FROM old
-                 WHERE l.id = $1 AND (old.provider_id IS NULL OR old.provider_id = $3)
-                RETURNING old.provider_id IS NULL
-                """,
-                row.id,
-                sent.provider,
-                sent.provider_id,
+    async def _record_sent(self, input: SendSmsInput, row: LedgerRow, sent: SentSms) -> LedgerRow:
+        try:
+            recorded, owned = await self._record(row, sent, Source.ACTIVITY)
+        except sms_ledger.ProviderMessageTaken:
+            # While this request was in flight, a sibling key with the very same text to the
+            # same number reconciled and adopted this message; the sibling's own message is
+            # still unowned, and the next attempt's lookup adopts it. One message per key.
+            logger.info(
+                "sms adopted by a sibling with identical text; reconciling", extra=_ids(input)
             )
-            if newly_owned is None:
-                if source is Source.ACTIVITY:
-                    # A status callback recorded a different message for this row: two
-                    # messages went out for one key. Keep the first; make the second visible.
-                    logger.error(
-                        "a second provider message was created for one key",
-                        extra={
-                            "idempotency_key": input.idempotency_key,
-                            "stage_id": input.stage_id,
-                        },
-                    )
-            else:
-                await advance(conn, row.id, status, source=source)
-            if newly_owned:
-                await audit.record_event(
-                    conn,
-                    account_id=input.account_id,
-                    actor="system",
-                    kind="sms.accepted",
-                    details={
-                        "idempotency_key": input.idempotency_key,
-                        "stage_id": input.stage_id,
-                        "provider": sent.provider,
-                        "provider_id": sent.provider_id,
-                        "segments": row.segments,
-                        "learned_from": "provider_lookup"
-                        if source is Source.RECONCILIATION
-                        else "send",
-                    },
-                )
-            fresh = await self._fetch(conn, input)
-        assert fresh is not None
-        return fresh
+            raise ApplicationError(
+                "the message was claimed by another key with identical text; the next attempt "
+                "reconciles",
+                type=SMS_OUTCOME_UNKNOWN,
+            ) from None
+        if owned is None:
+            # A status callback recorded a different message for this row: two messages went
+            # out for one key. Keep the first; make the second visible.
+            logger.error("a second provider message was created for one key", extra=_ids(input))
+        return recorded
+
+    async def _record(
+        self,
+        row: LedgerRow,
+        sent: SentSms,
+        source: Literal[Source.ACTIVITY, Source.RECONCILIATION],
+    ) -> tuple[LedgerRow, bool | None]:
+        return await sms_ledger.record_message(
+            self._pool,
+            row,
+            provider=sent.provider,
+            provider_id=sent.provider_id,
+            status=sent.status,
+            source=source,
+        )
 
     async def _refuse(
         self,
-        input: SendSmsInput,
-        row: _Row,
+        row: LedgerRow,
         code: str | None,
         provider_message: str | None,
         *,
         refusal: Refusal,
-        status: str = "rejected",
+        status: Literal["rejected", "blocked"] = "rejected",
     ) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "UPDATE contact_ledger SET attempted_at = NULL WHERE id = $1", row.id
-            )
-            await advance(
-                conn,
-                row.id,
-                status,
-                source=Source.ACTIVITY,
-                error_code=code,
-                error_message=provider_message,
-            )
-            await audit.record_event(
-                conn,
-                account_id=input.account_id,
-                actor="system",
-                kind=f"sms.{status}",
-                details={
-                    "idempotency_key": input.idempotency_key,
-                    "stage_id": input.stage_id,
-                    "error_code": code,
-                    "refusal": refusal.value,
-                },
-            )
-            if refusal is Refusal.OPTED_OUT and status == "rejected":
-                # The provider knows of an opt-out we did not: every account with this number
-                # stops getting SMS, not just this one.
-                if await sms_consent.set_consent(
-                    conn, row.recipient, opted_out=True, source="provider_error"
-                ):
-                    await audit.record_event(
-                        conn,
-                        account_id=input.account_id,
-                        actor="twilio",
-                        kind="sms.consent_changed",
-                        details={"opted_out": True, "source": "provider_error"},
-                    )
+        await sms_ledger.refuse(
+            self._pool,
+            row,
+            status=status,
+            error_code=code,
+            error_message=provider_message,
+            refusal=refusal.value,
+            provider_opted_out=refusal is Refusal.OPTED_OUT and status == "rejected",
+        )
         logger.warning(
             "sms %s (error %s)",
             status,
             code,
-            extra={"idempotency_key": input.idempotency_key, "stage_id": input.stage_id},
+            extra={"idempotency_key": row.idempotency_key, "stage_id": row.stage_id},
         )
 
     async def _failed(
         self,
-        row: _Row,
+        row: LedgerRow,
         kind: FailureKind,
         err: SmsNotSent | SmsOutcomeUnknown,
         *,
-        clear_claim: bool,
+        release_claim: bool,
     ) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
-            if clear_claim:
-                await conn.execute(
-                    "UPDATE contact_ledger SET attempted_at = NULL WHERE id = $1", row.id
-                )
-            await record_failure(
-                conn,
-                row.id,
-                kind=kind,
-                source=Source.ACTIVITY,
-                error_code=err.code,
-                detail=str(err),
-            )
+        await contact_ledger.record_failure(
+            self._pool,
+            row.id,
+            kind=kind,
+            source=Source.ACTIVITY,
+            error_code=err.code,
+            detail=str(err),
+            release_claim=release_claim,
+        )
         logger.warning("sms attempt failed: %s", err, extra={"ledger_id": row.id})
 
     # --- answers -----------------------------------------------------------------------
 
-    def _finished(self, input: SendSmsInput, row: _Row) -> SendSmsResult:
+    def _finished(self, input: SendSmsInput, row: LedgerRow) -> SendSmsResult:
         """The answer for a row a previous attempt completed: the same outcome again."""
         if row.status == "withheld":
             raise contact_gate.withheld()
@@ -450,7 +297,7 @@ class SmsActivities:
         return self._result(input, row, already_sent=True)
 
     @staticmethod
-    def _result(input: SendSmsInput, row: _Row, *, already_sent: bool) -> SendSmsResult:
+    def _result(input: SendSmsInput, row: LedgerRow, *, already_sent: bool) -> SendSmsResult:
         return SendSmsResult(
             idempotency_key=input.idempotency_key,
             status=row.status,
@@ -459,6 +306,20 @@ class SmsActivities:
             segments=row.segments,
             encoding=row.encoding,
         )
+
+
+def _message(row: LedgerRow) -> OutboundSms:
+    assert row.recipient is not None and row.body is not None  # checked by _open_row
+    return OutboundSms(
+        idempotency_key=row.idempotency_key,
+        reference=str(row.id),
+        to=row.recipient,
+        body=row.body,
+    )
+
+
+def _ids(input: SendSmsInput) -> dict[str, str]:
+    return {"idempotency_key": input.idempotency_key, "stage_id": input.stage_id}
 
 
 def _render(input: SendSmsInput, name: str, customer_locale: str) -> str:

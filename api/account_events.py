@@ -1,8 +1,8 @@
 """Events from backends about an account: payments, hardship, disputes, cease contact.
 
 Each is a durable signal to the account's running process, deduplicated there by its id, and
-a line in the audit trail (once per id). The signal is sent inside the audit transaction, so
-a request Temporal refuses leaves no trace.
+recorded once per id (`reported_events`, with its line in the audit trail). The signal is sent
+inside that transaction, so a request Temporal refuses leaves no trace.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from api.workflow_calls import (
     to_running,
     unknown_account_problem,
 )
-from overdue.store.audit import record_event
-from overdue.store.contact_gate import lock_account
+from overdue.store.accounts import lock_account
+from overdue.store.reported_events import record_once
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import (
     ContactCeased,
@@ -79,20 +79,14 @@ async def _deliver(
     async with services.pool.acquire() as conn, conn.transaction():
         # Held until commit: a contact activity checking for new payments waits for this one.
         await lock_account(conn, account_id)
-        seen = await conn.fetchval(
-            """
-            SELECT 1 FROM audit_events
-             WHERE account_id = $1 AND kind = $2 AND details ->> $3 = $4 LIMIT 1
-            """,
-            account_id,
-            kind,
-            id_field,
-            str(details[id_field]),
+        await record_once(
+            conn,
+            account_id=account_id,
+            kind=kind,
+            event_id=str(details[id_field]),
+            actor=client.actor,
+            details=details,
         )
-        if not seen:
-            await record_event(
-                conn, account_id=account_id, actor=client.actor, kind=kind, details=details
-            )
         try:
             await to_running(lambda: send(handle))
         except ProcessNotRunning as err:

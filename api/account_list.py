@@ -13,8 +13,8 @@ from api.auth import ReadAccounts
 from api.dependencies import ServicesDep
 from api.problems import invalid_field, problem_responses
 from api.schemas import AccountPage, AccountSummary
-from api.workflow_calls import account_id_of
 from workflows import search_attributes as sa
+from workflows.names import WORKFLOW_TYPE_CLAUSE, account_id_of
 from workflows.types import AccountState
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
@@ -26,7 +26,7 @@ def visibility_query(
     state: AccountState | None, stage: str | None, min_days_past_due: int | None
 ) -> str:
     """A visibility list filter from validated values only (enum, id pattern, integer)."""
-    clauses = ["WorkflowType = 'OverdueAccountWorkflow'"]
+    clauses = [WORKFLOW_TYPE_CLAUSE]
     if state is not None:
         clauses.append(f"{sa.OVERDUE_STATE.name} = '{AccountState(state).value}'")
     if stage is not None:
@@ -39,7 +39,9 @@ def visibility_query(
 def summary(execution: WorkflowExecution) -> AccountSummary:
     attributes = execution.typed_search_attributes
     return AccountSummary(
-        account_id=account_id_of(execution.id),
+        # Every listed workflow is of the product's type; one started under another id (by
+        # hand) shows that id whole.
+        account_id=account_id_of(execution.id) or execution.id,
         workflow_id=execution.id,
         run_id=execution.run_id,
         execution_status=execution.status.name.lower() if execution.status else "unknown",

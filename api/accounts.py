@@ -18,7 +18,7 @@ from api.workflow_calls import (
     to_running,
     unknown_account_problem,
 )
-from workflows.decisions import days_past_due
+from overdue.account_status import days_past_due_now
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import ACCOUNT_ID_PATTERN, AccountStatus
 
@@ -81,7 +81,7 @@ async def account_status(
     now = datetime.now(UTC)
     return current.model_copy(
         update={
-            "days_past_due": days_past_due(current.due_date, current.time_zone, now),
+            "days_past_due": days_past_due_now(current, now),
             "as_of": now,
         }
     )

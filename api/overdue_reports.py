@@ -22,12 +22,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.dependencies import Services
 from api.schemas import OverdueReport, OverdueStarted
-from api.workflow_calls import account_handle, workflow_id
+from api.workflow_calls import account_handle
 from overdue.store.audit import record_event
 from workflows import search_attributes as sa
 from workflows.currencies import format_minor
+from workflows.names import OVERDUE_TASK_QUEUE, workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.task_queues import OVERDUE_TASK_QUEUE
 from workflows.types import AccountState, OverdueAccountInput, OverdueAmountReported
 
 logger = logging.getLogger(__name__)

@@ -28,6 +28,7 @@ from overdue.store import audit, sms_consent
 from overdue.store.call_tasks import create_task
 from overdue.store.contact_ledger import PROVIDER_STATUSES, apply_provider_status
 from overdue.store.sms_consent import PhoneAccount
+from workflows.names import workflow_id
 from workflows.types import SmsConsentChanged
 
 logger = logging.getLogger(__name__)
@@ -142,27 +143,13 @@ async def _apply(
     inbound_id: int,
     accounts: list[PhoneAccount],
 ) -> None:
-    account_ids: list[str | None] = [a.account_id for a in accounts] or [None]
+    """What a first delivery of an inbound message changes, in the webhook's transaction."""
     if kind in (InboundKind.OPT_OUT, InboundKind.OPT_IN):
-        opted_out = kind is InboundKind.OPT_OUT
-        changed = await sms_consent.set_consent(
-            conn, phone, opted_out=opted_out, source="inbound_sms"
+        await _change_consent(
+            conn, phone, message_sid, accounts, opted_out=kind is InboundKind.OPT_OUT
         )
-        for account_id in account_ids:
-            await audit.record_event(
-                conn,
-                account_id=account_id,
-                actor="customer",
-                kind="sms.consent_changed",
-                details={
-                    "opted_out": opted_out,
-                    "source": "inbound_sms",
-                    "message_sid": message_sid,
-                    "changed": changed,
-                },
-            )
     elif kind is InboundKind.HELP:
-        for account_id in account_ids:
+        for account_id in _audited_accounts(accounts):
             await audit.record_event(
                 conn,
                 account_id=account_id,
@@ -171,32 +158,69 @@ async def _apply(
                 details={"message_sid": message_sid},
             )
     else:
-        for account in accounts:
-            task, _ = await create_task(
-                conn,
-                idempotency_key=f"inbound/{message_sid}/{account.account_id}",
-                account_id=account.account_id,
-                stage_id=REPLY_STAGE,
-                queue=REPLY_QUEUE,
-                priority=REPLY_PRIORITY,
-                due_at=datetime.now(UTC),
-                inbound_message_id=inbound_id,
-            )
-            await audit.record_event(
-                conn,
-                account_id=account.account_id,
-                actor="customer",
-                kind="sms.reply_received",
-                details={"message_sid": message_sid, "task_id": task.id},
-            )
-        if not accounts:
-            await audit.record_event(
-                conn,
-                account_id=None,
-                actor="customer",
-                kind="sms.reply_unmatched",
-                details={"message_sid": message_sid},
-            )
+        await _hand_reply_to_agents(conn, message_sid, inbound_id, accounts)
+
+
+def _audited_accounts(accounts: list[PhoneAccount]) -> list[str | None]:
+    """The accounts an audit row is written for: each of the number's, or one with none."""
+    return [a.account_id for a in accounts] or [None]
+
+
+async def _change_consent(
+    conn: asyncpg.Connection,
+    phone: str,
+    message_sid: str,
+    accounts: list[PhoneAccount],
+    *,
+    opted_out: bool,
+) -> None:
+    """STOP / START: the number's consent, audited for each of its accounts."""
+    changed = await sms_consent.set_consent(conn, phone, opted_out=opted_out, source="inbound_sms")
+    for account_id in _audited_accounts(accounts):
+        await audit.record_event(
+            conn,
+            account_id=account_id,
+            actor="customer",
+            kind="sms.consent_changed",
+            details={
+                "opted_out": opted_out,
+                "source": "inbound_sms",
+                "message_sid": message_sid,
+                "changed": changed,
+            },
+        )
+
+
+async def _hand_reply_to_agents(
+    conn: asyncpg.Connection, message_sid: str, inbound_id: int, accounts: list[PhoneAccount]
+) -> None:
+    """Any other reply: a call task for an agent on each of the number's accounts."""
+    for account in accounts:
+        task, _ = await create_task(
+            conn,
+            idempotency_key=f"inbound/{message_sid}/{account.account_id}",
+            account_id=account.account_id,
+            stage_id=REPLY_STAGE,
+            queue=REPLY_QUEUE,
+            priority=REPLY_PRIORITY,
+            due_at=datetime.now(UTC),
+            inbound_message_id=inbound_id,
+        )
+        await audit.record_event(
+            conn,
+            account_id=account.account_id,
+            actor="customer",
+            kind="sms.reply_received",
+            details={"message_sid": message_sid, "task_id": task.id},
+        )
+    if not accounts:
+        await audit.record_event(
+            conn,
+            account_id=None,
+            actor="customer",
+            kind="sms.reply_unmatched",
+            details={"message_sid": message_sid},
+        )
 
 
 async def _signal_consent(
@@ -204,7 +228,7 @@ async def _signal_consent(
 ) -> None:
     change = SmsConsentChanged(opted_out=opted_out, source="inbound_sms")
     for account in accounts:
-        handle = services.temporal.get_workflow_handle(f"overdue-{account.account_id}")
+        handle = services.temporal.get_workflow_handle(workflow_id(account.account_id))
         try:
             await handle.signal(CONSENT_SIGNAL, change)
         except RPCError as err:

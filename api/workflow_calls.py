@@ -10,19 +10,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.problems import Problem
+from workflows.names import workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import AccountOutcome
 
 T = TypeVar("T")
 AccountHandle = WorkflowHandle[OverdueAccountWorkflow, AccountOutcome]
-
-
-def workflow_id(account_id: str) -> str:
-    return f"overdue-{account_id}"
-
-
-def account_id_of(workflow_id_: str) -> str:
-    return workflow_id_.removeprefix("overdue-")
 
 
 def account_handle(client: Client, account_id: str) -> AccountHandle:

@@ -53,6 +53,7 @@ from workers.devstack.local_temporal import TemporalDevServer
 from workers.devstack.processes import ChildProcess
 from workers.fakes.twilio import FakeTwilio, FaultPlan
 from workflows import search_attributes as sa
+from workflows.names import workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
 
 POLICY_FILE = ROOT / "bench" / "policies" / "chaos.yaml"
@@ -379,7 +380,7 @@ async def gather_evidence(
 
     async def one(account: Account) -> None:
         async with semaphore:
-            wid = f"overdue-{account.account_id}"
+            wid = workflow_id(account.account_id)
             handle = client.get_workflow_handle(wid)
             try:
                 description = await handle.describe()
@@ -570,7 +571,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             client = await Client.connect(temporal.address, data_converter=pydantic_data_converter)
             started = [a for a in accounts if a.started_at is not None]
             left, parked = await wait_until_settled(
-                client, [f"overdue-{a.account_id}" for a in started], timeline, args.timeout
+                client, [workflow_id(a.account_id) for a in started], timeline, args.timeout
             )
             with contextlib.suppress(TimeoutError):
                 await fake.settle(30)

@@ -46,6 +46,7 @@ from overdue.ports import free_tcp_ports
 from overdue.settings import Settings
 from overdue.store.api_keys import ALL_SCOPES, add_key
 from workers.devstack.local_temporal import TemporalDevServer
+from workflows.names import workflow_id
 from workflows.types import AccountOutcome
 
 POLICY_FILE = ROOT / "bench" / "policies" / "latency.yaml"
@@ -238,7 +239,7 @@ async def measure(
             )
             r.raise_for_status()
             outcome = await client.get_workflow_handle(
-                f"overdue-{account_id}", result_type=AccountOutcome
+                workflow_id(account_id), result_type=AccountOutcome
             ).result()
             paid = time.perf_counter() - began
             began = time.perf_counter()

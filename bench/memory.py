@@ -28,6 +28,7 @@ from bench.common import ROOT, fmt, print_table, ratio, write_result
 from bench.stack import RssSampler, WorkerChild, start_many, tree_rss_mb, wait_until
 from overdue.policy_files import load_policy
 from workers.devstack.local_temporal import TemporalDevServer
+from workflows.names import workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import OverdueAccountInput
 
@@ -76,7 +77,7 @@ async def run_phase(
                     jurisdiction="CN",
                     policy=policy,
                 ),
-                id=f"overdue-{key}",
+                id=workflow_id(key),
                 task_queue=queue,
             )
 

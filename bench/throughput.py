@@ -42,9 +42,9 @@ from bench.stack import (
 )
 from workers.devstack.local_temporal import TemporalDevServer
 from workflows import search_attributes as sa
+from workflows.names import OVERDUE_TASK_QUEUE, workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy
-from workflows.task_queues import OVERDUE_TASK_QUEUE
 from workflows.types import AccountState, OverdueAccountInput
 
 FIRST_STAGE = "t0_sms"
@@ -172,7 +172,7 @@ async def ours(
                     jurisdiction="CN",
                     policy=POLICY,
                 ),
-                id=f"overdue-{key}",
+                id=workflow_id(key),
                 task_queue=OVERDUE_TASK_QUEUE,
                 search_attributes=TypedSearchAttributes(
                     [

@@ -64,8 +64,8 @@ async def build(
                 **cache,
             )
         ]
+    from workflows.names import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE
     from workflows.overdue_account import OverdueAccountWorkflow
-    from workflows.task_queues import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE
 
     if args.mode == "standin":
         from tests.workflows.harness import Recorder

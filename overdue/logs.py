@@ -26,9 +26,9 @@ from temporalio import activity
 from temporalio import workflow as temporal_workflow
 
 from overdue.request_context import RequestIdFilter
+from workflows.names import account_id_of
 
 LogFormat = Literal["text", "json"]
-WORKFLOW_ID_PREFIX = "overdue-"
 
 # `extra` keys the product's code passes that are ids or codes, never personal data.
 SAFE_EXTRA_KEYS = frozenset(
@@ -103,12 +103,10 @@ class JsonFormatter(logging.Formatter):
             if isinstance(value, str | int | float | bool):
                 entry.setdefault(key, value)
         workflow_id = entry.get("workflow_id")
-        if (
-            "account_id" not in entry
-            and isinstance(workflow_id, str)
-            and workflow_id.startswith(WORKFLOW_ID_PREFIX)
-        ):
-            entry["account_id"] = workflow_id.removeprefix(WORKFLOW_ID_PREFIX)
+        if "account_id" not in entry and isinstance(workflow_id, str):
+            account_id = account_id_of(workflow_id)
+            if account_id is not None:
+                entry["account_id"] = account_id
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         elif record.exc_text:

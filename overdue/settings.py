@@ -216,10 +216,6 @@ class Settings(BaseSettings):
         return f"{self.temporal_host}:{self.temporal_port}"
 
     @cached_property
-    def temporal_ui_url(self) -> str:
-        return f"http://{self.temporal_host}:{self.temporal_ui_port}"
-
-    @cached_property
     def api_url(self) -> str:
         return f"http://{self.api_host}:{self.api_port}"
 

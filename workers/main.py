@@ -27,8 +27,8 @@ from overdue.metrics import ProductMetricsInterceptor, build_runtime, call_task_
 from overdue.settings import Settings
 from overdue.temporal_client import connect
 from workers.sandbox import workflow_runner
+from workflows.names import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE
 from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.task_queues import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE
 
 logger = logging.getLogger(__name__)
 

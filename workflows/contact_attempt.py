@@ -51,8 +51,8 @@ with workflow.unsafe.imports_passed_through():
         SmsFailure,
     )
     from workflows.decisions import contact_key, days_past_due
+    from workflows.names import SMS_TASK_QUEUE
     from workflows.policy import CallQueue, Stage
-    from workflows.task_queues import SMS_TASK_QUEUE
     from workflows.types import AccountRecord, ContactEntry, TaskRequest
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)

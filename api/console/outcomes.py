@@ -147,84 +147,108 @@ def agent_action(
 ) -> Action:
     """The action an agent's outcome form asks for. Notes stay in Postgres, not the workflow."""
     name = form.get("action", "")
+    build = _AGENT_FORMS.get(name)
+    if build is None:
+        raise FormInvalid(f"unknown action {name!r}")
     try:
-        if name == "call":
-            kind = CallOutcomeKind(_text(form, "outcome"))
-            note = _text(form, "note", required=False, limit=1000)
-            callback_text = _text(form, "callback_at", required=False)
-            callback_at = (
-                parse_local_datetime(callback_text, status.time_zone)
-                if kind is CallOutcomeKind.CALLBACK_REQUESTED and callback_text
-                else None
-            )
-            outcome = CallOutcome(
-                actor=actor, task_id=task_id, outcome=kind, callback_at=callback_at
-            )
-            details: dict[str, Any] = {"task_id": task_id, "outcome": kind.value}
-            if callback_at:
-                details["callback_at"] = callback_at.isoformat()
-            if note:
-                details["note"] = note
-            return Action(
-                name,
-                "call.outcome",
-                _update(OverdueAccountWorkflow.record_call_outcome, outcome),
-                details,
-            )
-        if name == "promise":
-            promise = PromiseToPay(
-                actor=actor,
-                amount_minor=parse_amount(_text(form, "amount"), status.currency),
-                promised_date=parse_date(_text(form, "promised_date"), "promised_date"),
-            )
-            return Action(
-                name,
-                "promise.recorded",
-                _update(OverdueAccountWorkflow.promise_to_pay, promise),
-                {
-                    "task_id": task_id,
-                    "amount_minor": promise.amount_minor,
-                    "promised_date": promise.promised_date.isoformat(),
-                },
-            )
-        if name == "hardship":
-            report = HardshipReported(
-                report_id=f"console-{task_id}-{uuid.uuid4().hex[:12]}",
-                reason=_text(form, "reason"),
-                reported_at=datetime.now(UTC),
-            )
-            return Action(
-                name,
-                "hardship.reported",
-                _signal_then_status(OverdueAccountWorkflow.report_hardship, report),
-                {"task_id": task_id, "report_id": report.report_id, "reason": report.reason},
-            )
-        if name == "dispute":
-            dispute = DisputeOpened(
-                dispute_id=f"console-{task_id}-{uuid.uuid4().hex[:12]}",
-                reason=_text(form, "reason"),
-            )
-            return Action(
-                name,
-                "dispute.opened",
-                _signal_then_status(OverdueAccountWorkflow.open_dispute, dispute),
-                {"task_id": task_id, "dispute_id": dispute.dispute_id, "reason": dispute.reason},
-            )
-        if name == "escalate":
-            escalation = Escalation(actor=actor, reason=_text(form, "reason"))
-            return Action(
-                name,
-                "account.escalated",
-                _update(OverdueAccountWorkflow.escalate, escalation),
-                {"task_id": task_id, "reason": escalation.reason},
-            )
+        return build(form, actor, task_id, status)
     except ValidationError as err:
         raise FormInvalid(_first_error(err)) from None
     except ValueError as err:
         if isinstance(err, FormInvalid):
             raise
         raise FormInvalid(str(err)) from None
-    raise FormInvalid(f"unknown action {name!r}")
+
+
+def _call_outcome(
+    form: Mapping[str, str], actor: str, task_id: int, status: AccountStatus
+) -> Action:
+    kind = CallOutcomeKind(_text(form, "outcome"))
+    note = _text(form, "note", required=False, limit=1000)
+    callback_text = _text(form, "callback_at", required=False)
+    callback_at = (
+        parse_local_datetime(callback_text, status.time_zone)
+        if kind is CallOutcomeKind.CALLBACK_REQUESTED and callback_text
+        else None
+    )
+    outcome = CallOutcome(actor=actor, task_id=task_id, outcome=kind, callback_at=callback_at)
+    details: dict[str, Any] = {"task_id": task_id, "outcome": kind.value}
+    if callback_at:
+        details["callback_at"] = callback_at.isoformat()
+    if note:
+        details["note"] = note
+    return Action(
+        "call",
+        "call.outcome",
+        _update(OverdueAccountWorkflow.record_call_outcome, outcome),
+        details,
+    )
+
+
+def _promise(form: Mapping[str, str], actor: str, task_id: int, status: AccountStatus) -> Action:
+    promise = PromiseToPay(
+        actor=actor,
+        amount_minor=parse_amount(_text(form, "amount"), status.currency),
+        promised_date=parse_date(_text(form, "promised_date"), "promised_date"),
+    )
+    return Action(
+        "promise",
+        "promise.recorded",
+        _update(OverdueAccountWorkflow.promise_to_pay, promise),
+        {
+            "task_id": task_id,
+            "amount_minor": promise.amount_minor,
+            "promised_date": promise.promised_date.isoformat(),
+        },
+    )
+
+
+def _hardship(form: Mapping[str, str], actor: str, task_id: int, status: AccountStatus) -> Action:
+    report = HardshipReported(
+        report_id=f"console-{task_id}-{uuid.uuid4().hex[:12]}",
+        reason=_text(form, "reason"),
+        reported_at=datetime.now(UTC),
+    )
+    return Action(
+        "hardship",
+        "hardship.reported",
+        _signal_then_status(OverdueAccountWorkflow.report_hardship, report),
+        {"task_id": task_id, "report_id": report.report_id, "reason": report.reason},
+    )
+
+
+def _dispute(form: Mapping[str, str], actor: str, task_id: int, status: AccountStatus) -> Action:
+    dispute = DisputeOpened(
+        dispute_id=f"console-{task_id}-{uuid.uuid4().hex[:12]}",
+        reason=_text(form, "reason"),
+    )
+    return Action(
+        "dispute",
+        "dispute.opened",
+        _signal_then_status(OverdueAccountWorkflow.open_dispute, dispute),
+        {"task_id": task_id, "dispute_id": dispute.dispute_id, "reason": dispute.reason},
+    )
+
+
+def _escalation(form: Mapping[str, str], actor: str, task_id: int, status: AccountStatus) -> Action:
+    escalation = Escalation(actor=actor, reason=_text(form, "reason"))
+    return Action(
+        "escalate",
+        "account.escalated",
+        _update(OverdueAccountWorkflow.escalate, escalation),
+        {"task_id": task_id, "reason": escalation.reason},
+    )
+
+
+AgentForm = Callable[[Mapping[str, str], str, int, AccountStatus], Action]
+_AGENT_FORMS: dict[str, AgentForm] = {
+    "call": _call_outcome,
+    "promise": _promise,
+    "hardship": _hardship,
+    "dispute": _dispute,
+    "escalate": _escalation,
+}
+assert tuple(_AGENT_FORMS) == AGENT_ACTIONS
 
 
 def supervisor_action(form: Mapping[str, str], *, actor: str, status: AccountStatus) -> Action:

@@ -3,7 +3,6 @@ hardship decisions."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -18,7 +17,7 @@ from api.console.rendering import render
 from api.problems import Problem
 from api.timeline import timeline_page
 from api.workflow_calls import ProcessNotRunning, UpdateRejected, account_handle, to_running
-from workflows.decisions import days_past_due
+from overdue.account_status import days_past_due_now
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import ACCOUNT_ID_PATTERN, AccountState, AccountStatus
 
@@ -77,11 +76,7 @@ async def _render_account(
         status_code,
         account_id=account_id,
         status=current,
-        days_past_due=(
-            days_past_due(current.due_date, current.time_zone, datetime.now(UTC))
-            if current
-            else None
-        ),
+        days_past_due=days_past_due_now(current) if current else None,
         entries=entries,
         next_cursor=next_cursor,
         answer=answer,

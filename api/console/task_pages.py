@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -27,10 +26,10 @@ from api.workflow_calls import (
     account_handle,
     to_running,
 )
+from overdue.account_status import days_past_due_now
 from overdue.store import call_tasks
 from overdue.store.audit import record_event
 from overdue.store.call_tasks import CallTask, CallTaskConflict
-from workflows.decisions import days_past_due
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import AccountStatus
 
@@ -96,11 +95,7 @@ async def _render_task(
         status_code,
         task=task,
         status=current,
-        days_past_due=(
-            days_past_due(current.due_date, current.time_zone, datetime.now(UTC))
-            if current
-            else None
-        ),
+        days_past_due=days_past_due_now(current) if current else None,
         phone=phone,
         revealed=revealed is not None,
         can_act=task.status == "claimed" and task.claimed_by == page.actor,

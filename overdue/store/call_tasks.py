@@ -3,7 +3,8 @@
 `claim_next` is the console's "next task" button: one query with `FOR UPDATE SKIP LOCKED`, so
 agents of one queue never get the same task and never wait on each other's claims. Each change
 is appended to the audit trail in the same transaction. `queue_counts` is what `overdue tasks`
-prints and the worker's metrics export.
+prints and the worker's metrics export. `for_contact` and `cancel_open` are the workflow's
+side: a stage's task (behind the pre-send check) and the cancellation when the account resolves.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict
 
 from overdue.store import audit
+from overdue.store.contact_ledger import LedgerRow, Settled, settle
 from workflows.policy import CallQueue
 
 _COLUMNS = """
@@ -85,6 +87,75 @@ async def create_task(
     fields = dict(row)
     inserted = bool(fields.pop("inserted"))
     return CallTask(**fields), inserted
+
+
+async def for_contact(
+    conn: asyncpg.Connection,
+    row: LedgerRow,
+    *,
+    queue: str,
+    priority: int,
+    due_at: datetime,
+) -> tuple[CallTask, bool]:
+    """The call task a workflow's contact decided (its ledger row `row`), created if new and
+    its row moved to `task_created`; audited `call_task.created`. True when this call created
+    it. Call in the pre-send check's transaction (`contact_gate.clear_to_send`)."""
+    task, created = await create_task(
+        conn,
+        idempotency_key=row.idempotency_key,
+        account_id=row.account_id,
+        stage_id=row.stage_id,
+        queue=queue,
+        priority=priority,
+        due_at=due_at,
+    )
+    await settle(
+        conn,
+        row,
+        Settled(
+            status="task_created",
+            audit_kind="call_task.created" if created else None,
+            audit_details={
+                "task_id": task.id,
+                "stage_id": task.stage_id,
+                "queue": queue,
+                "priority": priority,
+            },
+        ),
+    )
+    return task, created
+
+
+async def by_key(db: asyncpg.Pool | asyncpg.Connection, idempotency_key: str) -> CallTask | None:
+    row = await db.fetchrow(
+        f"SELECT {_COLUMNS} FROM call_tasks WHERE idempotency_key = $1", idempotency_key
+    )
+    return None if row is None else _task(row)
+
+
+async def cancel_open(pool: asyncpg.Pool, account_id: str, reason: str) -> list[int]:
+    """Cancel the account's open and claimed tasks (it resolved); audited with their ids."""
+    async with pool.acquire() as conn, conn.transaction():
+        cancelled = await conn.fetch(
+            """
+            UPDATE call_tasks
+               SET status = 'cancelled', outcome = $2, outcome_at = now(), updated_at = now()
+             WHERE account_id = $1 AND status IN ('open', 'claimed')
+            RETURNING id
+            """,
+            account_id,
+            reason,
+        )
+        task_ids: list[int] = [r["id"] for r in cancelled]
+        if task_ids:
+            await audit.record_event(
+                conn,
+                account_id=account_id,
+                actor="system",
+                kind="call_task.cancelled",
+                details={"task_ids": task_ids, "reason": reason},
+            )
+    return task_ids
 
 
 async def claim_next(pool: asyncpg.Pool, queue: str, agent_id: str) -> CallTask | None:

@@ -1,18 +1,28 @@
-"""Status changes and failures of contact-ledger rows, shared by activities and webhooks.
+"""The contact ledger: one row per contact (SMS, notify, call task), unique by idempotency key,
+written before the provider is called; and every change to it over the contact's life.
 
 A status only moves forward (`contact_status_rank` in the schema; a trigger rejects a move
 back), so late, repeated and out-of-order provider callbacks are harmless. Every status change
 lands in `contact_events` through a trigger, with `status_source` saying who made it.
+
+The row's life: `create_or_get` (written once, whatever the channel), `advance` (a status
+forward), `record_failure` (an attempt failed or its outcome is unknown), `settle` (the attempt
+ended: sent, delivered, refused, blocked, withheld; audited with it). The SMS channel's claims
+and provider messages are in `sms_ledger`, the pre-send check in `contact_gate`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 import asyncpg
 
 from overdue.store import audit
+from overdue.store.transactions import Db, transaction
 
 # Statuses a provider reports for an outbound message (Twilio's names).
 PROVIDER_STATUSES = frozenset(
@@ -31,6 +41,13 @@ PROVIDER_STATUSES = frozenset(
 )
 
 FailureKind = Literal["provider_error", "outcome_unknown", "reconcile_failed"]
+Channel = Literal["sms", "notify", "call_task"]
+
+COLUMNS = """
+    id, idempotency_key, account_id, channel, stage_id, status, recipient, body, provider,
+    provider_id, error_code, response_code, segments, encoding, attempted_at, cleared_at,
+    created_at
+"""
 
 
 class Source(StrEnum):
@@ -43,6 +60,121 @@ class CallbackResult(StrEnum):
     ADVANCED = "advanced"
     STALE = "stale"  # a duplicate or an older status: nothing changed
     UNKNOWN_MESSAGE = "unknown_message"
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """A contact as the ledger has it. `recipient` and `body` are personal: never logged."""
+
+    id: int
+    idempotency_key: str
+    account_id: str
+    channel: str
+    stage_id: str
+    status: str
+    recipient: str | None
+    body: str | None
+    provider: str | None
+    provider_id: str | None
+    error_code: str | None
+    response_code: int | None
+    segments: int | None  # None on SMS rows written before segments were counted
+    encoding: str | None
+    attempted_at: datetime | None  # an SMS attempt may be at the provider (its claim)
+    cleared_at: datetime | None  # when the pre-send check last let it go (contact_gate)
+    created_at: datetime
+
+
+def ledger_row(record: asyncpg.Record) -> LedgerRow:
+    return LedgerRow(**{name: record[name] for name in LedgerRow.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class NewContact:
+    """A contact's row as written before anything is sent: fixed for every later attempt."""
+
+    idempotency_key: str
+    account_id: str
+    channel: Channel
+    stage_id: str
+    workflow_run_id: str | None
+    template_id: str | None = None
+    body: str | None = None
+    recipient: str | None = None
+    segments: int | None = None
+    encoding: str | None = None
+    provider: str | None = None
+
+
+class KeyTaken(Exception):
+    """The idempotency key already belongs to another channel's or account's contact."""
+
+    def __init__(self, key: str, channel: str, account_id: str) -> None:
+        super().__init__(
+            f"idempotency key {key!r} already belongs to a {channel} contact of account "
+            f"{account_id!r}"
+        )
+
+
+async def find(
+    db: Db, idempotency_key: str, *, channel: Channel, account_id: str
+) -> LedgerRow | None:
+    """The key's row, None when there is none; KeyTaken when it is another contact's."""
+    found = await db.fetchrow(
+        f"SELECT {COLUMNS} FROM contact_ledger WHERE idempotency_key = $1", idempotency_key
+    )
+    return None if found is None else _owned(ledger_row(found), channel, account_id)
+
+
+async def create_or_get(db: Db, new: NewContact) -> LedgerRow:
+    """The contact's row, written `pending` if it is new; KeyTaken when the key is another
+    contact's. A concurrent duplicate's row wins and is returned as it is."""
+    inserted = await db.fetchrow(
+        f"""
+        INSERT INTO contact_ledger
+            (idempotency_key, account_id, workflow_run_id, channel, stage_id, template_id,
+             body, recipient, segments, encoding, status, provider)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11)
+        ON CONFLICT (idempotency_key) DO NOTHING
+        RETURNING {COLUMNS}
+        """,
+        new.idempotency_key,
+        new.account_id,
+        new.workflow_run_id,
+        new.channel,
+        new.stage_id,
+        new.template_id,
+        new.body,
+        new.recipient,
+        new.segments,
+        new.encoding,
+        new.provider,
+    )
+    if inserted is not None:
+        return ledger_row(inserted)
+    row = await find(db, new.idempotency_key, channel=new.channel, account_id=new.account_id)
+    assert row is not None  # rows are never deleted
+    return row
+
+
+async def lock_row(conn: asyncpg.Connection, ledger_id: int) -> LedgerRow:
+    """The row as it is now, locked for the rest of the caller's transaction."""
+    found = await conn.fetchrow(
+        f"SELECT {COLUMNS} FROM contact_ledger WHERE id = $1 FOR UPDATE", ledger_id
+    )
+    assert found is not None
+    return ledger_row(found)
+
+
+async def mark_cleared(conn: asyncpg.Connection, ledger_id: int) -> None:
+    """The pre-send check let the contact go now (its status is untouched: still pending)."""
+    await conn.execute("UPDATE contact_ledger SET cleared_at = now() WHERE id = $1", ledger_id)
+
+
+def _owned(row: LedgerRow, channel: str, account_id: str) -> LedgerRow:
+    if (row.channel, row.account_id) != (channel, account_id):
+        raise KeyTaken(row.idempotency_key, row.channel, row.account_id)
+    return row
 
 
 async def advance(
@@ -71,20 +203,72 @@ async def advance(
     return result != "UPDATE 0"
 
 
+@dataclass(frozen=True)
+class Settled:
+    """How an attempt ended, for `settle`: the status and what the provider answered."""
+
+    status: str
+    error_code: str | None = None
+    error_message: str | None = None
+    response_code: int | None = None
+    provider: str | None = None  # replaces the row's provider (e.g. 'recording')
+    audit_kind: str | None = None  # audited as the system when set
+    audit_details: Mapping[str, Any] = field(default_factory=dict)
+
+
+async def settle(db: Db, row: LedgerRow, outcome: Settled) -> bool:
+    """The attempt under way ended: its claim is released, the provider's answer kept, the
+    status moved forward and (with an `audit_kind`) audited, all in one transaction (the
+    caller's, when given a connection). False when the status was not forward."""
+    async with transaction(db) as conn:
+        await conn.execute(
+            """
+            UPDATE contact_ledger
+               SET attempted_at = NULL, response_code = coalesce($2, response_code),
+                   provider = coalesce($3, provider)
+             WHERE id = $1
+            """,
+            row.id,
+            outcome.response_code,
+            outcome.provider,
+        )
+        moved = await advance(
+            conn,
+            row.id,
+            outcome.status,
+            source=Source.ACTIVITY,
+            error_code=outcome.error_code,
+            error_message=outcome.error_message,
+        )
+        if outcome.audit_kind is not None:
+            await audit.record_event(
+                conn,
+                account_id=row.account_id,
+                actor="system",
+                kind=outcome.audit_kind,
+                details=outcome.audit_details,
+            )
+    return moved
+
+
 async def record_failure(
-    conn: asyncpg.Connection,
+    db: Db,
     ledger_id: int,
     *,
     kind: FailureKind,
     source: Source,
     error_code: str | None,
     detail: str,
+    release_claim: bool = False,
 ) -> None:
-    """Append a failed attempt to the row's events; `detail` must carry no personal data."""
-    await conn.execute(
+    """Append a failed attempt to the row's events; `detail` must carry no personal data.
+    `release_claim`: the provider certainly has nothing, the next attempt need not reconcile."""
+    await db.execute(
         """
         WITH row AS (
-            UPDATE contact_ledger SET error_code = coalesce($4, error_code), updated_at = now()
+            UPDATE contact_ledger
+               SET error_code = coalesce($4, error_code), updated_at = now(),
+                   attempted_at = CASE WHEN $6::boolean THEN NULL ELSE attempted_at END
              WHERE id = $1 RETURNING id, status
         )
         INSERT INTO contact_events (ledger_id, kind, status, source, error_code, detail)
@@ -95,6 +279,35 @@ async def record_failure(
         source.value,
         error_code,
         detail,
+        release_claim,
+    )
+
+
+async def audit_accepted(
+    conn: asyncpg.Connection,
+    *,
+    account_id: str,
+    idempotency_key: str,
+    stage_id: str,
+    provider: str,
+    provider_id: str,
+    segments: int | None,
+    learned_from: Literal["send", "provider_lookup", "status_callback"],
+) -> None:
+    """The audit row of an SMS the provider accepted, written once per message."""
+    await audit.record_event(
+        conn,
+        account_id=account_id,
+        actor="system",
+        kind="sms.accepted",
+        details={
+            "idempotency_key": idempotency_key,
+            "stage_id": stage_id,
+            "provider": provider,
+            "provider_id": provider_id,
+            "segments": segments,
+            "learned_from": learned_from,
+        },
     )
 
 
@@ -140,19 +353,15 @@ async def apply_provider_status(
                 provider,
                 provider_id,
             )
-            await audit.record_event(
+            await audit_accepted(
                 conn,
                 account_id=row["account_id"],
-                actor="system",
-                kind="sms.accepted",
-                details={
-                    "idempotency_key": row["idempotency_key"],
-                    "stage_id": row["stage_id"],
-                    "provider": provider,
-                    "provider_id": provider_id,
-                    "segments": row["segments"],
-                    "learned_from": "status_callback",
-                },
+                idempotency_key=row["idempotency_key"],
+                stage_id=row["stage_id"],
+                provider=provider,
+                provider_id=provider_id,
+                segments=row["segments"],
+                learned_from="status_callback",
             )
         moved = await advance(
             conn, row["id"], status, source=Source.PROVIDER_CALLBACK, error_code=error_code

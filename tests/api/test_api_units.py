@@ -13,13 +13,14 @@ from api.account_list import visibility_query
 from api.problems import Problem
 from api.request_id import RequestIdMiddleware, accepted_or_new
 from overdue.store.api_keys import KEY_PREFIX, generate_key, hash_key
+from workflows.names import WORKFLOW_TYPE_CLAUSE
 from workflows.types import AccountState
 
 
 def test_visibility_query_is_built_from_validated_values_only() -> None:
-    assert visibility_query(None, None, None) == "WorkflowType = 'OverdueAccountWorkflow'"
+    assert visibility_query(None, None, None) == WORKFLOW_TYPE_CLAUSE
     assert visibility_query(AccountState.ESCALATED, "d3_call", 15) == (
-        "WorkflowType = 'OverdueAccountWorkflow' AND OverdueState = 'escalated' "
+        f"{WORKFLOW_TYPE_CLAUSE} AND OverdueState = 'escalated' "
         "AND OverdueStage = 'd3_call' AND DaysPastDue >= 15"
     )
 

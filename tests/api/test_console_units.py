@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
 from api.console import i18n
-from api.console.outcomes import FormInvalid, parse_amount, parse_local_datetime, parse_plan
+from api.console.outcomes import (
+    AGENT_ACTIONS,
+    FormInvalid,
+    agent_action,
+    parse_amount,
+    parse_local_datetime,
+    parse_plan,
+)
 from api.console.task_view import mask_phone
+from workflows.types import AccountState, AccountStatus
+
+STATUS = AccountStatus(
+    account_id="A-1",
+    state=AccountState.ACTIVE,
+    stage=None,
+    balance_minor=10_000,
+    currency="CNY",
+    due_date=date(2026, 11, 30),
+    time_zone="Asia/Shanghai",
+    days_past_due=2,
+    as_of=datetime(2026, 12, 2, tzinfo=UTC),
+    next_action=None,
+    stages_done=[],
+    stages_skipped=[],
+    policy_id="default",
+    policy_version=1,
+)
 
 
 @pytest.mark.parametrize(
@@ -75,3 +100,62 @@ def test_plan_lines_become_instalments() -> None:
     ]
     with pytest.raises(FormInvalid):
         parse_plan("2026-12-01", "CNY")
+
+
+@pytest.mark.parametrize(
+    ("name", "form", "kind", "details"),
+    [
+        ("call", {"outcome": "no_answer"}, "call.outcome", {"outcome": "no_answer"}),
+        (
+            "call",
+            {"outcome": "callback_requested", "callback_at": "2026-12-03T10:00", "note": "n"},
+            "call.outcome",
+            {
+                "outcome": "callback_requested",
+                "callback_at": "2026-12-03T02:00:00+00:00",  # read in the customer's zone
+                "note": "n",
+            },
+        ),
+        (
+            "promise",
+            {"amount": "12.34", "promised_date": "2026-12-10"},
+            "promise.recorded",
+            {"amount_minor": 1234, "promised_date": "2026-12-10"},
+        ),
+        ("hardship", {"reason": "lost job"}, "hardship.reported", {"reason": "lost job"}),
+        ("dispute", {"reason": "not mine"}, "dispute.opened", {"reason": "not mine"}),
+        ("escalate", {"reason": "abusive"}, "account.escalated", {"reason": "abusive"}),
+    ],
+)
+def test_each_agent_form_is_its_action_and_audit_entry(
+    name: str, form: dict[str, str], kind: str, details: dict[str, object]
+) -> None:
+    assert name in AGENT_ACTIONS
+    action = agent_action({"action": name, **form}, actor="agent-1", task_id=7, status=STATUS)
+    assert (action.name, action.audit_kind) == (name, kind)
+    made_up = {"report_id", "dispute_id"}  # console-7-<random>
+    assert all(
+        action.audit_details[k].startswith("console-7-") for k in made_up & {*action.audit_details}
+    )
+    assert {k: v for k, v in action.audit_details.items() if k not in made_up} == {
+        "task_id": 7,
+        **details,
+    }
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"action": "call", "outcome": "bogus"}, "'bogus' is not a valid CallOutcomeKind"),
+        ({"action": "call"}, "outcome is required"),
+        ({"action": "promise", "amount": "1.234", "promised_date": "2026-12-10"}, "at most 2"),
+        ({"action": "escalate", "reason": "x" * 501}, "longer than 500 characters"),
+        ({"action": "nope"}, "unknown action 'nope'"),
+        ({}, "unknown action ''"),
+    ],
+)
+def test_a_form_that_cannot_be_sent_says_what_to_correct(
+    form: dict[str, str], message: str
+) -> None:
+    with pytest.raises(FormInvalid, match=message.replace("(", r"\(")):
+        agent_action(form, actor="agent-1", task_id=7, status=STATUS)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from bench.chaos_check import AccountHistory, ScheduledContact, audit_stages
 from overdue.policy_files import load_policy
 from tests.workflows.harness import ROOT
+from workflows.names import workflow_id
 from workflows.types import OverdueAccountInput
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # 12:00 UTC: inside the policy's window
@@ -16,7 +17,7 @@ START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # 12:00 UTC: inside the policy'
 def history(*, t15_closed: bool, t45_made: bool = False) -> AccountHistory:
     policy = load_policy(ROOT / "bench" / "policies" / "chaos.yaml")
     account = AccountHistory(
-        workflow_id="overdue-chaos-x",
+        workflow_id=workflow_id("chaos-x"),
         first_run_id="run-1",
         input=OverdueAccountInput(
             account_id="chaos-x",

@@ -20,6 +20,7 @@ from tests.integration.support import CUSTOMER_ZONE
 from tests.workflows.harness import Recorder
 from workers.devstack.local_temporal import TemporalDevServer
 from workers.sandbox import workflow_runner
+from workflows.names import workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy
 from workflows.types import OverdueAccountInput
@@ -59,7 +60,7 @@ async def test_a_worker_down_at_the_start_does_not_shift_the_schedule(
             time_zone=CUSTOMER_ZONE,
             policy=POLICY,
         ),
-        id=f"overdue-anchor-{uuid.uuid4().hex[:10]}",
+        id=workflow_id(f"anchor-{uuid.uuid4().hex[:10]}"),
         task_queue=queue,
     )
     started = (await handle.describe()).start_time

@@ -15,6 +15,7 @@ from tests.integration import support
 from tests.integration.conftest import Stack
 from tests.integration.support import eventually, new_account
 from workflows import search_attributes as sa
+from workflows.names import workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
 
 pytestmark = pytest.mark.integration
@@ -47,7 +48,7 @@ async def test_start_sms_call_task_pay_resolved(
 
     started = await stack.api.put(f"/v1/accounts/{account}/overdue", json=overdue_body())
     assert started.status_code == 201, started.text
-    assert started.json()["workflow_id"] == f"overdue-{account}"
+    assert started.json()["workflow_id"] == workflow_id(account)
     again = await stack.api.put(f"/v1/accounts/{account}/overdue", json=overdue_body())
     assert again.status_code == 200, again.text
     assert again.json()["run_id"] == started.json()["run_id"]
@@ -95,7 +96,7 @@ async def test_start_sms_call_task_pay_resolved(
     assert paid.status_code == 202, paid.text
 
     handle = stack.temporal.get_workflow_handle_for(
-        OverdueAccountWorkflow.run, f"overdue-{account}"
+        OverdueAccountWorkflow.run, workflow_id(account)
     )
     outcome = await asyncio.wait_for(handle.result(), timeout=30)
     assert outcome.state.value == "resolved"
@@ -169,7 +170,7 @@ async def test_bad_overdue_report_names_the_field_and_changes_nothing(
         == 0
     )
     with pytest.raises(RPCError) as missing:
-        await stack.temporal.get_workflow_handle(f"overdue-{account}").describe()
+        await stack.temporal.get_workflow_handle(workflow_id(account)).describe()
     assert missing.value.status == RPCStatusCode.NOT_FOUND
 
 
@@ -214,7 +215,7 @@ async def test_payment_in_another_currency_is_rejected(stack: Stack) -> None:
     assert answer.json()["errors"][0]["field"] == "currency"
     status = (await stack.api.get(f"/v1/accounts/{account}")).json()
     assert status["balance_minor"] == 123_456
-    await stack.temporal.get_workflow_handle(f"overdue-{account}").terminate("test over")
+    await stack.temporal.get_workflow_handle(workflow_id(account)).terminate("test over")
 
 
 async def test_readiness_reports_both_dependencies(stack: Stack) -> None:

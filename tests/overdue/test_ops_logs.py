@@ -12,6 +12,7 @@ import pytest
 
 from overdue.logs import build_handler
 from overdue.request_context import current_request_id
+from workflows.names import workflow_id
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def test_json_lines_carry_ids_from_extra_the_request_and_temporal(
             extra={
                 "idempotency_key": "A-1/e/d1_sms/1",
                 "temporal_activity": {
-                    "workflow_id": "overdue-A-1",
+                    "workflow_id": workflow_id("A-1"),
                     "workflow_run_id": "run-1",
                     "activity_type": "send_sms",
                     "attempt": 2,
@@ -56,7 +57,7 @@ def test_json_lines_carry_ids_from_extra_the_request_and_temporal(
     assert entry["message"] == "sms accepted by twilio"
     assert (entry["level"], entry["logger"]) == ("INFO", "tests.ops.logs")
     assert entry["request_id"] == "req-7"
-    assert (entry["workflow_id"], entry["run_id"]) == ("overdue-A-1", "run-1")
+    assert (entry["workflow_id"], entry["run_id"]) == (workflow_id("A-1"), "run-1")
     assert (entry["activity_type"], entry["attempt"]) == ("send_sms", 2)
     assert entry["account_id"] == "A-1"  # read off the workflow id
     assert entry["idempotency_key"] == "A-1/e/d1_sms/1"

@@ -34,14 +34,15 @@ def test_a_terminal_gets_one_line_redrawn_in_place() -> None:
     bar.update(50, force=True)
     bar.update(100, force=True)
     bar.finish()
-    frames = screen.getvalue().split("\r")[1:]
-    assert len(frames) == 3 and screen.getvalue().endswith("\n")
-    assert "[######------------------] 50/200 rows (25%)" in frames[0]
-    assert "[############------------] 100/200 rows (50%)" in frames[1]
-    assert "ETA" in frames[1]
+    drawn = screen.getvalue()
+    assert "\x1b[" in drawn and "\r" in drawn  # rich, redrawing the line in place
+    frames = [frame for frame in drawn.split("\r") if "rows" in frame]
+    assert any(" 50/200" in frame for frame in frames) and "100/200" in frames[-1]
+    assert "ETA" in frames[-1] and "elapsed" in frames[-1]
+    assert drawn.endswith("\n\x1b[?25h")  # the line ended, the cursor shown again
 
 
-def test_a_file_gets_a_line_every_few_seconds_not_every_update() -> None:
+def test_a_file_gets_a_plain_line_every_few_seconds_not_every_update() -> None:
     log = io.StringIO()
     bar = Progress("listing", None, log)
     for done in range(1, 1000):
@@ -49,7 +50,21 @@ def test_a_file_gets_a_line_every_few_seconds_not_every_update() -> None:
     bar.finish()
     lines = log.getvalue().splitlines()
     assert len(lines) == 2  # the first update and the end
-    assert lines[-1].startswith("listing  999 accounts")
+    assert lines[-1].startswith("listing 999/? accounts")
+    assert "\x1b" not in log.getvalue() and "\r" not in log.getvalue()
+
+
+def test_a_plain_line_has_the_counts_share_and_times_without_a_bar() -> None:
+    log = io.StringIO()
+    bar = Progress("bulk-start a.csv", 200, log, unit="rows")
+    bar.update(50)
+    bar.update(200, force=True)
+    bar.finish()
+    first, *_, last = log.getvalue().splitlines()
+    assert first.startswith("bulk-start a.csv  50/200 rows  25% ")
+    assert last.startswith("bulk-start a.csv 200/200 rows 100% ")
+    assert "ETA 0:00:00 elapsed 0:00:00" in last
+    assert last == last.rstrip() and "━" not in log.getvalue()
 
 
 async def test_the_rate_limiter_spaces_acquisitions_evenly() -> None:

@@ -33,6 +33,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from tests.clock import local_today, zone_where_it_is
 from tests.integration.support import eventually
 from tests.workers.test_devstack import dev_env, overdue_dev  # noqa: F401 (dev_env: fixture)
+from workflows.names import workflow_id
 
 pytestmark = pytest.mark.integration
 
@@ -218,7 +219,7 @@ async def paid(customer: Customer, temporal: Client, contacts: list[dict[str, An
     accepted, status = await customer.run(customer.walk.pay)
     assert accepted["status"] == "accepted", accepted
     assert status["state"] == "resolved" and status["balance_minor"] == 0, status
-    handle = temporal.get_workflow_handle(f"overdue-{customer.account}")
+    handle = temporal.get_workflow_handle(workflow_id(customer.account))
 
     async def completed() -> bool:
         description = await handle.describe()

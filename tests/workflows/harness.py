@@ -32,9 +32,9 @@ from workflows.contact_types import (
     SendSmsInput,
     SendSmsResult,
 )
+from workflows.names import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE, account_id_of, workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy
-from workflows.task_queues import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE
 from workflows.types import AccountOutcome, OverdueAccountInput, PaymentReported
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -188,7 +188,7 @@ async def start(
             policy=policy,
             **fields,
         ),
-        id=f"overdue-{account_id}",
+        id=workflow_id(account_id),
         task_queue=OVERDUE_TASK_QUEUE,
     )
 
@@ -275,7 +275,9 @@ class Scenario:
 
 
 def account_of(handle: Handle) -> str:
-    return handle.id.removeprefix("overdue-")
+    account_id = account_id_of(handle.id)
+    assert account_id is not None, handle.id
+    return account_id
 
 
 def payment(payment_id: str, amount: int) -> PaymentReported:

@@ -15,6 +15,7 @@ from temporalio.worker import Replayer
 
 from workers.main import WORKFLOWS
 from workers.sandbox import workflow_runner
+from workflows.names import workflow_id
 
 HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))
 
@@ -25,7 +26,7 @@ def test_histories_are_recorded() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_replay(path: Path) -> None:
-    history = WorkflowHistory.from_json(f"overdue-{path.stem}", path.read_text())
+    history = WorkflowHistory.from_json(workflow_id(path.stem), path.read_text())
     replayer = Replayer(
         workflows=list(WORKFLOWS),
         workflow_runner=workflow_runner(),

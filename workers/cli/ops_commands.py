@@ -148,11 +148,15 @@ async def status_command(
 ) -> int:
     from workers.ops import status
     from workers.ops.common import connect_temporal
+    from workers.ops.output import console_for, show
 
     account_id = status.check_account_id(args.account)
     client = await connect_temporal(settings)
     report = await status.fetch_status(client, account_id)
-    out.write(status.as_json(report) + "\n" if args.json else status.render(report))
+    if args.json:
+        out.write(status.as_json(report) + "\n")
+    else:
+        show(console_for(out), status.render(report))
     if report.query_problem:
         err.write(f"overdue: {report.query_problem}\n")
         return 1
@@ -309,6 +313,7 @@ async def tasks_command(
 ) -> int:
     from overdue.store.call_tasks import queue_counts
     from workers.ops import tasks
+    from workers.ops.output import console_for, show
 
     pool = await _pool(settings)
     try:
@@ -318,7 +323,7 @@ async def tasks_command(
     if args.json:
         out.write("[" + ", ".join(c.model_dump_json() for c in counts) + "]\n")
     else:
-        out.write(tasks.render(counts, datetime.now(UTC)))
+        show(console_for(out), tasks.render(counts, datetime.now(UTC)))
     return 0
 
 

@@ -9,29 +9,30 @@ everything in reverse order; if any process dies, the whole stack stops with exi
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import fcntl
 import logging
-import os
-import secrets
 import signal
 import sys
 import time
-from collections.abc import Iterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 import httpx
 import psutil
-from pydantic import SecretStr
 
-from overdue.ports import free_tcp_ports, port_is_free
+from overdue.ports import free_tcp_ports
 from overdue.settings import Settings
+from workers.devstack.console import Console, console_logging
 from workers.devstack.local_postgres import LocalPostgres, start_local_postgres_async
 from workers.devstack.local_temporal import TemporalDevServer, TemporalStartError
-from workers.devstack.processes import ChildProcess, LineSink, describe_exit
+from workers.devstack.preflight import (
+    DEV_API_KEY_FILE,
+    StartupError,
+    check_ports,
+    child_environment,
+    dev_api_key,
+    state_dir_lock,
+)
+from workers.devstack.processes import ChildProcess, describe_exit
 
 WORKER_ARGV = (sys.executable, "-m", "workers.cli.main", "worker")
 API_ARGV = (sys.executable, "-m", "workers.cli.main", "api")
@@ -39,17 +40,7 @@ API_ARGV = (sys.executable, "-m", "workers.cli.main", "api")
 READY_WITHIN_SECONDS = 60.0
 STOP_GRACE_SECONDS = 10.0
 READY_BANNER = "overdue dev stack is ready"
-DEV_API_KEY_FILE = "dev-api-key"
 
-_NAMES = ("dev", "postgres", "temporal", "twilio", "worker", "api")
-_COLORS = {
-    "dev": "1",
-    "postgres": "34",
-    "temporal": "35",
-    "twilio": "33",
-    "worker": "32",
-    "api": "36",
-}
 FAKE_TWILIO_ARGV = (sys.executable, "-m", "workers.cli.main", "fake-twilio", "--port")
 # Credentials the dev stack's fake accepts; shaped like Twilio's, worthless anywhere else.
 DEV_TWILIO = {
@@ -58,53 +49,10 @@ DEV_TWILIO = {
     "OVERDUE_TWILIO_AUTH_TOKEN": "dev-fake-twilio-token",
     "OVERDUE_TWILIO_FROM": "+15005550006",
 }
-_PREFIX_WIDTH = max(len(name) for name in _NAMES) + 2
-
-
-class StartupError(Exception):
-    """The stack cannot start; the message tells the user what to change."""
 
 
 class _StopRequested(Exception):
     """Ctrl-C or SIGTERM arrived while starting up."""
-
-
-class Console:
-    """Aligned `[name] line` output for every process; colored only on a terminal."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self._stream = stream or sys.stdout
-        self._color = self._stream.isatty() and "NO_COLOR" not in os.environ
-
-    def line(self, name: str, text: str) -> None:
-        prefix = f"[{name}]".ljust(_PREFIX_WIDTH)
-        if self._color:
-            prefix = f"\x1b[{_COLORS.get(name, '0')}m{prefix}\x1b[0m"
-        self._stream.write(f"{prefix} {text}\n")
-        self._stream.flush()
-
-    def sink(self, name: str) -> LineSink:
-        return lambda text: self.line(name, text)
-
-
-class _ConsoleLogHandler(logging.Handler):
-    """The launcher's own log records (alembic, SDK warnings) go out as `[dev]` lines."""
-
-    def __init__(self, console: Console) -> None:
-        super().__init__()
-        self._console = console
-        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self._console.line("dev", self.format(record))
-
-
-@dataclass(frozen=True)
-class _PortSetting:
-    label: str
-    env_var: str
-    host: str
-    port: int
 
 
 def run_dev_stack(settings: Settings) -> int:
@@ -114,63 +62,8 @@ def run_dev_stack(settings: Settings) -> int:
     if problem is not None:
         console.line("dev", f"error: {problem}")
         return 2
-    with _console_logging(console, settings.log_level):
+    with console_logging(console, settings.log_level):
         return asyncio.run(DevStack(settings, console).run())
-
-
-def check_ports(settings: Settings) -> str | None:
-    """A precise message about the first port that is taken or configured twice, else None."""
-    ports = [
-        _PortSetting("Temporal gRPC", "OVERDUE_TEMPORAL_PORT", settings.temporal_host,
-                     settings.temporal_port),
-        _PortSetting("Temporal UI", "OVERDUE_TEMPORAL_UI_PORT", settings.temporal_host,
-                     settings.temporal_ui_port),
-        _PortSetting("API", "OVERDUE_API_PORT", settings.api_host, settings.api_port),
-    ]  # fmt: skip
-    for index, first in enumerate(ports):
-        for second in ports[index + 1 :]:
-            if first.port == second.port:
-                return (
-                    f"{first.env_var} and {second.env_var} are both {first.port}; "
-                    "give each a different port"
-                )
-    for setting in ports:
-        if not port_is_free(setting.port, setting.host):
-            return (
-                f"port {setting.port} ({setting.label}) on {setting.host} is already in use. "
-                f"Set {setting.env_var} to a free port, or stop what is using it "
-                "(another `overdue dev`?)"
-            )
-    return None
-
-
-def dev_api_key(settings: Settings) -> str:
-    """The dev stack's API key: the setting if given, else one kept in the state folder, so
-    the key a developer exported survives restarts. Never used outside `overdue dev`."""
-    path = settings.state_dir / DEV_API_KEY_FILE
-    if settings.dev_api_key is not None:
-        key = settings.dev_api_key.get_secret_value()
-    elif path.exists():
-        key = path.read_text(encoding="utf-8").strip()
-    else:
-        key = secrets.token_urlsafe(32)
-    path.touch(mode=0o600)
-    path.write_text(key + "\n", encoding="utf-8")  # the README's curl lines read it here
-    return key
-
-
-def child_environment(settings: Settings, database_url: str) -> dict[str, str]:
-    """The worker's and API's environment: ours, plus every effective setting spelled out."""
-    env = dict(os.environ)
-    env.pop("OVERDUE_DATABASE_URL", None)  # DATABASE_URL below is the one that counts
-    for name, value in settings.model_dump(exclude={"database_url"}).items():
-        if isinstance(value, SecretStr):
-            value = value.get_secret_value()
-        if value is not None:
-            env[f"OVERDUE_{name.upper()}"] = str(value)
-    env["DATABASE_URL"] = database_url
-    env["PYTHONUNBUFFERED"] = "1"  # their lines must reach us as they are written
-    return env
 
 
 class DevStack:
@@ -206,7 +99,7 @@ class DevStack:
     async def _start(self, stack: AsyncExitStack) -> list[ChildProcess]:
         state_dir = self._settings.state_dir
         state_dir.mkdir(parents=True, exist_ok=True)
-        stack.enter_context(_state_dir_lock(state_dir))
+        stack.enter_context(state_dir_lock(state_dir))
         stack.callback(self._say, "stopped")
         database_url = await self._start_postgres(stack)
         self._raise_if_stopping()
@@ -407,30 +300,3 @@ def _local_url(host: str, port: int) -> str:
 
 def _state(path: Path, reused: bool) -> str:
     return f"{path} ({'reused' if reused else 'new'})"
-
-
-@contextlib.contextmanager
-def _state_dir_lock(state_dir: Path) -> Iterator[None]:
-    """One `overdue dev` per state dir: two would share a SQLite file and a Postgres."""
-    with (state_dir / "dev.lock").open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StartupError(f"another `overdue dev` is already using {state_dir}") from None
-        yield
-
-
-@contextlib.contextmanager
-def _console_logging(console: Console, level: str) -> Iterator[None]:
-    """Route the launcher's logging through the console while the stack runs."""
-    root = logging.getLogger()
-    saved = root.handlers[:]
-    root.handlers = [_ConsoleLogHandler(console)]
-    if level != "DEBUG":
-        # Alembic narrates every migration and httpx every readiness probe at INFO.
-        logging.getLogger("alembic").setLevel(logging.WARNING)
-        logging.getLogger("httpx").setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        root.handlers = saved

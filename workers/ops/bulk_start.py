@@ -188,59 +188,16 @@ async def bulk_start(
     total = await asyncio.to_thread(_count_rows, csv_path)
     bar = Progress(f"bulk-start {csv_path.name}", total, err, unit="rows")
     bar.update(run.state.rows_done)
-    limiter = RateLimiter(rate)
-    slots = asyncio.Semaphore(concurrency)
-    failure: list[tuple[int, BaseException]] = []
-
-    async def one(row: ValidRow, index: int, line: int) -> None:
-        result: RowResult
-        try:
-            answer = await report(row.account_id, row.report)
-        except BillRefused as refused:  # the API would have answered 422: a rejected row
-            result = RejectedRow(line=line, account_id=row.account_id, reason=str(refused))
-        except Exception as error:  # Temporal or Postgres away: stop, resumable
-            failure.append((line, error))
-            return
-        else:
-            result = (
-                "started" if answer.created else "bill_added" if answer.bill_added else "unchanged"
-            )
-        finally:
-            slots.release()
-        run.row_finished(index, result)
-        bar.update(run.rows_seen)
-        run.save()
-
+    rows = _Rows(report, run, bar, RateLimiter(rate), asyncio.Semaphore(concurrency))
     try:
-        async with _task_group() as tasks:
-            for raw in read_rows(csv_path):
-                if raw.index < run.state.rows_done:
-                    continue
-                if failure:
-                    break
-                checked = validate(raw)
-                if isinstance(checked, Rejected):
-                    rejected = RejectedRow(
-                        line=checked.line, account_id=checked.account_id, reason=checked.reason
-                    )
-                    run.row_finished(raw.index, rejected)
-                    bar.update(run.rows_seen)
-                    continue
-                await slots.acquire()
-                await limiter.wait()
-                if failure:
-                    slots.release()
-                    break
-                task = asyncio.create_task(one(checked, raw.index, raw.line))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)  # a big file keeps only those in flight
+        await rows.go_through(csv_path)
     except CsvFormatError as bad_file:
         raise OpsError(str(bad_file), exit_code=2) from None
     finally:
         bar.finish()
         run.save(force=True)
-    if failure:
-        line, error = min(failure, key=lambda f: f[0])
+    if rows.failure:
+        line, error = min(rows.failure, key=lambda f: f[0])
         raise OpsError(
             f"stopped at line {line}: {type(error).__name__}: {error}. {run.state.rows_done} "
             f"rows are done; run the same command again to go on from there (progress in "
@@ -249,6 +206,64 @@ async def bulk_start(
     run.state.finished = True
     run.save(force=True)
     return Outcome(run.state, resumed_after, already_finished=False)
+
+
+@dataclass
+class _Rows:
+    """The rows of one run: validated in file order, reported a few at a time at the rate."""
+
+    report: Reporter
+    run: Bookkeeping
+    bar: Progress
+    limiter: RateLimiter
+    slots: asyncio.Semaphore
+    # (line, error) of rows that failed for want of Temporal or Postgres: the run stops.
+    failure: list[tuple[int, BaseException]] = field(default_factory=list)
+
+    async def go_through(self, csv_path: Path) -> None:
+        async with _task_group() as tasks:
+            for raw in read_rows(csv_path):
+                if raw.index < self.run.state.rows_done:
+                    continue
+                if self.failure:
+                    break
+                checked = validate(raw)
+                if isinstance(checked, Rejected):
+                    rejected = RejectedRow(
+                        line=checked.line, account_id=checked.account_id, reason=checked.reason
+                    )
+                    self._finished(raw.index, rejected)
+                    continue
+                await self.slots.acquire()
+                await self.limiter.wait()
+                if self.failure:
+                    self.slots.release()
+                    break
+                task = asyncio.create_task(self._one(checked, raw.index, raw.line))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)  # a big file keeps only those in flight
+
+    async def _one(self, row: ValidRow, index: int, line: int) -> None:
+        result: RowResult
+        try:
+            answer = await self.report(row.account_id, row.report)
+        except BillRefused as refused:  # the API would have answered 422: a rejected row
+            result = RejectedRow(line=line, account_id=row.account_id, reason=str(refused))
+        except Exception as error:  # Temporal or Postgres away: stop, resumable
+            self.failure.append((line, error))
+            return
+        else:
+            result = (
+                "started" if answer.created else "bill_added" if answer.bill_added else "unchanged"
+            )
+        finally:
+            self.slots.release()
+        self._finished(index, result)
+        self.run.save()
+
+    def _finished(self, index: int, result: RowResult) -> None:
+        self.run.row_finished(index, result)
+        self.bar.update(self.run.rows_seen)
 
 
 @contextlib.asynccontextmanager

@@ -10,8 +10,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from overdue.settings import Settings
 from overdue.temporal_client import connect
 from workers.ops.errors import OpsError
+from workflows.names import WORKFLOW_TYPE_CLAUSE
 
-WORKFLOW_TYPE = "OverdueAccountWorkflow"
 ACTOR_MAX_LENGTH = 64  # PauseRequest.actor and the audit trail's actor
 
 
@@ -28,7 +28,7 @@ async def connect_temporal(settings: Settings) -> Client:
 
 def scoped_query(query: str | None, *, running_only: bool = False) -> str:
     """The user's visibility query, limited to the product's workflows (and running ones)."""
-    clauses = [f"WorkflowType = '{WORKFLOW_TYPE}'"]
+    clauses = [WORKFLOW_TYPE_CLAUSE]
     if running_only:
         clauses.append("ExecutionStatus = 'Running'")
     if query is not None and query.strip():

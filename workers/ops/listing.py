@@ -3,25 +3,32 @@
 The query is Temporal's list filter over the custom search attributes (`OverdueState`,
 `OverdueStage`, `DaysPastDue`, `AmountDueMinor`, `NextActionAt`, `Product`) and the built-in
 ones (`ExecutionStatus`, `StartTime`, ...), always limited to OverdueAccountWorkflow. Rows are
-the API's account summaries (`GET /v1/accounts`), printed as they arrive.
+the API's account summaries (`GET /v1/accounts`): JSON lines printed as they arrive, or a table
+(rich) printed a page at a time.
 """
 
 from __future__ import annotations
 
 from typing import TextIO
 
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api.account_list import summary
 from api.schemas import AccountSummary
 from workers.ops.common import query_error, scoped_query
+from workers.ops.output import console_for, show
 from workers.ops.progress import Progress
 
 PAGE_SIZE = 500
 # Below this many the listing is over before a progress bar would tell anything.
 PROGRESS_FROM = 2 * PAGE_SIZE
 
+# Each column's least width in plain output, so that the pages of a long listing (one table
+# each) line up. A longer value widens its column rather than being cut: ids must stay whole.
 _COLUMNS = (
     ("ACCOUNT", 22),
     ("STATUS", 10),
@@ -30,17 +37,23 @@ _COLUMNS = (
     ("DPD", 5),
     ("AMOUNT_MINOR", 13),
     ("PRODUCT", 14),
-    ("NEXT_ACTION_AT", 0),
+    ("NEXT_ACTION_AT", None),
 )
 
 
-def header() -> str:
-    return " ".join(name.ljust(width) for name, width in _COLUMNS).rstrip()
+def table(console: Console, *, header: bool = True) -> Table:
+    """An empty accounts table: fitted to the screen on a terminal (values folded, never cut),
+    fixed least widths in plain output."""
+    plain = not console.is_terminal
+    accounts = Table(box=None, pad_edge=False, padding=(0, 1, 0, 0), show_header=header)
+    for name, width in _COLUMNS:
+        accounts.add_column(name, min_width=width if plain else None, overflow="fold")
+    return accounts
 
 
-def row(account: AccountSummary) -> str:
+def cells(account: AccountSummary) -> tuple[str, ...]:
     next_at = account.next_action_at
-    values = (
+    return (
         account.account_id,
         account.execution_status,
         account.state or "-",
@@ -50,8 +63,6 @@ def row(account: AccountSummary) -> str:
         account.product or "-",
         next_at.strftime("%Y-%m-%dT%H:%MZ") if next_at else "-",
     )
-    # A long value pushes the rest right rather than being cut: ids must stay whole.
-    return " ".join(v.ljust(width) for v, (_, width) in zip(values, _COLUMNS, strict=True)).rstrip()
 
 
 async def count(client: Client, query: str | None, *, running_only: bool = False) -> int:
@@ -71,19 +82,26 @@ async def print_accounts(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    """Print matching accounts (at most `limit`; None for all); returns how many."""
+    """Print matching accounts (at most `limit`; None for all); returns how many. JSON lines go
+    out as they arrive, a table one page (PAGE_SIZE rows) at a time."""
     matching = await count(client, query)  # also checks the query before any output
     wanted = matching if limit is None else min(limit, matching)
     progress = Progress("listing", wanted, err) if wanted >= PROGRESS_FROM else None
-    if not as_json:
-        out.write(header() + "\n")
+    console = console_for(out)
+    page = table(console)
     shown = 0
     try:
         async for execution in client.list_workflows(
             scoped_query(query), page_size=PAGE_SIZE, limit=limit
         ):
             account = summary(execution)
-            out.write((account.model_dump_json() if as_json else row(account)) + "\n")
+            if as_json:
+                out.write(account.model_dump_json() + "\n")
+            else:
+                page.add_row(*map(Text, cells(account)))
+                if page.row_count == PAGE_SIZE:
+                    show(console, page)
+                    page = table(console, header=False)
             shown += 1
             if progress:
                 progress.update(shown)
@@ -92,6 +110,8 @@ async def print_accounts(
     finally:
         if progress:
             progress.finish()
+        if not as_json and (page.row_count or shown == 0):  # nothing listed: the header
+            show(console, page)
     if not as_json:
         more = f" of {matching} matching; --limit 0 shows all" if shown < matching else ""
         err.write(f"{shown} accounts{more}\n")

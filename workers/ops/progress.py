@@ -1,83 +1,100 @@
-"""Progress bars for long ops work, on stderr, without a dependency.
+"""Progress bars for long ops work, on stderr, drawn by rich.
 
-On a terminal one line is redrawn in place (at most 10 times a second); into a file or a pipe
-a plain line is written every few seconds, so logs of a long run show it moving without
+On a terminal rich redraws one line in place (10 times a second): label, bar, done/total,
+share, rate, time left and elapsed. Into a file or a pipe the same figures, without the bar,
+go out as a plain line every few seconds, so logs of a long run show it moving without
 thousands of lines.
 """
 
 from __future__ import annotations
 
-import shutil
 import time
 from typing import TextIO
 
-_REDRAW_SECONDS = 0.1
+from rich import progress as rich_progress
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    ProgressColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from workers.ops.output import console_for, show
+
+_REDRAW_PER_SECOND = 10
 _LOG_SECONDS = 5.0
 
 
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+class _Rate(ProgressColumn):
+    """Items per second, over the last half minute (rich's estimate); '-' until known."""
+
+    def render(self, task: rich_progress.Task) -> Text:
+        speed = task.speed
+        return Text("-/s" if speed is None else f"{speed:.1f}/s", style="progress.data.speed")
+
+
+class _Eta(TimeRemainingColumn):
+    """`ETA h:mm:ss`, nothing while the total is unknown."""
+
+    def render(self, task: rich_progress.Task) -> Text:
+        remaining = super().render(task)
+        return Text.assemble("ETA ", remaining) if remaining.plain else remaining
 
 
 class Progress:
-    """`label [#####-----] done/total unit  rate/s  ETA` (total may be unknown, or change)."""
+    """`label [bar] done/total unit share rate/s ETA t elapsed t` (total may be unknown, or
+    change). `finish()` draws the final state and ends the line."""
 
     def __init__(
         self, label: str, total: int | None, stream: TextIO, *, unit: str = "accounts"
     ) -> None:
-        self.label = label
-        self.total = total
-        self.unit = unit
-        self.done = 0
-        self._stream = stream
-        self._tty = stream.isatty()
-        self._started = time.monotonic()
-        self._shown_at = 0.0
-        self._drawn = False
+        self._console = console_for(stream)
+        self._live = self._console.is_terminal
+        columns: list[ProgressColumn | str] = [
+            TextColumn("{task.description}"),
+            *([BarColumn()] if self._live else []),
+            MofNCompleteColumn(),
+            TextColumn(unit),
+            TaskProgressColumn(),
+            _Rate(),
+            _Eta(),
+            TextColumn("elapsed"),
+            TimeElapsedColumn(),
+        ]
+        self._bar = rich_progress.Progress(
+            *columns,
+            console=self._console,
+            auto_refresh=self._live,
+            refresh_per_second=_REDRAW_PER_SECOND,
+        )
+        self._task = self._bar.add_task(label, total=total)
+        self._logged_at: float | None = None
+        if self._live:
+            self._bar.start()
+
+    @property
+    def done(self) -> int:
+        return int(self._bar.tasks[0].completed)
 
     def update(self, done: int, total: int | None = None, *, force: bool = False) -> None:
-        self.done = done
-        if total is not None:
-            self.total = total
-        now = time.monotonic()
-        interval = _REDRAW_SECONDS if self._tty else _LOG_SECONDS
-        if not force and now - self._shown_at < interval:
+        """Now `done` of `total` (None: the total stays as it was)."""
+        self._bar.update(self._task, completed=done, total=total)
+        if self._live:
+            if force:
+                self._bar.refresh()
             return
-        self._shown_at = now
-        line = self.render(now)
-        if self._tty:
-            width = shutil.get_terminal_size((100, 20)).columns - 1
-            self._stream.write("\r" + line[:width].ljust(width))
-            self._drawn = True
-        else:
-            self._stream.write(line + "\n")
-        self._stream.flush()
-
-    def render(self, now: float | None = None) -> str:
-        elapsed = (now or time.monotonic()) - self._started
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        parts = [self.label]
-        if self.total:
-            share = min(self.done / self.total, 1.0)
-            filled = int(share * 24)
-            bar = f"[{'#' * filled}{'-' * (24 - filled)}]"
-            parts.append(f"{bar} {self.done}/{self.total} {self.unit} ({share:.0%})")
-        else:
-            parts.append(f"{self.done} {self.unit}")
-        parts.append(f"{rate:.1f}/s")
-        if self.total and rate > 0 and self.done < self.total:
-            parts.append(f"ETA {_duration((self.total - self.done) / rate)}")
-        parts.append(f"elapsed {_duration(elapsed)}")
-        return "  ".join(parts)
+        now = time.monotonic()
+        if force or self._logged_at is None or now - self._logged_at >= _LOG_SECONDS:
+            self._logged_at = now
+            show(self._console, self._bar.get_renderable())
 
     def finish(self) -> None:
         """Draw the final state and end the line."""
-        self.update(self.done, force=True)
-        if self._tty and self._drawn:
-            self._stream.write("\n")
-            self._stream.flush()
+        if self._live:
+            self._bar.stop()
+        else:
+            self.update(self.done, force=True)

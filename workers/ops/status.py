@@ -14,19 +14,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
 from temporalio.client import Client, WorkflowExecutionDescription
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.account_list import summary
 from api.schemas import AccountSummary
-from api.workflow_calls import account_handle, workflow_id
+from api.workflow_calls import account_handle
+from overdue.account_status import days_past_due_now
 from workers.ops.errors import OpsError
 from workflows.currencies import format_minor
-from workflows.decisions import days_past_due
+from workflows.names import workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import ACCOUNT_ID_PATTERN, AccountStatus
 
 QUERY_TIMEOUT = timedelta(seconds=10)
+LABEL_WIDTH = 12
 
 
 @dataclass(frozen=True)
@@ -67,10 +73,7 @@ async def fetch_status(client: Client, account_id: str) -> StatusReport:
             else f"the status query failed: {err}"
         )
         return StatusReport(summary(description), None, problem)
-    now = datetime.now(UTC)
-    current = current.model_copy(
-        update={"days_past_due": days_past_due(current.due_date, current.time_zone, now)}
-    )
+    current = current.model_copy(update={"days_past_due": days_past_due_now(current)})
     return StatusReport(summary(description), current, None)
 
 
@@ -92,53 +95,71 @@ def _when(at: datetime, now: datetime) -> str:
     return f"{stamp} (in {span})" if seconds >= 0 else f"{stamp} ({span} ago)"
 
 
-def render(report: StatusReport, now: datetime | None = None) -> str:
+Field = tuple[str, str]
+
+
+def render(report: StatusReport, now: datetime | None = None) -> RenderableType:
+    """What `overdue status` prints: one field a line, then recent contacts and notes."""
     now = now or datetime.now(UTC)
-    ex = report.execution
-    lines = [
-        f"Account      {ex.account_id}",
-        f"Workflow     {ex.workflow_id} (run {ex.run_id}, {ex.execution_status})",
-    ]
     status = report.status
+    fields = _execution_fields(report.execution, answered=status is not None)
     if status is None:
-        lines += [
-            f"State        {ex.state or '?'} (search attributes; status query unanswered)",
-            f"Stage        {ex.stage or '-'}",
-            f"Days due     {ex.days_past_due if ex.days_past_due is not None else '?'}",
-        ]
-        return "\n".join(lines) + "\n"
-    money = f"{format_minor(status.balance_minor, status.currency)} {status.currency}"
-    lines += [
-        f"State        {status.state.value}",
-        f"Stage        {status.stage or '- (none acted on yet)'}",
-        f"Balance      {money}, due {status.due_date} ({status.time_zone}), "
-        f"{status.days_past_due} days past due",
-        f"Policy       {status.policy_id} v{status.policy_version}",
+        return _fields_table(fields)
+    fields += _account_fields(status, now) + _arrangement_fields(status, now)
+    fields.append(("Stages done", ", ".join(status.stages_done) or "-"))
+    parts: list[RenderableType] = [_fields_table(fields)]
+    if status.recent_contacts:
+        parts += [Text("Recent contacts (newest first)"), _indented(_contacts_table(status))]
+    if status.notes:
+        parts += [Text("Notes (newest first)"), _indented(Group(*map(Text, status.notes)))]
+    return Group(*parts)
+
+
+def _execution_fields(ex: AccountSummary, *, answered: bool) -> list[Field]:
+    fields = [
+        ("Account", ex.account_id),
+        ("Workflow", f"{ex.workflow_id} (run {ex.run_id}, {ex.execution_status})"),
     ]
-    if status.next_action:
-        step = status.next_action
-        lines.append(f"Next         {step.label} at {_when(step.at, now)}")
-    else:
-        lines.append("Next         - (waiting for an event)")
-    if status.pause:
-        lines.append(
-            f"Paused       since {_when(status.pause.since, now)} by {status.pause.actor}: "
-            f"{status.pause.reason}"
+    if not answered:  # what the search attributes say
+        fields += [
+            ("State", f"{ex.state or '?'} (search attributes; status query unanswered)"),
+            ("Stage", ex.stage or "-"),
+            ("Days due", str(ex.days_past_due) if ex.days_past_due is not None else "?"),
+        ]
+    return fields
+
+
+def _account_fields(status: AccountStatus, now: datetime) -> list[Field]:
+    money = f"{format_minor(status.balance_minor, status.currency)} {status.currency}"
+    step = status.next_action
+    return [
+        ("State", status.state.value),
+        ("Stage", status.stage or "- (none acted on yet)"),
+        (
+            "Balance",
+            f"{money}, due {status.due_date} ({status.time_zone}), "
+            f"{status.days_past_due} days past due",
+        ),
+        ("Policy", f"{status.policy_id} v{status.policy_version}"),
+        ("Next", f"{step.label} at {_when(step.at, now)}" if step else "- (waiting for an event)"),
+    ]
+
+
+def _arrangement_fields(status: AccountStatus, now: datetime) -> list[Field]:
+    """Pause, promise, plan, disputes and flags: each only when there is one."""
+    fields: list[Field] = []
+    if pause := status.pause:
+        fields.append(
+            ("Paused", f"since {_when(pause.since, now)} by {pause.actor}: {pause.reason}")
         )
-    if status.promise:
-        p = status.promise
-        lines.append(
-            f"Promise      {format_minor(p.amount_minor, status.currency)} by {p.promised_date} "
-            f"(by {p.actor})"
-        )
-    if status.plan:
-        plan = status.plan
-        lines.append(
-            f"Plan         {len(plan.instalments)} instalments, "
-            f"{format_minor(plan.paid_minor, status.currency)} paid"
-        )
+    if p := status.promise:
+        amount = format_minor(p.amount_minor, status.currency)
+        fields.append(("Promise", f"{amount} by {p.promised_date} (by {p.actor})"))
+    if plan := status.plan:
+        paid = format_minor(plan.paid_minor, status.currency)
+        fields.append(("Plan", f"{len(plan.instalments)} instalments, {paid} paid"))
     if status.open_disputes:
-        lines.append(f"Disputes     {', '.join(status.open_disputes)}")
+        fields.append(("Disputes", ", ".join(status.open_disputes)))
     flags = [
         name
         for name, on in (
@@ -149,14 +170,30 @@ def render(report: StatusReport, now: datetime | None = None) -> str:
         if on
     ]
     if flags:
-        lines.append(f"Flags        {', '.join(flags)}")
-    lines.append(f"Stages done  {', '.join(status.stages_done) or '-'}")
-    if status.recent_contacts:
-        lines.append("Recent contacts (newest first)")
-        for c in status.recent_contacts:
-            stamp = c.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-            lines.append(f"  {stamp}  {c.channel:<6} {c.stage_id:<20} {c.outcome}")
-    if status.notes:
-        lines.append("Notes (newest first)")
-        lines += [f"  {note}" for note in status.notes]
-    return "\n".join(lines) + "\n"
+        fields.append(("Flags", ", ".join(flags)))
+    return fields
+
+
+def _fields_table(fields: list[Field]) -> Table:
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_column(min_width=LABEL_WIDTH, style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, value in fields:
+        grid.add_row(label, Text(value))
+    return grid
+
+
+def _contacts_table(status: AccountStatus) -> Table:
+    contacts = Table.grid(padding=(0, 1, 0, 0))
+    contacts.add_column(min_width=21, no_wrap=True)  # when (20 characters), two spaces
+    contacts.add_column(min_width=6)  # channel
+    contacts.add_column(min_width=20)  # stage
+    contacts.add_column()  # outcome
+    for c in status.recent_contacts:
+        stamp = c.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        contacts.add_row(stamp, c.channel, Text(c.stage_id), Text(c.outcome))
+    return contacts
+
+
+def _indented(renderable: RenderableType) -> Padding:
+    return Padding(renderable, (0, 0, 0, 2), expand=False)

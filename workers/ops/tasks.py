@@ -5,20 +5,31 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from rich.table import Table
+from rich.text import Text
+
 from overdue.store.call_tasks import QueueCounts
 
 
-def render(counts: list[QueueCounts], now: datetime) -> str:
+def render(counts: list[QueueCounts], now: datetime) -> Table:
     """A table of the queues, with totals: what `overdue tasks` prints."""
-    lines = [f"{'QUEUE':<14}{'OPEN':>8}{'DUE NOW':>9}{'CLAIMED':>9}  OLDEST DUE"]
+    queues = Table(box=None, pad_edge=False, padding=(0, 2, 0, 0))
+    queues.add_column("QUEUE")
+    for name in ("OPEN", "DUE NOW", "CLAIMED"):
+        queues.add_column(name, justify="right")
+    queues.add_column("OLDEST DUE")
     for q in counts:
         oldest = "-" if q.oldest_due_at is None else f"{_age(now - q.oldest_due_at)} ago"
-        lines.append(f"{q.queue:<14}{q.open:>8}{q.due_now:>9}{q.claimed:>9}  {oldest}")
-    lines.append(
-        f"{'total':<14}{sum(q.open for q in counts):>8}{sum(q.due_now for q in counts):>9}"
-        f"{sum(q.claimed for q in counts):>9}"
+        queues.add_row(Text(q.queue), str(q.open), str(q.due_now), str(q.claimed), oldest)
+    queues.add_row(
+        "total",
+        str(sum(q.open for q in counts)),
+        str(sum(q.due_now for q in counts)),
+        str(sum(q.claimed for q in counts)),
+        "",
+        style="bold",
     )
-    return "\n".join(lines) + "\n"
+    return queues
 
 
 def _age(delta: timedelta) -> str:

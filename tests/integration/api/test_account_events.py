@@ -12,6 +12,7 @@ from tests.integration.support import (
     start_account,
     state_of,
 )
+from workflows.names import workflow_id
 
 pytestmark = pytest.mark.integration
 
@@ -106,7 +107,7 @@ async def test_events_for_unknown_or_finished_accounts(stack: Stack) -> None:
     )
     assert_problem(unknown, 404)
     account = await start_account(stack)
-    await stack.temporal.get_workflow_handle(f"overdue-{account}").terminate("test over")
+    await stack.temporal.get_workflow_handle(workflow_id(account)).terminate("test over")
     finished = await stack.api.post(
         f"/v1/accounts/{account}/disputes", json={"dispute_id": "D-9", "reason": "r"}
     )
@@ -121,4 +122,4 @@ async def test_bad_event_bodies_name_the_field(stack: Stack) -> None:
     )
     body = assert_problem(answer, 422)
     assert {e["field"] for e in body["errors"]} == {"dispute_id", "reason"}
-    await stack.temporal.get_workflow_handle(f"overdue-{account}").terminate("test over")
+    await stack.temporal.get_workflow_handle(workflow_id(account)).terminate("test over")

@@ -8,6 +8,7 @@ import pytest
 
 from tests.integration.conftest import Stack
 from tests.integration.support import assert_problem, eventually, start_account
+from workflows.names import workflow_id
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +64,7 @@ async def test_list_filters_on_search_attributes(stack: Stack) -> None:
         return found[0] if found else None
 
     summary = await eventually(listed)
-    assert summary["workflow_id"] == f"overdue-{account}"
+    assert summary["workflow_id"] == workflow_id(account)
     assert summary["execution_status"] == "running"
     assert summary["product"] == "credit_line"
     none = await stack.api.get(

@@ -17,6 +17,7 @@ from tests.integration.console.conftest import (
     make_user,
 )
 from tests.integration.support import customer_today, eventually
+from workflows.names import workflow_id
 
 pytestmark = pytest.mark.integration
 
@@ -250,7 +251,7 @@ async def test_agent_records_outcomes_escalates_and_finishes_the_task(
     )
     assert notes == "tried"  # the note is kept here, not in the workflow's history
     history = (
-        await stack.temporal.get_workflow_handle(f"overdue-{account}").fetch_history()
+        await stack.temporal.get_workflow_handle(workflow_id(account)).fetch_history()
     ).to_json()
     assert "tried" not in history
 

@@ -43,6 +43,7 @@ from workers.devstack.local_postgres import LocalPostgres
 from workers.devstack.local_temporal import TemporalDevServer
 from workers.devstack.processes import ChildProcess
 from workers.fakes.twilio import FakeTwilio
+from workflows.names import WORKFLOW_TYPE, workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import PaymentReported
 
@@ -164,7 +165,7 @@ async def test_the_worker_serves_sdk_and_product_metrics(observed_worker: Observ
     await eventually(lambda: ledger(paying, "sms"))
     await eventually(lambda: ledger(paying, "call_task"))  # t3s_call, 3 s after the start
     handle = services.temporal.get_workflow_handle_for(
-        OverdueAccountWorkflow.run, f"overdue-{paying}"
+        OverdueAccountWorkflow.run, workflow_id(paying)
     )
     await handle.signal(
         OverdueAccountWorkflow.report_payment,
@@ -186,7 +187,7 @@ async def test_the_worker_serves_sdk_and_product_metrics(observed_worker: Observ
         text = await eventually(scraped)
 
     # The SDK's own metrics, named as Temporal's dashboards expect.
-    assert value(text, "temporal_workflow_completed_total", workflow_type="OverdueAccountWorkflow")
+    assert value(text, "temporal_workflow_completed_total", workflow_type=WORKFLOW_TYPE)
     assert value(
         text, "temporal_activity_execution_latency_seconds_count", activity_type="send_sms"
     )
@@ -218,7 +219,7 @@ async def test_the_worker_serves_sdk_and_product_metrics(observed_worker: Observ
     records = [json.loads(line) for line in observed_worker.lines]
     sms_lines = [r for r in records if r.get("activity_type") == "send_sms"]
     assert {r["account_id"] for r in sms_lines} >= {paying, opted_out}
-    assert all(r["workflow_id"] == f"overdue-{r['account_id']}" for r in sms_lines)
+    assert all(r["workflow_id"] == workflow_id(r["account_id"]) for r in sms_lines)
     assert any(r["level"] == "WARNING" and r["account_id"] == opted_out for r in sms_lines)
     everything = "\n".join(observed_worker.lines)
     assert NAME not in everything and PHONE not in everything
@@ -242,7 +243,7 @@ async def test_json_api_lines_carry_the_request_id(stack: Stack) -> None:
         assert answer.status_code == 201, answer.text
 
         async def sms_logged() -> bool:
-            return f'"workflow_id": "overdue-{account}"' in stream.getvalue()
+            return f'"workflow_id": "{workflow_id(account)}"' in stream.getvalue()
 
         await eventually(sms_logged, within=timedelta(seconds=20).total_seconds())
     finally:
@@ -253,6 +254,6 @@ async def test_json_api_lines_carry_the_request_id(stack: Stack) -> None:
     assert started["request_id"] == "req-json-1" and started["account_id"] == account
     access = next(r for r in records if r["logger"] == "api.access")
     assert access["request_id"] == "req-json-1"
-    activity_line = next(r for r in records if r.get("workflow_id") == f"overdue-{account}")
+    activity_line = next(r for r in records if r.get("workflow_id") == workflow_id(account))
     assert activity_line["account_id"] == account and activity_line["activity_type"]
     assert NAME not in stream.getvalue() and PHONE not in stream.getvalue()

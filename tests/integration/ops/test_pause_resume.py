@@ -12,6 +12,7 @@ import pytest
 from tests.integration.conftest import Stack
 from tests.integration.ops.support import ops
 from tests.integration.support import eventually, start_account, state_of
+from workflows.names import workflow_id
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,7 @@ async def test_pause_and_resume_every_matching_account(stack: Stack) -> None:
     )  # fmt: skip
     assert paused.code == 0, paused.err
     assert "signal pause_by_ops delivered to 3 of 3 running accounts, 0 failed" in paused.out
-    assert "[########################] 3/3 accounts (100%)" in paused.err
+    assert " 3/3 accounts 100% " in paused.err
     assert await states(stack, accounts) == {"paused"}
     assert await state_of(stack, bystander) == "active"
     status = (await stack.api.get(f"/v1/accounts/{accounts[0]}")).json()
@@ -80,7 +81,7 @@ async def test_nothing_matching_does_nothing(stack: Stack) -> None:
 
 async def test_without_a_terminal_it_asks_for_yes(stack: Stack) -> None:
     account = await start_account(stack)
-    query = f"WorkflowId = 'overdue-{account}'"
+    query = f"WorkflowId = '{workflow_id(account)}'"
     await eventually(lambda: _visible(stack, query))
     ran = await ops(stack.settings, "pause", "--query", query, "--reason", "x")
     assert ran.code == 2

@@ -10,6 +10,7 @@ import pytest
 from tests.integration.conftest import Stack
 from tests.integration.ops.support import ops
 from tests.integration.support import NAME, PHONE, eventually, start_account
+from workflows.names import workflow_id
 
 pytestmark = pytest.mark.integration
 
@@ -25,14 +26,14 @@ async def test_status_shows_the_workflows_own_account(stack: Stack) -> None:
     ran = await ops(stack.settings, "status", account)
     assert ran.code == 0, ran.err
     assert f"Account      {account}" in ran.out
-    assert f"overdue-{account}" in ran.out and "running" in ran.out
+    assert workflow_id(account) in ran.out and "running" in ran.out
     assert "State        active" in ran.out
     assert "500.00 CNY" in ran.out and "2 days past due" in ran.out
     assert "sms" in ran.out and "sent" in ran.out  # the recent contacts
     assert NAME not in ran.out and PHONE not in ran.out
 
     as_json = json.loads((await ops(stack.settings, "status", account, "--json")).out)
-    assert as_json["execution"]["workflow_id"] == f"overdue-{account}"
+    assert as_json["execution"]["workflow_id"] == workflow_id(account)
     assert as_json["status"]["state"] == "active"
     assert as_json["status"]["days_past_due"] == 2
 

@@ -14,6 +14,7 @@ import pytest
 from overdue.store.call_tasks import create_task
 from tests.integration.conftest import Stack
 from tests.integration.ops.support import ops
+from workflows.names import workflow_id
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +67,7 @@ def test_ops_commands_as_a_user_runs_them(stack: Stack) -> None:
     assert unknown.returncode == 1
     assert unknown.stderr.strip() == (
         "overdue: no overdue process for account 'never-started' "
-        "(no workflow 'overdue-never-started' in this namespace)"
+        f"(no workflow {workflow_id('never-started')!r} in this namespace)"
     )
     assert "Traceback" not in unknown.stderr
 

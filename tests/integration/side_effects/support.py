@@ -16,7 +16,8 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.twilio_sender import TwilioSmsSender
 from overdue.settings import TwilioConfig
-from overdue.store import audit
+from overdue.store import reported_events
+from overdue.store.transactions import transaction
 from tests.integration.support import CUSTOMER_ZONE
 from workflows.contact_types import DecisionBasis, SendSmsInput
 
@@ -152,12 +153,17 @@ async def decided_now(pool: asyncpg.Pool, known: tuple[str, ...] = ()) -> Decisi
     return DecisionBasis(payments_known=list(known), since=now)
 
 
-async def report_payment(pool: asyncpg.Pool, account_id: str, payment_id: str) -> None:
-    """A payment as the API records it (the audit row written with its signal)."""
-    await audit.record_event(
-        pool,
-        account_id=account_id,
-        actor="billing",
-        kind="payment.reported",
-        details={"payment_id": payment_id, "amount_minor": 100, "currency": "CNY"},
-    )
+async def report_payment(
+    db: asyncpg.Pool | asyncpg.Connection, account_id: str, payment_id: str
+) -> None:
+    """A payment as the API records it (its reported event and audit row, written with its
+    signal); on a connection, inside the caller's transaction."""
+    async with transaction(db) as conn:
+        await reported_events.record_once(
+            conn,
+            account_id=account_id,
+            kind=reported_events.PAYMENT_REPORTED,
+            event_id=payment_id,
+            actor="billing",
+            details={"payment_id": payment_id, "amount_minor": 100, "currency": "CNY"},
+        )

@@ -13,7 +13,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.call_tasks import CallTaskActivities
 from overdue.store import call_tasks as store
-from overdue.store import contact_gate
+from overdue.store.accounts import lock_account
 from overdue.store.call_tasks import CallTask, CallTaskConflict
 from tests.integration.side_effects.conftest import TwilioStack
 from tests.integration.side_effects.support import decided_now, report_payment
@@ -187,7 +187,7 @@ async def test_a_call_task_waits_for_a_payment_being_reported_and_sees_it(
     async with pool.acquire() as conn:
         transaction = conn.transaction()
         await transaction.start()
-        await contact_gate.lock_account(conn, account)
+        await lock_account(conn, account)
         await report_payment(conn, account, "PAY-1")
         creating = asyncio.ensure_future(
             ActivityEnvironment().run(

@@ -25,6 +25,7 @@ from tests.integration.side_effects.support import (
     add_customer,
     unique_phone,
 )
+from workflows.names import WORKFLOW_TYPE, workflow_id
 from workflows.types import SmsConsentChanged
 
 pytestmark = pytest.mark.integration
@@ -241,8 +242,8 @@ async def start_process(
     handles: list[Handle],
 ) -> Handle:
     handle = await stack.temporal.start_workflow(
-        "OverdueAccountWorkflow",
-        id=f"overdue-{customer.account_id}",
+        WORKFLOW_TYPE,
+        id=workflow_id(customer.account_id),
         task_queue=f"unpolled-{uuid.uuid4().hex}",
     )
     handles.append(handle)

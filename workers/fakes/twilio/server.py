@@ -10,16 +10,8 @@ Each created message gets status callbacks (sent, then delivered, or undelivered
 an ErrorCode), POSTed to its StatusCallback and signed like Twilio signs them
 (`X-Twilio-Signature`, HMAC-SHA1 of URL + sorted parameters with the Auth Token).
 
-Control API for dev use (JSON; the in-process methods of FakeTwilio do the same):
-
-    GET  /_fake/messages                 every message, newest last
-    GET  /_fake/faults                   the faults injected so far
-    POST /_fake/faults                   {"queue": [...], "rate": 0.2, "seed": 1, "kinds": [...]}
-    POST /_fake/numbers                  {"number": "+1...", "create_error": 21610}
-                                         {"number": "+1...", "delivery_error": 30003}
-    POST /_fake/inbound                  {"url": ".../webhooks/twilio/inbound",
-                                          "from": "+1...", "body": "STOP"}
-    POST /_fake/reset
+The rules those answers follow are in `messages_api`; a control API for dev use (JSON, the
+same as FakeTwilio's in-process methods) is in `control`.
 
 Logs carry message SIDs and fault kinds, never numbers or bodies.
 """
@@ -27,78 +19,27 @@ Logs carry message SIDs and fault kinds, never numbers or bodies.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TypeVar
-from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from twilio.request_validator import RequestValidator
 
 from activities.sms_segments import count_segments
+from workers.fakes.twilio import messages_api
+from workers.fakes.twilio.control import ControlApi
 from workers.fakes.twilio.faults import FaultKind, FaultPlan, InjectedFault
-from workers.fakes.twilio.resources import (
-    API_VERSION,
-    FakeMessage,
-    error_body,
-    new_sid,
-)
+from workers.fakes.twilio.messages_api import DEFAULT_TO, error
+from workers.fakes.twilio.resources import API_VERSION, FakeMessage, new_sid
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY = 1600
-DEFAULT_TO = "+15005550006"  # the number inbound messages are addressed to
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _ACCOUNT = r"{account_sid:AC[0-9a-f]{32}}"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-M = TypeVar("M", bound=BaseModel)
-
-
-class _FaultsBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    queue: list[FaultKind] = Field(default_factory=list)
-    rate: float = Field(default=0.0, ge=0.0, le=1.0)
-    seed: int | None = None
-    kinds: list[FaultKind] = Field(default_factory=lambda: list(FaultKind))
-
-
-class _NumberBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    number: str = Field(pattern=_E164.pattern)
-    create_error: int | None = Field(default=None, description="e.g. 21610, 21211, 21614")
-    delivery_error: int | None = Field(default=None, description="e.g. 30003, 30006, 30007")
-
-    @model_validator(mode="after")
-    def _one(self) -> _NumberBody:
-        if (self.create_error is None) == (self.delivery_error is None):
-            raise ValueError("give exactly one of create_error and delivery_error")
-        return self
-
-
-class _InboundBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    url: str = Field(pattern=r"^https?://")
-    from_: str = Field(alias="from", pattern=_E164.pattern)
-    body: str = Field(max_length=MAX_BODY)
-    to: str = Field(default=DEFAULT_TO, pattern=_E164.pattern)
-
-
-_CREATE_ERRORS = {
-    21610: "Attempt to send to unsubscribed recipient",
-    21614: "'To' number is not a valid mobile number",
-    21211: "The 'To' number {to} is not a valid phone number.",
-}
 
 
 class FakeTwilio:
@@ -262,35 +203,23 @@ class FakeTwilio:
         app.router.add_post(f"{base}/Messages.json", self._api(self._create))
         app.router.add_get(f"{base}/Messages.json", self._api(self._list))
         app.router.add_get(f"{base}/Messages/{{sid}}.json", self._api(self._fetch))
-        app.router.add_get("/_fake/messages", self._control_messages)
-        app.router.add_get("/_fake/faults", self._control_injected)
-        app.router.add_post("/_fake/faults", self._control_faults)
-        app.router.add_post("/_fake/numbers", self._control_numbers)
-        app.router.add_post("/_fake/inbound", self._control_inbound)
-        app.router.add_post("/_fake/reset", self._control_reset)
+        ControlApi(self).add_routes(app)
         return app
 
     def _api(self, handler: Handler) -> Handler:
         """Authentication as Twilio does it, then the handler."""
 
         async def authenticated(request: web.Request) -> web.StreamResponse:
-            if not self._authorized(request.headers.get("Authorization", "")):
-                return _error(401, 20003, "Authenticate")
+            if not messages_api.basic_auth_matches(
+                request.headers.get("Authorization", ""), self._auth
+            ):
+                return error(401, 20003, "Authenticate")
             if request.match_info["account_sid"] != self.account_sid:
-                return _error(404, 20404, f"The requested resource {request.path} was not found")
+                return messages_api.not_found(request.path)
             self.api_calls.append(request.method)
             return await handler(request)
 
         return authenticated
-
-    def _authorized(self, header: str) -> bool:
-        scheme, _, encoded = header.partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            return base64.b64decode(encoded, validate=True).decode() == self._auth
-        except (binascii.Error, UnicodeDecodeError):
-            return False
 
     async def _create(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
@@ -298,21 +227,9 @@ class FakeTwilio:
         from_ = str(form.get("From", "")) or None
         service = str(form.get("MessagingServiceSid", "")) or None
         body = str(form.get("Body", ""))
-        if not to:
-            return _error(400, 21604, "A 'To' phone number is required.")
-        if not _E164.fullmatch(to):
-            return _error(400, 21211, _CREATE_ERRORS[21211].format(to=to))
-        if from_ is None and service is None:
-            return _error(400, 21603, "A 'From' phone number is required.")
-        if not body:
-            return _error(400, 21602, "Message body is required.")
-        if len(body) > MAX_BODY:
-            return _error(
-                400, 21617, "The concatenated message body exceeds the 1600 character limit."
-            )
-        if to in self._create_errors:
-            code = self._create_errors[to]
-            return _error(400, code, _CREATE_ERRORS.get(code, "Invalid request").format(to=to))
+        refusal = messages_api.create_refusal(to, from_, service, body, self._create_errors)
+        if refusal is not None:
+            return refusal
         fault = self.faults.next_fault()
         if fault is not None and not fault.creates:
             return await self._inject(request, fault, None)
@@ -338,44 +255,15 @@ class FakeTwilio:
         return web.json_response(message.resource(), status=201)
 
     async def _list(self, request: web.Request) -> web.StreamResponse:
-        query = request.query
-        try:
-            page_size = int(query.get("PageSize", "50"))
-            page = int(query.get("Page", "0"))
-        except ValueError:
-            return _error(400, 20001, "PageSize and Page must be integers")
-        if not 1 <= page_size <= 1000 or page < 0:
-            return _error(400, 20001, "PageSize must be 1 to 1000 and Page 0 or more")
+        paging = messages_api.paging(request.query)
+        if isinstance(paging, web.Response):
+            return paging
         fault = self.faults.next_fault()
         if fault is not None:
             return await self._inject(request, fault, None)
-        chosen = [
-            m
-            for m in reversed(self.messages.values())
-            if _matches(m, query.get("To"), query.get("From"))
-            and _sent_in(m, query.get("DateSent"), query.get("DateSent<"), query.get("DateSent>"))
-        ]
-        items = chosen[page * page_size : (page + 1) * page_size]
-        filters = {k: v for k, v in query.items() if k not in {"Page", "PageSize", "PageToken"}}
-
-        def page_uri(number: int) -> str:
-            params = {**filters, "PageSize": str(page_size), "Page": str(number)}
-            return f"{request.path}?{urlencode(params)}"
-
-        more = (page + 1) * page_size < len(chosen)
-        return web.json_response(
-            {
-                "messages": [m.resource() for m in items],
-                "end": page * page_size + max(len(items) - 1, 0),
-                "first_page_uri": page_uri(0),
-                "next_page_uri": page_uri(page + 1) if more else None,
-                "page": page,
-                "page_size": page_size,
-                "previous_page_uri": page_uri(page - 1) if page > 0 else None,
-                "start": page * page_size,
-                "uri": page_uri(page),
-            }
-        )
+        page_size, page = paging
+        newest_first = reversed(self.messages.values())
+        return messages_api.list_page(newest_first, request.query, request.path, page_size, page)
 
     async def _fetch(self, request: web.Request) -> web.StreamResponse:
         fault = self.faults.next_fault()
@@ -383,7 +271,7 @@ class FakeTwilio:
             return await self._inject(request, fault, None)
         message = self.messages.get(request.match_info["sid"])
         if message is None:
-            return _error(404, 20404, f"The requested resource {request.path} was not found")
+            return messages_api.not_found(request.path)
         return web.json_response(message.resource())
 
     async def _inject(
@@ -394,11 +282,11 @@ class FakeTwilio:
         )
         logger.info("fault injected: %s on %s", fault.value, request.method)
         if fault is FaultKind.SERVER_ERROR:
-            return _error(500, 20500, "Internal Server Error")
+            return error(500, 20500, "Internal Server Error")
         if fault is FaultKind.SERVICE_UNAVAILABLE:
-            return _error(503, 20503, "Service Unavailable")
+            return error(503, 20503, "Service Unavailable")
         if fault is FaultKind.TOO_MANY_REQUESTS:
-            return _error(429, 20429, "Too Many Requests")
+            return error(429, 20429, "Too Many Requests")
         if fault is FaultKind.RESPONSE_LOST:
             assert request.transport is not None
             request.transport.close()  # the client sees the connection drop, no answer
@@ -406,7 +294,7 @@ class FakeTwilio:
         # TIMEOUT / ACCEPTED_TIMEOUT: answer only after the client gave up (or at shutdown).
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), self.hang_seconds)
-        return _error(503, 20503, "Service Unavailable")
+        return error(503, 20503, "Service Unavailable")
 
     # --- status callbacks ----------------------------------------------------------------
 
@@ -437,85 +325,3 @@ class FakeTwilio:
                 )
             except (aiohttp.ClientError, TimeoutError) as err:
                 logger.warning("status callback for %s failed: %s", message.sid, type(err).__name__)
-
-    # --- control API -------------------------------------------------------------------
-
-    async def _control_messages(self, _request: web.Request) -> web.StreamResponse:
-        return web.json_response([m.resource() for m in self.messages.values()])
-
-    async def _control_injected(self, _request: web.Request) -> web.StreamResponse:
-        return web.json_response(
-            [
-                {"kind": f.kind.value, "method": f.method, "created_sid": f.created_sid}
-                for f in self.injected
-            ]
-        )
-
-    async def _control_faults(self, request: web.Request) -> web.StreamResponse:
-        body = await _parse(request, _FaultsBody)
-        if isinstance(body, web.Response):
-            return body
-        self.faults = FaultPlan(
-            rate=body.rate, kinds=tuple(body.kinds), seed=body.seed, queued=list(body.queue)
-        )
-        return web.json_response({"queued": len(body.queue), "rate": body.rate})
-
-    async def _control_numbers(self, request: web.Request) -> web.StreamResponse:
-        body = await _parse(request, _NumberBody)
-        if isinstance(body, web.Response):
-            return body
-        if body.create_error is not None:
-            self.fail_number(body.number, body.create_error)
-        if body.delivery_error is not None:
-            self.fail_delivery(body.number, body.delivery_error)
-        return web.json_response({"ok": True})
-
-    async def _control_inbound(self, request: web.Request) -> web.StreamResponse:
-        body = await _parse(request, _InboundBody)
-        if isinstance(body, web.Response):
-            return body
-        try:
-            status, text = await self.send_inbound(body.url, body.from_, body.body, to=body.to)
-        except (aiohttp.ClientError, TimeoutError) as err:
-            return web.json_response({"error": f"webhook unreachable: {err}"}, status=502)
-        return web.json_response({"status": status, "body": text})
-
-    async def _control_reset(self, _request: web.Request) -> web.StreamResponse:
-        self.reset()
-        return web.json_response({"ok": True})
-
-
-def _error(status: int, code: int, message: str) -> web.Response:
-    return web.json_response(error_body(status, code, message), status=status)
-
-
-def _matches(message: FakeMessage, to: str | None, from_: str | None) -> bool:
-    return (to is None or message.to == to) and (from_ is None or message.from_ == from_)
-
-
-def _sent_in(message: FakeMessage, on: str | None, before: str | None, after: str | None) -> bool:
-    """Twilio's DateSent filters compare the sent date: an unsent message never matches one."""
-    if on is None and before is None and after is None:
-        return True
-    if message.date_sent is None:
-        return False
-    day = message.date_sent.date().isoformat()
-    return (
-        (on is None or day == on[:10])
-        and (before is None or day <= before[:10])
-        and (after is None or day >= after[:10])
-    )
-
-
-async def _parse(request: web.Request, model: type[M]) -> M | web.Response:
-    try:
-        return model.model_validate(await request.json())
-    except ValueError as err:  # JSON errors and ValidationError
-        detail = (
-            "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in err.errors()
-            )
-            if isinstance(err, ValidationError)
-            else f"not JSON: {err}"
-        )
-        return web.json_response({"error": detail}, status=422)

@@ -1,0 +1,23 @@
+"""A transaction on a pool or on the caller's connection, for store functions that do both."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypeAlias
+
+import asyncpg
+
+Db: TypeAlias = "asyncpg.Pool | asyncpg.Connection"
+
+
+@asynccontextmanager
+async def transaction(db: Db) -> AsyncIterator[asyncpg.Connection]:
+    """A connection in a transaction: its own one from a pool, or the caller's connection (a
+    savepoint inside the caller's transaction, so the work still commits with it)."""
+    if isinstance(db, asyncpg.Pool):
+        async with db.acquire() as conn, conn.transaction():
+            yield conn
+    else:
+        async with db.transaction():
+            yield db
