@@ -318,6 +318,29 @@ def apply_resume(record: AccountRecord, request: ResumeRequest) -> None:
     record.note(f"resumed by {request.actor}: {request.reason}")
 
 
+def apply_pause_by_ops(record: AccountRecord, request: PauseRequest, now: datetime) -> bool:
+    """A pause from an ops batch job (a signal, which cannot be rejected): one the `pause`
+    request would reject is ignored, and noted. Returns whether anything changed."""
+    try:
+        validate_pause(record, request)
+    except RequestRejected as err:
+        record.note(f"pause by {request.actor} ignored: {err}")
+        return False
+    apply_pause(record, request, now)
+    return True
+
+
+def apply_resume_by_ops(record: AccountRecord, request: ResumeRequest) -> bool:
+    """A resume from an ops batch job: ignored, and noted, where `resume` would reject it."""
+    try:
+        validate_resume(record, request)
+    except RequestRejected as err:
+        record.note(f"resume by {request.actor} ignored: {err}")
+        return False
+    apply_resume(record, request)
+    return True
+
+
 # --- time-driven transitions ------------------------------------------------------------
 
 

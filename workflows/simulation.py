@@ -1,41 +1,43 @@
-"""A policy simulator: the workflow's decision loop without Temporal, for previews and tests.
+"""A policy simulator: the account workflow's run loop without Temporal, for previews and tests.
 
-It drives the same pure core the workflow uses (`next_step`, `settle`, the event functions),
-with every side effect assumed to succeed, and reports each contact it would make.
+It runs the workflow's own pure code, nothing of its own but the clock: events and requests go
+through `workflows.handlers` (the workflow's signals and updates, validators included: an
+update the workflow would reject is rejected here too), steps come from `next_step`, and what
+each step does to the record is `workflows.acting`'s. Every side effect is assumed to succeed
+at once and is reported: the contacts made, the call tasks asked for, the cancellations.
+`tests/workflows/test_simulation_parity.py` runs random policies and timelines both here and on
+Temporal's time-skipping server and compares what they did.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from workflows import account as acct
-from workflows.decisions import (
-    Act,
-    BreakPlan,
-    BreakPromise,
-    Finished,
-    PassOver,
-    PlanCompleted,
-    RemindInstalment,
-    Suppress,
-    WaitForEvents,
-    WaitUntil,
-    apply_transition,
-    begin_stage,
-    finish_stage,
-    next_step,
-    settle,
+from workflows.acting import (
+    Nothing,
+    Reminder,
+    StageContact,
+    closing_reason,
+    contact_made,
+    finish,
+    next_action,
+    next_requested_task,
+    prepare,
+    take_cancel,
 )
-from workflows.policy import Channel, Stage
+from workflows.decisions import Finished, WaitForEvents, WaitUntil, next_step
+from workflows.handlers import Message, Receipt, receive, signal_of
 from workflows.types import (
     AccountRecord,
     ContactCeased,
-    ContactEntry,
     DisputeClosed,
     DisputeOpened,
     HardshipReported,
+    NextAction,
     OverdueAmountReported,
     PauseRequest,
     PaymentReported,
@@ -43,6 +45,7 @@ from workflows.types import (
     SmsConsentChanged,
 )
 
+# An event as a backend or an ops batch job sends it: the signal of its type (handlers.signal_of).
 Event = (
     PaymentReported
     | OverdueAmountReported
@@ -54,103 +57,124 @@ Event = (
     | PauseRequest
     | ResumeRequest
 )
+Timeline = Sequence[tuple[datetime, Event | Message[Any]]]
 
 
 @dataclass(frozen=True)
 class SimulatedContact:
     at: datetime
-    stage_id: str
+    stage_id: str  # a stage's id, or an instalment reminder's (`plan_instalment_1`, ...)
     channel: str  # sms, call_task, notify
     kind: str | None  # the notify kind
-    queue: str | None
+    queue: str | None  # a call task's queue, as routed for the account
 
 
-def apply_event(record: AccountRecord, event: Event, now: datetime) -> None:
-    """Apply a backend event as the workflow's signal handlers do."""
-    if isinstance(event, PaymentReported):
-        acct.apply_payment(record, event)
-    elif isinstance(event, OverdueAmountReported):
-        acct.apply_new_bill(record, event)
-    elif isinstance(event, HardshipReported):
-        acct.apply_hardship_report(record, event, now)
-    elif isinstance(event, DisputeOpened):
-        acct.apply_dispute_opened(record, event)
-    elif isinstance(event, DisputeClosed):
-        acct.apply_dispute_closed(record, event)
-    elif isinstance(event, ContactCeased):
-        acct.apply_cease_contact(record, event)
-    elif isinstance(event, SmsConsentChanged):
-        acct.apply_sms_consent(record, event)
-    elif isinstance(event, PauseRequest):
-        if record.pause is None and not record.finished:
-            acct.apply_pause(record, event, now)
-    elif record.pause is not None:
-        acct.apply_resume(record, event)
+@dataclass(frozen=True)
+class SimulatedTask:
+    """A call task an event or an agent asked for (a review, a callback): not a contact the
+    core decided, so the caps do not count it."""
+
+    at: datetime
+    stage_id: str
+    queue: str
+    priority: int
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class Delivered:
+    at: datetime
+    handler: str  # the workflow's signal or update
+    receipt: Receipt
+
+
+@dataclass
+class Simulation:
+    record: AccountRecord  # as the process left it
+    contacts: list[SimulatedContact] = field(default_factory=list)
+    tasks: list[SimulatedTask] = field(default_factory=list)
+    cancellations: list[tuple[datetime, str]] = field(default_factory=list)  # open call tasks
+    delivered: list[Delivered] = field(default_factory=list)  # events received, in order
+    next_action: NextAction | None = None  # as the status shows it at the end
+    finished_at: datetime | None = None
+
+
+def run(
+    record: AccountRecord,
+    events: Timeline,
+    start: datetime,
+    until: datetime,
+    max_steps: int = 10_000,
+) -> Simulation:
+    """Run the process from `start` to `until` (or its end); events are received at their
+    times, in order, while the process waits, as the workflow's handlers receive them."""
+    pending = deque(
+        sorted(((at, _message(event)) for at, event in events), key=lambda pair: pair[0])
+    )
+    sim = Simulation(record=record)
+    now = start
+    for _ in range(max_steps):
+        while pending and pending[0][0] <= now:
+            at, message = pending.popleft()
+            sim.delivered.append(Delivered(at, message.handler.name, receive(record, message, now)))
+        _do_chores(sim, now)
+        action = prepare(record, next_step(record, now), now)
+        if isinstance(action, Finished):
+            sim.next_action, sim.finished_at = None, now
+            sim.cancellations.append((now, closing_reason(record)))
+            break
+        if isinstance(action, WaitUntil | WaitForEvents):
+            sim.next_action = next_action(action)
+            wake = action.at if isinstance(action, WaitUntil) else None
+            candidates = [t for t in (wake, pending[0][0] if pending else None) if t is not None]
+            if not candidates or min(candidates) > until:
+                break
+            now = max(now, min(candidates))
+        else:
+            _make(sim, action, now)
+    return sim
 
 
 def simulate(
     record: AccountRecord,
-    events: Sequence[tuple[datetime, Event]],
+    events: Timeline,
     start: datetime,
     until: datetime,
     max_steps: int = 10_000,
 ) -> list[SimulatedContact]:
-    """Run the process from `start` to `until`; events are applied at their times, in order."""
-    pending = sorted(events, key=lambda pair: pair[0])
-    contacts: list[SimulatedContact] = []
-    now = start
-    for _ in range(max_steps):
-        while pending and pending[0][0] <= now:
-            _, event = pending.pop(0)
-            apply_event(record, event, now)
-        record.outbox.clear()  # review and callback tasks are not automated contacts
-        step = next_step(record, now)
-        if isinstance(step, Finished):
-            break
-        if isinstance(step, Act | Suppress | PassOver):
-            stage = settle(record, step)
-            if stage is not None:
-                contacts.append(_act(record, stage, now))
-        elif isinstance(step, RemindInstalment):
-            assert record.plan is not None
-            record.plan.reminded.append(step.index)
-            record.record_contact(
-                ContactEntry(channel="sms", stage_id=f"plan_{step.index}", at=now, outcome="sent")
+    """The contacts `run` makes: stages' and instalment reminders'."""
+    return run(record, events, start, until, max_steps).contacts
+
+
+def _message(event: Event | Message[Any]) -> Message[Any]:
+    return event if isinstance(event, Message) else signal_of(event)
+
+
+def _do_chores(sim: Simulation, now: datetime) -> None:
+    reason = take_cancel(sim.record)
+    if reason is not None:
+        sim.cancellations.append((now, reason))
+    while (task := next_requested_task(sim.record)) is not None:
+        sim.tasks.append(
+            SimulatedTask(now, task.stage_id, task.queue.value, task.priority, task.due_at)
+        )
+
+
+def _make(sim: Simulation, action: StageContact | Reminder | Nothing, now: datetime) -> None:
+    record = sim.record
+    if isinstance(action, StageContact):
+        stage = action.stage
+        contact_made(record, action.channel, stage.id, now)
+        finish(record, action)
+        sim.contacts.append(
+            SimulatedContact(
+                at=now,
+                stage_id=stage.id,
+                channel=stage.channel.value,
+                kind=stage.kind.value if stage.kind else None,
+                queue=action.queue.value if action.queue else None,
             )
-            contacts.append(SimulatedContact(now, f"plan_{step.index}", "sms", None, None))
-        elif isinstance(step, BreakPromise | BreakPlan | PlanCompleted):
-            apply_transition(record, step, now)
-        else:
-            wake = step.at if isinstance(step, WaitUntil) else None
-            next_event = pending[0][0] if pending else None
-            candidates = [t for t in (wake, next_event) if t is not None]
-            assert isinstance(step, WaitUntil | WaitForEvents)
-            if not candidates or min(candidates) > until:
-                break
-            now = max(now, min(candidates))
-    return contacts
-
-
-def _act(record: AccountRecord, stage: Stage, now: datetime) -> SimulatedContact:
-    begin_stage(record, stage)
-    queue = record.call_queue(stage.queue).value if stage.queue else None
-    if stage.channel is Channel.SMS:
-        record.record_contact(
-            ContactEntry(channel="sms", stage_id=stage.id, at=now, outcome="sent")
         )
-    elif stage.channel is Channel.CALL_TASK:
-        record.record_contact(
-            ContactEntry(channel="call", stage_id=stage.id, at=now, outcome="task_created")
-        )
-    else:
-        record.record_contact(
-            ContactEntry(channel="notify", stage_id=stage.id, at=now, outcome="sent")
-        )
-    finish_stage(record, stage)
-    return SimulatedContact(
-        at=now,
-        stage_id=stage.id,
-        channel=stage.channel.value,
-        kind=stage.kind.value if stage.kind else None,
-        queue=queue,
-    )
+    elif isinstance(action, Reminder):
+        contact_made(record, "sms", action.stage_id, now)
+        sim.contacts.append(SimulatedContact(now, action.stage_id, "sms", None, None))

@@ -1,0 +1,190 @@
+"""The account workflow's signals and updates as pure functions of the record.
+
+One entry per handler of `OverdueAccountWorkflow`, under the name the workflow gives it:
+
+- a **signal** (backends, ops batch jobs) is never rejected: it applies its event and says
+  whether anything changed (a replayed payment id, a pause while paused: nothing, or a note);
+- an **update** (agents, supervisors) is validated first, with the validator the workflow runs
+  before accepting it: a `RequestRejected` changes nothing; an accepted one is then applied.
+
+The simulator (`workflows.simulation`) receives every event through this table, so an event
+means the same there as in the workflow; `tests/workflows/test_simulation_parity.py` checks the
+table against the workflow's handlers and the two runs against each other. Pure: no Temporal,
+no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from workflows import account as acct
+from workflows.types import (
+    AccountRecord,
+    CallOutcome,
+    ContactCeased,
+    DisputeClosed,
+    DisputeOpened,
+    Escalation,
+    HardshipDecision,
+    HardshipReported,
+    OverdueAmountReported,
+    PauseRequest,
+    PaymentReported,
+    PromiseToPay,
+    ResumeRequest,
+    SmsConsentChanged,
+)
+
+P = TypeVar("P", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Signal(Generic[P]):
+    name: str  # the workflow's signal
+    payload: type[P]
+    apply: Callable[[AccountRecord, P, datetime], bool]  # whether anything changed
+
+
+@dataclass(frozen=True)
+class Update(Generic[P]):
+    name: str  # the workflow's update
+    payload: type[P]
+    validate: Callable[[AccountRecord, P, datetime], None]  # raises acct.RequestRejected
+    apply: Callable[[AccountRecord, P, datetime], None]
+
+
+@dataclass(frozen=True)
+class Message(Generic[P]):
+    """One signal or update with its payload: what a caller sends the workflow."""
+
+    handler: Signal[P] | Update[P]
+    payload: P
+
+
+@dataclass(frozen=True)
+class Receipt:
+    changed: bool
+    rejected: str | None = None  # why an update was rejected (then nothing changed)
+
+
+def receive(record: AccountRecord, message: Message[Any], now: datetime) -> Receipt:
+    """Apply a message as the workflow's handler does: a signal at once; an update once its
+    validator accepts it."""
+    handler = message.handler
+    if isinstance(handler, Signal):
+        return Receipt(changed=handler.apply(record, message.payload, now))
+    try:
+        handler.validate(record, message.payload, now)
+    except acct.RequestRejected as err:
+        return Receipt(changed=False, rejected=str(err))
+    handler.apply(record, message.payload, now)
+    return Receipt(changed=True)
+
+
+# --- signals ----------------------------------------------------------------------------
+
+
+def _payment(record: AccountRecord, payment: PaymentReported, now: datetime) -> bool:
+    return acct.apply_payment(record, payment)
+
+
+def _bill(record: AccountRecord, bill: OverdueAmountReported, now: datetime) -> bool:
+    return acct.apply_new_bill(record, bill)
+
+
+def _opened(record: AccountRecord, dispute: DisputeOpened, now: datetime) -> bool:
+    return acct.apply_dispute_opened(record, dispute)
+
+
+def _closed(record: AccountRecord, dispute: DisputeClosed, now: datetime) -> bool:
+    return acct.apply_dispute_closed(record, dispute)
+
+
+def _ceased(record: AccountRecord, request: ContactCeased, now: datetime) -> bool:
+    return acct.apply_cease_contact(record, request)
+
+
+def _consent(record: AccountRecord, change: SmsConsentChanged, now: datetime) -> bool:
+    return acct.apply_sms_consent(record, change)
+
+
+def _resume_by_ops(record: AccountRecord, request: ResumeRequest, now: datetime) -> bool:
+    return acct.apply_resume_by_ops(record, request)
+
+
+REPORT_PAYMENT = Signal("report_payment", PaymentReported, _payment)
+REPORT_OVERDUE_AMOUNT = Signal("report_overdue_amount", OverdueAmountReported, _bill)
+REPORT_HARDSHIP = Signal("report_hardship", HardshipReported, acct.apply_hardship_report)
+OPEN_DISPUTE = Signal("open_dispute", DisputeOpened, _opened)
+CLOSE_DISPUTE = Signal("close_dispute", DisputeClosed, _closed)
+CEASE_CONTACT = Signal("cease_contact", ContactCeased, _ceased)
+SMS_CONSENT_CHANGED = Signal("sms_consent_changed", SmsConsentChanged, _consent)
+PAUSE_BY_OPS = Signal("pause_by_ops", PauseRequest, acct.apply_pause_by_ops)
+RESUME_BY_OPS = Signal("resume_by_ops", ResumeRequest, _resume_by_ops)
+
+# --- updates ----------------------------------------------------------------------------
+
+
+def _check_escalation(record: AccountRecord, escalation: Escalation, now: datetime) -> None:
+    acct.validate_escalation(record, escalation)
+
+
+def _check_pause(record: AccountRecord, request: PauseRequest, now: datetime) -> None:
+    acct.validate_pause(record, request)
+
+
+def _check_resume(record: AccountRecord, request: ResumeRequest, now: datetime) -> None:
+    acct.validate_resume(record, request)
+
+
+def _resume(record: AccountRecord, request: ResumeRequest, now: datetime) -> None:
+    acct.apply_resume(record, request)
+
+
+RECORD_CALL_OUTCOME = Update(
+    "record_call_outcome", CallOutcome, acct.validate_call_outcome, acct.apply_call_outcome
+)
+PROMISE_TO_PAY = Update("promise_to_pay", PromiseToPay, acct.validate_promise, acct.apply_promise)
+DECIDE_HARDSHIP = Update(
+    "decide_hardship",
+    HardshipDecision,
+    acct.validate_hardship_decision,
+    acct.apply_hardship_decision,
+)
+ESCALATE = Update("escalate", Escalation, _check_escalation, acct.apply_escalation)
+PAUSE = Update("pause", PauseRequest, _check_pause, acct.apply_pause)
+RESUME = Update("resume", ResumeRequest, _check_resume, _resume)
+
+SIGNALS: tuple[Signal[Any], ...] = (
+    REPORT_PAYMENT,
+    REPORT_OVERDUE_AMOUNT,
+    REPORT_HARDSHIP,
+    OPEN_DISPUTE,
+    CLOSE_DISPUTE,
+    CEASE_CONTACT,
+    SMS_CONSENT_CHANGED,
+    PAUSE_BY_OPS,
+    RESUME_BY_OPS,
+)
+UPDATES: tuple[Update[Any], ...] = (
+    RECORD_CALL_OUTCOME,
+    PROMISE_TO_PAY,
+    DECIDE_HARDSHIP,
+    ESCALATE,
+    PAUSE,
+    RESUME,
+)
+
+# A bare event is the signal that carries its type (a pause or resume: the ops batch job's).
+_SIGNAL_FOR: dict[type[BaseModel], Signal[Any]] = {s.payload: s for s in SIGNALS}
+assert len(_SIGNAL_FOR) == len(SIGNALS), "two signals carry the same payload type"
+
+
+def signal_of(event: BaseModel) -> Message[Any]:
+    """The signal a backend or an ops batch job sends with `event`."""
+    return Message(_SIGNAL_FOR[type(event)], event)
