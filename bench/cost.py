@@ -23,19 +23,16 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.billing import HistoryCost, workflow_cost
-from bench.common import ROOT, fmt, print_table, ratio, stopwatch, venv_binary, write_result
+from bench.common import ROOT, fmt, print_table, ratio, stopwatch, write_result
 from overdue.policy_files import load_policy
 from tests.clock import next_local_instant
+from tests.servers import start_time_skipping
 from tests.workflows.harness import TZ, Handle, Recorder, payment, running_worker, start
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from workflows.types import HardshipDecision, HardshipReported, Instalment, PromiseToPay
 
 DAY = timedelta(days=1)
@@ -143,20 +140,7 @@ def naive_actions(cost: HistoryCost, events: int) -> tuple[int, int]:
 
 
 async def start_env() -> WorkflowEnvironment:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=venv_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    )
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=env.client.namespace,
-            search_attributes={
-                key.name: IndexedValueType.ValueType(key.indexed_value_type)
-                for key in SEARCH_ATTRIBUTES
-            },
-        )
-    )
-    return env
+    return await start_time_skipping()
 
 
 async def run_scenario(env: WorkflowEnvironment, policy: Policy, name: str) -> dict[str, Any]:

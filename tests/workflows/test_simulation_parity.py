@@ -25,15 +25,13 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from temporalio import workflow
 from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.enums.v1 import IndexedValueType, WorkflowExecutionStatus
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import venv_binary
+from tests.servers import start_time_skipping
 from tests.workflows.harness import (
     DEFAULT_START,
     GUARD_STARTS,
@@ -59,7 +57,6 @@ from workflows.acting import new_record
 from workflows.handlers import Message
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from workflows.simulation import Simulation, run
 from workflows.types import AccountRecord, AccountStatus, NextAction, OverdueAccountInput
 
@@ -167,19 +164,7 @@ async def test_the_simulator_does_what_the_workflow_does(
 @asynccontextmanager
 async def _fresh_server() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping server, as the `time_skipping_env` fixture starts one for a test."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=venv_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    )
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=env.client.namespace,
-            search_attributes={
-                key.name: IndexedValueType.ValueType(key.indexed_value_type)
-                for key in SEARCH_ATTRIBUTES
-            },
-        )
-    )
+    env = await start_time_skipping()
     try:
         yield env
     finally:
