@@ -1,22 +1,20 @@
 """Events from backends about an account: payments, hardship, disputes, cease contact.
 
-Each is a durable signal to the account's running process, deduplicated there by its id, and
-recorded once per id (`reported_events`, with its line in the audit trail). The signal is sent
-inside that transaction, so a request Temporal refuses leaves no trace.
+Thin routes: each builds its event and hands it to `api.event_reports.report_event`, which
+records it once per id and signals the running process; its errors become problems here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, status
-from pydantic import BaseModel
 
 from api.accounts import AccountId
 from api.auth import ApiClient, WriteAccounts, WritePayments
 from api.dependencies import Services, ServicesDep
+from api.event_reports import ReportedEvent, UnknownAccount, WrongCurrency, report_event
 from api.problems import invalid_field, problem_responses
 from api.schemas import (
     CeaseContactReport,
@@ -28,16 +26,10 @@ from api.schemas import (
     PaymentReport,
 )
 from api.workflow_calls import (
-    AccountHandle,
     ProcessNotRunning,
-    account_handle,
     not_running_problem,
-    to_running,
     unknown_account_problem,
 )
-from overdue.store.accounts import lock_account
-from overdue.store.reported_events import record_once
-from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import (
     ContactCeased,
     DisputeClosed,
@@ -49,52 +41,19 @@ from workflows.types import (
 router = APIRouter(prefix="/v1/accounts", tags=["account events"])
 EVENT_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
 DisputeId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Send = Callable[[AccountHandle], Awaitable[None]]
 
 
-async def _account_currency(services: Services, account_id: str) -> str:
-    currency: str | None = await services.pool.fetchval(
-        "SELECT currency FROM accounts WHERE account_id = $1", account_id
-    )
-    if currency is None:
-        raise unknown_account_problem(account_id)
-    return currency
-
-
-async def _deliver(
-    services: Services,
-    account_id: str,
-    client: ApiClient,
-    *,
-    kind: str,
-    id_field: str,
-    details: dict[str, Any],
-    send: Send,
+async def _report(
+    services: Services, account_id: str, event: ReportedEvent, client: ApiClient
 ) -> None:
-    """Record the event (unless this id was recorded before), then signal; all or nothing.
-
-    The caller has checked that the account exists.
-    """
-    handle = account_handle(services.temporal, account_id)
-    async with services.pool.acquire() as conn, conn.transaction():
-        # Held until commit: a contact activity checking for new payments waits for this one.
-        await lock_account(conn, account_id)
-        await record_once(
-            conn,
-            account_id=account_id,
-            kind=kind,
-            event_id=str(details[id_field]),
-            actor=client.actor,
-            details=details,
-        )
-        try:
-            await to_running(lambda: send(handle))
-        except ProcessNotRunning as err:
-            raise not_running_problem(account_id) from err
-
-
-def _details(model: BaseModel, **more: Any) -> dict[str, Any]:
-    return {**model.model_dump(mode="json"), **more}
+    try:
+        await report_event(services, account_id, event, client.actor)
+    except UnknownAccount as err:
+        raise unknown_account_problem(account_id) from err
+    except WrongCurrency as err:
+        raise invalid_field("currency", str(err)) from err
+    except ProcessNotRunning as err:
+        raise not_running_problem(account_id) from err
 
 
 @router.post(
@@ -107,24 +66,13 @@ async def report_payment(
     account_id: AccountId, body: PaymentReport, services: ServicesDep, client: WritePayments
 ) -> PaymentAccepted:
     """Report a payment. Replaying the same payment_id changes nothing."""
-    currency = await _account_currency(services, account_id)
-    if body.currency != currency:
-        raise invalid_field("currency", f"must be {currency}, the account's currency")
     payment = PaymentReported(
         payment_id=body.payment_id,
         amount_minor=body.amount_minor,
         currency=body.currency,
         paid_at=body.paid_at,
     )
-    await _deliver(
-        services,
-        account_id,
-        client,
-        kind="payment.reported",
-        id_field="payment_id",
-        details=_details(body),
-        send=lambda h: h.signal(OverdueAccountWorkflow.report_payment, payment),
-    )
+    await _report(services, account_id, payment, client)
     return PaymentAccepted(account_id=account_id, payment_id=body.payment_id)
 
 
@@ -138,21 +86,12 @@ async def report_hardship(
     account_id: AccountId, body: HardshipReport, services: ServicesDep, client: WriteAccounts
 ) -> EventAccepted:
     """The customer reports hardship: reminders stop while it is reviewed. Idempotent by id."""
-    await _account_currency(services, account_id)
     report = HardshipReported(
         report_id=body.report_id,
         reason=body.reason,
         reported_at=body.reported_at or datetime.now(UTC),
     )
-    await _deliver(
-        services,
-        account_id,
-        client,
-        kind="hardship.reported",
-        id_field="report_id",
-        details=report.model_dump(mode="json"),
-        send=lambda h: h.signal(OverdueAccountWorkflow.report_hardship, report),
-    )
+    await _report(services, account_id, report, client)
     return EventAccepted(account_id=account_id, event="hardship", event_id=body.report_id)
 
 
@@ -166,17 +105,8 @@ async def open_dispute(
     account_id: AccountId, body: DisputeReport, services: ServicesDep, client: WriteAccounts
 ) -> EventAccepted:
     """The customer disputes the debt: collection stops until it is closed. Idempotent by id."""
-    await _account_currency(services, account_id)
     dispute = DisputeOpened(dispute_id=body.dispute_id, reason=body.reason)
-    await _deliver(
-        services,
-        account_id,
-        client,
-        kind="dispute.opened",
-        id_field="dispute_id",
-        details=_details(body),
-        send=lambda h: h.signal(OverdueAccountWorkflow.open_dispute, dispute),
-    )
+    await _report(services, account_id, dispute, client)
     return EventAccepted(account_id=account_id, event="dispute_opened", event_id=body.dispute_id)
 
 
@@ -194,17 +124,8 @@ async def close_dispute(
     client: WriteAccounts,
 ) -> EventAccepted:
     """A dispute is settled: collection resumes when no other dispute is open."""
-    await _account_currency(services, account_id)
     closed = DisputeClosed(dispute_id=dispute_id, resolution=body.resolution)
-    await _deliver(
-        services,
-        account_id,
-        client,
-        kind="dispute.closed",
-        id_field="dispute_id",
-        details=closed.model_dump(mode="json"),
-        send=lambda h: h.signal(OverdueAccountWorkflow.close_dispute, closed),
-    )
+    await _report(services, account_id, closed, client)
     return EventAccepted(account_id=account_id, event="dispute_closed", event_id=dispute_id)
 
 
@@ -218,15 +139,6 @@ async def cease_contact(
     account_id: AccountId, body: CeaseContactReport, services: ServicesDep, client: WriteAccounts
 ) -> EventAccepted:
     """The customer asked us to stop contacting them. Idempotent by request_id."""
-    await _account_currency(services, account_id)
     ceased = ContactCeased(request_id=body.request_id, reason=body.reason)
-    await _deliver(
-        services,
-        account_id,
-        client,
-        kind="contact.ceased",
-        id_field="request_id",
-        details=_details(body),
-        send=lambda h: h.signal(OverdueAccountWorkflow.cease_contact, ceased),
-    )
+    await _report(services, account_id, ceased, client)
     return EventAccepted(account_id=account_id, event="cease_contact", event_id=body.request_id)

@@ -19,6 +19,8 @@ from api.workflow_calls import (
     unknown_account_problem,
 )
 from overdue.account_status import days_past_due_now
+from overdue.store.accounts import account_exists
+from overdue.store.contact_ledger import account_contacts
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import ACCOUNT_ID_PATTERN, AccountStatus
 
@@ -99,20 +101,7 @@ async def contact_ledger(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ContactLedger:
     """The account's contact ledger: every message and call task, newest first."""
-    rows = await services.pool.fetch(
-        """
-        SELECT idempotency_key, channel, stage_id, status, template_id, body, provider,
-               provider_id, error_code, created_at, updated_at
-          FROM contact_ledger WHERE account_id = $1
-         ORDER BY created_at DESC, id DESC LIMIT $2
-        """,
-        account_id,
-        limit,
-    )
-    if not rows and not await services.pool.fetchval(
-        "SELECT 1 FROM accounts WHERE account_id = $1", account_id
-    ):
+    rows = await account_contacts(services.pool, account_id, limit)
+    if not rows and not await account_exists(services.pool, account_id):
         raise unknown_account_problem(account_id)
-    return ContactLedger(
-        account_id=account_id, contacts=[ContactAttempt(**dict(row)) for row in rows]
-    )
+    return ContactLedger(account_id=account_id, contacts=[ContactAttempt(**row) for row in rows])

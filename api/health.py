@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.dependencies import ServicesDep
+from overdue.store.transactions import ping
 
 router = APIRouter(tags=["health"])
 
@@ -25,7 +26,7 @@ async def readyz(services: ServicesDep) -> JSONResponse | dict[str, str]:
     """Temporal and Postgres are reachable."""
     checks: dict[str, str] = {}
     try:
-        await services.pool.fetchval("SELECT 1")
+        await ping(services.pool)
         checks["postgres"] = "ok"
     except Exception as err:  # any failure means not ready; say which
         checks["postgres"] = f"unreachable: {type(err).__name__}"

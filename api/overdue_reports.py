@@ -23,7 +23,15 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.dependencies import Services
 from api.schemas import OverdueReport, OverdueStarted
 from api.workflow_calls import account_handle
+from overdue.store.accounts import (
+    CustomerReport,
+    account_currency,
+    lock_account,
+    store_account,
+    store_customer,
+)
 from overdue.store.audit import record_event
+from overdue.store.bills import Bill, add_bill
 from workflows import search_attributes as sa
 from workflows.currencies import format_minor
 from workflows.names import OVERDUE_TASK_QUEUE, workflow_id
@@ -54,7 +62,7 @@ async def report_bill(
     bill_id = body.effective_bill_id()
     async with services.pool.acquire() as conn, conn.transaction():
         # One report per account at a time: the bill check and the start/signal stay together.
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"account:{account_id}")
+        await lock_account(conn, account_id)
         await _check_currency(services, conn, account_id, body)
         new_bill = await _store_report(conn, account_id, bill_id, body)
         if not new_bill:
@@ -98,9 +106,7 @@ async def _check_currency(
     services: Services, conn: asyncpg.Connection, account_id: str, body: OverdueReport
 ) -> None:
     """A running process keeps its currency: a bill in another one is refused."""
-    currency = await conn.fetchval(
-        "SELECT currency FROM accounts WHERE account_id = $1", account_id
-    )
+    currency = await account_currency(conn, account_id)
     if currency is None or currency == body.amount_due.currency:
         return
     try:
@@ -120,43 +126,28 @@ async def _store_report(
     conn: asyncpg.Connection, account_id: str, bill_id: str, body: OverdueReport
 ) -> bool:
     """Store the account, its contact details and the bill; True when the bill is new."""
-    await conn.execute(
-        """
-        INSERT INTO accounts (account_id, product, currency) VALUES ($1, $2, $3)
-        ON CONFLICT (account_id) DO UPDATE
-           SET product = EXCLUDED.product, currency = EXCLUDED.currency, updated_at = now()
-        """,
+    await store_account(conn, account_id, product=body.product, currency=body.amount_due.currency)
+    customer = body.customer
+    await store_customer(
+        conn,
         account_id,
-        body.product,
-        body.amount_due.currency,
+        CustomerReport(
+            full_name=customer.name,
+            phone_e164=customer.phone,
+            time_zone=customer.time_zone,
+            locale=customer.locale,
+        ),
     )
-    # Activities read contacts at send time, so an updated phone number takes effect.
-    await conn.execute(
-        """
-        INSERT INTO customer_contacts (account_id, full_name, phone_e164, time_zone, locale)
-        VALUES ($1, $2, $3, $4, $5)
-        ON CONFLICT (account_id) DO UPDATE
-           SET full_name = EXCLUDED.full_name, phone_e164 = EXCLUDED.phone_e164,
-               time_zone = EXCLUDED.time_zone, locale = EXCLUDED.locale, updated_at = now()
-        """,
-        account_id,
-        body.customer.name,
-        body.customer.phone,
-        body.customer.time_zone,
-        body.customer.locale,
+    return await add_bill(
+        conn,
+        Bill(
+            account_id=account_id,
+            bill_id=bill_id,
+            amount_minor=body.amount_due.amount_minor,
+            currency=body.amount_due.currency,
+            due_date=body.due_date,
+        ),
     )
-    inserted: bool | None = await conn.fetchval(
-        """
-        INSERT INTO account_bills (account_id, bill_id, amount_minor, currency, due_date)
-        VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true
-        """,
-        account_id,
-        bill_id,
-        body.amount_due.amount_minor,
-        body.amount_due.currency,
-        body.due_date,
-    )
-    return bool(inserted)
 
 
 async def _current_run_id(services: Services, account_id: str) -> str | None:

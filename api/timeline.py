@@ -1,9 +1,9 @@
-"""An account's timeline: audit events and contact attempts, merged, newest first."""
+"""An account's timeline: audit events and contact attempts, merged, newest first
+(`overdue.store.timeline`), paged by an opaque cursor."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
+from dataclasses import asdict
 from typing import Annotated
 
 import asyncpg
@@ -16,49 +16,19 @@ from api.dependencies import ServicesDep
 from api.problems import problem_responses
 from api.schemas import TimelineEntry, TimelinePage
 from api.workflow_calls import unknown_account_problem
+from overdue.store.accounts import account_exists
+from overdue.store.timeline import Position, timeline_items
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
-# Contact rows show what was sent and how it went; never the text or the number (personal).
-_TIMELINE_SQL = """
-SELECT at, source, id, kind, actor, details FROM (
-    SELECT occurred_at AS at, 'audit' AS source, id, kind, actor, details
-      FROM audit_events WHERE account_id = $1
-    UNION ALL
-    SELECT created_at, 'contact', id, 'contact.' || channel, 'system',
-           jsonb_strip_nulls(jsonb_build_object(
-               'channel', channel, 'stage_id', stage_id, 'status', status,
-               'template_id', template_id, 'provider', provider, 'error_code', error_code,
-               'updated_at', updated_at))
-      FROM contact_ledger WHERE account_id = $1
-) entries
-WHERE $2::timestamptz IS NULL OR (at, source, id) < ($2::timestamptz, $3::text, $4::bigint)
-ORDER BY at DESC, source DESC, id DESC
-LIMIT $5
-"""
-
 
 async def timeline_page(
-    pool: asyncpg.Pool, account_id: str, limit: int, after: tuple[datetime, str, int] | None
+    pool: asyncpg.Pool, account_id: str, limit: int, after: Position | None
 ) -> tuple[list[TimelineEntry], str | None]:
     """One page of entries after `after` (a position from a cursor), and the next cursor."""
-    at, source, id_ = after if after else (None, None, None)
-    rows = await pool.fetch(_TIMELINE_SQL, account_id, at, source, id_, limit + 1)
-    entries = [
-        TimelineEntry(
-            at=row["at"],
-            source=row["source"],
-            id=row["id"],
-            kind=row["kind"],
-            actor=row["actor"],
-            details=json.loads(row["details"]),
-        )
-        for row in rows[:limit]
-    ]
-    next_cursor = None
-    if len(rows) > limit:
-        last = entries[-1]
-        next_cursor = cursors.encode_position(last.at, last.source, last.id)
+    items, more = await timeline_items(pool, account_id, limit, after)
+    entries = [TimelineEntry(**asdict(item)) for item in items]
+    next_cursor = cursors.encode_position(*items[-1].position) if more else None
     return entries, next_cursor
 
 
@@ -77,7 +47,7 @@ async def account_timeline(
     """Everything that happened to the account, newest first: events (who, what, when) and
     contact attempts. Page with `next_cursor`."""
     after = cursors.decode_position(cursor) if cursor else None
-    if not await services.pool.fetchval("SELECT 1 FROM accounts WHERE account_id = $1", account_id):
+    if not await account_exists(services.pool, account_id):
         raise unknown_account_problem(account_id)
     entries, next_cursor = await timeline_page(services.pool, account_id, limit, after)
     return TimelinePage(account_id=account_id, entries=entries, next_cursor=next_cursor)

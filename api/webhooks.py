@@ -27,6 +27,7 @@ from api.twilio_signature import verified_form
 from overdue.store import audit, sms_consent
 from overdue.store.call_tasks import create_task
 from overdue.store.contact_ledger import PROVIDER_STATUSES, apply_provider_status
+from overdue.store.inbound_messages import record_inbound
 from overdue.store.sms_consent import PhoneAccount
 from workflows.names import workflow_id
 from workflows.types import SmsConsentChanged
@@ -105,16 +106,8 @@ async def inbound_sms(request: Request, services: ServicesDep) -> Response:
     kind = classify_inbound(body)
     async with services.pool.acquire() as conn, conn.transaction():
         accounts = await sms_consent.accounts_for_phone(conn, phone)
-        first_time = await conn.fetchval(
-            """
-            INSERT INTO inbound_messages (message_sid, from_e164, body, kind)
-            VALUES ($1, $2, $3, $4)
-            ON CONFLICT (message_sid) DO NOTHING RETURNING id
-            """,
-            message_sid,
-            phone,
-            body,
-            kind.value,
+        first_time = await record_inbound(
+            conn, message_sid=message_sid, from_e164=phone, body=body, kind=kind.value
         )
         if first_time is not None:
             await _apply(conn, kind, phone, message_sid, first_time, accounts)

@@ -41,8 +41,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.chaos_check import Evidence, check, parse_history
-from bench.common import ROOT, write_result
-from bench.latency import api_server
+from bench.common import ROOT, api_server, write_result
 from bench.stack import temporary_folder
 from overdue.migrate import upgrade_async
 from overdue.ports import free_tcp_ports

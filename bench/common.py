@@ -12,9 +12,10 @@ import sys
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
@@ -107,19 +108,58 @@ def print_table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
             print("  ".join("-" * w for w in widths))
 
 
-@asynccontextmanager
-async def api_stack(policy_file: Path) -> AsyncIterator[tuple[str, str]]:
-    """tests/integration/conftest.py's stack, for a benchmark: an in-memory dev server, an
-    embedded Postgres (migrations applied), the product's worker in its own process
-    (bench.worker_proc --mode real), the API served by uvicorn in this one. Yields the API's
-    URL and a Bearer key with every scope. (Imports here: this module stays light.)"""
-    import asyncio
-    import uuid
+if TYPE_CHECKING:
+    from overdue.settings import Settings
 
-    import asyncpg
+
+@asynccontextmanager
+async def api_server(settings: Settings) -> AsyncIterator[None]:
+    """The product's API (api.app.create_app) served by uvicorn in this process, on
+    `settings.api_port`, until the block ends."""
+    import asyncio
+
     import uvicorn
 
     from api.app import create_app
+
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if serving.done():
+                serving.result()  # raises the start-up error
+            await asyncio.sleep(0.05)
+        yield
+    finally:
+        server.should_exit = True
+        await serving
+
+
+@dataclass(frozen=True)
+class ApiStack:
+    api_url: str
+    key: str  # a Bearer key with every scope
+    database_url: str
+    temporal_address: str
+
+
+@asynccontextmanager
+async def api_stack(policy_file: Path, *, echo: bool = False) -> AsyncIterator[ApiStack]:
+    """tests/integration/conftest.py's stack, for a benchmark: an in-memory dev server, an
+    embedded Postgres (migrations applied), the product's worker in its own process
+    (bench.worker_proc --mode real, with the no-op echo workflow too when `echo`), the API
+    served by uvicorn in this one. (Imports here: this module stays light.)"""
+    import uuid
+
+    import asyncpg
+
     from bench.stack import WorkerChild, embedded_postgres
     from overdue.ports import free_tcp_ports
     from overdue.settings import Settings
@@ -142,20 +182,9 @@ async def api_stack(policy_file: Path) -> AsyncIterator[tuple[str, str]]:
         finally:
             await conn.close()
         args = ["--mode", "real", "--address", server.address, "--database-url", postgres.url]
-        worker = await WorkerChild("worker", args).start()
-        app = create_app(settings)
-        config = uvicorn.Config(
-            app, host=settings.api_host, port=api_port, log_config=None, access_log=False
-        )
-        api = uvicorn.Server(config)
-        serving = asyncio.create_task(api.serve())
+        worker = await WorkerChild("worker", [*args, *(["--echo"] if echo else [])]).start()
         try:
-            while not api.started:
-                if serving.done():
-                    serving.result()  # raises the start-up error
-                await asyncio.sleep(0.05)
-            yield settings.api_url, key
+            async with api_server(settings):
+                yield ApiStack(settings.api_url, key, postgres.url, server.address)
         finally:
-            api.should_exit = True
-            await serving
             await worker.stop()

@@ -63,7 +63,8 @@ def print_report(report: Report) -> None:
 
 
 async def run(requests_: int, budget: float, request_timeout: float) -> Report:
-    async with api_stack(ROOT / "policies" / "default.yaml") as (url, key):
+    async with api_stack(ROOT / "policies" / "default.yaml") as stack:
+        url, key = stack.api_url, stack.key
         fuzzer = Fuzzer(url, key, timeout=request_timeout, slow_samples=3, slow_time=60)
         # requests is synchronous: in a thread, so that the API keeps serving on this loop.
         answer = await asyncio.to_thread(fuzzer.session.get, f"{url}/openapi.json")

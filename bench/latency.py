@@ -24,28 +24,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
-import uvicorn
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from api.app import create_app
-from bench.common import ROOT, fmt, percentile, print_table, ratio, write_result
+from bench.common import ROOT, api_stack, fmt, percentile, print_table, ratio, write_result
 from bench.noop import ECHO_TASK_QUEUE, EchoWorkflow
-from bench.stack import WorkerChild, embedded_postgres, wait_until
-from overdue.ports import free_tcp_ports
-from overdue.settings import Settings
-from overdue.store.api_keys import ALL_SCOPES, add_key
-from workers.devstack.local_temporal import TemporalDevServer
+from bench.stack import wait_until
 from workflows.names import workflow_id
 from workflows.types import AccountOutcome
 
@@ -65,29 +57,6 @@ def overdue_report(account_id: str) -> dict[str, Any]:
         "amount_due": {"amount_minor": AMOUNT, "currency": "CNY"},
         "due_date": date.today().isoformat(),
     }
-
-
-@contextlib.asynccontextmanager
-async def api_server(settings: Settings) -> AsyncIterator[None]:
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings),
-            host=settings.api_host,
-            port=settings.api_port,
-            log_config=None,
-            access_log=False,
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if serving.done():
-                serving.result()
-            await asyncio.sleep(0.05)
-        yield
-    finally:
-        server.should_exit = True
-        await serving
 
 
 class Load:
@@ -142,48 +111,20 @@ class Load:
 
 
 async def run(samples: int, load_rate: float, warmup: int) -> dict[str, Any]:
-    async with (
-        embedded_postgres() as (postgres, _),
-        TemporalDevServer.on_free_ports() as server,
-    ):
-        (api_port,) = free_tcp_ports(1)
-        settings = Settings(
-            database_url=postgres.url,
-            temporal_host=server.host,
-            temporal_port=server.port,
-            temporal_ui_port=server.ui_port,
-            api_port=api_port,
-            policy_file=POLICY_FILE,
+    async with api_stack(POLICY_FILE, echo=True) as stack:
+        client = await Client.connect(
+            stack.temporal_address, data_converter=pydantic_data_converter
         )
-        client = await Client.connect(server.address, data_converter=pydantic_data_converter)
-        pool = await asyncpg.create_pool(postgres.url, min_size=1, max_size=4)
+        pool = await asyncpg.create_pool(stack.database_url, min_size=1, max_size=4)
         assert pool is not None
-        async with pool.acquire() as conn:
-            _, key = await add_key(conn, f"bench-{uuid.uuid4().hex[:8]}", ALL_SCOPES)
-        worker = await WorkerChild(
-            "worker",
-            [
-                "--mode",
-                "real",
-                "--echo",
-                "--address",
-                server.address,
-                "--database-url",
-                postgres.url,
-            ],
-        ).start()
         try:
-            async with (
-                api_server(settings),
-                httpx.AsyncClient(
-                    base_url=settings.api_url,
-                    timeout=60,
-                    headers={"Authorization": f"Bearer {key}"},
-                ) as api,
-            ):
+            async with httpx.AsyncClient(
+                base_url=stack.api_url,
+                timeout=60,
+                headers={"Authorization": f"Bearer {stack.key}"},
+            ) as api:
                 return await measure(client, pool, api, samples, load_rate, warmup)
         finally:
-            await worker.stop()
             await pool.close()
 
 

@@ -1,12 +1,14 @@
 """Every folder on its floor: the import-linter contracts of pyproject.toml, on every test run.
 
 workflows < overdue < activities | api (independent of each other) < workers, and no import
-circle between the modules of a package. A broken contract fails with import-linter's report,
-which names each offending import and its line.
+circle between the modules of a package; and every SQL statement in the store layer. A broken
+contract fails with import-linter's report, which names each offending import and its line.
 """
 
 from __future__ import annotations
 
+import ast
+import re
 import subprocess
 import sys
 import tomllib
@@ -35,3 +37,43 @@ def test_the_import_contracts_are_kept() -> None:
         timeout=50,
     )
     assert ran.returncode == 0, f"import contracts broken:\n{ran.stdout}{ran.stderr}"
+
+
+# Where SQL may be written: the store layer, the migrations, and the dev stack's bootstrap
+# (it creates the database before any pool can exist, through psql).
+SQL_HOMES = ("overdue/store/", "migrations/", "workers/devstack/local_postgres.py")
+SQL = re.compile(r"\b(SELECT\s|INSERT\s+INTO|DELETE\s+FROM|UPDATE\s+\w+\s+SET|pg_advisory)", re.I)
+
+
+def _sql_literals(path: Path) -> list[int]:
+    tree = ast.parse(path.read_text(), str(path))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and SQL.search(node.value)
+    ]
+
+
+def test_every_sql_statement_is_in_the_store_layer() -> None:
+    packages = PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for package in packages
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if not str(path.relative_to(ROOT)).startswith(SQL_HOMES)
+        for line in _sql_literals(path)
+    ]
+    assert found == [], "SQL outside overdue/store (move it into a store function):\n" + "\n".join(
+        found
+    )

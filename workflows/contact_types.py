@@ -44,10 +44,15 @@ class DecisionBasis(_Model):
     )
 
 
-class SendSmsInput(_Model):
+class _ContactInput(_Model):
+    """Which contact: its ledger row's idempotency key, its account and its stage."""
+
     idempotency_key: str
     account_id: str
     stage_id: str
+
+
+class SendSmsInput(_ContactInput):
     template_id: str
     templates: dict[str, str] = Field(description="locale -> text for this template")
     default_locale: str
@@ -69,10 +74,7 @@ class SendSmsResult(_Model):
     encoding: str | None = Field(default=None, description="GSM-7 or UCS-2.")
 
 
-class CreateCallTaskInput(_Model):
-    idempotency_key: str
-    account_id: str
-    stage_id: str
+class CreateCallTaskInput(_ContactInput):
     queue: CallQueue
     priority: int
     due_at: datetime
@@ -86,12 +88,9 @@ class CreateCallTaskResult(_Model):
     created: bool
 
 
-class NotifyInput(_Model):
+class NotifyInput(_ContactInput):
     """A `notify` stage: an HMAC-signed webhook to the backend, which owns the channel."""
 
-    idempotency_key: str
-    account_id: str
-    stage_id: str
     kind: NotifyKind
     template_id: str | None = None
     amount_minor: int

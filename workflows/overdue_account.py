@@ -17,7 +17,9 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.call_tasks import CallTaskActivities
     from workflows import account as acct
+    from workflows import acting, handlers
     from workflows import search_attributes as sa
+    from workflows.acting import Reminder, StageContact
     from workflows.contact_attempt import (
         ACTIVITY_RETRY,
         ACTIVITY_TIMEOUT,
@@ -28,27 +30,14 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.contact_types import CancelCallTasksInput
     from workflows.decisions import (
-        Act,
-        BreakPlan,
-        BreakPromise,
         Finished,
-        PassOver,
-        PlanCompleted,
-        RemindInstalment,
-        Suppress,
         WaitForEvents,
         WaitUntil,
-        anchor_time,
-        apply_transition,
-        begin_stage,
-        contact_key,
         days_past_due,
-        finish_stage,
         next_step,
-        settle,
     )
+    from workflows.handlers import Signal, Update
     from workflows.patches import ANCHOR_AT_EXECUTION_START
-    from workflows.policy import Channel, Stage
     from workflows.types import (
         AccountOutcome,
         AccountRecord,
@@ -80,21 +69,9 @@ class OverdueAccountWorkflow:
     @workflow.init
     def __init__(self, input: OverdueAccountInput) -> None:
         self._input = input
-        self._record: AccountRecord = input.carried or AccountRecord(
-            account_id=input.account_id,
-            product=input.product,
-            currency=input.currency,
-            due_date=input.due_date,
-            time_zone=input.time_zone,
-            jurisdiction=input.jurisdiction,
-            risk_segment=input.risk_segment,
-            vulnerable=input.vulnerable,
-            policy=input.policy,
-            episode_id=workflow.info().first_execution_run_id,
-            anchor_at=anchor_time(
-                input.policy, input.due_date, input.time_zone, self._process_start(input)
-            ),
-            balance_minor=input.amount_due_minor,
+        # `or` keeps a carried record from asking when the process started (a marker).
+        self._record: AccountRecord = input.carried or acting.new_record(
+            input, workflow.info().first_execution_run_id, self._process_start(input)
         )
         self._next: NextAction | None = None
         self._changed = False
@@ -114,27 +91,24 @@ class OverdueAccountWorkflow:
     async def run(self, input: OverdueAccountInput) -> AccountOutcome:
         record = self._record
         while True:
-            await self._drain_outbox()
-            step = next_step(record, workflow.now())
-            if isinstance(step, Finished):
+            await self._do_chores()
+            now = workflow.now()
+            action = acting.prepare(record, next_step(record, now), now)
+            if isinstance(action, Finished):
                 break
-            if isinstance(step, Act | Suppress | PassOver):
-                stage = settle(record, step)
-                if stage is not None:
-                    await self._act(stage)
-            elif isinstance(step, RemindInstalment):
-                await self._remind_instalment(step.index)
-            elif isinstance(step, BreakPromise | BreakPlan | PlanCompleted):
-                apply_transition(record, step, workflow.now())
-            else:
+            if isinstance(action, StageContact):
+                await self._contact(action)
+            elif isinstance(action, Reminder):
+                await self._remind(action)
+            elif isinstance(action, WaitUntil | WaitForEvents):
                 if self._should_continue_as_new():
                     await workflow.wait_condition(workflow.all_handlers_finished)
                     workflow.continue_as_new(input.model_copy(update={"carried": record}))
-                await self._wait(step)
+                await self._wait(action)
 
         await workflow.wait_condition(workflow.all_handlers_finished)
         self._next = None
-        await self._cancel_open_tasks("account resolved" if record.balance_minor == 0 else "closed")
+        await self._cancel_open_tasks(acting.closing_reason(record))
         self._publish()
         return AccountOutcome(
             account_id=record.account_id,
@@ -144,113 +118,96 @@ class OverdueAccountWorkflow:
         )
 
     # --- events from backends: signals, durable and idempotent ----------------------------
+    # Each applies its entry in `workflows.handlers`, the table the simulator shares.
 
     @workflow.signal
     def report_payment(self, payment: PaymentReported) -> None:
         """A payment; replaying the same payment_id changes nothing."""
-        self._changed |= acct.apply_payment(self._record, payment)
+        self._receive(handlers.REPORT_PAYMENT, payment)
 
     @workflow.signal
     def report_overdue_amount(self, bill: OverdueAmountReported) -> None:
         """A new unpaid bill adds to the balance; replaying the same bill_id changes nothing."""
-        self._changed |= acct.apply_new_bill(self._record, bill)
+        self._receive(handlers.REPORT_OVERDUE_AMOUNT, bill)
 
     @workflow.signal
     def report_hardship(self, report: HardshipReported) -> None:
-        self._changed |= acct.apply_hardship_report(self._record, report, workflow.now())
+        self._receive(handlers.REPORT_HARDSHIP, report)
 
     @workflow.signal
     def open_dispute(self, dispute: DisputeOpened) -> None:
-        self._changed |= acct.apply_dispute_opened(self._record, dispute)
+        self._receive(handlers.OPEN_DISPUTE, dispute)
 
     @workflow.signal
     def close_dispute(self, dispute: DisputeClosed) -> None:
-        self._changed |= acct.apply_dispute_closed(self._record, dispute)
+        self._receive(handlers.CLOSE_DISPUTE, dispute)
 
     @workflow.signal
     def cease_contact(self, request: ContactCeased) -> None:
-        self._changed |= acct.apply_cease_contact(self._record, request)
+        self._receive(handlers.CEASE_CONTACT, request)
 
     @workflow.signal
     def sms_consent_changed(self, change: SmsConsentChanged) -> None:
-        self._changed |= acct.apply_sms_consent(self._record, change)
+        self._receive(handlers.SMS_CONSENT_CHANGED, change)
 
     @workflow.signal
     def pause_by_ops(self, request: PauseRequest) -> None:
         """Pause from a batch operation; ignored (and noted) when already paused."""
-        try:
-            acct.validate_pause(self._record, request)
-        except acct.RequestRejected as err:
-            self._record.note(f"pause by {request.actor} ignored: {err}")
-            return
-        acct.apply_pause(self._record, request, workflow.now())
-        self._changed = True
+        self._receive(handlers.PAUSE_BY_OPS, request)
 
     @workflow.signal
     def resume_by_ops(self, request: ResumeRequest) -> None:
-        try:
-            acct.validate_resume(self._record, request)
-        except acct.RequestRejected as err:
-            self._record.note(f"resume by {request.actor} ignored: {err}")
-            return
-        acct.apply_resume(self._record, request)
-        self._changed = True
+        self._receive(handlers.RESUME_BY_OPS, request)
 
     # --- requests from agents: updates, validated then answered with the new status ------
 
     @workflow.update
     def record_call_outcome(self, outcome: CallOutcome) -> AccountStatus:
-        acct.apply_call_outcome(self._record, outcome, workflow.now())
-        return self._answer()
+        return self._apply(handlers.RECORD_CALL_OUTCOME, outcome)
 
     @record_call_outcome.validator
     def _validate_call_outcome(self, outcome: CallOutcome) -> None:
-        self._validate(acct.validate_call_outcome, outcome, workflow.now())
+        self._check(handlers.RECORD_CALL_OUTCOME, outcome)
 
     @workflow.update
     def promise_to_pay(self, promise: PromiseToPay) -> AccountStatus:
-        acct.apply_promise(self._record, promise, workflow.now())
-        return self._answer()
+        return self._apply(handlers.PROMISE_TO_PAY, promise)
 
     @promise_to_pay.validator
     def _validate_promise(self, promise: PromiseToPay) -> None:
-        self._validate(acct.validate_promise, promise, workflow.now())
+        self._check(handlers.PROMISE_TO_PAY, promise)
 
     @workflow.update
     def decide_hardship(self, decision: HardshipDecision) -> AccountStatus:
-        acct.apply_hardship_decision(self._record, decision, workflow.now())
-        return self._answer()
+        return self._apply(handlers.DECIDE_HARDSHIP, decision)
 
     @decide_hardship.validator
     def _validate_hardship(self, decision: HardshipDecision) -> None:
-        self._validate(acct.validate_hardship_decision, decision, workflow.now())
+        self._check(handlers.DECIDE_HARDSHIP, decision)
 
     @workflow.update
     def escalate(self, escalation: Escalation) -> AccountStatus:
-        acct.apply_escalation(self._record, escalation, workflow.now())
-        return self._answer()
+        return self._apply(handlers.ESCALATE, escalation)
 
     @escalate.validator
     def _validate_escalation(self, escalation: Escalation) -> None:
-        self._validate(acct.validate_escalation, escalation)
+        self._check(handlers.ESCALATE, escalation)
 
     @workflow.update
     def pause(self, request: PauseRequest) -> AccountStatus:
-        acct.apply_pause(self._record, request, workflow.now())
-        return self._answer()
+        return self._apply(handlers.PAUSE, request)
 
     @pause.validator
     def _validate_pause(self, request: PauseRequest) -> None:
-        self._validate(acct.validate_pause, request)
+        self._check(handlers.PAUSE, request)
 
     @workflow.update
     def resume(self, request: ResumeRequest) -> AccountStatus:
-        acct.apply_resume(self._record, request)
-        return self._answer()
+        return self._apply(handlers.RESUME, request)
 
     @resume.validator
     def _validate_resume(self, request: ResumeRequest) -> None:
-        self._validate(acct.validate_resume, request)
+        self._check(handlers.RESUME, request)
 
     @workflow.query
     def status(self) -> AccountStatus:
@@ -284,13 +241,17 @@ class OverdueAccountWorkflow:
 
     # --- internals -----------------------------------------------------------------------
 
-    def _validate(self, check: Any, *args: Any) -> None:
+    def _receive(self, signal: Signal[Any], payload: Any) -> None:
+        self._changed |= signal.apply(self._record, payload, workflow.now())
+
+    def _check(self, update: Update[Any], payload: Any) -> None:
         try:
-            check(self._record, *args)
+            update.validate(self._record, payload, workflow.now())
         except acct.RequestRejected as err:
             raise _rejecting(err) from None
 
-    def _answer(self) -> AccountStatus:
+    def _apply(self, update: Update[Any], payload: Any) -> AccountStatus:
+        update.apply(self._record, payload, workflow.now())
         self._changed = True
         return self.status()
 
@@ -308,14 +269,10 @@ class OverdueAccountWorkflow:
         )
 
     async def _wait(self, step: WaitUntil | WaitForEvents) -> None:
+        self._next = acting.next_action(step)
+        timeout: timedelta | None = None
         if isinstance(step, WaitUntil):
-            self._next = NextAction(
-                stage_id=step.stage.id if step.stage else "", label=step.label, at=step.at
-            )
-            timeout: timedelta | None = max(step.at - workflow.now(), timedelta(0))
-        else:
-            self._next = None
-            timeout = None
+            timeout = max(step.at - workflow.now(), timedelta(0))
         self._publish()
         self._changed = False
         try:
@@ -327,41 +284,34 @@ class OverdueAccountWorkflow:
         except TimeoutError:
             pass  # the time has come; the loop re-evaluates
 
-    async def _act(self, stage: Stage) -> None:
-        record = self._record
-        key = begin_stage(record, stage)
-        if stage.channel is Channel.SMS:
+    async def _contact(self, contact: StageContact) -> None:
+        record, stage = self._record, contact.stage
+        if contact.channel == "sms":
             assert stage.template is not None
-            done = await send_sms(record, stage.id, stage.template, key, stage.label)
-        elif stage.channel is Channel.CALL_TASK:
-            assert stage.queue is not None
-            queue = record.call_queue(stage.queue)
-            done = await create_call_task(record, key, stage.id, queue, stage.priority, stage.label)
+            done = await send_sms(record, stage.id, stage.template, contact.key, stage.label)
+        elif contact.channel == "call":
+            assert contact.queue is not None
+            done = await create_call_task(
+                record, contact.key, stage.id, contact.queue, stage.priority, stage.label
+            )
         else:
-            done = await send_notice(record, stage, key)
+            done = await send_notice(record, stage, contact.key)
         if done:  # withheld: the stage is decided again (a notice given up stays open too)
-            finish_stage(record, stage)
+            acting.finish(record, contact)
 
-    async def _drain_outbox(self) -> None:
-        record = self._record
-        if record.cancel_open_tasks:
-            record.cancel_open_tasks = False
-            if not record.finished:
-                await self._cancel_open_tasks("contact stopped")
-        while record.outbox and not record.finished:
-            await create_requested_task(record, record.outbox.pop(0))
+    async def _remind(self, reminder: Reminder) -> None:
+        await send_sms(
+            self._record, reminder.stage_id, reminder.template, reminder.key, reminder.label
+        )
 
-    async def _remind_instalment(self, index: int) -> None:
+    async def _do_chores(self) -> None:
+        """What events left to do: cancel open call tasks, create the tasks they asked for."""
         record = self._record
-        assert record.plan is not None
-        template = record.policy.hardship.reminder_template
-        assert template is not None
-        # Counted as reminded even when withheld: the payment that withheld it is most likely
-        # the instalment, and the key has no attempt number to send again with.
-        record.plan.reminded.append(index)
-        stage_id = f"plan_instalment_{index + 1}"
-        key = contact_key(record.account_id, record.episode_id, stage_id)
-        await send_sms(record, stage_id, template, key, f"Instalment {index + 1} reminder")
+        reason = acting.take_cancel(record)
+        if reason is not None:
+            await self._cancel_open_tasks(reason)
+        while (task := acting.next_requested_task(record)) is not None:
+            await create_requested_task(record, task)
 
     async def _cancel_open_tasks(self, reason: str) -> None:
         await workflow.execute_activity_method(

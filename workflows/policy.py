@@ -324,12 +324,6 @@ class Policy(BaseModel):
     def window_for(self, jurisdiction: str) -> ContactWindow:
         return self.contact_windows.get(jurisdiction.upper(), self.contact_windows["default"])
 
-    def stage(self, stage_id: str) -> Stage:
-        for stage in self.stages:
-            if stage.id == stage_id:
-                return stage
-        raise KeyError(stage_id)
-
 
 def template_placeholders(text: str) -> set[str]:
     try:

@@ -14,8 +14,9 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from api.console import i18n
-from api.console.sessions import COOKIE, ConsoleSession, load_session, tokens_match
+from api.console.sessions import COOKIE, load_session, tokens_match
 from api.dependencies import Services, ServicesDep
+from overdue.store.console_sessions import ConsoleSession
 from overdue.store.console_users import ConsoleUser
 
 CSRF_FIELD = "csrf_token"

@@ -10,25 +10,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import Response
 
-from overdue.store.console_users import ConsoleUser, Role
-from workflows.policy import CallQueue
+from overdue.store import console_sessions
+from overdue.store.console_sessions import ConsoleSession
+from overdue.store.console_users import ConsoleUser
 
 COOKIE = "overdue_session"
 LOGIN_CSRF_COOKIE = "overdue_login_csrf"
 COOKIE_PATH = "/console"
-
-
-@dataclass(frozen=True)
-class ConsoleSession:
-    user: ConsoleUser
-    csrf_token: str
 
 
 def _hash(token: str) -> bytes:
@@ -46,46 +40,19 @@ def tokens_match(expected: str, given: str | None) -> bool:
 async def open_session(pool: asyncpg.Pool, user: ConsoleUser, lifetime: timedelta) -> str:
     """A new session for the user; returns the cookie value (shown to nobody else)."""
     token = new_token()
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("DELETE FROM console_sessions WHERE expires_at < now()")
-        await conn.execute(
-            """
-            INSERT INTO console_sessions (token_hash, user_id, csrf_token, expires_at)
-            VALUES ($1, $2, $3, now() + $4::interval)
-            """,
-            _hash(token),
-            user.id,
-            new_token(),
-            lifetime,
-        )
+    await console_sessions.create_session(pool, _hash(token), user.id, new_token(), lifetime)
     return token
 
 
 async def load_session(pool: asyncpg.Pool, token: str | None) -> ConsoleSession | None:
     if not token:
         return None
-    row = await pool.fetchrow(
-        """
-        SELECT u.id, u.username, u.role, u.queue, s.csrf_token
-          FROM console_sessions s JOIN console_users u ON u.id = s.user_id
-         WHERE s.token_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL
-        """,
-        _hash(token),
-    )
-    if row is None:
-        return None
-    user = ConsoleUser(
-        id=row["id"],
-        username=row["username"],
-        role=Role(row["role"]),
-        queue=CallQueue(row["queue"]),
-    )
-    return ConsoleSession(user=user, csrf_token=row["csrf_token"])
+    return await console_sessions.find_session(pool, _hash(token))
 
 
 async def close_session(pool: asyncpg.Pool, token: str | None) -> None:
     if token:
-        await pool.execute("DELETE FROM console_sessions WHERE token_hash = $1", _hash(token))
+        await console_sessions.delete_session(pool, _hash(token))
 
 
 def set_cookie(

@@ -18,6 +18,7 @@ from api.problems import Problem
 from api.timeline import timeline_page
 from api.workflow_calls import ProcessNotRunning, UpdateRejected, account_handle, to_running
 from overdue.account_status import days_past_due_now
+from overdue.store.accounts import account_exists
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import ACCOUNT_ID_PATTERN, AccountState, AccountStatus
 
@@ -62,7 +63,7 @@ async def _render_account(
     current: AccountStatus | None = None,
 ) -> Response:
     pool = page.services.pool
-    if not await pool.fetchval("SELECT 1 FROM accounts WHERE account_id = $1", account_id):
+    if not await account_exists(pool, account_id):
         raise ConsoleError(404, "error.not_found")
     try:
         after = cursors.decode_position(cursor) if cursor else None

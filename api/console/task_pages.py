@@ -12,14 +12,7 @@ from starlette.responses import Response
 from api.console.context import Console, ConsoleError, CsrfForm, SignedIn
 from api.console.outcomes import FormInvalid, agent_action, perform
 from api.console.rendering import render
-from api.console.task_view import (
-    claimed_tasks,
-    contact_history,
-    earlier_outcomes,
-    last_outcome,
-    mask_phone,
-    phone_number,
-)
+from api.console.task_view import mask_phone
 from api.workflow_calls import (
     ProcessNotRunning,
     UpdateRejected,
@@ -28,6 +21,13 @@ from api.workflow_calls import (
 )
 from overdue.account_status import days_past_due_now
 from overdue.store import call_tasks
+from overdue.store.accounts import customer_phone
+from overdue.store.agent_desk import (
+    claimed_tasks,
+    contact_history,
+    earlier_outcomes,
+    last_outcome,
+)
 from overdue.store.audit import record_event
 from overdue.store.call_tasks import CallTask, CallTaskConflict
 from workflows.overdue_account import OverdueAccountWorkflow
@@ -88,7 +88,7 @@ async def _render_task(
 ) -> Response:
     pool = page.services.pool
     current = current or await _status(page, task.account_id)
-    phone = revealed or mask_phone(await phone_number(pool, task.account_id))
+    phone = revealed or mask_phone(await customer_phone(pool, task.account_id))
     return render(
         page,
         "task.html",
@@ -147,9 +147,7 @@ async def record_outcome(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Res
 async def reveal_phone(page: SignedIn, task_id: TaskId, _form: CsrfForm) -> Response:
     task = await _task_for(page, task_id, acting=True)
     async with page.services.pool.acquire() as conn, conn.transaction():
-        phone = await conn.fetchval(
-            "SELECT phone_e164 FROM customer_contacts WHERE account_id = $1", task.account_id
-        )
+        phone = await customer_phone(conn, task.account_id)
         await record_event(
             conn,
             account_id=task.account_id,

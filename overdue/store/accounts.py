@@ -1,4 +1,5 @@
-"""Accounts and their customers: the per-account lock, and the contact details activities read.
+"""Accounts and their customers: what backends report, the per-account lock, and the contact
+details activities read.
 
 The lock serializes the paths that must not interleave for one account: reporting an event
 (a payment above all) and the last check a contact makes before it leaves
@@ -43,4 +44,73 @@ async def contact_details(
         return None
     return ContactDetails(
         full_name=row["full_name"], phone_e164=row["phone_e164"], locale=row["locale"]
+    )
+
+
+async def account_exists(conn: asyncpg.Connection | asyncpg.Pool, account_id: str) -> bool:
+    """Whether a backend ever reported this account (its process may have ended since)."""
+    return bool(await conn.fetchval("SELECT 1 FROM accounts WHERE account_id = $1", account_id))
+
+
+async def account_currency(conn: asyncpg.Connection | asyncpg.Pool, account_id: str) -> str | None:
+    """The currency the account was reported in; None for an account never reported."""
+    currency: str | None = await conn.fetchval(
+        "SELECT currency FROM accounts WHERE account_id = $1", account_id
+    )
+    return currency
+
+
+async def customer_phone(conn: asyncpg.Connection | asyncpg.Pool, account_id: str) -> str | None:
+    """The customer's number as last reported (personal data: for an agent's eyes only)."""
+    phone: str | None = await conn.fetchval(
+        "SELECT phone_e164 FROM customer_contacts WHERE account_id = $1", account_id
+    )
+    return phone
+
+
+async def store_account(
+    conn: asyncpg.Connection, account_id: str, *, product: str, currency: str
+) -> None:
+    """Create the account, or bring its product and currency up to the latest report."""
+    await conn.execute(
+        """
+        INSERT INTO accounts (account_id, product, currency) VALUES ($1, $2, $3)
+        ON CONFLICT (account_id) DO UPDATE
+           SET product = EXCLUDED.product, currency = EXCLUDED.currency, updated_at = now()
+        """,
+        account_id,
+        product,
+        currency,
+    )
+
+
+@dataclass(frozen=True)
+class CustomerReport:
+    """The customer as a backend reports them (personal data: never logged, never sent to
+    Temporal)."""
+
+    full_name: str
+    phone_e164: str
+    time_zone: str
+    locale: str
+
+
+async def store_customer(
+    conn: asyncpg.Connection, account_id: str, customer: CustomerReport
+) -> None:
+    """Replace the customer's details with the latest report. Activities read them at send
+    time, so an updated phone number takes effect at the next contact."""
+    await conn.execute(
+        """
+        INSERT INTO customer_contacts (account_id, full_name, phone_e164, time_zone, locale)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (account_id) DO UPDATE
+           SET full_name = EXCLUDED.full_name, phone_e164 = EXCLUDED.phone_e164,
+               time_zone = EXCLUDED.time_zone, locale = EXCLUDED.locale, updated_at = now()
+        """,
+        account_id,
+        customer.full_name,
+        customer.phone_e164,
+        customer.time_zone,
+        customer.locale,
     )

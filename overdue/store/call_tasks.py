@@ -209,28 +209,6 @@ async def complete(pool: asyncpg.Pool, task_id: int, agent_id: str, outcome: str
     _check_agent(agent_id)
     if not outcome.strip() or len(outcome) > 64:
         raise ValueError("outcome must be 1 to 64 characters")
-    return await _finish_claim(pool, task_id, agent_id, "done", outcome, "call_task.completed")
-
-
-async def release(pool: asyncpg.Pool, task_id: int, agent_id: str) -> CallTask:
-    """Hand a claimed task back to its queue, unchanged otherwise."""
-    _check_agent(agent_id)
-    return await _finish_claim(pool, task_id, agent_id, "open", None, "call_task.released")
-
-
-async def get(pool: asyncpg.Pool, task_id: int) -> CallTask | None:
-    row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM call_tasks WHERE id = $1", task_id)
-    return None if row is None else _task(row)
-
-
-async def _finish_claim(
-    pool: asyncpg.Pool,
-    task_id: int,
-    agent_id: str,
-    new_status: str,
-    outcome: str | None,
-    kind: str,
-) -> CallTask:
     async with pool.acquire() as conn, conn.transaction():
         current = await conn.fetchrow(
             "SELECT status, claimed_by FROM call_tasks WHERE id = $1 FOR UPDATE", task_id
@@ -241,22 +219,15 @@ async def _finish_claim(
             raise CallTaskConflict(f"call task {task_id} is {current['status']}, not claimed")
         if current["claimed_by"] != agent_id:
             raise CallTaskConflict(f"call task {task_id} is claimed by another agent")
-        done = new_status == "done"
         row = await conn.fetchrow(
             f"""
-            UPDATE call_tasks
-               SET status = $2, outcome = $3,
-                   outcome_at = CASE WHEN $4 THEN now() END,
-                   claimed_by = CASE WHEN $4 THEN claimed_by END,
-                   claimed_at = CASE WHEN $4 THEN claimed_at END,
-                   updated_at = now()
+            UPDATE call_tasks SET status = 'done', outcome = $2, outcome_at = now(),
+                                  updated_at = now()
              WHERE id = $1
             RETURNING {_COLUMNS}
             """,
             task_id,
-            new_status,
             outcome,
-            done,
         )
         assert row is not None
         task = _task(row)
@@ -264,10 +235,15 @@ async def _finish_claim(
             conn,
             account_id=task.account_id,
             actor=agent_id,
-            kind=kind,
+            kind="call_task.completed",
             details={"task_id": task.id, "stage_id": task.stage_id, "outcome": outcome},
         )
     return task
+
+
+async def get(pool: asyncpg.Pool, task_id: int) -> CallTask | None:
+    row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM call_tasks WHERE id = $1", task_id)
+    return None if row is None else _task(row)
 
 
 class QueueCounts(BaseModel):

@@ -367,3 +367,19 @@ async def apply_provider_status(
             conn, row["id"], status, source=Source.PROVIDER_CALLBACK, error_code=error_code
         )
     return CallbackResult.ADVANCED if moved else CallbackResult.STALE
+
+
+async def account_contacts(db: Db, account_id: str, limit: int) -> list[dict[str, Any]]:
+    """The account's contacts, newest first, as the API shows them (with the message text,
+    for a reader whose key may read accounts)."""
+    rows = await db.fetch(
+        """
+        SELECT idempotency_key, channel, stage_id, status, template_id, body, provider,
+               provider_id, error_code, created_at, updated_at
+          FROM contact_ledger WHERE account_id = $1
+         ORDER BY created_at DESC, id DESC LIMIT $2
+        """,
+        account_id,
+        limit,
+    )
+    return [dict(row) for row in rows]

@@ -1,4 +1,5 @@
-"""A transaction on a pool or on the caller's connection, for store functions that do both."""
+"""A transaction on a pool or on the caller's connection, for store functions that do both;
+and the readiness probe."""
 
 from __future__ import annotations
 
@@ -21,3 +22,8 @@ async def transaction(db: Db) -> AsyncIterator[asyncpg.Connection]:
     else:
         async with db.transaction():
             yield db
+
+
+async def ping(db: Db) -> None:
+    """Raise when Postgres cannot answer (the API's readiness check)."""
+    await db.fetchval("SELECT 1")

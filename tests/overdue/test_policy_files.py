@@ -68,8 +68,9 @@ def test_valid_policy_parses_durations_queues_and_templates(tmp_path: Path) -> N
         timedelta(days=1),
         timedelta(days=3),
     ]
-    assert policy.stage("d3").queue is CallQueue.SPECIALIST
-    assert policy.stage("before").label == "D-3 sms (before)"
+    by_id = {s.id: s for s in policy.stages}
+    assert by_id["d3"].queue is CallQueue.SPECIALIST
+    assert by_id["before"].label == "D-3 sms (before)"
     assert policy.version == 3
 
 

@@ -188,7 +188,10 @@ def test_no_contact_ever_breaks_a_rule(
     # catch-up may skip an earlier stage, never act on it after a later one.
     index = {stage.id: n for n, stage in enumerate(policy.stages)}
     order = [
-        (stage_time(policy.stage(c.stage_id), record.anchor_at, zone, policy), index[c.stage_id])
+        (
+            stage_time(policy.stages[index[c.stage_id]], record.anchor_at, zone, policy),
+            index[c.stage_id],
+        )
         for c in customer
         if c.stage_id in index
     ]

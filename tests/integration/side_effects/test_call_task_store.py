@@ -100,17 +100,6 @@ async def test_an_agent_gets_their_held_task_back_then_completes_it(
     ]
 
 
-async def test_a_released_task_goes_back_to_the_queue(twilio_stack: TwilioStack) -> None:
-    pool, queue = twilio_stack.pool, new_queue()
-    task = await add_task(pool, queue)
-    claimed = await store.claim_next(pool, queue, "agent-1")
-    assert claimed is not None and claimed.id == task.id
-    released = await store.release(pool, task.id, "agent-1")
-    assert (released.status, released.claimed_by, released.claimed_at) == ("open", None, None)
-    again = await store.claim_next(pool, queue, "agent-2")
-    assert again is not None and again.id == task.id
-
-
 async def test_bad_arguments_and_unknown_tasks_are_named(twilio_stack: TwilioStack) -> None:
     with pytest.raises(ValueError, match="agent_id"):
         await store.claim_next(twilio_stack.pool, "general", " ")
