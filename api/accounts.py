@@ -14,14 +14,12 @@ from api.problems import invalid_field, problem_responses
 from api.schemas import ContactAttempt, ContactLedger, OverdueReport, OverdueStarted
 from api.workflow_calls import (
     ProcessNotRunning,
-    account_handle,
-    to_running,
+    current_status,
     unknown_account_problem,
 )
 from overdue.account_status import days_past_due_now
 from overdue.store.accounts import account_exists
 from overdue.store.contact_ledger import account_contacts
-from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import ACCOUNT_ID_PATTERN, AccountStatus
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
@@ -72,11 +70,7 @@ async def account_status(
 ) -> AccountStatus:
     """The account's current status, answered by its workflow."""
     try:
-        current = await to_running(
-            lambda: account_handle(services.temporal, account_id).query(
-                OverdueAccountWorkflow.status
-            )
-        )
+        current = await current_status(services.temporal, account_id)
     except ProcessNotRunning as err:
         raise unknown_account_problem(account_id) from err
     # A query sees the workflow's clock at its last event; days past due is asked about today.

@@ -12,7 +12,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.problems import Problem
 from workflows.names import workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.types import AccountOutcome
+from workflows.types import AccountOutcome, AccountStatus
 
 T = TypeVar("T")
 AccountHandle = WorkflowHandle[OverdueAccountWorkflow, AccountOutcome]
@@ -71,3 +71,17 @@ def unknown_account_problem(account_id: str) -> Problem:
         f"no overdue process for account {account_id!r}; start one with "
         f"PUT /v1/accounts/{account_id}/overdue",
     )
+
+
+async def current_status(client: Client, account_id: str) -> AccountStatus:
+    """The status the account's running process answers; ProcessNotRunning if there is none."""
+    return await to_running(
+        lambda: account_handle(client, account_id).query(OverdueAccountWorkflow.status)
+    )
+
+
+async def status_if_running(client: Client, account_id: str) -> AccountStatus | None:
+    try:
+        return await current_status(client, account_id)
+    except ProcessNotRunning:
+        return None

@@ -16,10 +16,14 @@ from api.console.outcomes import FormInvalid, perform, supervisor_action
 from api.console.rendering import render
 from api.problems import Problem
 from api.timeline import timeline_page
-from api.workflow_calls import ProcessNotRunning, UpdateRejected, account_handle, to_running
+from api.workflow_calls import (
+    ProcessNotRunning,
+    UpdateRejected,
+    account_handle,
+    status_if_running,
+)
 from overdue.account_status import days_past_due_now
 from overdue.store.accounts import account_exists
-from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import ACCOUNT_ID_PATTERN, AccountState, AccountStatus
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -41,17 +45,6 @@ async def find_account(
     return RedirectResponse(f"/console/accounts/{account_id}", status_code=303)
 
 
-async def _status(page: Console, account_id: str) -> AccountStatus | None:
-    try:
-        return await to_running(
-            lambda: account_handle(page.services.temporal, account_id).query(
-                OverdueAccountWorkflow.status
-            )
-        )
-    except ProcessNotRunning:
-        return None
-
-
 async def _render_account(
     page: Console,
     account_id: str,
@@ -70,7 +63,7 @@ async def _render_account(
     except Problem:
         after = None
     entries, next_cursor = await timeline_page(pool, account_id, 50, after)
-    current = current or await _status(page, account_id)
+    current = current or await status_if_running(page.services.temporal, account_id)
     return render(
         page,
         "account.html",
@@ -99,7 +92,7 @@ async def account_page(
 async def account_action(page: Supervisor, account_id: AccountId, form: CsrfForm) -> Response:
     typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     keep = {typed.get("action", ""): typed}
-    current = await _status(page, account_id)
+    current = await status_if_running(page.services.temporal, account_id)
     if current is None:
         answer = {"ok": False, "message": page.t("answer.not_running")}
         return await _render_account(page, account_id, status_code=409, answer=answer, forms=keep)

@@ -17,7 +17,7 @@ from api.workflow_calls import (
     ProcessNotRunning,
     UpdateRejected,
     account_handle,
-    to_running,
+    status_if_running,
 )
 from overdue.account_status import days_past_due_now
 from overdue.store import call_tasks
@@ -30,7 +30,6 @@ from overdue.store.agent_desk import (
 )
 from overdue.store.audit import record_event
 from overdue.store.call_tasks import CallTask, CallTaskConflict
-from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import AccountStatus
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -65,17 +64,6 @@ async def _task_for(page: Console, task_id: int, *, acting: bool) -> CallTask:
     return task
 
 
-async def _status(page: Console, account_id: str) -> AccountStatus | None:
-    try:
-        return await to_running(
-            lambda: account_handle(page.services.temporal, account_id).query(
-                OverdueAccountWorkflow.status
-            )
-        )
-    except ProcessNotRunning:
-        return None
-
-
 async def _render_task(
     page: Console,
     task: CallTask,
@@ -87,7 +75,7 @@ async def _render_task(
     revealed: str | None = None,
 ) -> Response:
     pool = page.services.pool
-    current = current or await _status(page, task.account_id)
+    current = current or await status_if_running(page.services.temporal, task.account_id)
     phone = revealed or mask_phone(await customer_phone(pool, task.account_id))
     return render(
         page,
@@ -117,7 +105,7 @@ async def record_outcome(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Res
     task = await _task_for(page, task_id, acting=True)
     typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     keep = {typed.get("action", ""): typed}
-    current = await _status(page, task.account_id)
+    current = await status_if_running(page.services.temporal, task.account_id)
     if current is None:
         answer = {"ok": False, "message": page.t("answer.not_running")}
         return await _render_task(page, task, status_code=409, answer=answer, forms=keep)
