@@ -47,6 +47,7 @@ def _api(settings: Settings, _args: argparse.Namespace) -> int:
         port=settings.api_port,
         log_config=None,
         access_log=False,
+        server_header=False,  # no `server: uvicorn` telling scanners what to try
     )
     return 0
 
