@@ -11,6 +11,7 @@ from fastapi_offline import FastAPIOffline
 from api import account_events, account_list, accounts, health, problems, timeline, webhooks
 from api.body_limit import BodySizeLimitMiddleware
 from api.console import mount_console
+from api.console.login_throttle import LoginThrottle
 from api.dependencies import Services
 from api.request_id import RequestIdMiddleware
 from api.security_headers import SecurityHeadersMiddleware
@@ -51,6 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.2.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+    )
+    app.state.login_throttle = LoginThrottle(
+        settings.login_attempts_per_minute,
+        settings.login_client_attempts_per_minute,
+        settings.login_max_lockout_seconds,
     )
     problems.install(app)
     # Outermost last: security headers on every answer (the request id's 500s too), the
