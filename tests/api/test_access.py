@@ -86,7 +86,8 @@ async def test_answers_are_not_cached_or_sniffed_and_hsts_follows_the_public_url
 
 async def test_docs_load_every_asset_from_the_api_itself() -> None:
     async with _client(_app()) as http:
-        for page in ("/docs", "/redoc"):
+        assert (await http.get("/redoc")).status_code == 404  # its bundle calls a CDN
+        for page in ("/docs",):
             html = (await http.get(page)).text
             assets = re.findall(r'(?:src|href)=["\']([^"\']+)', html)
             assert assets, html
