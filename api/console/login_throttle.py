@@ -27,8 +27,9 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 FREE_FAILURES = 3  # a typo or two costs nothing
 FIRST_LOCKOUT_SECONDS = 2
-# How long a run of failures is remembered without another failure.
-FAILURE_MEMORY_SECONDS = 24 * 3600
+# A run of failures is forgotten this long after it began (bounds the memory that guesses at
+# made-up usernames can take; the per-minute windows still hold).
+FAILURE_MEMORY_SECONDS = 3600
 
 
 @dataclass(frozen=True)
