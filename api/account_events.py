@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from api.accounts import AccountId
-from api.auth import ApiClient, WriteAccounts, WritePayments
+from api.auth import ApiClient, AuthenticatedRoute, WriteAccounts, WritePayments
 from api.dependencies import Services, ServicesDep
 from api.event_reports import ReportedEvent, UnknownAccount, WrongCurrency, report_event
 from api.problems import invalid_field, problem_responses
@@ -38,7 +38,7 @@ from workflows.types import (
     PaymentReported,
 )
 
-router = APIRouter(prefix="/v1/accounts", tags=["account events"])
+router = APIRouter(prefix="/v1/accounts", tags=["account events"], route_class=AuthenticatedRoute)
 EVENT_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
 DisputeId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")]
 

@@ -9,7 +9,7 @@ from temporalio.client import Client, WorkflowExecution
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import cursors
-from api.auth import ReadAccounts
+from api.auth import AuthenticatedRoute, ReadAccounts
 from api.dependencies import ServicesDep
 from api.problems import invalid_field, problem_responses
 from api.schemas import AccountPage, AccountSummary
@@ -17,7 +17,7 @@ from workflows import search_attributes as sa
 from workflows.names import WORKFLOW_TYPE_CLAUSE, account_id_of
 from workflows.types import AccountState
 
-router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"], route_class=AuthenticatedRoute)
 
 STAGE_PATTERN = r"^[a-z0-9][a-z0-9_]{0,62}$"  # as policy stage ids
 

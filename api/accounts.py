@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from api.auth import ReadAccounts, WriteAccounts
+from api.auth import AuthenticatedRoute, ReadAccounts, WriteAccounts
 from api.dependencies import ServicesDep
 from api.overdue_reports import BillRefused, report_bill
 from api.problems import invalid_field, problem_responses
@@ -22,7 +22,7 @@ from overdue.store.accounts import account_exists
 from overdue.store.contact_ledger import account_contacts
 from workflows.types import ACCOUNT_ID_PATTERN, AccountStatus
 
-router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"], route_class=AuthenticatedRoute)
 
 AccountId = Annotated[
     str,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 
 from api import cursors
 from api.accounts import AccountId
-from api.auth import ReadAccounts
+from api.auth import AuthenticatedRoute, ReadAccounts
 from api.dependencies import ServicesDep
 from api.problems import problem_responses
 from api.schemas import TimelineEntry, TimelinePage
@@ -19,7 +19,7 @@ from api.workflow_calls import unknown_account_problem
 from overdue.store.accounts import account_exists
 from overdue.store.timeline import Position, timeline_items
 
-router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"], route_class=AuthenticatedRoute)
 
 
 async def timeline_page(

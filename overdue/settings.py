@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +77,26 @@ class Settings(BaseSettings):
     temporal_port: int = Field(default=7233, ge=1, le=65535, description="Temporal gRPC port.")
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535, description="Temporal UI port.")
     temporal_namespace: str = Field(default="default", description="Temporal namespace.")
+    temporal_tls: bool = Field(
+        default=False,
+        description="Connect to Temporal over TLS (on by itself with any TLS file, server "
+        "name or API key below).",
+    )
+    temporal_tls_server_ca_file: Path | None = Field(
+        default=None, description="PEM CA that signed the frontend's certificate (unset: system)."
+    )
+    temporal_tls_client_cert_file: Path | None = Field(
+        default=None, description="PEM client certificate for mTLS (with the key file)."
+    )
+    temporal_tls_client_key_file: Path | None = Field(
+        default=None, description="PEM private key of the client certificate."
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None, description="Name the frontend's certificate is checked against."
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None, description="Temporal Cloud API key, sent with every call (TLS on)."
+    )
 
     api_host: str = Field(default="127.0.0.1", description="Address the API binds to.")
     api_port: int = Field(default=8000, ge=1, le=65535, description="API port.")
@@ -95,6 +115,24 @@ class Settings(BaseSettings):
     console_session_hours: float = Field(
         default=8.0, gt=0, le=24 * 7, description="How long an agent console login lasts."
     )
+    login_attempts_per_minute: int = Field(
+        default=5, ge=1, le=100, description="Console login attempts per username per minute."
+    )
+    login_client_attempts_per_minute: int = Field(
+        default=20, ge=1, le=1000, description="Console login attempts per client per minute."
+    )
+    login_max_lockout_seconds: int = Field(
+        default=900,
+        ge=60,
+        le=86_400,
+        description="Longest wait the doubling back-off after failed logins reaches.",
+    )
+    hsts_max_age_seconds: int = Field(
+        default=31_536_000,
+        ge=0,
+        le=63_072_000,
+        description="Strict-Transport-Security max-age when the public URL is https (0: off).",
+    )
 
     policy_file: Path = Field(
         default=PROJECT_ROOT / "policies" / "default.yaml",
@@ -109,6 +147,15 @@ class Settings(BaseSettings):
         default=False,
         description="`overdue dev` only: run the local fake Twilio and send SMS through it with "
         "the real Twilio SDK (status callbacks reach the API's webhooks).",
+    )
+    fake_twilio_port: int = Field(
+        default=8011, ge=1, le=65535, description="Port of the local fake Twilio (dev)."
+    )
+    fake_twilio_token: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="Bearer token the fake Twilio's /_fake/* control API requires (dev); "
+        "unset: `overdue dev` keeps one in state_dir.",
     )
     sms_rate_per_second: float = Field(
         default=1.0,
@@ -210,6 +257,33 @@ class Settings(BaseSettings):
         if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
             raise ValueError(f"must be host:port (e.g. 0.0.0.0:9464) or empty, got {value!r}")
         return value.strip()
+
+    @model_validator(mode="after")
+    def _client_cert_pair(self) -> Settings:
+        if (self.temporal_tls_client_cert_file is None) != (
+            self.temporal_tls_client_key_file is None
+        ):
+            raise ValueError(
+                "OVERDUE_TEMPORAL_TLS_CLIENT_CERT_FILE and OVERDUE_TEMPORAL_TLS_CLIENT_KEY_FILE "
+                "go together: set both for mTLS, or neither"
+            )
+        return self
+
+    @cached_property
+    def temporal_uses_tls(self) -> bool:
+        return self.temporal_tls or any(
+            value is not None
+            for value in (
+                self.temporal_tls_server_ca_file,
+                self.temporal_tls_client_cert_file,
+                self.temporal_tls_server_name,
+                self.temporal_api_key,
+            )
+        )
+
+    @cached_property
+    def public_url_is_https(self) -> bool:
+        return self.public_url.startswith("https://")
 
     @cached_property
     def temporal_address(self) -> str:

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from api.console import i18n
 from api.console.context import AnyVisitor, CsrfForm, SignedIn
+from api.console.login_throttle import LoginThrottle
 from api.console.rendering import render
 from api.console.sessions import (
     COOKIE,
@@ -23,6 +24,7 @@ from api.console.sessions import (
     set_cookie,
     tokens_match,
 )
+from overdue.store.audit import record_event
 from overdue.store.console_users import MAX_PASSWORD_LENGTH, authenticate
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -30,15 +32,55 @@ logger = logging.getLogger(__name__)
 
 
 def _login_page(
-    page: AnyVisitor, status: int = 200, failed: bool = False, username: str = ""
+    page: AnyVisitor,
+    status: int = 200,
+    failed: bool = False,
+    username: str = "",
+    retry_after: int | None = None,
 ) -> Response:
     # Login CSRF: a double-submit token, in a cookie and in the form, compared on POST.
     token = new_token()
     response = render(
-        page, "login.html", status, login_csrf=token, failed=failed, username=username
+        page,
+        "login.html",
+        status,
+        login_csrf=token,
+        failed=failed,
+        username=username,
+        retry_after=retry_after,
     )
     set_cookie(page.request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def throttle_of(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+async def _throttled(page: AnyVisitor, username: str) -> Response | None:
+    """A 429 page when this attempt is over a limit (audited once per lockout), else None."""
+    client = page.request.client.host if page.request.client else "unknown"
+    refusal = await throttle_of(page.request).admit(username, client)
+    if refusal is None:
+        return None
+    logger.warning("console login throttled", extra={"throttle": refusal.scope})
+    if refusal.first:
+        # Never the password, nor the typed username (free text): the limit and the address.
+        await record_event(
+            page.services.pool,
+            account_id=None,
+            actor="console",
+            kind="console.login_throttled",
+            details={
+                "limit": refusal.scope,
+                "client": client,
+                "retry_after_seconds": refusal.retry_after,
+            },
+        )
+    return _login_page(page, 429, failed=True, username=username, retry_after=refusal.retry_after)
 
 
 @router.get("/login")
@@ -57,10 +99,15 @@ async def login(
 ) -> Response:
     if not tokens_match(page.request.cookies.get(LOGIN_CSRF_COOKIE) or "", csrf_token):
         return _login_page(page, 403, failed=True, username=username)
+    throttled = await _throttled(page, username)
+    if throttled is not None:
+        return throttled
     user = await authenticate(page.services.pool, username.strip(), password)
     if user is None:
         logger.info("console login failed")
+        await throttle_of(page.request).failed(username)
         return _login_page(page, 401, failed=True, username=username)
+    await throttle_of(page.request).succeeded(username)
     lifetime = timedelta(hours=page.services.settings.console_session_hours)
     token = await open_session(page.services.pool, user, lifetime)
     logger.info("console login", extra={"user_id": user.id})

@@ -142,7 +142,8 @@ def test_addresses_and_ports_agree() -> None:
     api, worker = settings_of("api"), settings_of("worker")
     for settings in (api, worker, settings_of("migrate")):
         assert settings.temporal_host in SERVICES and settings.temporal_host == "temporal"
-        assert f"{settings.temporal_port}:{settings.temporal_port}" in SERVICES["temporal"]["ports"]
+        published = f"127.0.0.1:{settings.temporal_port}:{settings.temporal_port}"
+        assert published in SERVICES["temporal"]["ports"]
         database = urlsplit(settings.database_url or "")
         db_env = environment("app-db")
         assert database.hostname == "app-db" and database.port == 5432
@@ -150,7 +151,7 @@ def test_addresses_and_ports_agree() -> None:
         assert database.password == db_env["POSTGRES_PASSWORD"]
         assert database.path == f"/{db_env['POSTGRES_DB']}"
     assert api.api_host == "0.0.0.0"  # noqa: S104 (inside its container: reachable by the proxy)
-    assert f"{api.api_port}:{api.api_port}" in SERVICES["api"]["ports"]
+    assert f"127.0.0.1:{api.api_port}:{api.api_port}" in SERVICES["api"]["ports"]
     assert f"127.0.0.1:{api.api_port}/readyz" in " ".join(SERVICES["api"]["healthcheck"]["test"])
     assert worker.worker_metrics_address is not None
     metrics_port = worker.worker_metrics_address.rpartition(":")[2]
@@ -163,6 +164,25 @@ def test_addresses_and_ports_agree() -> None:
     (job,) = [j for j in scrape["scrape_configs"] if j["job_name"] == "overdue-worker"]
     assert job["dns_sd_configs"] == [{"names": ["worker"], "type": "A", "port": int(metrics_port)}]
     assert "ports" not in SERVICES["worker"]  # replicas would clash on a published port
+
+
+def test_every_published_port_is_on_loopback_only() -> None:
+    """Temporal's frontend and UI and Prometheus have no login; the API wants its TLS proxy.
+    A port published as "7233:7233" is open on every interface of the host."""
+    published = {
+        name: [defaults(str(port)) for port in service.get("ports", [])]
+        for name, service in SERVICES.items()
+    }
+    assert {name for name, ports in published.items() if ports} == {
+        "temporal", "temporal-ui", "api", "prometheus",
+    }  # fmt: skip
+    for name, ports in published.items():
+        for port in ports:
+            host, _, container = port.rpartition(":")
+            assert host.startswith("127.0.0.1:"), f"{name}: publish {port!r} as 127.0.0.1:..."
+            assert container.isdigit()
+    header = (ROOT / "docker-compose.yml").read_text().split("\nname:", 1)[0]
+    assert "loopback" in header
 
 
 def test_namespace_and_search_attributes_match_the_code_and_the_dev_stack() -> None:

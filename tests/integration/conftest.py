@@ -70,6 +70,8 @@ async def stack(
         temporal_ui_port=temporal_dev_server.ui_port,
         api_port=api_port,
         policy_file=ROOT / "tests" / "policies" / "fast.yaml",
+        # Every test logs in from 127.0.0.1: the per-client limit is tested on its own.
+        login_client_attempts_per_minute=1000,
     )
     temporal = await connect(settings)
     pool = await create_pool(settings)

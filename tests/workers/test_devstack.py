@@ -91,7 +91,7 @@ def _alive(pids: set[int]) -> set[int]:
 
 @pytest.fixture
 def dev_env(tmp_path: Path) -> dict[str, str]:
-    temporal_port, ui_port, api_port = free_tcp_ports(3)
+    temporal_port, ui_port, api_port, fake_twilio_port = free_tcp_ports(4)
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "NO_COLOR"}}
     env.pop("OVERDUE_DATABASE_URL", None)
     env |= {
@@ -99,6 +99,7 @@ def dev_env(tmp_path: Path) -> dict[str, str]:
         "OVERDUE_TEMPORAL_PORT": str(temporal_port),
         "OVERDUE_TEMPORAL_UI_PORT": str(ui_port),
         "OVERDUE_API_PORT": str(api_port),
+        "OVERDUE_FAKE_TWILIO_PORT": str(fake_twilio_port),
     }
     return env
 
@@ -219,8 +220,16 @@ async def test_dev_stack_starts_stops_cleanly_and_keeps_its_data(
             assert (await http.get(accounts)).status_code == 401
             authorized = await http.get(accounts, headers={"Authorization": f"Bearer {key}"})
             assert authorized.status_code == 200, authorized.text
-            assert first.banner_value("Fake Twilio").startswith("http://127.0.0.1:")
+            fake_url = f"http://127.0.0.1:{dev_env['OVERDUE_FAKE_TWILIO_PORT']}"
+            assert first.banner_value("Fake Twilio").startswith(fake_url)
             await sms_is_delivered_through_the_fake(http, api_url, key)
+            # Its control API lists every SMS (names): only with the token the stack keeps.
+            fake_token = (tmp_path / "state" / "fake-twilio-token").read_text().strip()
+            assert (await http.get(f"{fake_url}/_fake/messages")).status_code == 401
+            listed = await http.get(
+                f"{fake_url}/_fake/messages", headers={"Authorization": f"Bearer {fake_token}"}
+            )
+            assert listed.status_code == 200 and listed.json(), listed.text
         assert expected_attributes <= await registered_search_attributes(temporal_address)
 
         database_url = first.banner_value("Postgres")

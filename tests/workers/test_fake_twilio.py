@@ -196,8 +196,18 @@ def test_random_faults_are_reproducible_with_a_seed() -> None:
         FaultPlan(rate=1.5)
 
 
+async def test_the_control_api_needs_its_token(fake: FakeTwilio) -> None:
+    async with httpx.AsyncClient(base_url=fake.url) as stranger:
+        for method, path in [("GET", "/_fake/messages"), ("POST", "/_fake/reset")]:
+            for sent in ({}, {"Authorization": "Bearer wrong-token"}):
+                answer = await stranger.request(method, path, headers=sent)
+                assert answer.status_code == 401, (method, path, sent)
+                assert answer.headers["WWW-Authenticate"] == "Bearer"
+
+
 async def test_control_api(fake: FakeTwilio, client: Client, receiver: Receiver) -> None:
-    async with httpx.AsyncClient(base_url=fake.url) as control:
+    headers = {"Authorization": f"Bearer {fake.control_token}"}
+    async with httpx.AsyncClient(base_url=fake.url, headers=headers) as control:
         bad = await control.post("/_fake/faults", json={"queue": ["meteor"]})
         assert bad.status_code == 422 and "queue.0" in bad.json()["error"]
         assert (
@@ -228,7 +238,11 @@ async def test_control_api(fake: FakeTwilio, client: Client, receiver: Receiver)
 
 
 def _overdue(*args: str, **env: str) -> subprocess.Popen[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("OVERDUE_TWILIO")}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OVERDUE_TWILIO", "OVERDUE_FAKE_TWILIO"))
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "workers.cli.main", *args],
         stdout=subprocess.PIPE,
@@ -244,24 +258,33 @@ def test_the_cli_needs_credentials() -> None:
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 2
     assert "OVERDUE_TWILIO_ACCOUNT_SID" in stderr and "Traceback" not in stderr
+    process = _overdue(
+        "fake-twilio", OVERDUE_TWILIO_ACCOUNT_SID=SID, OVERDUE_TWILIO_AUTH_TOKEN=TOKEN
+    )
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert "OVERDUE_FAKE_TWILIO_TOKEN" in stderr and "Traceback" not in stderr
 
 
 @pytest.mark.integration
 async def test_the_cli_serves_until_stopped() -> None:
     (port,) = free_tcp_ports(1)
+    control = "control-token-for-the-cli-test"
     process = _overdue(
         "fake-twilio",
-        "--port",
-        str(port),
         OVERDUE_TWILIO_ACCOUNT_SID=SID,
         OVERDUE_TWILIO_AUTH_TOKEN=TOKEN,
+        OVERDUE_FAKE_TWILIO_PORT=str(port),  # the setting, not a flag: the same every run
+        OVERDUE_FAKE_TWILIO_TOKEN=control,
     )
     try:
         assert process.stdout is not None
         line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 60)
         assert f"http://127.0.0.1:{port}" in line
         async with httpx.AsyncClient() as http:
-            answer = await http.get(f"http://127.0.0.1:{port}/_fake/messages")
+            url = f"http://127.0.0.1:{port}/_fake/messages"
+            assert (await http.get(url)).status_code == 401
+            answer = await http.get(url, headers={"Authorization": f"Bearer {control}"})
         assert answer.json() == []
     finally:
         process.send_signal(signal.SIGTERM)

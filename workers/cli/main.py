@@ -47,6 +47,7 @@ def _api(settings: Settings, _args: argparse.Namespace) -> int:
         port=settings.api_port,
         log_config=None,
         access_log=False,
+        server_header=False,  # no `server: uvicorn` telling scanners what to try
     )
     return 0
 
@@ -94,7 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Run a local fake of Twilio's Messages API (signed status callbacks, fault injection).",
     )
     fake.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
-    fake.add_argument("--port", type=int, default=8011, help="port (default: 8011)")
+    fake.add_argument(
+        "--port", type=int, default=None, help="port (default: OVERDUE_FAKE_TWILIO_PORT, 8011)"
+    )
     fake.add_argument(
         "--fault-rate", type=float, default=0.0, help="share of API calls that fail (0 to 1)"
     )

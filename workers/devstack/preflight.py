@@ -17,6 +17,7 @@ from overdue.ports import port_is_free
 from overdue.settings import Settings
 
 DEV_API_KEY_FILE = "dev-api-key"
+FAKE_TWILIO_TOKEN_FILE = "fake-twilio-token"  # noqa: S105  # a file name, not a token
 
 
 class StartupError(Exception):
@@ -40,6 +41,9 @@ def check_ports(settings: Settings) -> str | None:
                      settings.temporal_ui_port),
         _PortSetting("API", "OVERDUE_API_PORT", settings.api_host, settings.api_port),
     ]  # fmt: skip
+    if settings.dev_fake_twilio:
+        ports.append(_PortSetting("fake Twilio", "OVERDUE_FAKE_TWILIO_PORT", "127.0.0.1",
+                                  settings.fake_twilio_port))  # fmt: skip
     for index, first in enumerate(ports):
         for second in ports[index + 1 :]:
             if first.port == second.port:
@@ -71,9 +75,18 @@ def state_dir_lock(state_dir: Path) -> Iterator[None]:
 def dev_api_key(settings: Settings) -> str:
     """The dev stack's API key: the setting if given, else one kept in the state folder, so
     the key a developer exported survives restarts. Never used outside `overdue dev`."""
-    path = settings.state_dir / DEV_API_KEY_FILE
-    if settings.dev_api_key is not None:
-        key = settings.dev_api_key.get_secret_value()
+    return _kept_secret(settings, DEV_API_KEY_FILE, settings.dev_api_key)
+
+
+def fake_twilio_token(settings: Settings) -> str:
+    """The control token of the dev stack's fake Twilio, kept like the dev API key."""
+    return _kept_secret(settings, FAKE_TWILIO_TOKEN_FILE, settings.fake_twilio_token)
+
+
+def _kept_secret(settings: Settings, file_name: str, setting: SecretStr | None) -> str:
+    path = settings.state_dir / file_name
+    if setting is not None:
+        key = setting.get_secret_value()
     elif path.exists():
         key = path.read_text(encoding="utf-8").strip()
     else:

@@ -19,17 +19,18 @@ from pathlib import Path
 import httpx
 import psutil
 
-from overdue.ports import free_tcp_ports
 from overdue.settings import Settings
 from workers.devstack.console import Console, console_logging
 from workers.devstack.local_postgres import LocalPostgres, start_local_postgres_async
 from workers.devstack.local_temporal import TemporalDevServer, TemporalStartError
 from workers.devstack.preflight import (
     DEV_API_KEY_FILE,
+    FAKE_TWILIO_TOKEN_FILE,
     StartupError,
     check_ports,
     child_environment,
     dev_api_key,
+    fake_twilio_token,
     state_dir_lock,
 )
 from workers.devstack.processes import ChildProcess, describe_exit
@@ -41,7 +42,7 @@ READY_WITHIN_SECONDS = 60.0
 STOP_GRACE_SECONDS = 10.0
 READY_BANNER = "overdue dev stack is ready"
 
-FAKE_TWILIO_ARGV = (sys.executable, "-m", "workers.cli.main", "fake-twilio", "--port")
+FAKE_TWILIO_ARGV = (sys.executable, "-m", "workers.cli.main", "fake-twilio")
 # Credentials the dev stack's fake accepts; shaped like Twilio's, worthless anywhere else.
 DEV_TWILIO = {
     "OVERDUE_SMS_SENDER": "twilio",
@@ -125,12 +126,13 @@ class DevStack:
     async def _start_fake_twilio(self, stack: AsyncExitStack, env: dict[str, str]) -> ChildProcess:
         """The fake, and the settings that send the worker's SMS through it; status callbacks
         go to this stack's API, whose webhooks check the fake's signatures."""
-        (port,) = free_tcp_ports(1)
-        self._fake_twilio_url = f"http://127.0.0.1:{port}"
+        # A fixed port and a kept token: tools pointed at the fake survive a restart.
+        self._fake_twilio_url = f"http://127.0.0.1:{self._settings.fake_twilio_port}"
         env.update(DEV_TWILIO)
         env["OVERDUE_TWILIO_API_BASE"] = self._fake_twilio_url
+        env["OVERDUE_FAKE_TWILIO_TOKEN"] = fake_twilio_token(self._settings)
         env.setdefault("OVERDUE_PUBLIC_BASE_URL", self._settings.api_url)
-        return await self._start_child(stack, "twilio", (*FAKE_TWILIO_ARGV, str(port)), env)
+        return await self._start_child(stack, "twilio", FAKE_TWILIO_ARGV, env)
 
     async def _start_postgres(self, stack: AsyncExitStack) -> str:
         if self._settings.database_url:
@@ -225,7 +227,7 @@ class DevStack:
             f"  Temporal UI  {ui_url}/namespaces/{namespace}/workflows",
             f"  Temporal     {settings.temporal_address} (namespace {namespace})",
             f"  Postgres     {self._postgres_shown}",
-            *([f"  Fake Twilio  {self._fake_twilio_url}"] if self._fake_twilio_url else []),
+            *self._fake_twilio_lines(),
             f"  State        {settings.state_dir.resolve()}",
             f"  API key      {self._api_key}  (dev only)",
             f'  Try          curl -s -H "Authorization: Bearer $(cat {key_file})" '
@@ -235,6 +237,16 @@ class DevStack:
         rule = "-" * 64
         for text in [rule, *lines, rule]:
             self._say(text)
+
+    def _fake_twilio_lines(self) -> list[str]:
+        if not self._fake_twilio_url:
+            return []
+        token_file = _shown_path(self._settings.state_dir / FAKE_TWILIO_TOKEN_FILE)
+        return [
+            f"  Fake Twilio  {self._fake_twilio_url}  (control token in {token_file})",
+            f'  SMS sent     curl -s -H "Authorization: Bearer $(cat {token_file})" '
+            f"{self._fake_twilio_url}/_fake/messages",
+        ]
 
     # --- stopping -----------------------------------------------------------------------------
 

@@ -92,3 +92,20 @@ async def test_the_dev_key_setting_grants_every_scope_and_only_when_set(stack: S
         assert answer.status_code == 200, answer.text
     async with client(stack, dev_key) as api:  # the stack itself has no dev key
         assert_problem(await api.get("/v1/accounts"), 401)
+
+
+async def test_a_malformed_body_is_judged_only_after_the_key(stack: Stack) -> None:
+    """Authentication first: an unknown key gets 401 and a key without the scope 403, however
+    broken the body; only a caller with the scope learns it was malformed (422)."""
+    account = new_account()
+    broken, as_json = b'{"balance_minor": ', {"Content-Type": "application/json"}
+    reader = await key_with(stack, Scope.ACCOUNTS_READ)
+    writer = await key_with(stack, Scope.ACCOUNTS_WRITE)
+    for key, status in ((None, 401), ("odk_not-a-key", 401), (reader, 403), (writer, 422)):
+        async with client(stack, key) as api:
+            answer = await api.put(
+                f"/v1/accounts/{account}/overdue", content=broken, headers=as_json
+            )
+        assert_problem(answer, status)
+    async with client(stack, reader) as api:
+        assert (await api.get(f"/v1/accounts/{account}")).status_code == 404  # nothing made

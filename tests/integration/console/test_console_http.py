@@ -261,3 +261,40 @@ async def test_agent_records_outcomes_escalates_and_finishes_the_task(
             return account in (await browser.get("/console/escalations")).text
 
         assert await eventually(listed)
+
+
+async def test_password_guessing_is_throttled_and_audited(stack: Stack, agent: User) -> None:
+    """40 wrong passwords as fast as they go: at most 5 reach the password check, the rest are
+    429 with Retry-After, and the audit trail records the lockout (never the password)."""
+    guess = "guess-that-is-not-the-password"
+    before = await stack.pool.fetchval("SELECT coalesce(max(id), 0) FROM audit_events")
+    statuses: list[int] = []
+    async with anonymous(stack) as browser:
+        token = csrf_of(await browser.get("/console/login"))
+        for _ in range(40):
+            answer = await browser.post(
+                "/console/login",
+                data={"username": agent.username, "password": guess, "csrf_token": token},
+            )
+            statuses.append(answer.status_code)
+            if answer.status_code == 429:
+                assert int(answer.headers["Retry-After"]) >= 1
+                assert "Too many attempts" in answer.text or "尝试次数过多" in answer.text
+            token = csrf_of(answer)
+        # The right password waits too: the lockout is the username's, not the guesser's.
+        right = await browser.post(
+            "/console/login",
+            data={"username": agent.username, "password": PASSWORD, "csrf_token": token},
+        )
+        assert right.status_code == 429
+    assert set(statuses) == {401, 429}
+    assert statuses.count(401) <= 5
+    rows = await stack.pool.fetch(
+        "SELECT actor, details::text AS details FROM audit_events"
+        " WHERE id > $1 AND kind = 'console.login_throttled'",
+        before,
+    )
+    assert rows, "a throttled login is audited"
+    assert len(rows) < 10, "once per lockout, not once per refused request"
+    for row in rows:
+        assert guess not in row["details"] and agent.username not in row["details"]

@@ -8,10 +8,15 @@ POST /_fake/numbers                  {"number": "+1...", "create_error": 21610}
 POST /_fake/inbound                  {"url": ".../webhooks/twilio/inbound",
                                       "from": "+1...", "body": "STOP"}
 POST /_fake/reset
+
+Every /_fake/* call needs `Authorization: Bearer <control token>` (401 otherwise): the
+messages it lists carry names and numbers, and the dev stack's fake listens on a fixed port.
 """
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
 import aiohttp
@@ -23,6 +28,7 @@ from workers.fakes.twilio.messages_api import DEFAULT_TO, E164, MAX_BODY
 from workers.fakes.twilio.resources import FakeMessage
 
 M = TypeVar("M", bound=BaseModel)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Controlled(Protocol):
@@ -76,16 +82,31 @@ class _InboundBody(BaseModel):
 
 
 class ControlApi:
-    def __init__(self, fake: Controlled) -> None:
+    def __init__(self, fake: Controlled, token: str) -> None:
         self._fake = fake
+        self._expected = f"Bearer {token}".encode()
 
     def add_routes(self, app: web.Application) -> None:
-        app.router.add_get("/_fake/messages", self._messages)
-        app.router.add_get("/_fake/faults", self._injected)
-        app.router.add_post("/_fake/faults", self._faults)
-        app.router.add_post("/_fake/numbers", self._numbers)
-        app.router.add_post("/_fake/inbound", self._inbound)
-        app.router.add_post("/_fake/reset", self._reset)
+        guarded = self._guarded
+        app.router.add_get("/_fake/messages", guarded(self._messages))
+        app.router.add_get("/_fake/faults", guarded(self._injected))
+        app.router.add_post("/_fake/faults", guarded(self._faults))
+        app.router.add_post("/_fake/numbers", guarded(self._numbers))
+        app.router.add_post("/_fake/inbound", guarded(self._inbound))
+        app.router.add_post("/_fake/reset", guarded(self._reset))
+
+    def _guarded(self, handler: Handler) -> Handler:
+        async def with_token(request: web.Request) -> web.StreamResponse:
+            sent = request.headers.get("Authorization", "").encode()
+            if not hmac.compare_digest(sent, self._expected):
+                return web.json_response(
+                    {"error": "send the control token as `Authorization: Bearer <token>`"},
+                    status=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            return await handler(request)
+
+        return with_token
 
     async def _messages(self, _request: web.Request) -> web.StreamResponse:
         return web.json_response([m.resource() for m in self._fake.messages.values()])

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -53,8 +54,11 @@ class FakeTwilio:
         faults: FaultPlan | None = None,
         callback_delay: float = 0.05,
         hang_seconds: float = 30.0,
+        control_token: str | None = None,
     ) -> None:
         self.account_sid = account_sid
+        # The control API's bearer token (/_fake/*); a random one unless the caller chose.
+        self.control_token = control_token or secrets.token_urlsafe(24)
         self._validator = RequestValidator(auth_token)
         self._auth = f"{account_sid}:{auth_token}"
         self.faults = faults or FaultPlan()
@@ -203,7 +207,7 @@ class FakeTwilio:
         app.router.add_post(f"{base}/Messages.json", self._api(self._create))
         app.router.add_get(f"{base}/Messages.json", self._api(self._list))
         app.router.add_get(f"{base}/Messages/{{sid}}.json", self._api(self._fetch))
-        ControlApi(self).add_routes(app)
+        ControlApi(self, self.control_token).add_routes(app)
         return app
 
     def _api(self, handler: Handler) -> Handler:
