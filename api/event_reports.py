@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from api.dependencies import Services
 from api.workflow_calls import account_handle, to_running
+from overdue.store import free_texts
 from overdue.store.accounts import account_currency, lock_account
 from overdue.store.reported_events import record_once
 from workflows.handlers import signal_of
@@ -61,9 +62,16 @@ KINDS: dict[type[BaseModel], EventKind] = {
 
 
 async def report_event(
-    services: Services, account_id: str, event: ReportedEvent, actor: str
+    services: Services,
+    account_id: str,
+    event: ReportedEvent,
+    actor: str,
+    text: free_texts.FreeText | None = None,
 ) -> None:
     """Record `event` (unless its id was recorded before) and signal it; all or nothing.
+
+    `text` is what the backend's caller typed (a reason, a resolution), which `event` refers
+    to by its `text_id`: it is kept in Postgres with the event, never signalled.
 
     Raises UnknownAccount, WrongCurrency (payments), or ProcessNotRunning when the account's
     process has ended (then nothing is recorded).
@@ -79,12 +87,14 @@ async def report_event(
     async with services.pool.acquire() as conn, conn.transaction():
         # Held until commit: a contact activity checking for new payments waits for this one.
         await lock_account(conn, account_id)
-        await record_once(
+        recorded = await record_once(
             conn,
             account_id=account_id,
             kind=kind.audit_kind,
             event_id=str(getattr(event, kind.id_field)),
             actor=actor,
-            details=event.model_dump(mode="json"),
+            details=event.model_dump(mode="json", exclude_defaults=True),
         )
+        if recorded and text is not None:
+            await free_texts.keep(conn, account_id, text)
         await to_running(lambda: handle.signal(message.handler.name, message.payload))

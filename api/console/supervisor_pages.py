@@ -17,7 +17,7 @@ from api.console.rendering import render
 from api.problems import Problem
 from api.timeline import timeline_page
 from api.workflow_calls import ProcessNotRunning, UpdateRejected, account_handle, to_running
-from overdue.account_status import days_past_due_now
+from overdue.account_status import days_past_due_now, with_texts
 from overdue.store.accounts import account_exists
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import ACCOUNT_ID_PATTERN, AccountState, AccountStatus
@@ -71,6 +71,7 @@ async def _render_account(
         after = None
     entries, next_cursor = await timeline_page(pool, account_id, 50, after)
     current = current or await _status(page, account_id)
+    current = current and await with_texts(pool, current)  # why it is paused
     return render(
         page,
         "account.html",
