@@ -24,7 +24,7 @@ TEXT_JOIN = "LEFT JOIN free_texts ft ON ft.id = a.details ->> 'text_id'"
 _TIMELINE_SQL = f"""
 SELECT at, source, id, kind, actor, details FROM (
     SELECT a.occurred_at AS at, 'audit' AS source, a.id, a.kind, a.actor,
-           {AUDIT_DETAILS}
+           {AUDIT_DETAILS} AS details
       FROM audit_events a {TEXT_JOIN} WHERE a.account_id = $1
     UNION ALL
     SELECT created_at, 'contact', id, 'contact.' || channel, 'system',
