@@ -13,15 +13,12 @@ table the simulator shares. Errors are domain errors; the router turns them into
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from pydantic import BaseModel
-
 from api.dependencies import Services
 from api.workflow_calls import account_handle, to_running
 from overdue.store import free_texts
 from overdue.store.accounts import account_currency, lock_account
 from overdue.store.reported_events import record_once
+from workflows.event_audit import KINDS
 from workflows.handlers import signal_of
 from workflows.types import (
     ContactCeased,
@@ -44,21 +41,6 @@ class WrongCurrency(Exception):
     def __init__(self, currency: str) -> None:
         super().__init__(f"must be {currency}, the account's currency")
         self.currency = currency
-
-
-@dataclass(frozen=True)
-class EventKind:
-    audit_kind: str  # the audit trail's name for it
-    id_field: str  # the field that makes a repeated report the same event
-
-
-KINDS: dict[type[BaseModel], EventKind] = {
-    PaymentReported: EventKind("payment.reported", "payment_id"),
-    HardshipReported: EventKind("hardship.reported", "report_id"),
-    DisputeOpened: EventKind("dispute.opened", "dispute_id"),
-    DisputeClosed: EventKind("dispute.closed", "dispute_id"),
-    ContactCeased: EventKind("contact.ceased", "request_id"),
-}
 
 
 async def report_event(
