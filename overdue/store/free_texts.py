@@ -14,9 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from overdue.store.transactions import Db
-from workflows.types import TEXT_ID_PATTERN
-
-__all__ = ["TEXT_ID_PATTERN", "FreeText", "keep", "new_text", "texts_by_id"]
 
 
 @dataclass(frozen=True)
