@@ -55,6 +55,7 @@ async def test_each_event_new_to_the_workflow_is_handed_to_the_audit_once(
     assert await _markers(handle) == 1  # asked once it had events
     audit_inputs = [str(e.details) for i in recorder.audited for e in i.events]
     assert not any("Typed Text" in d for d in audit_inputs)
+    await scenario.keep_history(handle, "events_audited")  # replays the patched branch
     await handle.terminate("test over")
 
 
