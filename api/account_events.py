@@ -30,6 +30,7 @@ from api.workflow_calls import (
     not_running_problem,
     unknown_account_problem,
 )
+from overdue.store.free_texts import FreeText, new_text
 from workflows.types import (
     ContactCeased,
     DisputeClosed,
@@ -44,10 +45,14 @@ DisputeId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z
 
 
 async def _report(
-    services: Services, account_id: str, event: ReportedEvent, client: ApiClient
+    services: Services,
+    account_id: str,
+    event: ReportedEvent,
+    client: ApiClient,
+    text: FreeText | None = None,
 ) -> None:
     try:
-        await report_event(services, account_id, event, client.actor)
+        await report_event(services, account_id, event, client.actor, text)
     except UnknownAccount as err:
         raise unknown_account_problem(account_id) from err
     except WrongCurrency as err:
@@ -86,12 +91,13 @@ async def report_hardship(
     account_id: AccountId, body: HardshipReport, services: ServicesDep, client: WriteAccounts
 ) -> EventAccepted:
     """The customer reports hardship: reminders stop while it is reviewed. Idempotent by id."""
+    text = new_text("hardship.reason", body.reason)
     report = HardshipReported(
         report_id=body.report_id,
-        reason=body.reason,
+        text_id=text.id,
         reported_at=body.reported_at or datetime.now(UTC),
     )
-    await _report(services, account_id, report, client)
+    await _report(services, account_id, report, client, text)
     return EventAccepted(account_id=account_id, event="hardship", event_id=body.report_id)
 
 
@@ -105,8 +111,9 @@ async def open_dispute(
     account_id: AccountId, body: DisputeReport, services: ServicesDep, client: WriteAccounts
 ) -> EventAccepted:
     """The customer disputes the debt: collection stops until it is closed. Idempotent by id."""
-    dispute = DisputeOpened(dispute_id=body.dispute_id, reason=body.reason)
-    await _report(services, account_id, dispute, client)
+    text = new_text("dispute.reason", body.reason)
+    dispute = DisputeOpened(dispute_id=body.dispute_id, text_id=text.id)
+    await _report(services, account_id, dispute, client, text)
     return EventAccepted(account_id=account_id, event="dispute_opened", event_id=body.dispute_id)
 
 
@@ -124,8 +131,9 @@ async def close_dispute(
     client: WriteAccounts,
 ) -> EventAccepted:
     """A dispute is settled: collection resumes when no other dispute is open."""
-    closed = DisputeClosed(dispute_id=dispute_id, resolution=body.resolution)
-    await _report(services, account_id, closed, client)
+    text = new_text("dispute.resolution", body.resolution)
+    closed = DisputeClosed(dispute_id=dispute_id, text_id=text.id)
+    await _report(services, account_id, closed, client, text)
     return EventAccepted(account_id=account_id, event="dispute_closed", event_id=dispute_id)
 
 
@@ -139,6 +147,7 @@ async def cease_contact(
     account_id: AccountId, body: CeaseContactReport, services: ServicesDep, client: WriteAccounts
 ) -> EventAccepted:
     """The customer asked us to stop contacting them. Idempotent by request_id."""
-    ceased = ContactCeased(request_id=body.request_id, reason=body.reason)
-    await _report(services, account_id, ceased, client)
+    text = new_text("cease.reason", body.reason)
+    ceased = ContactCeased(request_id=body.request_id, text_id=text.id)
+    await _report(services, account_id, ceased, client, text)
     return EventAccepted(account_id=account_id, event="cease_contact", event_id=body.request_id)

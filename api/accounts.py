@@ -17,7 +17,7 @@ from api.workflow_calls import (
     current_status,
     unknown_account_problem,
 )
-from overdue.account_status import days_past_due_now
+from overdue.account_status import days_past_due_now, with_texts
 from overdue.store.accounts import account_exists
 from overdue.store.contact_ledger import account_contacts
 from workflows.types import ACCOUNT_ID_PATTERN, AccountStatus
@@ -75,6 +75,7 @@ async def account_status(
         raise unknown_account_problem(account_id) from err
     # A query sees the workflow's clock at its last event; days past due is asked about today.
     now = datetime.now(UTC)
+    current = await with_texts(services.pool, current)  # typed texts live in Postgres
     return current.model_copy(
         update={
             "days_past_due": days_past_due_now(current, now),

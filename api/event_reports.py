@@ -13,14 +13,12 @@ table the simulator shares. Errors are domain errors; the router turns them into
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from pydantic import BaseModel
-
 from api.dependencies import Services
 from api.workflow_calls import account_handle, to_running
+from overdue.store import free_texts
 from overdue.store.accounts import account_currency, lock_account
 from overdue.store.reported_events import record_once
+from workflows.event_audit import KINDS
 from workflows.handlers import signal_of
 from workflows.types import (
     ContactCeased,
@@ -45,25 +43,17 @@ class WrongCurrency(Exception):
         self.currency = currency
 
 
-@dataclass(frozen=True)
-class EventKind:
-    audit_kind: str  # the audit trail's name for it
-    id_field: str  # the field that makes a repeated report the same event
-
-
-KINDS: dict[type[BaseModel], EventKind] = {
-    PaymentReported: EventKind("payment.reported", "payment_id"),
-    HardshipReported: EventKind("hardship.reported", "report_id"),
-    DisputeOpened: EventKind("dispute.opened", "dispute_id"),
-    DisputeClosed: EventKind("dispute.closed", "dispute_id"),
-    ContactCeased: EventKind("contact.ceased", "request_id"),
-}
-
-
 async def report_event(
-    services: Services, account_id: str, event: ReportedEvent, actor: str
+    services: Services,
+    account_id: str,
+    event: ReportedEvent,
+    actor: str,
+    text: free_texts.FreeText | None = None,
 ) -> None:
     """Record `event` (unless its id was recorded before) and signal it; all or nothing.
+
+    `text` is what the backend's caller typed (a reason, a resolution), which `event` refers
+    to by its `text_id`: it is kept in Postgres with the event, never signalled.
 
     Raises UnknownAccount, WrongCurrency (payments), or ProcessNotRunning when the account's
     process has ended (then nothing is recorded).
@@ -79,12 +69,14 @@ async def report_event(
     async with services.pool.acquire() as conn, conn.transaction():
         # Held until commit: a contact activity checking for new payments waits for this one.
         await lock_account(conn, account_id)
-        await record_once(
+        recorded = await record_once(
             conn,
             account_id=account_id,
             kind=kind.audit_kind,
             event_id=str(getattr(event, kind.id_field)),
             actor=actor,
-            details=event.model_dump(mode="json"),
+            details=event.model_dump(mode="json", exclude_defaults=True),
         )
+        if recorded and text is not None:
+            await free_texts.keep(conn, account_id, text)
         await to_running(lambda: handle.signal(message.handler.name, message.payload))

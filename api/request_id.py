@@ -4,6 +4,10 @@ A client's X-Request-ID is kept when it is a short token of safe characters; oth
 too long, odd characters that could forge log lines) the API makes a new one. The middleware is
 the outermost layer, so it also turns an unhandled error into a 500 problem+json that carries
 the id, and logs the error once without request data.
+
+Lines name the route's template (`/v1/accounts/{account_id}`), never the path as sent: a path
+carries whatever the caller put in it, a phone number where an account id belongs or a forged
+line break, even when the request is refused before any route is chosen.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import time
 import uuid
 
 from starlette.datastructures import MutableHeaders
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import problem_response
@@ -24,8 +29,28 @@ _VALID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:+=/-]{0,127}$")
 logger = logging.getLogger("api.access")
 
 
+UNKNOWN_SEGMENT = "{?}"
+
+
+def logged_path(scope: Scope) -> str:
+    """The path as a log line may show it: the matched route's template, or for a path no
+    route matched, its segments that are literal parts of some route, the others `{?}`."""
+    route = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    if isinstance(template, str):
+        return template
+    literal = _literal_segments(getattr(scope.get("app"), "routes", []))
+    segments = str(scope.get("path", "")).split("/")
+    return "/".join(p if p in literal or not p else UNKNOWN_SEGMENT for p in segments)
+
+
+def _literal_segments(routes: list[BaseRoute]) -> frozenset[str]:
+    paths = [str(getattr(r, "path", "")) for r in routes]
+    return frozenset(p for path in paths for p in path.split("/") if p and "{" not in p)
+
+
 def accepted_or_new(value: str | None) -> str:
-    if value and _VALID.match(value):
+    if value and _VALID.fullmatch(value):
         return value
     return uuid.uuid4().hex
 
@@ -58,7 +83,7 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            logger.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            logger.exception("unhandled error in %s %s", scope["method"], logged_path(scope))
             if not response_started:
                 response = problem_response(
                     500,
@@ -69,8 +94,8 @@ class RequestIdMiddleware:
                 await response(scope, receive, send_with_id)
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
-            # The path only: account ids are not personal data; query strings are left out.
+            # The route, not the path as sent (see the module); query strings are left out.
             logger.info(
-                "%s %s -> %d in %.0f ms", scope["method"], scope["path"], status, elapsed_ms
+                "%s %s -> %d in %.0f ms", scope["method"], logged_path(scope), status, elapsed_ms
             )
             current_request_id.reset(token)

@@ -21,7 +21,7 @@ Reason = Annotated[
     Field(
         min_length=1,
         max_length=500,
-        description="A category or short text. No personal data: it is kept in the workflow.",
+        description="Short free text. Kept in Postgres only; the process gets a reference to it.",
     ),
 ]
 

@@ -12,12 +12,17 @@ workflow and an account where they are known:
 
 Other `extra` keys are copied only when they are on an allow-list of ids known to be free of
 personal data: a stray `extra={"phone": ...}` never reaches the collector.
+
+Control characters in a message are escaped in both formats (`escape_controls`): a newline
+someone smuggled into a logged value (`%0a` in a path) cannot start a forged line. A
+traceback keeps its lines, each indented, so none of them reads as a record.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
@@ -58,6 +63,42 @@ _FROM_TEMPORAL = {
 }
 
 
+# C0 and C1 control characters, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+TRACEBACK_INDENT = "    "
+
+
+def escape_controls(text: str) -> str:
+    r"""`text` on one line: control characters written as escapes (`\n`, `\x1b`, `\u2028`)."""
+    return _CONTROL.sub(lambda m: _NAMED.get(m[0]) or _escape(m[0]), text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_traceback(text: str) -> str:
+    """A traceback's lines, each escaped and indented (they follow the record's line): what an
+    exception's message carries cannot start a line of its own."""
+    return "\n".join(TRACEBACK_INDENT + escape_controls(line) for line in text.splitlines())
+
+
+class SafeTextFormatter(logging.Formatter):
+    """The text format, with the message's control characters escaped (see the module)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = escape_controls(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei: Any) -> str:
+        return escape_traceback(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return escape_traceback(super().formatStack(stack_info))
+
+
 class TemporalContextFilter(logging.Filter):
     """Adds `record.temporal` (ids of the running activity or workflow) to records written
     inside an activity through any logger, so plain `logging.getLogger(__name__)` lines in
@@ -87,7 +128,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": escape_controls(record.getMessage()),
         }
         request_id = getattr(record, "request_id", None)
         if request_id and request_id != "-":
@@ -124,7 +165,7 @@ def build_handler(fmt: LogFormat = "text", stream: TextIO | None = None) -> logg
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)-5s %(name)s [%(request_id)s]: %(message)s")
+            SafeTextFormatter("%(asctime)s %(levelname)-5s %(name)s [%(request_id)s]: %(message)s")
         )
     return handler
 

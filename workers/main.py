@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.call_tasks import CallTaskActivities
+from activities.event_audit import EventAuditActivities
 from activities.notify import NotifyActivities
 from activities.sms import SmsActivities
 from activities.sms_senders import SmsSender, build_sender
@@ -43,7 +44,13 @@ def activities(pool: asyncpg.Pool, notify: NotifyActivities | None = None) -> li
     """The main queue's activities. SMS have a queue of their own (build_sms_worker)."""
     calls = CallTaskActivities(pool)
     notify = notify or NotifyActivities(pool, None)
-    return [calls.create_call_task, calls.cancel_open_call_tasks, notify.send_notification]
+    audit = EventAuditActivities(pool)
+    return [
+        calls.create_call_task,
+        calls.cancel_open_call_tasks,
+        notify.send_notification,
+        audit.record_received_events,
+    ]
 
 
 def build_worker(

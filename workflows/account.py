@@ -111,6 +111,12 @@ def apply_new_bill(record: AccountRecord, bill: OverdueAmountReported) -> bool:
     return True
 
 
+def _said(note: str, legacy_text: str) -> str:
+    """A note, with the text typed only where an old history's message carried one: what is
+    typed now stays in Postgres (the message's `text_id`), never in the record."""
+    return f"{note}: {legacy_text}" if legacy_text else note
+
+
 def apply_hardship_report(record: AccountRecord, report: HardshipReported, now: datetime) -> bool:
     if report.report_id in record.hardship_reports:
         return False
@@ -137,7 +143,7 @@ def apply_dispute_closed(record: AccountRecord, dispute: DisputeClosed) -> bool:
     if dispute.dispute_id not in record.open_disputes:
         return False
     record.open_disputes.remove(dispute.dispute_id)
-    record.note(f"dispute {dispute.dispute_id} closed: {dispute.resolution}")
+    record.note(_said(f"dispute {dispute.dispute_id} closed", dispute.resolution))
     return True
 
 
@@ -293,7 +299,7 @@ def validate_escalation(record: AccountRecord, escalation: Escalation) -> None:
 def apply_escalation(record: AccountRecord, escalation: Escalation, now: datetime) -> None:
     record.escalated = True
     record.request_task("supervisor_review", CallQueue.SUPERVISOR, 90, now)
-    record.note(f"escalated by {escalation.actor}: {escalation.reason}")
+    record.note(_said(f"escalated by {escalation.actor}", escalation.reason))
 
 
 def validate_pause(record: AccountRecord, request: PauseRequest) -> None:
@@ -303,8 +309,10 @@ def validate_pause(record: AccountRecord, request: PauseRequest) -> None:
 
 
 def apply_pause(record: AccountRecord, request: PauseRequest, now: datetime) -> None:
-    record.pause = PauseState(actor=request.actor, reason=request.reason, since=now)
-    record.note(f"paused by {request.actor}: {request.reason}")
+    record.pause = PauseState(
+        actor=request.actor, reason=request.reason, text_id=request.text_id, since=now
+    )
+    record.note(_said(f"paused by {request.actor}", request.reason))
 
 
 def validate_resume(record: AccountRecord, request: ResumeRequest) -> None:
@@ -315,7 +323,7 @@ def validate_resume(record: AccountRecord, request: ResumeRequest) -> None:
 
 def apply_resume(record: AccountRecord, request: ResumeRequest) -> None:
     record.pause = None
-    record.note(f"resumed by {request.actor}: {request.reason}")
+    record.note(_said(f"resumed by {request.actor}", request.reason))
 
 
 def apply_pause_by_ops(record: AccountRecord, request: PauseRequest, now: datetime) -> bool:

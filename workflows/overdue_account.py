@@ -16,8 +16,9 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.call_tasks import CallTaskActivities
+    from activities.event_audit import EventAuditActivities
     from workflows import account as acct
-    from workflows import acting, handlers
+    from workflows import acting, event_audit, handlers
     from workflows import search_attributes as sa
     from workflows.acting import Reminder, StageContact
     from workflows.contact_attempt import (
@@ -37,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
         next_step,
     )
     from workflows.handlers import Signal, Update
-    from workflows.patches import ANCHOR_AT_EXECUTION_START
+    from workflows.patches import ANCHOR_AT_EXECUTION_START, AUDIT_RECEIVED_EVENTS
     from workflows.types import (
         AccountOutcome,
         AccountRecord,
@@ -76,6 +77,8 @@ class OverdueAccountWorkflow:
         self._next: NextAction | None = None
         self._changed = False
         self._published: dict[str, Any] = {}
+        # Events new to this run, for the audit trail (see workflows.event_audit).
+        self._unaudited: list[event_audit.ReceivedEvent] = []
 
     @staticmethod
     def _process_start(input: OverdueAccountInput) -> datetime:
@@ -102,11 +105,11 @@ class OverdueAccountWorkflow:
                 await self._remind(action)
             elif isinstance(action, WaitUntil | WaitForEvents):
                 if self._should_continue_as_new():
-                    await workflow.wait_condition(workflow.all_handlers_finished)
+                    await self._settle()
                     workflow.continue_as_new(input.model_copy(update={"carried": record}))
                 await self._wait(action)
 
-        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._settle()
         self._next = None
         await self._cancel_open_tasks(acting.closing_reason(record))
         self._publish()
@@ -242,7 +245,33 @@ class OverdueAccountWorkflow:
     # --- internals -----------------------------------------------------------------------
 
     def _receive(self, signal: Signal[Any], payload: Any) -> None:
-        self._changed |= signal.apply(self._record, payload, workflow.now())
+        changed = signal.apply(self._record, payload, workflow.now())
+        self._changed |= changed
+        if changed and (event := event_audit.received(payload)) is not None:
+            self._unaudited.append(event)
+
+    async def _settle(self) -> None:
+        """Before the run ends: every handler done, every event it received recorded."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        while self._unaudited:
+            await self._audit_received_events()
+            await workflow.wait_condition(workflow.all_handlers_finished)
+
+    async def _audit_received_events(self) -> None:
+        """Record the events new to the workflow that reached it without the API (the
+        activity leaves those the API recorded alone): one activity for all waiting."""
+        if not self._unaudited:
+            return
+        events, self._unaudited = self._unaudited, []
+        if not workflow.patched(AUDIT_RECEIVED_EVENTS):
+            return  # a history from before: it recorded nothing here
+        await workflow.execute_activity_method(
+            EventAuditActivities.record_received_events,
+            event_audit.RecordEventsInput(account_id=self._record.account_id, events=events),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+            summary="Audit: " + ", ".join(f"{e.kind} {e.event_id}" for e in events)[:200],
+        )
 
     def _check(self, update: Update[Any], payload: Any) -> None:
         try:
@@ -307,6 +336,7 @@ class OverdueAccountWorkflow:
     async def _do_chores(self) -> None:
         """What events left to do: cancel open call tasks, create the tasks they asked for."""
         record = self._record
+        await self._audit_received_events()
         reason = acting.take_cancel(record)
         if reason is not None:
             await self._cancel_open_tasks(reason)

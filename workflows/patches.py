@@ -13,8 +13,8 @@ Retiring an id takes two releases (docs/operations.md, "Changing running workflo
 1. **Deprecate**: once no workflow that started before the id's release is open or still
    queried (the retention period after the last one closed; check with a list query on
    `StartTime`), delete the old branch and call `workflow.deprecate_patch(id)` where
-   `patched(id)` was. The histories in tests/histories still replay then (checked for all
-   three ids below: the old branches issue the same commands when no payment lands during a
+   `patched(id)` was. The histories in tests/histories still replay then (checked for the
+   first three ids below: the old branches issue the same commands when no payment lands during a
    contact, and no recorded history uses a `process_start` policy).
 2. **Remove**: once no workflow that ran a release still calling `patched(id)` is open or still
    queried, delete the `deprecate_patch` call too. The histories recorded with the marker
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 GIVE_UP_CONTACTS_ON_RESOLUTION = "give-up-contacts-on-resolution"
 GIVE_UP_AFTER_THE_ATTEMPT = "give-up-after-the-attempt-under-way"
 ANCHOR_AT_EXECUTION_START = "anchor-at-execution-start"
+AUDIT_RECEIVED_EVENTS = "audit-received-events"
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,20 @@ PATCHES: tuple[Patch, ...] = (
         "open or queried (only demo and benchmark policies use that anchor)",
         remove_when="no `process_start` workflow started before the deprecating release is "
         "open or queried; no recorded history carries this marker",
+    ),
+    Patch(
+        id=AUDIT_RECEIVED_EVENTS,
+        since="h13-privacy (issue 13)",
+        changed="Payments, hardship reports, disputes and cease-contact requests new to the "
+        "workflow are handed to the `record_received_events` activity, which records those that "
+        "reached it without the API (actor `temporal-direct`) in reported_events and the audit "
+        "trail. One activity (one billed action) per pass of the run loop that received any.",
+        asked="by the run loop, only when events new to the workflow wait to be recorded "
+        "(workflows/overdue_account.py, _audit_received_events): a workflow that receives none "
+        "never carries the marker",
+        deprecate_when="no workflow started before this release is open or queried",
+        remove_when="no workflow started before the deprecating release is open or queried, "
+        "and tests/histories/events_audited.json (which carries its marker) is re-recorded",
     ),
 )
 

@@ -9,13 +9,26 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from workflows.policy import CallQueue, Policy
 
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+# Free text people type (reasons, resolutions, notes) stays in Postgres (`free_texts`); a
+# message carries this id instead. The old text fields stay accepted, empty by default, because
+# recorded histories carry them: new code never fills them.
+TEXT_ID_PATTERN = r"^txt-[0-9a-f]{32}$"
+LEGACY_TEXT = "Legacy free text, accepted for old histories; never filled now (use text_id)."
+
+
+def _text_id() -> Any:
+    return Field(default=None, pattern=TEXT_ID_PATTERN, description="A free_texts row.")
+
+
+def _legacy(max_length: int = 500) -> Any:
+    return Field(default="", max_length=max_length, description=LEGACY_TEXT)
 
 
 class AccountState(StrEnum):
@@ -80,25 +93,29 @@ class OverdueAmountReported(_Model):
 
 class HardshipReported(_Model):
     report_id: str = Field(min_length=1, max_length=128)
-    reason: str = Field(max_length=500, description="Category or short text; no personal data.")
+    reason: str = _legacy()
+    text_id: str | None = _text_id()
     reported_at: AwareDatetime
 
 
 class DisputeOpened(_Model):
     dispute_id: str = Field(min_length=1, max_length=128)
-    reason: str = Field(max_length=500)
+    reason: str = _legacy()
+    text_id: str | None = _text_id()
 
 
 class DisputeClosed(_Model):
     dispute_id: str = Field(min_length=1, max_length=128)
-    resolution: str = Field(max_length=500)
+    resolution: str = _legacy()
+    text_id: str | None = _text_id()
 
 
 class ContactCeased(_Model):
     """The customer asked us to stop contacting them (calls only where the policy allows)."""
 
     request_id: str = Field(min_length=1, max_length=128)
-    reason: str = Field(max_length=500)
+    reason: str = _legacy()
+    text_id: str | None = _text_id()
 
 
 class SmsConsentChanged(_Model):
@@ -127,7 +144,8 @@ class CallOutcome(_Model):
     callback_at: AwareDatetime | None = Field(
         default=None, description="Required for callback_requested."
     )
-    note: str = Field(default="", max_length=1000)
+    note: str = _legacy(1000)
+    text_id: str | None = _text_id()
 
 
 class PromiseToPay(_Model):
@@ -147,22 +165,26 @@ class HardshipDecision(_Model):
     plan: list[Instalment] = Field(
         default_factory=list, description="Instalments, required when approving."
     )
-    reason: str = Field(default="", max_length=500)
+    reason: str = _legacy()
+    text_id: str | None = _text_id()
 
 
 class Escalation(_Model):
     actor: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = _legacy()
+    text_id: str | None = _text_id()
 
 
 class PauseRequest(_Model):
     actor: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = _legacy()
+    text_id: str | None = _text_id()
 
 
 class ResumeRequest(_Model):
     actor: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = _legacy()
+    text_id: str | None = _text_id()
 
 
 # --- the process state, carried across continue-as-new ----------------------------------
@@ -207,7 +229,8 @@ class PauseState(BaseModel):
     """Who paused the process, why and since when (dated and audited, never edited)."""
 
     actor: str
-    reason: str
+    reason: str = ""  # legacy: set only by a request from an old history
+    text_id: str | None = None  # why, in Postgres (free_texts)
     since: datetime
 
 

@@ -5,6 +5,9 @@ Parsing is pure and raises `FormInvalid` with a message for the person. Sending 
 the workflow's validated updates (or a signal for hardship and disputes, which backends may
 report too); a validator's refusal arrives as `UpdateRejected`. The audit row is written in the
 same transaction, so a refused action leaves no trace.
+
+What the person typed (a reason, a note) is kept in Postgres (`free_texts`) in that
+transaction; the workflow and the audit row get only its `text_id`.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ import asyncpg
 from pydantic import ValidationError
 
 from api.workflow_calls import AccountHandle, to_running
+from overdue.store import free_texts
 from overdue.store.audit import record_event
+from overdue.store.free_texts import FreeText, new_text
 from workflows.currencies import minor_unit_exponent
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import (
@@ -59,6 +64,7 @@ class Action:
     audit_kind: str
     send: Send
     audit_details: dict[str, Any] = field(default_factory=dict)
+    text: FreeText | None = None  # what was typed; kept in Postgres, referred to by its id
 
 
 def _text(form: Mapping[str, str], name: str, *, required: bool = True, limit: int = 500) -> str:
@@ -68,6 +74,23 @@ def _text(form: Mapping[str, str], name: str, *, required: bool = True, limit: i
     if len(value) > limit:
         raise FormInvalid(f"{name} is longer than {limit} characters")
     return value
+
+
+def _typed(
+    form: Mapping[str, str], name: str, kind: str, *, required: bool = True, limit: int = 500
+) -> FreeText | None:
+    """What the person typed in `name`, to keep in Postgres (None when left empty)."""
+    value = _text(form, name, required=required, limit=limit)
+    return new_text(kind, value) if value else None
+
+
+def _id(text: FreeText | None) -> str | None:
+    return text.id if text else None
+
+
+def _ref(details: dict[str, Any], text: FreeText | None) -> dict[str, Any]:
+    """The audit row's details, referring to the text by id (the text is joined back on read)."""
+    return {**details, "text_id": text.id} if text else details
 
 
 def parse_amount(text: str, currency: str) -> int:
@@ -164,24 +187,25 @@ def _call_outcome(
     form: Mapping[str, str], actor: str, task_id: int, status: AccountStatus
 ) -> Action:
     kind = CallOutcomeKind(_text(form, "outcome"))
-    note = _text(form, "note", required=False, limit=1000)
+    note = _typed(form, "note", "call.note", required=False, limit=1000)
     callback_text = _text(form, "callback_at", required=False)
     callback_at = (
         parse_local_datetime(callback_text, status.time_zone)
         if kind is CallOutcomeKind.CALLBACK_REQUESTED and callback_text
         else None
     )
-    outcome = CallOutcome(actor=actor, task_id=task_id, outcome=kind, callback_at=callback_at)
+    outcome = CallOutcome(
+        actor=actor, task_id=task_id, outcome=kind, callback_at=callback_at, text_id=_id(note)
+    )
     details: dict[str, Any] = {"task_id": task_id, "outcome": kind.value}
     if callback_at:
         details["callback_at"] = callback_at.isoformat()
-    if note:
-        details["note"] = note
     return Action(
         "call",
         "call.outcome",
         _update(OverdueAccountWorkflow.record_call_outcome, outcome),
-        details,
+        _ref(details, note),
+        note,
     )
 
 
@@ -204,39 +228,44 @@ def _promise(form: Mapping[str, str], actor: str, task_id: int, status: AccountS
 
 
 def _hardship(form: Mapping[str, str], actor: str, task_id: int, status: AccountStatus) -> Action:
+    reason = _typed(form, "reason", "hardship.reason")
     report = HardshipReported(
         report_id=f"console-{task_id}-{uuid.uuid4().hex[:12]}",
-        reason=_text(form, "reason"),
+        text_id=_id(reason),
         reported_at=datetime.now(UTC),
     )
     return Action(
         "hardship",
         "hardship.reported",
         _signal_then_status(OverdueAccountWorkflow.report_hardship, report),
-        {"task_id": task_id, "report_id": report.report_id, "reason": report.reason},
+        _ref({"task_id": task_id, "report_id": report.report_id}, reason),
+        reason,
     )
 
 
 def _dispute(form: Mapping[str, str], actor: str, task_id: int, status: AccountStatus) -> Action:
+    reason = _typed(form, "reason", "dispute.reason")
     dispute = DisputeOpened(
-        dispute_id=f"console-{task_id}-{uuid.uuid4().hex[:12]}",
-        reason=_text(form, "reason"),
+        dispute_id=f"console-{task_id}-{uuid.uuid4().hex[:12]}", text_id=_id(reason)
     )
     return Action(
         "dispute",
         "dispute.opened",
         _signal_then_status(OverdueAccountWorkflow.open_dispute, dispute),
-        {"task_id": task_id, "dispute_id": dispute.dispute_id, "reason": dispute.reason},
+        _ref({"task_id": task_id, "dispute_id": dispute.dispute_id}, reason),
+        reason,
     )
 
 
 def _escalation(form: Mapping[str, str], actor: str, task_id: int, status: AccountStatus) -> Action:
-    escalation = Escalation(actor=actor, reason=_text(form, "reason"))
+    reason = _typed(form, "reason", "escalation.reason")
+    escalation = Escalation(actor=actor, text_id=_id(reason))
     return Action(
         "escalate",
         "account.escalated",
         _update(OverdueAccountWorkflow.escalate, escalation),
-        {"task_id": task_id, "reason": escalation.reason},
+        _ref({"task_id": task_id}, reason),
+        reason,
     )
 
 
@@ -255,34 +284,30 @@ def supervisor_action(form: Mapping[str, str], *, actor: str, status: AccountSta
     name = form.get("action", "")
     try:
         if name in ("pause", "resume"):
-            reason = _text(form, "reason")
+            reason = _typed(form, "reason", f"{name}.reason")
             if name == "pause":
                 send = _update(
-                    OverdueAccountWorkflow.pause, PauseRequest(actor=actor, reason=reason)
+                    OverdueAccountWorkflow.pause, PauseRequest(actor=actor, text_id=_id(reason))
                 )
             else:
                 send = _update(
-                    OverdueAccountWorkflow.resume, ResumeRequest(actor=actor, reason=reason)
+                    OverdueAccountWorkflow.resume,
+                    ResumeRequest(actor=actor, text_id=_id(reason)),
                 )
-            return Action(name, f"account.{name}d", send, {"reason": reason})
+            return Action(name, f"account.{name}d", send, _ref({}, reason), reason)
         if name == "hardship_decision":
             approve = form.get("decision") == "approve"
             plan = parse_plan(form.get("plan", ""), status.currency) if approve else []
+            reason = _typed(form, "reason", "hardship.decision", required=False)
             decision = HardshipDecision(
-                actor=actor,
-                approve=approve,
-                plan=plan,
-                reason=_text(form, "reason", required=False),
+                actor=actor, approve=approve, plan=plan, text_id=_id(reason)
             )
             return Action(
                 name,
                 "hardship.decided",
                 _update(OverdueAccountWorkflow.decide_hardship, decision),
-                {
-                    "approve": approve,
-                    "instalments": len(plan),
-                    "reason": decision.reason,
-                },
+                _ref({"approve": approve, "instalments": len(plan)}, reason),
+                reason,
             )
     except ValidationError as err:
         raise FormInvalid(_first_error(err)) from None
@@ -308,4 +333,6 @@ async def perform(
             kind=action.audit_kind,
             details=action.audit_details,
         )
+        if action.text is not None:
+            await free_texts.keep(conn, account_id, action.text)
         return await to_running(lambda: action.send(handle))

@@ -22,7 +22,7 @@ from api.workflow_calls import (
     account_handle,
     status_if_running,
 )
-from overdue.account_status import days_past_due_now
+from overdue.account_status import days_past_due_now, with_texts
 from overdue.store.accounts import account_exists
 from workflows.types import ACCOUNT_ID_PATTERN, AccountState, AccountStatus
 
@@ -64,6 +64,7 @@ async def _render_account(
         after = None
     entries, next_cursor = await timeline_page(pool, account_id, 50, after)
     current = current or await status_if_running(page.services.temporal, account_id)
+    current = current and await with_texts(pool, current)  # why it is paused
     return render(
         page,
         "account.html",

@@ -19,7 +19,7 @@ from api.workflow_calls import (
     account_handle,
     status_if_running,
 )
-from overdue.account_status import days_past_due_now
+from overdue.account_status import days_past_due_now, with_texts
 from overdue.store import call_tasks
 from overdue.store.accounts import customer_phone
 from overdue.store.agent_desk import (
@@ -76,6 +76,7 @@ async def _render_task(
 ) -> Response:
     pool = page.services.pool
     current = current or await status_if_running(page.services.temporal, task.account_id)
+    current = current and await with_texts(pool, current)  # why it is paused
     phone = revealed or mask_phone(await customer_phone(pool, task.account_id))
     return render(
         page,

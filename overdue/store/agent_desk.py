@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from overdue.store.call_tasks import CallTask
+from overdue.store.timeline import AUDIT_DETAILS, TEXT_JOIN
 
 # Audit kinds written by agents and supervisors through the console (see
 # api/console/outcomes.py): the page lists them as earlier outcomes, and closing a task takes
@@ -34,6 +35,9 @@ OUTCOME_KINDS = (
 )
 
 
+SUMMARY_TEXT = 80  # characters of a typed text shown in the outcomes table
+
+
 @dataclass(frozen=True)
 class Outcome:
     """One recorded outcome as the task page lists it."""
@@ -45,9 +49,11 @@ class Outcome:
 
     @property
     def summary(self) -> str:
-        """The details in one line for the table, without the free-text note (up to 1,000
-        characters) and the task id (the page the table is on)."""
-        shown = {k: v for k, v in self.details.items() if k not in {"note", "task_id"}}
+        """The details in one line for the table: the text typed (read back from Postgres)
+        cut short, without its id and the task id (the page the table is on)."""
+        shown = {k: v for k, v in self.details.items() if k not in {"text_id", "task_id"}}
+        if isinstance(text := shown.get("text"), str) and len(text) > SUMMARY_TEXT:
+            shown["text"] = text[: SUMMARY_TEXT - 1] + "…"
         return ", ".join(f"{k}={v}" for k, v in sorted(shown.items()))
 
 
@@ -123,10 +129,11 @@ async def earlier_outcomes(
 ) -> list[Outcome]:
     """The outcomes recorded on the account by anyone, newest first."""
     rows = await conn.fetch(
-        """
-        SELECT occurred_at, actor, kind, details FROM audit_events
-         WHERE account_id = $1 AND kind = ANY($2::text[])
-         ORDER BY occurred_at DESC, id DESC LIMIT $3
+        f"""
+        SELECT a.occurred_at, a.actor, a.kind, {AUDIT_DETAILS} AS details
+          FROM audit_events a {TEXT_JOIN}
+         WHERE a.account_id = $1 AND a.kind = ANY($2::text[])
+         ORDER BY a.occurred_at DESC, a.id DESC LIMIT $3
         """,
         account_id,
         list(OUTCOME_KINDS),

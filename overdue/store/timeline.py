@@ -1,6 +1,8 @@
 """An account's timeline: its audit events and its contact attempts, merged, newest first.
 
 Contact rows show what was sent and how it went; never the text or the number (personal).
+An audit row that refers to a text someone typed (`text_id`, see `overdue.store.free_texts`)
+shows it as `text`, read back from `free_texts`.
 """
 
 from __future__ import annotations
@@ -12,10 +14,18 @@ from typing import Any
 
 from overdue.store.transactions import Db
 
-_TIMELINE_SQL = """
+# An audit row's details, with the text it refers to (if any) joined back as `text`.
+AUDIT_DETAILS = (
+    "CASE WHEN ft.text IS NULL THEN a.details "
+    "ELSE a.details || jsonb_build_object('text', ft.text) END"
+)
+TEXT_JOIN = "LEFT JOIN free_texts ft ON ft.id = a.details ->> 'text_id'"
+
+_TIMELINE_SQL = f"""
 SELECT at, source, id, kind, actor, details FROM (
-    SELECT occurred_at AS at, 'audit' AS source, id, kind, actor, details
-      FROM audit_events WHERE account_id = $1
+    SELECT a.occurred_at AS at, 'audit' AS source, a.id, a.kind, a.actor,
+           {AUDIT_DETAILS} AS details
+      FROM audit_events a {TEXT_JOIN} WHERE a.account_id = $1
     UNION ALL
     SELECT created_at, 'contact', id, 'contact.' || channel, 'system',
            jsonb_strip_nulls(jsonb_build_object(

@@ -103,9 +103,9 @@ def test_plan_lines_become_instalments() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "form", "kind", "details"),
+    ("name", "form", "kind", "details", "typed"),
     [
-        ("call", {"outcome": "no_answer"}, "call.outcome", {"outcome": "no_answer"}),
+        ("call", {"outcome": "no_answer"}, "call.outcome", {"outcome": "no_answer"}, None),
         (
             "call",
             {"outcome": "callback_requested", "callback_at": "2026-12-03T10:00", "note": "n"},
@@ -113,23 +113,25 @@ def test_plan_lines_become_instalments() -> None:
             {
                 "outcome": "callback_requested",
                 "callback_at": "2026-12-03T02:00:00+00:00",  # read in the customer's zone
-                "note": "n",
             },
+            "n",
         ),
         (
             "promise",
             {"amount": "12.34", "promised_date": "2026-12-10"},
             "promise.recorded",
             {"amount_minor": 1234, "promised_date": "2026-12-10"},
+            None,
         ),
-        ("hardship", {"reason": "lost job"}, "hardship.reported", {"reason": "lost job"}),
-        ("dispute", {"reason": "not mine"}, "dispute.opened", {"reason": "not mine"}),
-        ("escalate", {"reason": "abusive"}, "account.escalated", {"reason": "abusive"}),
+        ("hardship", {"reason": "lost job"}, "hardship.reported", {}, "lost job"),
+        ("dispute", {"reason": "not mine"}, "dispute.opened", {}, "not mine"),
+        ("escalate", {"reason": "abusive"}, "account.escalated", {}, "abusive"),
     ],
 )
 def test_each_agent_form_is_its_action_and_audit_entry(
-    name: str, form: dict[str, str], kind: str, details: dict[str, object]
+    name: str, form: dict[str, str], kind: str, details: dict[str, object], typed: str | None
 ) -> None:
+    """What was typed goes to Postgres as a text; the audit row and the workflow get its id."""
     assert name in AGENT_ACTIONS
     action = agent_action({"action": name, **form}, actor="agent-1", task_id=7, status=STATUS)
     assert (action.name, action.audit_kind) == (name, kind)
@@ -137,6 +139,11 @@ def test_each_agent_form_is_its_action_and_audit_entry(
     assert all(
         action.audit_details[k].startswith("console-7-") for k in made_up & {*action.audit_details}
     )
+    if typed is None:
+        assert action.text is None
+    else:
+        assert action.text is not None and action.text.text == typed
+        details = {**details, "text_id": action.text.id}
     assert {k: v for k, v in action.audit_details.items() if k not in made_up} == {
         "task_id": 7,
         **details,

@@ -32,6 +32,7 @@ from workflows.contact_types import (
     SendSmsInput,
     SendSmsResult,
 )
+from workflows.event_audit import RecordEventsInput, RecordEventsResult
 from workflows.names import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE, account_id_of, workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy
@@ -50,6 +51,7 @@ class Recorder:
     calls: list[tuple[CreateCallTaskInput, datetime]] = field(default_factory=list)
     notices: list[tuple[NotifyInput, datetime]] = field(default_factory=list)
     cancels: list[tuple[CancelCallTasksInput, datetime]] = field(default_factory=list)
+    audited: list[RecordEventsInput] = field(default_factory=list)
     sms_failures: dict[str, str] = field(default_factory=dict)  # stage id -> error type
     sms_outage: set[str] = field(default_factory=set)  # stage ids whose sends fail, retryably
     call_outage: set[str] = field(default_factory=set)  # the same for call-task creation
@@ -132,7 +134,18 @@ class Recorder:
             self.cancels.append((input, activity.info().current_attempt_scheduled_time))
             return CancelCallTasksResult(cancelled=0)
 
-        return [send_sms, create_call_task, send_notification, cancel_open_call_tasks]
+        @activity.defn(name="record_received_events")
+        async def record_received_events(input: RecordEventsInput) -> RecordEventsResult:
+            self.audited.append(input)
+            return RecordEventsResult(recorded=0)
+
+        return [
+            send_sms,
+            create_call_task,
+            send_notification,
+            cancel_open_call_tasks,
+            record_received_events,
+        ]
 
 
 @asynccontextmanager

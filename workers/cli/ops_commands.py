@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     import asyncpg
     from temporalio.client import Client
 
+    from overdue.store.free_texts import FreeText
     from workers.ops import batch
     from workflows.types import PauseRequest, ResumeRequest
 
@@ -236,7 +237,7 @@ async def batch_command(
 
     action: batch.Action = args.command
     actor = check_actor(args.actor or default_actor())
-    request = batch.request_for(action, actor, args.reason)
+    request, reason = batch.request_for(action, actor, args.reason)
     client = await connect_temporal(settings)
     matching = await listing.count(client, args.query, running_only=True)
     if matching == 0:
@@ -251,7 +252,9 @@ async def batch_command(
     try:
         if not args.yes:
             _confirm(f"{action.capitalize()} {_accounts(matching)} matching {args.query!r}?")
-        return await _run_batch(client, pool, action, request, args.query, matching, out, err)
+        return await _run_batch(
+            client, pool, action, (request, reason), args.query, matching, out, err
+        )
     finally:
         await pool.close()
 
@@ -260,15 +263,18 @@ async def _run_batch(
     client: Client,
     pool: asyncpg.Pool,
     action: batch.Action,
-    request: PauseRequest | ResumeRequest,
+    typed: tuple[PauseRequest | ResumeRequest, FreeText],
     query: str,
     matching: int,
     out: TextIO,
     err: TextIO,
 ) -> int:
     from overdue.store.audit import record_event
+    from overdue.store.free_texts import keep
     from workers.ops import batch
 
+    request, reason = typed
+    await keep(pool, None, reason)  # one text for the job; the signals carry its id
     job_id = await batch.start(client, action, request, query)
     err.write(f"batch job {job_id} started ({action} {_accounts(matching)})\n")
     # One entry for the job (each account's own record notes the pause with actor and reason).
@@ -277,7 +283,7 @@ async def _run_batch(
         account_id=None,
         actor=request.actor,
         kind=f"ops.batch_{action}",
-        details={"job_id": job_id, "query": query, "reason": request.reason, "matched": matching},
+        details={"job_id": job_id, "query": query, "text_id": reason.id, "matched": matching},
     )
     try:
         result = await batch.wait(client, job_id, matching, err)

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal, TextIO
 
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from temporalio.api.batch.v1 import BatchOperationSignal
 from temporalio.api.common.v1 import Payloads
 from temporalio.api.enums.v1 import BatchOperationState
@@ -32,6 +32,7 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from overdue.store.free_texts import FreeText, new_text
 from workers.ops.common import scoped_query
 from workers.ops.errors import OpsError
 from workers.ops.progress import Progress
@@ -44,6 +45,7 @@ SIGNALS: dict[str, str] = {
     "resume": OverdueAccountWorkflow.resume_by_ops.__name__,
 }
 POLL_SECONDS = 0.5
+REASON_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,20 @@ class BatchResult:
     state: str  # completed, failed
 
 
-def request_for(action: Action, actor: str, reason: str) -> PauseRequest | ResumeRequest:
-    """The signal's input, validated as the workflow will read it."""
+class _Reason(BaseModel):
+    reason: str = Field(min_length=1, max_length=REASON_MAX)
+
+
+def request_for(
+    action: Action, actor: str, reason: str
+) -> tuple[PauseRequest | ResumeRequest, FreeText]:
+    """The signal's input, validated as the workflow will read it, and the reason typed, which
+    stays in Postgres (the signal carries its id; store it before the job starts)."""
     model = PauseRequest if action == "pause" else ResumeRequest
     try:
-        return model(actor=actor, reason=reason)
+        _Reason(reason=reason)
+        text = new_text(f"ops.{action}_reason", reason)
+        return model(actor=actor, text_id=text.id), text
     except ValidationError as err:  # empty, or longer than the workflow takes
         problems = "; ".join(f"--{e['loc'][0]}: {e['msg']}" for e in err.errors())
         raise OpsError(problems, exit_code=2) from None
@@ -85,7 +96,8 @@ async def start(
                 namespace=client.namespace,
                 visibility_query=scoped_query(query, running_only=True),
                 job_id=job_id,
-                reason=f"{action} by {request.actor}: {request.reason}",
+                # Shown by `temporal batch describe`: the reason typed stays in Postgres.
+                reason=f"{action} by {request.actor} (reason {request.text_id} in Postgres)",
                 signal_operation=operation,
             )
         )

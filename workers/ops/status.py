@@ -29,7 +29,7 @@ from workers.ops.errors import OpsError
 from workflows.currencies import format_minor
 from workflows.names import workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.types import ACCOUNT_ID_PATTERN, AccountStatus
+from workflows.types import ACCOUNT_ID_PATTERN, AccountStatus, PauseState
 
 QUERY_TIMEOUT = timedelta(seconds=10)
 LABEL_WIDTH = 12
@@ -145,12 +145,17 @@ def _account_fields(status: AccountStatus, now: datetime) -> list[Field]:
     ]
 
 
+def _why(pause: PauseState) -> str:
+    # What was typed stays in Postgres (console and API show it); Temporal has its id.
+    return pause.reason or (f"reason {pause.text_id}" if pause.text_id else "-")
+
+
 def _arrangement_fields(status: AccountStatus, now: datetime) -> list[Field]:
     """Pause, promise, plan, disputes and flags: each only when there is one."""
     fields: list[Field] = []
     if pause := status.pause:
         fields.append(
-            ("Paused", f"since {_when(pause.since, now)} by {pause.actor}: {pause.reason}")
+            ("Paused", f"since {_when(pause.since, now)} by {pause.actor}: {_why(pause)}")
         )
     if p := status.promise:
         amount = format_minor(p.amount_minor, status.currency)

@@ -245,7 +245,10 @@ async def test_agent_records_outcomes_escalates_and_finishes_the_task(
     )
     assert (task["status"], task["outcome"]) == ("done", "account.escalated")
     notes = await stack.pool.fetchval(
-        "SELECT details ->> 'note' FROM audit_events WHERE account_id = $1 AND kind = $2",
+        """
+        SELECT t.text FROM audit_events a JOIN free_texts t ON t.id = a.details ->> 'text_id'
+         WHERE a.account_id = $1 AND a.kind = $2
+        """,
         account,
         "call.outcome",
     )

@@ -55,9 +55,14 @@ async def test_pause_and_resume_every_matching_account(stack: Stack) -> None:
         ("ops.batch_pause", "ops:oncall"),
         ("ops.batch_pause_finished", "ops:oncall"),
     ]
-    assert json.loads(audited[0]["details"]) == {
-        "job_id": job_id.group(1), "query": query, "reason": "incident 42", "matched": 3
+    details = json.loads(audited[0]["details"])
+    assert details == {
+        "job_id": job_id.group(1), "query": query, "text_id": details["text_id"], "matched": 3
     }  # fmt: skip
+    reason = await stack.pool.fetchval(
+        "SELECT text FROM free_texts WHERE id = $1", details["text_id"]
+    )
+    assert reason == "incident 42"  # the reason stays in Postgres; the signal has its id
 
     resumed = await ops(
         stack.settings, "resume", "--query", query, "--reason", "incident over", "--yes"

@@ -1,0 +1,70 @@
+"""Events new to the workflow go to the audit activity, once each, without free text.
+
+The activity itself (recording only what the API did not) is tested on the real stack in
+tests/integration/test_privacy.py; here its stand-in records what the workflow asked.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.workflows.harness import Handle, Recorder, Scenario, account_of, payment
+from tests.workflows.test_overdue_account import POLICY
+from workflows.overdue_account import OverdueAccountWorkflow
+from workflows.patches import AUDIT_RECEIVED_EVENTS
+from workflows.types import DisputeOpened, PaymentReported
+
+DAY = timedelta(days=1)
+
+
+async def _markers(handle: Handle) -> int:
+    """AUDIT_RECEIVED_EVENTS's patch markers in the history."""
+    history = await handle.fetch_history()
+    return sum(
+        1
+        for e in history.events
+        if e.HasField("marker_recorded_event_attributes")
+        and AUDIT_RECEIVED_EVENTS.encode()
+        in b"".join(
+            p.data for v in e.marker_recorded_event_attributes.details.values() for p in v.payloads
+        )
+    )
+
+
+async def test_each_event_new_to_the_workflow_is_handed_to_the_audit_once(
+    scenario: Scenario, recorder: Recorder
+) -> None:
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
+    account = account_of(handle)
+    await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-1", 30_000))
+    await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-1", 30_000))  # replayed
+    other_currency = payment("p-2", 10_000).model_copy(update={"currency": "USD"})
+    await handle.signal(OverdueAccountWorkflow.report_payment, other_currency)  # not applied
+    # An old-style message with its text in it: the audit's input leaves the text out.
+    await handle.signal(
+        OverdueAccountWorkflow.open_dispute, DisputeOpened(dispute_id="d-1", reason="Typed Text")
+    )
+    await scenario.sleep_until(due + DAY)
+
+    handed = [(e.kind, e.event_id) for i in recorder.audited for e in i.events]
+    assert handed == [("payment.reported", "p-1"), ("dispute.opened", "d-1")]
+    assert {i.account_id for i in recorder.audited} == {account}
+    first = next(e for i in recorder.audited for e in i.events)
+    assert PaymentReported.model_validate(first.details).amount_minor == 30_000
+    assert await _markers(handle) == 1  # asked once it had events
+    audit_inputs = [str(e.details) for i in recorder.audited for e in i.events]
+    assert not any("Typed Text" in d for d in audit_inputs)
+    await scenario.keep_history(handle, "events_audited")  # replays the patched branch
+    await handle.terminate("test over")
+
+
+async def test_a_workflow_that_receives_no_event_never_asks(
+    scenario: Scenario, recorder: Recorder
+) -> None:
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
+    await scenario.sleep_until(due + 3 * DAY)
+    assert recorder.audited == []
+    assert await _markers(handle) == 0  # so no billed TemporalChangeVersion upsert either
+    await handle.terminate("test over")
