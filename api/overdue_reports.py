@@ -23,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from api.dependencies import Services
 from api.schemas import OverdueReport, OverdueStarted
 from api.workflow_calls import account_handle
+from overdue.inputs import MAX_MINOR
 from overdue.store.accounts import (
     CustomerReport,
     account_currency,
@@ -31,7 +32,7 @@ from overdue.store.accounts import (
     store_customer,
 )
 from overdue.store.audit import record_event
-from overdue.store.bills import Bill, add_bill
+from overdue.store.bills import Bill, add_bill, bills_total
 from workflows import search_attributes as sa
 from workflows.currencies import format_minor
 from workflows.names import OVERDUE_TASK_QUEUE, workflow_id
@@ -57,9 +58,11 @@ async def report_bill(
     """What `PUT .../overdue` does, for any caller (the API, `overdue bulk-start`): store the
     report, then start the process or signal the new bill to it; audited as `actor`.
 
-    Raises BillRefused when the bill's currency differs from the running process's.
+    Raises BillRefused when the bill's currency differs from the running process's, or when
+    it would take the account's total of bills past MAX_MINOR.
     """
     bill_id = body.effective_bill_id()
+    await _check_total(services, account_id, bill_id, body)
     async with services.pool.acquire() as conn, conn.transaction():
         # One report per account at a time: the bill check and the start/signal stay together.
         await lock_account(conn, account_id)
@@ -100,6 +103,20 @@ def _answer(
         bill_added=bill_added,
         status_url=f"/v1/accounts/{account_id}",
     )
+
+
+async def _check_total(
+    services: Services, account_id: str, bill_id: str, body: OverdueReport
+) -> None:
+    """The account's bills, this one included, stay below 2^53 in total: the workflow's balance
+    and its `AmountDueMinor` search attribute are sums of them. Checked before the report's
+    transaction; two reports racing past it still stay below 2^54, which int64 holds."""
+    total = await bills_total(services.pool, account_id, besides=bill_id)
+    if total + body.amount_due.amount_minor > MAX_MINOR:
+        raise BillRefused(
+            "amount_due.amount_minor",
+            f"the account's bills would total more than {MAX_MINOR} minor units",
+        )
 
 
 async def _check_currency(

@@ -22,6 +22,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from api.workflow_calls import AccountHandle, to_running
+from overdue.inputs import MAX_MINOR, check_date, check_instant, control_character_in
 from overdue.store.audit import record_event
 from workflows.currencies import minor_unit_exponent
 from workflows.overdue_account import OverdueAccountWorkflow
@@ -61,12 +62,21 @@ class Action:
     audit_details: dict[str, Any] = field(default_factory=dict)
 
 
-def _text(form: Mapping[str, str], name: str, *, required: bool = True, limit: int = 500) -> str:
+def _text(
+    form: Mapping[str, str],
+    name: str,
+    *,
+    required: bool = True,
+    limit: int = 500,
+    lines: bool = False,
+) -> str:
     value = (form.get(name) or "").strip()
     if required and not value:
         raise FormInvalid(f"{name} is required")
     if len(value) > limit:
         raise FormInvalid(f"{name} is longer than {limit} characters")
+    if control_character_in(value, lines_allowed=lines):
+        raise FormInvalid(f"{name} must not contain control characters")
     return value
 
 
@@ -80,14 +90,20 @@ def parse_amount(text: str, currency: str) -> int:
     minor = amount.scaleb(exponent)
     if not amount.is_finite() or minor != minor.to_integral_value() or minor <= 0:
         raise FormInvalid(f"amount must be positive with at most {exponent} decimals")
+    if minor > MAX_MINOR:
+        raise FormInvalid("amount is too large")
     return int(minor)
 
 
 def parse_date(text: str, name: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise FormInvalid(f"{name} must be a date (YYYY-MM-DD)") from None
+    try:
+        return check_date(day)
+    except ValueError as err:
+        raise FormInvalid(f"{name} {err}") from None
 
 
 def parse_local_datetime(text: str, time_zone: str) -> datetime:
@@ -98,7 +114,10 @@ def parse_local_datetime(text: str, time_zone: str) -> datetime:
         raise FormInvalid("callback_at must be a date and time") from None
     if local.tzinfo is not None:
         raise FormInvalid("callback_at must be a local time, without an offset")
-    return local.replace(tzinfo=ZoneInfo(time_zone)).astimezone(UTC)
+    try:
+        return check_instant(local.replace(tzinfo=ZoneInfo(time_zone))).astimezone(UTC)
+    except ValueError as err:
+        raise FormInvalid(f"callback_at {err}") from None
 
 
 def parse_plan(text: str, currency: str) -> list[Instalment]:
@@ -164,7 +183,7 @@ def _call_outcome(
     form: Mapping[str, str], actor: str, task_id: int, status: AccountStatus
 ) -> Action:
     kind = CallOutcomeKind(_text(form, "outcome"))
-    note = _text(form, "note", required=False, limit=1000)
+    note = _text(form, "note", required=False, limit=1000, lines=True)
     callback_text = _text(form, "callback_at", required=False)
     callback_at = (
         parse_local_datetime(callback_text, status.time_zone)
