@@ -30,6 +30,7 @@ from dataclasses import dataclass
 GIVE_UP_CONTACTS_ON_RESOLUTION = "give-up-contacts-on-resolution"
 GIVE_UP_AFTER_THE_ATTEMPT = "give-up-after-the-attempt-under-way"
 ANCHOR_AT_EXECUTION_START = "anchor-at-execution-start"
+PARK_ON_UNEXPECTED_ERROR = "park-on-unexpected-error"
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,23 @@ PATCHES: tuple[Patch, ...] = (
         "open or queried (only demo and benchmark policies use that anchor)",
         remove_when="no `process_start` workflow started before the deprecating release is "
         "open or queried; no recorded history carries this marker",
+    ),
+    Patch(
+        id=PARK_ON_UNEXPECTED_ERROR,
+        since="h13-inputs (issue 13)",
+        changed="An exception that is not a deliberate Temporal failure, raised by the run "
+        "loop, the decision code or a signal or update handler, parks the account "
+        "(`workflows/parking.py`: state `parked`, a reason code in the status, the "
+        "`OverdueState` search attribute and the current details) until `resume_by_ops` or "
+        "an event, instead of failing the workflow task again and again. An Int search "
+        "attribute beyond int64 is such an error (before, the server refused the upsert).",
+        asked="only when such an exception is caught (workflows/overdue_account.py, "
+        "_may_park): histories without one never carry the marker; a workflow wedged by an "
+        "older release asks on its first task under this one, and parks",
+        deprecate_when="no workflow whose history holds a failed workflow task from before "
+        "this release is open (a list query on `OverdueState` and the failed-task count)",
+        remove_when="the deprecating release has run everywhere; no recorded history carries "
+        "this marker",
     ),
 )
 
