@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
+from api import workflow_messages as messages
 from api.accounts import AccountId
 from api.auth import ApiClient, WriteAccounts, WritePayments
 from api.dependencies import Services, ServicesDep
@@ -29,13 +30,6 @@ from api.workflow_calls import (
     ProcessNotRunning,
     not_running_problem,
     unknown_account_problem,
-)
-from workflows.types import (
-    ContactCeased,
-    DisputeClosed,
-    DisputeOpened,
-    HardshipReported,
-    PaymentReported,
 )
 
 router = APIRouter(prefix="/v1/accounts", tags=["account events"])
@@ -66,13 +60,7 @@ async def report_payment(
     account_id: AccountId, body: PaymentReport, services: ServicesDep, client: WritePayments
 ) -> PaymentAccepted:
     """Report a payment. Replaying the same payment_id changes nothing."""
-    payment = PaymentReported(
-        payment_id=body.payment_id,
-        amount_minor=body.amount_minor,
-        currency=body.currency,
-        paid_at=body.paid_at,
-    )
-    await _report(services, account_id, payment, client)
+    await _report(services, account_id, messages.payment(body), client)
     return PaymentAccepted(account_id=account_id, payment_id=body.payment_id)
 
 
@@ -86,11 +74,7 @@ async def report_hardship(
     account_id: AccountId, body: HardshipReport, services: ServicesDep, client: WriteAccounts
 ) -> EventAccepted:
     """The customer reports hardship: reminders stop while it is reviewed. Idempotent by id."""
-    report = HardshipReported(
-        report_id=body.report_id,
-        reason=body.reason,
-        reported_at=body.reported_at or datetime.now(UTC),
-    )
+    report = messages.hardship(body, datetime.now(UTC))
     await _report(services, account_id, report, client)
     return EventAccepted(account_id=account_id, event="hardship", event_id=body.report_id)
 
@@ -105,8 +89,7 @@ async def open_dispute(
     account_id: AccountId, body: DisputeReport, services: ServicesDep, client: WriteAccounts
 ) -> EventAccepted:
     """The customer disputes the debt: collection stops until it is closed. Idempotent by id."""
-    dispute = DisputeOpened(dispute_id=body.dispute_id, reason=body.reason)
-    await _report(services, account_id, dispute, client)
+    await _report(services, account_id, messages.dispute_opened(body), client)
     return EventAccepted(account_id=account_id, event="dispute_opened", event_id=body.dispute_id)
 
 
@@ -124,8 +107,7 @@ async def close_dispute(
     client: WriteAccounts,
 ) -> EventAccepted:
     """A dispute is settled: collection resumes when no other dispute is open."""
-    closed = DisputeClosed(dispute_id=dispute_id, resolution=body.resolution)
-    await _report(services, account_id, closed, client)
+    await _report(services, account_id, messages.dispute_closed(dispute_id, body), client)
     return EventAccepted(account_id=account_id, event="dispute_closed", event_id=dispute_id)
 
 
@@ -139,6 +121,5 @@ async def cease_contact(
     account_id: AccountId, body: CeaseContactReport, services: ServicesDep, client: WriteAccounts
 ) -> EventAccepted:
     """The customer asked us to stop contacting them. Idempotent by request_id."""
-    ceased = ContactCeased(request_id=body.request_id, reason=body.reason)
-    await _report(services, account_id, ceased, client)
+    await _report(services, account_id, messages.contact_ceased(body), client)
     return EventAccepted(account_id=account_id, event="cease_contact", event_id=body.request_id)

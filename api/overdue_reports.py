@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 
 import asyncpg
-import phonenumbers
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.common import (
     SearchAttributePair,
@@ -20,6 +19,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import workflow_messages as messages
 from api.dependencies import Services
 from api.schemas import OverdueReport, OverdueStarted
 from api.workflow_calls import account_handle
@@ -37,7 +37,7 @@ from workflows import search_attributes as sa
 from workflows.currencies import format_minor
 from workflows.names import OVERDUE_TASK_QUEUE, workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.types import AccountState, OverdueAccountInput, OverdueAmountReported
+from workflows.types import AccountState
 
 logger = logging.getLogger(__name__)
 
@@ -76,13 +76,7 @@ async def report_bill(
             run_id = await _start(services, account_id, body)
         except WorkflowAlreadyStartedError as err:
             await account_handle(services.temporal, account_id).signal(
-                OverdueAccountWorkflow.report_overdue_amount,
-                OverdueAmountReported(
-                    bill_id=bill_id,
-                    amount_minor=body.amount_due.amount_minor,
-                    currency=body.amount_due.currency,
-                    due_date=body.due_date,
-                ),
+                OverdueAccountWorkflow.report_overdue_amount, messages.new_bill(body)
             )
             await _audit_bill(conn, account_id, actor, bill_id, body, started=False)
             return _answer(account_id, err.run_id, bill_id, created=False, bill_added=True)
@@ -177,24 +171,8 @@ async def _current_run_id(services: Services, account_id: str) -> str | None:
     return description.run_id
 
 
-def _jurisdiction(phone: str) -> str:
-    region = phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
-    return region if region and len(region) == 2 and region.isalpha() else "default"
-
-
 async def _start(services: Services, account_id: str, body: OverdueReport) -> str | None:
-    input = OverdueAccountInput(
-        account_id=account_id,
-        product=body.product,
-        amount_due_minor=body.amount_due.amount_minor,
-        currency=body.amount_due.currency,
-        due_date=body.due_date,
-        time_zone=body.customer.time_zone,
-        jurisdiction=_jurisdiction(body.customer.phone),
-        risk_segment=body.risk_segment,
-        vulnerable=body.vulnerable,
-        policy=services.policy,
-    )
+    input = messages.process_input(account_id, body, services.policy)
     handle = await services.temporal.start_workflow(
         OverdueAccountWorkflow.run,
         input,

@@ -15,7 +15,9 @@ from workflows.types import AccountStatus, NextAction
 _LOCALE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 _ID = r"^[A-Za-z0-9_.:-]+$"
 
-EventId = Annotated[Text, Field(min_length=1, max_length=128, pattern=_ID)]
+# Ids and currency codes are patterns or codes, which hold no control character; every other
+# string a caller sends is `Text` (overdue/inputs.py), which refuses them.
+EventId = Annotated[str, Field(min_length=1, max_length=128, pattern=_ID)]
 Reason = Annotated[
     Text,
     Field(
@@ -36,7 +38,7 @@ def _currency(value: str) -> str:
     return value
 
 
-Currency = Annotated[Text, AfterValidator(_currency), Field(examples=["CNY"])]
+Currency = Annotated[str, AfterValidator(_currency), Field(examples=["CNY"])]
 
 
 class CustomerContact(_Body):

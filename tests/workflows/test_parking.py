@@ -4,17 +4,20 @@ details, and resumed by ops or by the next event. On the time-skipping server.""
 
 from __future__ import annotations
 
-import json
 from datetime import date, time, timedelta
 from typing import Any
 
 import pytest
-from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.common import SearchAttributeKey
 
-from tests.workflows.harness import Handle, Recorder, Scenario, account_of, payment
+from tests.workflows.harness import (
+    Handle,
+    Recorder,
+    Scenario,
+    account_of,
+    payment,
+    search_attribute,
+)
 from tests.workflows.test_overdue_account import POLICY
 from workflows import decisions
 from workflows import search_attributes as sa
@@ -33,19 +36,6 @@ OPS = ResumeRequest(actor="ops-1", reason="fixed")
 
 async def _status(handle: Handle) -> AccountStatus:
     return await handle.query(OverdueAccountWorkflow.status)
-
-
-async def _attribute(handle: Handle, key: SearchAttributeKey[Any]) -> Any:
-    """Read raw: the test server answers an unset Datetime attribute (NextActionAt, unset
-    while parked) in a form the SDK's typed reader (and so `describe()`) refuses."""
-    client = handle._client  # the handle's own client, for the raw call
-    description = await client.workflow_service.describe_workflow_execution(
-        DescribeWorkflowExecutionRequest(
-            namespace=client.namespace, execution=WorkflowExecution(workflow_id=handle.id)
-        )
-    )
-    fields = description.workflow_execution_info.search_attributes.indexed_fields
-    return json.loads(fields[key.name].data) if key.name in fields else None
 
 
 async def _failed_tasks(handle: Handle) -> int:
@@ -89,7 +79,7 @@ async def test_an_unexpected_error_parks_the_account_until_ops_resume_it(
     assert status.parked.reason.startswith("RuntimeError in ")
     assert "secret" not in status.parked.reason
     assert status.next_action is None
-    assert await _attribute(handle, sa.OVERDUE_STATE) == "parked"
+    assert await search_attribute(handle, sa.OVERDUE_STATE) == "parked"
     assert recorder.contacts_after(account, status.parked.since - DAY) == []  # nothing sent
     assert await _failed_tasks(handle) == 0  # parked, not retried
     assert len(calls) == 1
@@ -99,7 +89,7 @@ async def test_an_unexpected_error_parks_the_account_until_ops_resume_it(
     status = await _status(handle)
     assert status.state is AccountState.ACTIVE and status.parked is None
     assert "parked process resumed by ops-1" in status.notes
-    assert await _attribute(handle, sa.OVERDUE_STATE) == "active"
+    assert await search_attribute(handle, sa.OVERDUE_STATE) == "active"
     # Resumed like a late start: the stage due now acts, the one it missed is skipped.
     assert recorder.call_stages(account) == ["d2_call"]
     assert recorder.sms_stages(account) == [] and "d1_sms" in status.stages_skipped
@@ -159,7 +149,7 @@ async def test_a_total_beyond_int64_parks_until_a_payment_brings_it_back(
     await scenario.sleep_until(due + 2 * DAY)
     status = await _status(handle)
     assert status.state is AccountState.ACTIVE and status.balance_minor == 100_000
-    assert await _attribute(handle, sa.AMOUNT_DUE_MINOR) == 100_000
+    assert await search_attribute(handle, sa.AMOUNT_DUE_MINOR) == 100_000
 
 
 async def test_a_due_date_at_the_calendars_end_parks_and_still_answers_its_status(

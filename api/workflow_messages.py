@@ -1,0 +1,88 @@
+"""What each accepted backend request becomes for the account's workflow: its input or the
+payload of a signal. Pure, so the routes, `overdue bulk-start` and the property test
+(tests/workflows/test_api_properties.py) map requests the one same way.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import phonenumbers
+
+from api.schemas import (
+    CeaseContactReport,
+    DisputeClosing,
+    DisputeReport,
+    HardshipReport,
+    OverdueReport,
+    PaymentReport,
+)
+from workflows.policy import Policy
+from workflows.types import (
+    ContactCeased,
+    DisputeClosed,
+    DisputeOpened,
+    HardshipReported,
+    OverdueAccountInput,
+    OverdueAmountReported,
+    PaymentReported,
+)
+
+
+def jurisdiction(phone: str) -> str:
+    """The ISO country whose contact window applies, from the customer's phone number."""
+    region = phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
+    return region if region and len(region) == 2 and region.isalpha() else "default"
+
+
+def process_input(account_id: str, body: OverdueReport, policy: Policy) -> OverdueAccountInput:
+    """A report that starts the account's process (no personal data: no name, no phone)."""
+    return OverdueAccountInput(
+        account_id=account_id,
+        product=body.product,
+        amount_due_minor=body.amount_due.amount_minor,
+        currency=body.amount_due.currency,
+        due_date=body.due_date,
+        time_zone=body.customer.time_zone,
+        jurisdiction=jurisdiction(body.customer.phone),
+        risk_segment=body.risk_segment,
+        vulnerable=body.vulnerable,
+        policy=policy,
+    )
+
+
+def new_bill(body: OverdueReport) -> OverdueAmountReported:
+    """A report of a new bill to a process already running."""
+    return OverdueAmountReported(
+        bill_id=body.effective_bill_id(),
+        amount_minor=body.amount_due.amount_minor,
+        currency=body.amount_due.currency,
+        due_date=body.due_date,
+    )
+
+
+def payment(body: PaymentReport) -> PaymentReported:
+    return PaymentReported(
+        payment_id=body.payment_id,
+        amount_minor=body.amount_minor,
+        currency=body.currency,
+        paid_at=body.paid_at,
+    )
+
+
+def hardship(body: HardshipReport, now: datetime) -> HardshipReported:
+    return HardshipReported(
+        report_id=body.report_id, reason=body.reason, reported_at=body.reported_at or now
+    )
+
+
+def dispute_opened(body: DisputeReport) -> DisputeOpened:
+    return DisputeOpened(dispute_id=body.dispute_id, reason=body.reason)
+
+
+def dispute_closed(dispute_id: str, body: DisputeClosing) -> DisputeClosed:
+    return DisputeClosed(dispute_id=dispute_id, resolution=body.resolution)
+
+
+def contact_ceased(body: CeaseContactReport) -> ContactCeased:
+    return ContactCeased(request_id=body.request_id, reason=body.reason)
