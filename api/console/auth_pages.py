@@ -23,6 +23,7 @@ from api.console.sessions import (
     set_cookie,
     tokens_match,
 )
+from overdue.inputs import control_character_in
 from overdue.store.console_users import MAX_PASSWORD_LENGTH, authenticate
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -57,10 +58,12 @@ async def login(
 ) -> Response:
     if not tokens_match(page.request.cookies.get(LOGIN_CSRF_COOKIE) or "", csrf_token):
         return _login_page(page, 403, failed=True, username=username)
-    user = await authenticate(page.services.pool, username.strip(), password)
+    # No user name holds a control character (Postgres refuses NUL outright): a failed login.
+    clean = not control_character_in(username)
+    user = await authenticate(page.services.pool, username.strip(), password) if clean else None
     if user is None:
         logger.info("console login failed")
-        return _login_page(page, 401, failed=True, username=username)
+        return _login_page(page, 401, failed=True, username=username if clean else "")
     lifetime = timedelta(hours=page.services.settings.console_session_hours)
     token = await open_session(page.services.pool, user, lifetime)
     logger.info("console login", extra={"user_id": user.id})

@@ -32,6 +32,7 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from overdue.inputs import control_character_in
 from workers.ops.common import scoped_query
 from workers.ops.errors import OpsError
 from workers.ops.progress import Progress
@@ -58,6 +59,9 @@ class BatchResult:
 def request_for(action: Action, actor: str, reason: str) -> PauseRequest | ResumeRequest:
     """The signal's input, validated as the workflow will read it."""
     model = PauseRequest if action == "pause" else ResumeRequest
+    for option, value in (("actor", actor), ("reason", reason)):
+        if control_character_in(value):  # kept in the audit trail (Postgres refuses NUL)
+            raise OpsError(f"--{option}: must not contain control characters", exit_code=2)
     try:
         return model(actor=actor, reason=reason)
     except ValidationError as err:  # empty, or longer than the workflow takes
