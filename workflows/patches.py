@@ -95,8 +95,8 @@ PATCHES: tuple[Patch, ...] = (
         "older release asks on its first task under this one, and parks",
         deprecate_when="no workflow whose history holds a failed workflow task from before "
         "this release is open (a list query on `OverdueState` and the failed-task count)",
-        remove_when="the deprecating release has run everywhere; no recorded history carries "
-        "this marker",
+        remove_when="the deprecating release has run everywhere, and the recorded history "
+        "with its marker (`parked_on_a_total_beyond_int64`) is re-recorded",
     ),
 )
 

@@ -150,6 +150,10 @@ async def test_a_total_beyond_int64_parks_until_a_payment_brings_it_back(
     status = await _status(handle)
     assert status.state is AccountState.ACTIVE and status.balance_minor == 100_000
     assert await search_attribute(handle, sa.AMOUNT_DUE_MINOR) == 100_000
+    await handle.signal(OverdueAccountWorkflow.report_payment, payment("P-2", 100_000))
+    assert (await handle.result()).state is AccountState.RESOLVED
+    # Data, not a test double, parked it: its history replays (tests/workflows/test_replay.py).
+    await scenario.keep_history(handle, "parked_on_a_total_beyond_int64")
 
 
 async def test_a_due_date_at_the_calendars_end_parks_and_still_answers_its_status(
