@@ -32,7 +32,7 @@ from api.schemas import (
     OverdueReport,
     PaymentReport,
 )
-from overdue.inputs import MAX_MINOR, date_window
+from overdue.inputs import MAX_MINOR, date_window, today
 from overdue.policy_files import load_policy
 from tests.servers import start_time_skipping
 from tests.workflows.harness import (
@@ -56,7 +56,7 @@ CURRENCY = "CNY"
 RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 FIRST, LAST = date_window()
 WINDOW = (datetime.combine(FIRST, time(), UTC), datetime.combine(LAST, time(), UTC))
-TODAY = date.today()
+TODAY = today()  # UTC, as the bounds count it
 # Text people type: anything printable (control characters are refused, tests/integration).
 TYPED = st.text(st.characters(exclude_categories=("Cc", "Cs")), min_size=1, max_size=60)
 REALISTIC: dict[str, st.SearchStrategy[Any]] = {
