@@ -37,7 +37,7 @@ from workflows import search_attributes as sa
 from workflows.currencies import format_minor
 from workflows.names import OVERDUE_TASK_QUEUE, workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.types import AccountState
+from workflows.types import AccountState, OverdueAmountReported
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,13 @@ async def report_bill(
             run_id = await _start(services, account_id, body)
         except WorkflowAlreadyStartedError as err:
             await account_handle(services.temporal, account_id).signal(
-                OverdueAccountWorkflow.report_overdue_amount, messages.new_bill(body)
+                OverdueAccountWorkflow.report_overdue_amount,
+                OverdueAmountReported(
+                    bill_id=bill_id,
+                    amount_minor=body.amount_due.amount_minor,
+                    currency=body.amount_due.currency,
+                    due_date=body.due_date,
+                ),
             )
             await _audit_bill(conn, account_id, actor, bill_id, body, started=False)
             return _answer(account_id, err.run_id, bill_id, created=False, bill_added=True)

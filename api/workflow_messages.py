@@ -52,7 +52,9 @@ def process_input(account_id: str, body: OverdueReport, policy: Policy) -> Overd
 
 
 def new_bill(body: OverdueReport) -> OverdueAmountReported:
-    """A report of a new bill to a process already running."""
+    """A report of a new bill to a process already running. (`report_bill` still builds the
+    same signal inline, inside its transaction, which another change reworks: use this there
+    once both are in.)"""
     return OverdueAmountReported(
         bill_id=body.effective_bill_id(),
         amount_minor=body.amount_due.amount_minor,
