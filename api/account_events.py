@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
+from api import workflow_messages as messages
 from api.accounts import AccountId
 from api.auth import ApiClient, AuthenticatedRoute, WriteAccounts, WritePayments
 from api.dependencies import Services, ServicesDep
@@ -31,13 +32,6 @@ from api.workflow_calls import (
     unknown_account_problem,
 )
 from overdue.store.free_texts import FreeText, new_text
-from workflows.types import (
-    ContactCeased,
-    DisputeClosed,
-    DisputeOpened,
-    HardshipReported,
-    PaymentReported,
-)
 
 router = APIRouter(prefix="/v1/accounts", tags=["account events"], route_class=AuthenticatedRoute)
 EVENT_ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
@@ -71,13 +65,7 @@ async def report_payment(
     account_id: AccountId, body: PaymentReport, services: ServicesDep, client: WritePayments
 ) -> PaymentAccepted:
     """Report a payment. Replaying the same payment_id changes nothing."""
-    payment = PaymentReported(
-        payment_id=body.payment_id,
-        amount_minor=body.amount_minor,
-        currency=body.currency,
-        paid_at=body.paid_at,
-    )
-    await _report(services, account_id, payment, client)
+    await _report(services, account_id, messages.payment(body), client)
     return PaymentAccepted(account_id=account_id, payment_id=body.payment_id)
 
 
@@ -92,11 +80,7 @@ async def report_hardship(
 ) -> EventAccepted:
     """The customer reports hardship: reminders stop while it is reviewed. Idempotent by id."""
     text = new_text("hardship.reason", body.reason)
-    report = HardshipReported(
-        report_id=body.report_id,
-        text_id=text.id,
-        reported_at=body.reported_at or datetime.now(UTC),
-    )
+    report = messages.hardship(body, text.id, datetime.now(UTC))
     await _report(services, account_id, report, client, text)
     return EventAccepted(account_id=account_id, event="hardship", event_id=body.report_id)
 
@@ -112,8 +96,7 @@ async def open_dispute(
 ) -> EventAccepted:
     """The customer disputes the debt: collection stops until it is closed. Idempotent by id."""
     text = new_text("dispute.reason", body.reason)
-    dispute = DisputeOpened(dispute_id=body.dispute_id, text_id=text.id)
-    await _report(services, account_id, dispute, client, text)
+    await _report(services, account_id, messages.dispute_opened(body, text.id), client, text)
     return EventAccepted(account_id=account_id, event="dispute_opened", event_id=body.dispute_id)
 
 
@@ -132,7 +115,7 @@ async def close_dispute(
 ) -> EventAccepted:
     """A dispute is settled: collection resumes when no other dispute is open."""
     text = new_text("dispute.resolution", body.resolution)
-    closed = DisputeClosed(dispute_id=dispute_id, text_id=text.id)
+    closed = messages.dispute_closed(dispute_id, text.id)
     await _report(services, account_id, closed, client, text)
     return EventAccepted(account_id=account_id, event="dispute_closed", event_id=dispute_id)
 
@@ -148,6 +131,5 @@ async def cease_contact(
 ) -> EventAccepted:
     """The customer asked us to stop contacting them. Idempotent by request_id."""
     text = new_text("cease.reason", body.reason)
-    ceased = ContactCeased(request_id=body.request_id, text_id=text.id)
-    await _report(services, account_id, ceased, client, text)
+    await _report(services, account_id, messages.contact_ceased(body, text.id), client, text)
     return EventAccepted(account_id=account_id, event="cease_contact", event_id=body.request_id)

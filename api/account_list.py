@@ -59,7 +59,8 @@ def summary(execution: WorkflowExecution) -> AccountSummary:
 async def list_accounts(
     temporal: Client, query: str, page_size: int, cursor: str | None
 ) -> AccountPage:
-    token = cursors.decode(cursor) if cursor else None
+    # A cursor is checked against this very filter before Temporal sees its token.
+    token = cursors.unwrap_token(query, cursor) if cursor else None
     page = temporal.list_workflows(query, page_size=page_size, next_page_token=token)
     try:
         await page.fetch_next_page()
@@ -70,7 +71,7 @@ async def list_accounts(
     next_token = page.next_page_token
     return AccountPage(
         accounts=[summary(execution) for execution in page.current_page or ()],
-        next_cursor=cursors.encode(next_token) if next_token else None,
+        next_cursor=cursors.wrap_token(query, next_token) if next_token else None,
     )
 
 

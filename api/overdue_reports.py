@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 
 import asyncpg
-import phonenumbers
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.common import (
     SearchAttributePair,
@@ -20,9 +19,11 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import workflow_messages as messages
 from api.dependencies import Services
 from api.schemas import OverdueReport, OverdueStarted
 from api.workflow_calls import account_handle
+from overdue.inputs import MAX_MINOR
 from overdue.store.accounts import (
     CustomerReport,
     account_currency,
@@ -31,12 +32,12 @@ from overdue.store.accounts import (
     store_customer,
 )
 from overdue.store.audit import record_event
-from overdue.store.bills import Bill, add_bill
+from overdue.store.bills import Bill, add_bill, bills_total
 from workflows import search_attributes as sa
 from workflows.currencies import format_minor
 from workflows.names import OVERDUE_TASK_QUEUE, workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.types import AccountState, OverdueAccountInput, OverdueAmountReported
+from workflows.types import AccountState, OverdueAmountReported
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +58,11 @@ async def report_bill(
     """What `PUT .../overdue` does, for any caller (the API, `overdue bulk-start`): store the
     report, then start the process or signal the new bill to it; audited as `actor`.
 
-    Raises BillRefused when the bill's currency differs from the running process's.
+    Raises BillRefused when the bill's currency differs from the running process's, or when
+    it would take the account's total of bills past MAX_MINOR.
     """
     bill_id = body.effective_bill_id()
+    await _check_total(services, account_id, bill_id, body)
     async with services.pool.acquire() as conn, conn.transaction():
         # One report per account at a time: the bill check and the start/signal stay together.
         await lock_account(conn, account_id)
@@ -100,6 +103,20 @@ def _answer(
         bill_added=bill_added,
         status_url=f"/v1/accounts/{account_id}",
     )
+
+
+async def _check_total(
+    services: Services, account_id: str, bill_id: str, body: OverdueReport
+) -> None:
+    """The account's bills, this one included, stay below 2^53 in total: the workflow's balance
+    and its `AmountDueMinor` search attribute are sums of them. Checked before the report's
+    transaction; two reports racing past it still stay below 2^54, which int64 holds."""
+    total = await bills_total(services.pool, account_id, besides=bill_id)
+    if total + body.amount_due.amount_minor > MAX_MINOR:
+        raise BillRefused(
+            "amount_due.amount_minor",
+            f"the account's bills would total more than {MAX_MINOR} minor units",
+        )
 
 
 async def _check_currency(
@@ -160,24 +177,8 @@ async def _current_run_id(services: Services, account_id: str) -> str | None:
     return description.run_id
 
 
-def _jurisdiction(phone: str) -> str:
-    region = phonenumbers.region_code_for_number(phonenumbers.parse(phone, None))
-    return region if region and len(region) == 2 and region.isalpha() else "default"
-
-
 async def _start(services: Services, account_id: str, body: OverdueReport) -> str | None:
-    input = OverdueAccountInput(
-        account_id=account_id,
-        product=body.product,
-        amount_due_minor=body.amount_due.amount_minor,
-        currency=body.amount_due.currency,
-        due_date=body.due_date,
-        time_zone=body.customer.time_zone,
-        jurisdiction=_jurisdiction(body.customer.phone),
-        risk_segment=body.risk_segment,
-        vulnerable=body.vulnerable,
-        policy=services.policy,
-    )
+    input = messages.process_input(account_id, body, services.policy)
     handle = await services.temporal.start_workflow(
         OverdueAccountWorkflow.run,
         input,

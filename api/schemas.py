@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from overdue.inputs import AmountMinor, RecentDate, RecentInstant, Text, TimeZoneName
 from workflows.currencies import CURRENCIES
 from workflows.types import AccountStatus, NextAction
 
 _LOCALE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 _ID = r"^[A-Za-z0-9_.:-]+$"
 
+# Ids and currency codes are patterns or codes, which hold no control character; every other
+# string a caller sends is `Text` (overdue/inputs.py), which refuses them.
 EventId = Annotated[str, Field(min_length=1, max_length=128, pattern=_ID)]
 Reason = Annotated[
-    str,
+    Text,
     Field(
         min_length=1,
         max_length=500,
@@ -40,10 +42,13 @@ Currency = Annotated[str, AfterValidator(_currency), Field(examples=["CNY"])]
 
 
 class CustomerContact(_Body):
-    name: str = Field(min_length=1, max_length=200)
-    phone: str = Field(description="E.164, e.g. +8613800138000", examples=["+8613800138000"])
-    time_zone: str = Field(description="IANA time zone, e.g. Asia/Shanghai")
-    locale: str = Field(default="zh-CN", pattern=_LOCALE, examples=["zh-CN", "en"])
+    name: Text = Field(min_length=1, max_length=200)
+    phone: Text = Field(description="E.164, e.g. +8613800138000", examples=["+8613800138000"])
+    time_zone: TimeZoneName = Field(
+        description="Canonical IANA time zone name, e.g. Asia/Shanghai (not localtime, "
+        "Factory, posix/... or right/...)"
+    )
+    locale: Text = Field(default="zh-CN", pattern=_LOCALE, examples=["zh-CN", "en"])
 
     @field_validator("phone")
     @classmethod
@@ -58,18 +63,9 @@ class CustomerContact(_Body):
             raise ValueError("not a valid phone number for its country code")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
-    @field_validator("time_zone")
-    @classmethod
-    def _iana(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from None
-        return value
-
 
 class Money(_Body):
-    amount_minor: int = Field(gt=0, description="Integer minor units, e.g. fen or cents.")
+    amount_minor: AmountMinor
     currency: Currency
 
 
@@ -77,16 +73,16 @@ class OverdueReport(_Body):
     """An account's bill has gone unpaid: start its overdue process, or add the bill to it."""
 
     customer: CustomerContact
-    product: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    product: Text = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     amount_due: Money
-    due_date: date
+    due_date: RecentDate = Field(description="From 10 years back to 1 year ahead of today.")
     bill_id: EventId | None = Field(
         default=None,
         description="The bill's id. Default: `{due_date}:{amount_minor}:{currency}`. A bill "
         "already reported is recognised and adds nothing.",
     )
     vulnerable: bool = Field(default=False, description="Route calls to specialist agents.")
-    risk_segment: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,32}$")
+    risk_segment: Text | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,32}$")
 
     def effective_bill_id(self) -> str:
         return self.bill_id or (
@@ -107,10 +103,10 @@ class OverdueStarted(BaseModel):
 
 
 class PaymentReport(_Body):
-    payment_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
-    amount_minor: int = Field(gt=0)
+    payment_id: EventId
+    amount_minor: AmountMinor
     currency: Currency
-    paid_at: AwareDatetime
+    paid_at: RecentInstant = Field(description="From 10 years back to 1 year ahead of today.")
 
 
 class ContactAttempt(BaseModel):
@@ -143,7 +139,7 @@ class PaymentAccepted(BaseModel):
 class HardshipReport(_Body):
     report_id: EventId
     reason: Reason
-    reported_at: AwareDatetime | None = Field(default=None, description="Default: now.")
+    reported_at: RecentInstant | None = Field(default=None, description="Default: now.")
 
 
 class DisputeReport(_Body):

@@ -24,6 +24,7 @@ from api.dependencies import Services, ServicesDep
 from api.problems import Problem
 from api.sms_keywords import InboundKind, classify_inbound
 from api.twilio_signature import verified_form
+from overdue.inputs import ledger_ref
 from overdue.store import audit, sms_consent
 from overdue.store.call_tasks import create_task
 from overdue.store.contact_ledger import PROVIDER_STATUSES, apply_provider_status
@@ -75,14 +76,17 @@ async def status_callback(
     error_code = form.get("ErrorCode") or None
     if error_code is not None and not _ERROR_CODE.fullmatch(error_code):
         raise _invalid("ErrorCode", "must be a Twilio error code (digits)")
-    if ref is not None and not ref.isdigit():
-        raise _invalid("ref", "must be a ledger row id (digits)", where="query")
+    reference = ledger_ref(ref) if ref is not None else None
+    if ref is not None and reference is None:
+        raise _invalid(
+            "ref", "must be a ledger row id (ASCII digits, within bigint)", where="query"
+        )
     async with services.pool.acquire() as conn:
         result = await apply_provider_status(
             conn,
             provider="twilio",
             provider_id=message_sid,
-            reference=int(ref) if ref else None,
+            reference=reference,
             status=reported,
             error_code=error_code,
         )

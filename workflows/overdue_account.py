@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, TemporalError
 
 with workflow.unsafe.imports_passed_through():
     from activities.call_tasks import CallTaskActivities
     from activities.event_audit import EventAuditActivities
     from workflows import account as acct
-    from workflows import acting, event_audit, handlers
+    from workflows import acting, event_audit, handlers, parking
     from workflows import search_attributes as sa
     from workflows.acting import Reminder, StageContact
     from workflows.contact_attempt import (
@@ -38,10 +38,16 @@ with workflow.unsafe.imports_passed_through():
         next_step,
     )
     from workflows.handlers import Signal, Update
-    from workflows.patches import ANCHOR_AT_EXECUTION_START, AUDIT_RECEIVED_EVENTS
+    from workflows.patches import (
+        ANCHOR_AT_EXECUTION_START,
+        AUDIT_RECEIVED_EVENTS,
+        PARK_ON_UNEXPECTED_ERROR,
+    )
+    from workflows.status import account_status, stages_done
     from workflows.types import (
         AccountOutcome,
         AccountRecord,
+        AccountState,
         AccountStatus,
         CallOutcome,
         ContactCeased,
@@ -53,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
         NextAction,
         OverdueAccountInput,
         OverdueAmountReported,
+        Parked,
         PauseRequest,
         PaymentReported,
         PromiseToPay,
@@ -63,6 +70,17 @@ with workflow.unsafe.imports_passed_through():
 
 def _rejecting(error: acct.RequestRejected) -> ApplicationError:
     return ApplicationError(str(error), type="RequestRejected", non_retryable=True)
+
+
+INT64 = range(-(2**63), 2**63)  # what an Int search attribute holds
+
+
+class HandlerFault(Exception):
+    """A signal or update handler raised unexpectedly; the run loop parks on it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @workflow.defn
@@ -79,6 +97,10 @@ class OverdueAccountWorkflow:
         self._published: dict[str, Any] = {}
         # Events new to this run, for the audit trail (see workflows.event_audit).
         self._unaudited: list[event_audit.ReceivedEvent] = []
+        self._parked: Parked | None = None
+        self._fault: str | None = None  # a handler's unexpected error, for the loop to park on
+        self._retry = False  # resume_by_ops while parked
+        self._parks = 0  # times parked in this run
 
     @staticmethod
     def _process_start(input: OverdueAccountInput) -> datetime:
@@ -92,8 +114,19 @@ class OverdueAccountWorkflow:
 
     @workflow.run
     async def run(self, input: OverdueAccountInput) -> AccountOutcome:
+        while True:
+            try:
+                return await self._run(input)
+            except Exception as err:
+                if not self._may_park(err):
+                    raise
+                reason = err.reason if isinstance(err, HandlerFault) else parking.reason_code(err)
+                await self._park(reason)
+
+    async def _run(self, input: OverdueAccountInput) -> AccountOutcome:
         record = self._record
         while True:
+            self._raise_fault()
             await self._do_chores()
             now = workflow.now()
             action = acting.prepare(record, next_step(record, now), now)
@@ -117,7 +150,7 @@ class OverdueAccountWorkflow:
             account_id=record.account_id,
             state=record.state,
             balance_minor=record.balance_minor,
-            stages_done=self._done(),
+            stages_done=stages_done(record),
         )
 
     # --- events from backends: signals, durable and idempotent ----------------------------
@@ -160,6 +193,12 @@ class OverdueAccountWorkflow:
 
     @workflow.signal
     def resume_by_ops(self, request: ResumeRequest) -> None:
+        """Resume a pause from a batch operation; or, while parked, try again (a pause, if
+        any, then needs another resume)."""
+        if self._parked is not None:
+            self._record.note(f"parked process resumed by {request.actor}")
+            self._retry = True
+            return
         self._receive(handlers.RESUME_BY_OPS, request)
 
     # --- requests from agents: updates, validated then answered with the new status ------
@@ -214,38 +253,16 @@ class OverdueAccountWorkflow:
 
     @workflow.query
     def status(self) -> AccountStatus:
-        record = self._record
-        return AccountStatus(
-            account_id=record.account_id,
-            state=record.state,
-            stage=record.last_stage,
-            balance_minor=record.balance_minor,
-            currency=record.currency,
-            due_date=record.due_date,
-            time_zone=record.time_zone,
-            days_past_due=self._days_past_due(),
-            as_of=workflow.now(),
-            next_action=self._next,
-            stages_done=self._done(),
-            stages_skipped=list(record.skipped),
-            stages_suppressed=list(record.suppressed),
-            promise=record.promise,
-            plan=record.plan,
-            pause=record.pause,
-            open_disputes=list(record.open_disputes),
-            escalated=record.escalated,
-            sms_opted_out=record.sms_opted_out,
-            contact_ceased=record.contact_ceased,
-            recent_contacts=list(reversed(record.contacts[-10:])),
-            notes=list(reversed(record.history[-10:])),
-            policy_id=record.policy.id,
-            policy_version=record.policy.version,
-        )
+        return account_status(self._record, workflow.now(), self._next, self._parked)
 
     # --- internals -----------------------------------------------------------------------
 
     def _receive(self, signal: Signal[Any], payload: Any) -> None:
-        changed = signal.apply(self._record, payload, workflow.now())
+        try:
+            changed = signal.apply(self._record, payload, workflow.now())
+        except Exception as err:
+            self._handler_fault(err)
+            return
         self._changed |= changed
         if changed and (event := event_audit.received(payload)) is not None:
             self._unaudited.append(event)
@@ -280,12 +297,54 @@ class OverdueAccountWorkflow:
             raise _rejecting(err) from None
 
     def _apply(self, update: Update[Any], payload: Any) -> AccountStatus:
-        update.apply(self._record, payload, workflow.now())
+        try:
+            update.apply(self._record, payload, workflow.now())
+        except Exception as err:
+            self._handler_fault(err)
+            raise ApplicationError(
+                "the account's process met an unexpected error and is parked for ops",
+                type="Parked",
+                non_retryable=True,
+            ) from None
         self._changed = True
         return self.status()
 
-    def _done(self) -> list[str]:
-        return [s for s in self._record.handled if self._record.attempts.get(s)]
+    # --- parking (workflows/parking.py) --------------------------------------------------
+
+    def _may_park(self, err: Exception) -> bool:
+        """Whether `err` parks the account: not a deliberate Temporal failure (an update's
+        refusal, an activity's), not the SDK's own signal, and this history may park."""
+        if isinstance(err, TemporalError) or type(err).__module__.startswith("temporalio"):
+            return False
+        return workflow.patched(PARK_ON_UNEXPECTED_ERROR)
+
+    def _handler_fault(self, err: Exception) -> None:
+        if not self._may_park(err):
+            raise err
+        self._fault = parking.reason_code(err)
+        self._changed = True  # wakes the loop, which parks
+
+    def _raise_fault(self) -> None:
+        fault, self._fault = self._fault, None
+        if fault is not None:
+            raise HandlerFault(fault)
+
+    async def _park(self, reason: str) -> None:
+        """Stay parked, visibly, until ops resume or an event arrives; then the loop retries."""
+        self._parked = Parked(reason=reason, since=workflow.now(), retries=self._parks)
+        self._parks += 1
+        self._next = None
+        workflow.logger.error(
+            "account process parked: %s", reason, extra={"account_id": self._record.account_id}
+        )
+        workflow.set_current_details(parking.details(self._parked))
+        parked = {sa.OVERDUE_STATE.name: AccountState.PARKED.value, sa.NEXT_ACTION_AT.name: None}
+        self._upsert(parked)
+        self._changed = self._retry = False
+        # A handler's fault while parked also sets `_changed`: the retry meets it and parks.
+        await workflow.wait_condition(lambda: self._changed or self._retry)
+        self._parked = None
+        workflow.set_current_details("")
 
     def _days_past_due(self) -> int:
         return days_past_due(self._record.due_date, self._record.time_zone, workflow.now())
@@ -363,9 +422,15 @@ class OverdueAccountWorkflow:
             sa.NEXT_ACTION_AT.name: self._next.at if self._next else None,
             sa.PRODUCT.name: record.product,
         }
+        self._upsert(wanted)
+
+    def _upsert(self, wanted: dict[str, Any]) -> None:
         changed = {k: v for k, v in wanted.items() if self._published.get(k, ...) != v}
         if not changed:
             return
+        out_of_range = [k for k, v in changed.items() if isinstance(v, int) and v not in INT64]
+        if out_of_range:  # the server would refuse the upsert, and fail the task for ever
+            raise OverflowError(f"search attribute beyond int64: {', '.join(out_of_range)}")
         updates = [
             key.value_unset() if changed[key.name] is None else key.value_set(changed[key.name])
             for key in sa.ALL

@@ -30,7 +30,11 @@ from dataclasses import dataclass
 GIVE_UP_CONTACTS_ON_RESOLUTION = "give-up-contacts-on-resolution"
 GIVE_UP_AFTER_THE_ATTEMPT = "give-up-after-the-attempt-under-way"
 ANCHOR_AT_EXECUTION_START = "anchor-at-execution-start"
-AUDIT_RECEIVED_EVENTS = "audit-received-events"
+# One id per release: each id a workflow meets costs a billed TemporalChangeVersion upsert.
+HARDENING_2026_12 = "hardening-2026-12"
+# Where each change of that release asks it (both read the one marker).
+AUDIT_RECEIVED_EVENTS = HARDENING_2026_12
+PARK_ON_UNEXPECTED_ERROR = HARDENING_2026_12
 
 
 @dataclass(frozen=True)
@@ -82,18 +86,27 @@ PATCHES: tuple[Patch, ...] = (
         "open or queried; no recorded history carries this marker",
     ),
     Patch(
-        id=AUDIT_RECEIVED_EVENTS,
-        since="h13-privacy (issue 13)",
-        changed="Payments, hardship reports, disputes and cease-contact requests new to the "
+        id=HARDENING_2026_12,
+        since="issue 13 (hardening), 2026-12",
+        changed="(1) Payments, hardship reports, disputes and cease-contact requests new to the "
         "workflow are handed to the `record_received_events` activity, which records those that "
         "reached it without the API (actor `temporal-direct`) in reported_events and the audit "
-        "trail. One activity (one billed action) per pass of the run loop that received any.",
-        asked="by the run loop, only when events new to the workflow wait to be recorded "
-        "(workflows/overdue_account.py, _audit_received_events): a workflow that receives none "
-        "never carries the marker",
-        deprecate_when="no workflow started before this release is open or queried",
-        remove_when="no workflow started before the deprecating release is open or queried, "
-        "and tests/histories/events_audited.json (which carries its marker) is re-recorded",
+        "trail: one activity (one billed action) per pass of the run loop that received any. "
+        "(2) An exception that is not a deliberate Temporal failure, raised by the run loop, "
+        "the decision code or a signal or update handler, parks the account "
+        "(`workflows/parking.py`: state `parked`, a reason code in the status, the "
+        "`OverdueState` search attribute and the current details) until `resume_by_ops` or an "
+        "event, instead of failing the workflow task again and again.",
+        asked="(1) by the run loop, only when events new to the workflow wait to be recorded "
+        "(_audit_received_events); (2) only when such an exception is caught (_may_park). A "
+        "workflow that meets neither never carries the marker; a workflow wedged by an older "
+        "release asks on its first task under this one, and parks",
+        deprecate_when="no workflow started before this release is open or queried, and none "
+        "whose history holds a failed workflow task from before it (a list query on "
+        "`OverdueState` and the failed-task count)",
+        remove_when="the deprecating release has run everywhere, and the recorded histories "
+        "that carry the marker (`events_audited`, `parked_on_a_total_beyond_int64`) are "
+        "re-recorded",
     ),
 )
 

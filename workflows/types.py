@@ -41,6 +41,9 @@ class AccountState(StrEnum):
     ESCALATED = "escalated"
     RESOLVED = "resolved"  # paid
     CLOSED = "closed"  # handed over or cancelled
+    # An unexpected error stopped the process until ops resume it (workflows/parking.py); the
+    # workflow's own state, never the record's.
+    PARKED = "parked"
 
 
 class _Model(BaseModel):
@@ -351,6 +354,17 @@ class NextAction(_Model):
     at: datetime
 
 
+class Parked(_Model):
+    """Why and since when the account's process is parked (workflows/parking.py)."""
+
+    reason: str = Field(
+        description="The error's type and where it was raised, e.g. `OverflowError in "
+        "decisions.days_past_due`. Never its message."
+    )
+    since: datetime
+    retries: int = Field(default=0, description="Times it was parked before in this run.")
+
+
 class AccountStatus(_Model):
     account_id: str
     state: AccountState
@@ -376,6 +390,9 @@ class AccountStatus(_Model):
     notes: list[str] = Field(default_factory=list, description="What happened, newest first.")
     policy_id: str
     policy_version: int
+    parked: Parked | None = Field(
+        default=None, description="Set while an unexpected error keeps the process parked."
+    )
 
 
 class AccountOutcome(_Model):

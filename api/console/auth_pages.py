@@ -24,6 +24,7 @@ from api.console.sessions import (
     set_cookie,
     tokens_match,
 )
+from overdue.inputs import control_character_in
 from overdue.store.audit import record_event
 from overdue.store.console_users import MAX_PASSWORD_LENGTH, authenticate
 
@@ -102,11 +103,13 @@ async def login(
     throttled = await _throttled(page, username)
     if throttled is not None:
         return throttled
-    user = await authenticate(page.services.pool, username.strip(), password)
+    # No user name holds a control character (Postgres refuses NUL outright): a failed login.
+    clean = not control_character_in(username)
+    user = await authenticate(page.services.pool, username.strip(), password) if clean else None
     if user is None:
         logger.info("console login failed")
         await throttle_of(page.request).failed(username)
-        return _login_page(page, 401, failed=True, username=username)
+        return _login_page(page, 401, failed=True, username=username if clean else "")
     await throttle_of(page.request).succeeded(username)
     lifetime = timedelta(hours=page.services.settings.console_session_hours)
     token = await open_session(page.services.pool, user, lifetime)

@@ -108,6 +108,7 @@ _EN: dict[str, str] = {
     "state.escalated": "escalated",
     "state.resolved": "resolved (paid)",
     "state.closed": "closed",
+    "state.parked": "parked (waiting for ops)",
 }
 
 _ZH: dict[str, str] = {
@@ -205,6 +206,7 @@ _ZH: dict[str, str] = {
     "state.escalated": "已升级",
     "state.resolved": "已结清",
     "state.closed": "已关闭",
+    "state.parked": "已挂起（等待运维处理）",
 }
 
 CATALOGUES: Mapping[str, Mapping[str, str]] = {"en": _EN, "zh-CN": _ZH}

@@ -25,6 +25,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from api.workflow_calls import AccountHandle, to_running
+from overdue.inputs import MAX_MINOR, check_date, check_instant, control_character_in
 from overdue.store import free_texts
 from overdue.store.audit import record_event
 from overdue.store.free_texts import FreeText, new_text
@@ -67,20 +68,35 @@ class Action:
     text: FreeText | None = None  # what was typed; kept in Postgres, referred to by its id
 
 
-def _text(form: Mapping[str, str], name: str, *, required: bool = True, limit: int = 500) -> str:
+def _text(
+    form: Mapping[str, str],
+    name: str,
+    *,
+    required: bool = True,
+    limit: int = 500,
+    lines: bool = False,
+) -> str:
     value = (form.get(name) or "").strip()
     if required and not value:
         raise FormInvalid(f"{name} is required")
     if len(value) > limit:
         raise FormInvalid(f"{name} is longer than {limit} characters")
+    if control_character_in(value, lines_allowed=lines):
+        raise FormInvalid(f"{name} must not contain control characters")
     return value
 
 
 def _typed(
-    form: Mapping[str, str], name: str, kind: str, *, required: bool = True, limit: int = 500
+    form: Mapping[str, str],
+    name: str,
+    kind: str,
+    *,
+    required: bool = True,
+    limit: int = 500,
+    lines: bool = False,
 ) -> FreeText | None:
     """What the person typed in `name`, to keep in Postgres (None when left empty)."""
-    value = _text(form, name, required=required, limit=limit)
+    value = _text(form, name, required=required, limit=limit, lines=lines)
     return new_text(kind, value) if value else None
 
 
@@ -103,14 +119,20 @@ def parse_amount(text: str, currency: str) -> int:
     minor = amount.scaleb(exponent)
     if not amount.is_finite() or minor != minor.to_integral_value() or minor <= 0:
         raise FormInvalid(f"amount must be positive with at most {exponent} decimals")
+    if minor > MAX_MINOR:
+        raise FormInvalid("amount is too large")
     return int(minor)
 
 
 def parse_date(text: str, name: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise FormInvalid(f"{name} must be a date (YYYY-MM-DD)") from None
+    try:
+        return check_date(day)
+    except ValueError as err:
+        raise FormInvalid(f"{name} {err}") from None
 
 
 def parse_local_datetime(text: str, time_zone: str) -> datetime:
@@ -121,7 +143,10 @@ def parse_local_datetime(text: str, time_zone: str) -> datetime:
         raise FormInvalid("callback_at must be a date and time") from None
     if local.tzinfo is not None:
         raise FormInvalid("callback_at must be a local time, without an offset")
-    return local.replace(tzinfo=ZoneInfo(time_zone)).astimezone(UTC)
+    try:
+        return check_instant(local.replace(tzinfo=ZoneInfo(time_zone))).astimezone(UTC)
+    except ValueError as err:
+        raise FormInvalid(f"callback_at {err}") from None
 
 
 def parse_plan(text: str, currency: str) -> list[Instalment]:
@@ -187,7 +212,7 @@ def _call_outcome(
     form: Mapping[str, str], actor: str, task_id: int, status: AccountStatus
 ) -> Action:
     kind = CallOutcomeKind(_text(form, "outcome"))
-    note = _typed(form, "note", "call.note", required=False, limit=1000)
+    note = _typed(form, "note", "call.note", required=False, limit=1000, lines=True)
     callback_text = _text(form, "callback_at", required=False)
     callback_at = (
         parse_local_datetime(callback_text, status.time_zone)

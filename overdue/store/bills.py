@@ -32,3 +32,14 @@ async def add_bill(conn: asyncpg.Connection, bill: Bill) -> bool:
         bill.due_date,
     )
     return bool(inserted)
+
+
+async def bills_total(db: asyncpg.Pool | asyncpg.Connection, account_id: str, besides: str) -> int:
+    """The sum of the account's stored bills other than `besides` (a bill reported again is
+    not counted twice), in minor units; 0 for an account never reported."""
+    total: int | None = await db.fetchval(
+        "SELECT sum(amount_minor) FROM account_bills WHERE account_id = $1 AND bill_id <> $2",
+        account_id,
+        besides,
+    )
+    return int(total or 0)

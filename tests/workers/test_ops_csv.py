@@ -55,7 +55,7 @@ def test_row_problems_name_the_column_and_line_never_the_value(tmp_path: Path) -
         "name: required",
         "phone: not a valid phone number for its country code",
         "time_zone: 'Mars/Base' is not an IANA time zone (e.g. Asia/Shanghai)",
-        "amount_minor: Input should be a valid integer, unable to parse string as an integer",
+        "amount_minor: Input should be a valid integer",
         "currency: 'XXX' is not an ISO 4217 currency code (e.g. CNY, USD)",
         "due_date: Input should be a valid date or datetime, invalid date separator, expected `-`",
     ]
@@ -99,3 +99,27 @@ def test_a_time_zone_no_file_system_can_hold_is_a_rejected_row(tmp_path: Path) -
     zone = "Asia/" + "x" * 300
     (row,) = checked(tmp_path, f"{HEADER}\n{GOOD.replace('Asia/Shanghai', zone)}\n")
     assert isinstance(row, Rejected) and row.reason.startswith("time_zone: ")
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("amount_minor", "100000.0", "amount_minor: Input should be a valid integer"),
+        ("amount_minor", "1e5", "amount_minor: Input should be a valid integer"),
+        ("amount_minor", "\u0661\u0662", "amount_minor: Input should be a valid integer"),
+        ("amount_minor", str(2**53), "amount_minor: Input should be less than or equal to"),
+        ("name", "Li\x00Na", "name: must not contain control characters"),
+        ("time_zone", "localtime", "time_zone: 'localtime' is not an IANA time zone"),
+        ("time_zone", "right/UTC", "time_zone: 'right/UTC' is not an IANA time zone"),
+        ("due_date", "9999-12-31", "due_date: must be between"),
+    ],
+)
+def test_a_row_outside_the_apis_bounds_is_rejected(
+    tmp_path: Path, column: str, value: str, reason: str
+) -> None:
+    """The CLI takes what the API takes: strict whole amounts, clean text, real zones, dates
+    within the window (overdue/inputs.py)."""
+    fields = dict(zip(HEADER.split(","), GOOD.split(","), strict=True))
+    fields[column] = value
+    (row,) = checked(tmp_path, f"{HEADER}\n{','.join(fields.values())}\n")
+    assert isinstance(row, Rejected) and row.reason.startswith(reason), row

@@ -304,6 +304,7 @@ def _record_view(record: AccountRecord, next_action: NextAction | None) -> dict[
         "notes": list(reversed(record.history[-10:])),
         "policy_id": record.policy.id,
         "policy_version": record.policy.version,
+        "parked": None,  # the simulator meets no unexpected error; the workflow parks on one
     }
 
 

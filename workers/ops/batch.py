@@ -32,6 +32,7 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from overdue.inputs import control_character_in
 from overdue.store.free_texts import FreeText, new_text
 from workers.ops.common import scoped_query
 from workers.ops.errors import OpsError
@@ -67,6 +68,9 @@ def request_for(
     """The signal's input, validated as the workflow will read it, and the reason typed, which
     stays in Postgres (the signal carries its id; store it before the job starts)."""
     model = PauseRequest if action == "pause" else ResumeRequest
+    for option, value in (("actor", actor), ("reason", reason)):
+        if control_character_in(value):  # kept in the audit trail (Postgres refuses NUL)
+            raise OpsError(f"--{option}: must not contain control characters", exit_code=2)
     try:
         _Reason(reason=reason)
         text = new_text(f"ops.{action}_reason", reason)

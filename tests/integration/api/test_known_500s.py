@@ -1,11 +1,10 @@
-"""The fuzzer's known failures (bench/fuzz_cases.py, KNOWN_500S), one concrete request each.
+"""The fuzzer's failures that issue 13 fixed (bench/fuzz_cases.py, SIGNATURES), one concrete
+request each, kept as regressions.
 
-Each test asserts what the API should do: a problem+json 422 naming the field, and no state
-change (no audit row, the account's process as it was, no account created). Today each does
-otherwise (mostly a 500), so each is a strict xfail naming issue 13 (hardening): the day #13
-fixes one, its test passes, strict turns that into a failure, and #13 removes the mark here and
-the signature's `known` in bench/fuzz_cases.py. `raises=AssertionError`: a test that breaks in
-any other way (the stack, a seeding request) fails instead of passing for the expected failure.
+Each test asserts what the API does: a problem+json 422 naming the field, and no state change
+(no audit row, the account's process as it was, no account created). A failure the fuzzer finds
+later gets a strict xfail here (`known_500`, `raises=AssertionError`: a test that breaks in any
+other way fails instead of passing for the expected failure) and a `known` in fuzz_cases.py.
 """
 
 from __future__ import annotations
@@ -63,7 +62,6 @@ def assert_invalid(answer: httpx.Response, field: str) -> None:
     assert field in {error["field"] for error in problem["errors"]}, problem
 
 
-@known_500("a NUL byte in a reason reaches Postgres, which refuses it: 500")
 @pytest.mark.parametrize(
     ("path", "body", "field"),
     [
@@ -81,7 +79,6 @@ async def test_nul_in_a_reason_is_refused(
     assert await _state(stack, account) == before
 
 
-@known_500("a NUL byte in the customer's name reaches Postgres, which refuses it: 500")
 async def test_nul_in_the_customer_name_is_refused(stack: Stack) -> None:
     account_id = new_account()
     body = overdue_body(customer={**overdue_body()["customer"], "name": "Li\x00Na"})
@@ -90,7 +87,6 @@ async def test_nul_in_the_customer_name_is_refused(stack: Stack) -> None:
     assert await _unknown(stack, account_id)
 
 
-@known_500("amount_due.amount_minor = 2**63 does not fit Postgres's bigint: 500")
 async def test_an_amount_due_past_int64_is_refused(stack: Stack) -> None:
     account_id = new_account()
     body = overdue_body(amount_due={"amount_minor": 2**63, "currency": "CNY"})
@@ -99,10 +95,6 @@ async def test_an_amount_due_past_int64_is_refused(stack: Stack) -> None:
     assert await _unknown(stack, account_id)
 
 
-@known_500(
-    "a payment of amount_minor = 2**63 is accepted (202) and resolves the account, where a "
-    "bill of that size answers 500; both should be 422 (no 500 seen here, unlike the issue)"
-)
 async def test_a_payment_past_int64_is_refused(stack: Stack, account: str) -> None:
     before = await _state(stack, account)
     body = {"payment_id": "P-1", "amount_minor": 2**63, "currency": "CNY"}
@@ -112,7 +104,6 @@ async def test_a_payment_past_int64_is_refused(stack: Stack, account: str) -> No
     assert await _state(stack, account) == before
 
 
-@known_500("a list cursor that is no page token: 5-9 s of Temporal retries, then 500")
 async def test_a_malformed_list_cursor_is_refused_at_once(stack: Stack) -> None:
     began = time.monotonic()
     answer = await stack.api.get("/v1/accounts", params={"cursor": "AAAAAAAAAAAAAAAA"})
@@ -124,7 +115,6 @@ def _timeline_cursor(*position: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
 
 
-@known_500("a timeline cursor holding what Postgres cannot take: 500")
 @pytest.mark.parametrize(
     "position",
     [
@@ -143,11 +133,6 @@ async def test_a_timeline_cursor_beyond_the_database_is_refused(
     assert_invalid(answer, "cursor")
 
 
-@known_500(
-    "a due_date at the calendar's end is accepted (201), then the process's stage times "
-    "overflow (`date value out of range`): its workflow task fails for good and "
-    "GET /v1/accounts/{id} answers 500 or 503 after 30 s"
-)
 @pytest.mark.parametrize("due_date", ["9999-12-31", "0001-01-01"])
 async def test_a_due_date_at_the_calendar_end_is_refused(stack: Stack, due_date: str) -> None:
     account_id = new_account()
