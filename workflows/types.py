@@ -106,6 +106,10 @@ class SmsConsentChanged(_Model):
 
     opted_out: bool
     source: str = Field(description="inbound_sms, provider_error, backend, agent")
+    # The stored consent's version (a sequence in Postgres, one value per change): a signal
+    # older than the last one applied is stale (a redelivered STOP after a START) and ignored.
+    # None: a sender from before versions (old histories), applied as it comes.
+    version: int | None = Field(default=None, ge=1)
 
 
 # --- requests from agents and supervisors (updates: validated, answered) -------------------
@@ -246,6 +250,7 @@ class AccountRecord(BaseModel):
     handed_over: bool = False
 
     sms_opted_out: bool = False
+    sms_consent_version: int | None = None  # of the last versioned consent change applied
     sms_unreachable: bool = False
     wrong_number: bool = False
     contact_ceased: bool = False
