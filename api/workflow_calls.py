@@ -38,6 +38,7 @@ CALL_DEADLINE = timedelta(seconds=2)
 UPDATE_DEADLINE = timedelta(seconds=10)
 # The SDK's own retries can outlast the gRPC deadline: the whole call is bounded too.
 _SLACK_SECONDS = 0.5
+_CONNECT_FAILED = "Failed client connect"
 _UPDATE_CALLS = frozenset({"start_workflow_update", "start_update_with_start_workflow"})
 # Calls that return an awaitable; `list_workflows` returns an iterator whose pages carry the
 # deadline through its input.
@@ -80,6 +81,11 @@ class _DeadlineOutbound(OutboundInterceptor):
                         RPCStatusCode.DEADLINE_EXCEEDED,
                         b"",
                     ) from None
+                except RuntimeError as err:
+                    # A lazy client that cannot (re)connect says so with a plain RuntimeError.
+                    if not str(err).startswith(_CONNECT_FAILED):
+                        raise
+                    raise RPCError(str(err), RPCStatusCode.UNAVAILABLE, b"") from None
 
             return bounded
         if name == "list_workflows":
