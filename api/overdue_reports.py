@@ -171,4 +171,5 @@ def _start_input(services: Services, account_id: str, body: OverdueReport) -> Ov
         risk_segment=body.risk_segment,
         vulnerable=body.vulnerable,
         policy=services.policy,
+        bill_id=body.effective_bill_id(),
     )

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import partial
 
 from temporalio.service import RPCError
 
@@ -29,26 +30,38 @@ logger = logging.getLogger(__name__)
 # Younger rows are most likely still being delivered by the request that wrote them.
 RELAY_AFTER = timedelta(seconds=3)
 RELAY_EVERY_SECONDS = 2.0
+# Deliveries in flight at once: each is one or two short RPCs, mostly waiting on the server.
+RELAY_CONCURRENCY = 16
 
 
 async def relay_once(services: Services, *, older_than: timedelta = RELAY_AFTER) -> int:
-    """Deliver what is pending; returns how many rows were delivered (or forgotten).
+    """Deliver what is pending, RELAY_CONCURRENCY rows at a time; returns how many rows were
+    delivered (or forgotten as refused).
 
-    Stops at the first Temporal error (it is down or overloaded: the next round retries)."""
+    Stops at the first sign that Temporal is down or overloaded: the next round retries."""
+    bills = await undelivered_bills(services.pool, older_than=older_than)
+    events = await undelivered(services.pool, older_than=older_than)
+    deliveries: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        (b.bill.account_id, partial(deliver_bill, services.pool, services.temporal, b))
+        for b in bills
+    ] + [
+        (e.account_id, partial(deliver_event, services.pool, services.temporal, e)) for e in events
+    ]
     done = 0
+    slots = asyncio.Semaphore(RELAY_CONCURRENCY)
+
+    async def one(account_id: str, delivery: Callable[[], Awaitable[object]]) -> None:
+        nonlocal done
+        async with slots:
+            if await _attempt(delivery(), account_id):
+                done += 1
+
     try:
-        for bill in await undelivered_bills(services.pool, older_than=older_than):
-            if await _attempt(
-                deliver_bill(services.pool, services.temporal, bill), bill.bill.account_id
-            ):
-                done += 1
-        for event in await undelivered(services.pool, older_than=older_than):
-            if await _attempt(
-                deliver_event(services.pool, services.temporal, event), event.account_id
-            ):
-                done += 1
-    except _TemporalDown as err:
-        logger.warning("relay: Temporal unavailable (%s); retrying", err)
+        async with asyncio.TaskGroup() as group:
+            for account_id, delivery in deliveries:
+                group.create_task(one(account_id, delivery))
+    except* _TemporalDown as errors:
+        logger.warning("relay: Temporal unavailable (%s); retrying", errors.exceptions[0])
     if done:
         logger.info("relay: delivered %d pending report(s)", done)
     return done

@@ -57,6 +57,12 @@ class OverdueAccountInput(_Model):
         ge=100,
         description="Continue-as-new past this many history events (the server also suggests).",
     )
+    bill_id: str | None = Field(
+        default=None,
+        max_length=128,
+        description="The bill this process was started for: a later signal of the same bill "
+        "(a start retried after its answer was lost) is recognized, not added again.",
+    )
 
 
 class PaymentReported(_Model):

@@ -1,5 +1,7 @@
-"""SMS consent changes carry the stored consent's version (issue 13): a stale one (a STOP
-redelivered after a START) is ignored, in the pure core and in a running workflow."""
+"""Redelivered messages change nothing twice (issue 13): SMS consent changes carry the stored
+consent's version, so a stale one (a STOP redelivered after a START) is ignored, in the pure
+core and in a running workflow; and the bill a process started with is recognized when the
+relay signals it again."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from tests.workflows.records import make_record
 from tests.workflows.test_overdue_account import POLICY
 from workflows.account import apply_sms_consent
 from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.types import SmsConsentChanged
+from workflows.types import OverdueAmountReported, SmsConsentChanged
 
 DAY = timedelta(days=1)
 
@@ -45,3 +47,22 @@ def test_versions_order_consent_changes_and_unversioned_ones_apply_as_before() -
     assert apply_sms_consent(record, change(True, None))
     assert record.sms_opted_out
     assert record.sms_consent_version == 4
+
+
+async def test_the_bill_a_process_started_with_is_not_added_again_when_signalled(
+    scenario: Scenario, recorder: Recorder
+) -> None:
+    """A start whose answer was lost (Temporal slow after an outage) is delivered again by the
+    relay as a signal of the same bill: the balance counts it once."""
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due, bill_id="B-1")
+    for bill_id in ("B-1", "B-2"):
+        await handle.signal(
+            OverdueAccountWorkflow.report_overdue_amount,
+            OverdueAmountReported(
+                bill_id=bill_id, amount_minor=20_000, currency="CNY", due_date=due
+            ),
+        )
+    status = await handle.query(OverdueAccountWorkflow.status)
+    assert status.balance_minor == 150_000 + 20_000
+    await handle.terminate("test over")
