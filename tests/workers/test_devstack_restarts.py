@@ -1,5 +1,6 @@
-"""`overdue dev` keeps its children running (issue 13): a SIGKILLed worker or API is back
-within seconds, the log says so, and the stack goes on serving and stops cleanly."""
+"""`overdue dev` keeps its children running (issue 13): a SIGKILLed worker, API or embedded
+Postgres is back within seconds, the log says so, and the stack goes on serving and stops
+cleanly, the restarted processes included."""
 
 from __future__ import annotations
 
@@ -66,7 +67,7 @@ async def kill_and_see_it_back(run: DevRun, name: str) -> float:
     return time.monotonic() - started
 
 
-async def test_a_killed_worker_or_api_is_restarted_and_the_stack_keeps_serving(
+async def test_killed_children_are_restarted_and_the_stack_keeps_serving(
     tmp_path: Path,
 ) -> None:
     env = env_for(tmp_path)
@@ -89,4 +90,21 @@ async def test_a_killed_worker_or_api_is_restarted_and_the_stack_keeps_serving(
                 pass
             assert time.monotonic() < deadline, run.output
             await asyncio.sleep(0.1)
-        await stop_with_ctrl_c(run)
+
+        # The embedded Postgres runs detached: the stack watches its pid and starts it again.
+        postmaster = int(run.postmaster_pid_file().read_text().split("\n", 1)[0])
+        os.kill(postmaster, signal.SIGKILL)
+        await wait_for_count(run, "restarted postgres", 1, SERVING_WITHIN)
+        assert any("postgres exited unexpectedly" in line for line in run.lines)
+        deadline = time.monotonic() + SERVING_WITHIN
+        key = (tmp_path / "state" / "dev-api-key").read_text().strip()
+        while True:  # the API's pool reconnects to the new server
+            answer = await http.get(
+                f"{api_url}/v1/accounts", headers={"Authorization": f"Bearer {key}"}
+            )
+            if answer.status_code == 200:
+                break
+            assert answer.status_code == 503, answer.text  # never a 500
+            assert time.monotonic() < deadline, run.output
+            await asyncio.sleep(0.2)
+        await stop_with_ctrl_c(run)  # the restarted server is stopped too

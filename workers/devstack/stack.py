@@ -4,9 +4,10 @@ Starts, in order: embedded Postgres (unless DATABASE_URL is set) and its migrati
 Temporal dev server (SQLite file in the state dir, search attributes registered), the worker
 and the API. Every line of output is prefixed with its source. Ctrl-C or SIGTERM stops
 everything in reverse order. A child that dies (Temporal, the worker, the API, the fake
-Twilio) is started again with backoff, and the log says so (`workers.devstack.supervision`);
-one that keeps dying right after each start stops the whole stack with exit code 1.
-Postgres is embedded and runs detached: it is not restarted, and is stopped on exit.
+Twilio, the embedded Postgres) is started again with backoff, and the log says so
+(`workers.devstack.supervision`); one that keeps dying right after each start stops the whole
+stack with exit code 1. Whatever runs at exit is stopped, restarted ones included. An
+external Postgres (DATABASE_URL) is not ours to restart.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from workers.devstack.preflight import (
     state_dir_lock,
 )
 from workers.devstack.processes import ChildProcess, describe_exit
-from workers.devstack.supervision import Slot, supervise
+from workers.devstack.supervision import Postmaster, Slot, Supervisable, supervise
 
 WORKER_ARGV = (sys.executable, "-m", "workers.cli.main", "worker")
 API_ARGV = (sys.executable, "-m", "workers.cli.main", "api")
@@ -82,6 +83,7 @@ class DevStack:
         self._postgres_shown = "DATABASE_URL (external)"  # never echo its password
         self._api_key = ""
         self._fake_twilio_url = ""
+        self._postgres: LocalPostgres | None = None  # the embedded server running now
 
     async def run(self) -> int:
         self._install_signal_handlers()
@@ -106,6 +108,7 @@ class DevStack:
         stack.enter_context(state_dir_lock(state_dir))
         stack.callback(self._say, "stopped")
         database_url = await self._start_postgres(stack)
+        slots = [self._postgres_slot()] if self._postgres is not None else []
         self._raise_if_stopping()
         temporal = self._temporal_server()
         stack.push_async_callback(self._stop_temporal, temporal)
@@ -124,7 +127,21 @@ class DevStack:
             extra.append(await self._start_fake_twilio(stack, env))
         worker = await self._start_child(stack, "worker", WORKER_ARGV, env)
         api = await self._start_child(stack, "api", API_ARGV, env)
-        return [self._temporal_slot(temporal), *extra, worker, api]
+        return [*slots, self._temporal_slot(temporal), *extra, worker, api]
+
+    def _postgres_slot(self) -> Slot:
+        assert self._postgres is not None
+
+        async def start() -> Supervisable:
+            assert self._postgres is not None
+            await self._postgres.stop_async()  # forgets the dead server's handle
+            data_dir = self._settings.postgres_data_dir
+            self._postgres = await start_local_postgres_async(
+                data_dir, self._settings.database_name
+            )
+            return Postmaster(self._postgres)
+
+        return Slot("postgres", start, Postmaster(self._postgres))
 
     def _temporal_slot(self, server: TemporalDevServer) -> Slot:
         async def start() -> ChildProcess:
@@ -151,7 +168,9 @@ class DevStack:
         data_dir = self._settings.postgres_data_dir
         reused = (data_dir / "PG_VERSION").exists()
         postgres = await start_local_postgres_async(data_dir, self._settings.database_name)
-        stack.push_async_callback(self._stop_postgres, postgres)
+        self._postgres = postgres
+        # The server running at exit, which may be a restarted one.
+        stack.push_async_callback(self._stop_postgres)
         self._postgres_shown = postgres.url
         self._say(f"running (pid {postgres.pid}), data {_state(data_dir, reused)}", "postgres")
         return postgres.url
@@ -258,6 +277,7 @@ class DevStack:
         self._stop_requested.set()
 
     async def _stop_slot(self, slot: Slot) -> None:
+        assert isinstance(slot.child, ChildProcess)
         returncode = await slot.child.stop(STOP_GRACE_SECONDS)
         self._say(f"{slot.name} stopped ({describe_exit(returncode)})")
 
@@ -265,8 +285,9 @@ class DevStack:
         await server.stop(STOP_GRACE_SECONDS)
         self._say("stopped", "temporal")
 
-    async def _stop_postgres(self, postgres: LocalPostgres) -> None:
-        await postgres.stop_async()
+    async def _stop_postgres(self) -> None:
+        if self._postgres is not None:
+            await self._postgres.stop_async()
         self._say("stopped", "postgres")
 
     def _say(self, text: str, name: str = "dev") -> None:

@@ -5,6 +5,9 @@ process exits without being asked to, the slot waits (0.5 s, doubling up to 30 s
 0.5 s once a run lasted a minute), says so in the stack's log, and starts it again. A child
 that keeps dying at once (MAX_QUICK_DEATHS runs in a row shorter than STABLE_AFTER_SECONDS)
 is given up on, and the stack stops with exit code 1, as a broken setup should.
+
+The embedded Postgres runs detached (pg_ctl daemonizes it): `Postmaster` watches its pid
+instead, so it is supervised the same way.
 """
 
 from __future__ import annotations
@@ -13,8 +16,12 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from workers.devstack.processes import ChildProcess, describe_exit
+import psutil
+
+from workers.devstack.local_postgres import LocalPostgres
+from workers.devstack.processes import describe_exit
 
 FIRST_DELAY_SECONDS = 0.5
 MAX_DELAY_SECONDS = 30.0
@@ -22,6 +29,37 @@ STABLE_AFTER_SECONDS = 60.0
 MAX_QUICK_DEATHS = 5
 
 Say = Callable[[str], None]
+
+
+class Supervisable(Protocol):
+    @property
+    def pid(self) -> int: ...
+
+    async def wait(self) -> int | None:
+        """Until it exits: its exit code, or None when that is not ours to know."""
+        ...
+
+
+class Postmaster:
+    """The embedded Postgres server, watched by pid (it is not our child)."""
+
+    POLL_SECONDS = 0.5
+
+    def __init__(self, server: LocalPostgres) -> None:
+        self.server = server
+
+    @property
+    def pid(self) -> int:
+        return self.server.pid
+
+    async def wait(self) -> int | None:
+        while True:
+            try:
+                if psutil.Process(self.pid).status() == psutil.STATUS_ZOMBIE:
+                    return None
+            except psutil.NoSuchProcess:
+                return None
+            await asyncio.sleep(self.POLL_SECONDS)
 
 
 class GaveUp(Exception):
@@ -33,8 +71,8 @@ class Slot:
     """One supervised child: `start` spawns it (and waits until it serves, if it can tell)."""
 
     name: str
-    start: Callable[[], Awaitable[ChildProcess]]
-    child: ChildProcess
+    start: Callable[[], Awaitable[Supervisable]]
+    child: Supervisable
     started_at: float = field(default_factory=time.monotonic)
     quick_deaths: int = 0
     restarts: int = 0
@@ -55,7 +93,7 @@ class Slot:
         self.started_at = time.monotonic()
         self.restarts += 1
 
-    async def _spawn(self) -> ChildProcess:
+    async def _spawn(self) -> Supervisable:
         child = await self.start()
         self.child = child
         return child
@@ -66,10 +104,8 @@ async def keep_running(slot: Slot, say: Say) -> None:
     while True:
         returncode = await slot.child.wait()
         delay = slot.next_delay()
-        say(
-            f"{slot.name} exited unexpectedly ({describe_exit(returncode)}); "
-            f"restarting in {delay:g} s"
-        )
+        how = describe_exit(returncode) if returncode is not None else "exit code unknown"
+        say(f"{slot.name} exited unexpectedly ({how}); restarting in {delay:g} s")
         await asyncio.sleep(delay)
         try:
             await slot.restart()
