@@ -10,7 +10,6 @@ that finds the process running signals the bill instead. The request path and th
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +32,6 @@ from workflows.currencies import format_minor
 from workflows.names import OVERDUE_TASK_QUEUE, workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import AccountState, OverdueAccountInput, OverdueAmountReported
-
-logger = logging.getLogger(__name__)
 
 
 async def deliver_event(db: Db, temporal: Client, event: Undelivered) -> None:
@@ -94,8 +91,6 @@ async def deliver_bill(db: Db, temporal: Client, pending: PendingBill) -> BillDe
                 kind="process.started" if delivered.started else "bill.added",
                 details=_bill_details(pending),
             )
-    if delivered.started:
-        logger.info("overdue process started", extra={"account_id": bill.account_id})
     return delivered
 
 

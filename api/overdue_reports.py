@@ -77,6 +77,8 @@ async def report_bill(
         if run_id is not None:
             return _answer(account_id, run_id, bill_id, created=False, bill_added=False)
     outcome = await deliver_bill(services.pool, services.temporal, pending)
+    if outcome.started:
+        logger.info("overdue process started", extra={"account_id": account_id})
     return _answer(
         account_id,
         outcome.run_id,
