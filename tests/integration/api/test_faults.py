@@ -13,11 +13,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
 from api.app import create_app
+from overdue.migrate import upgrade_async
 from overdue.ports import free_tcp_ports
 from overdue.settings import Settings
 from overdue.store.api_keys import ALL_SCOPES, add_key
@@ -31,6 +34,7 @@ from tests.integration.support import (
     start_account,
     state_of,
 )
+from workers.devstack.local_postgres import start_local_postgres_async
 from workflows.contact_types import DecisionBasis
 
 pytestmark = pytest.mark.integration
@@ -152,3 +156,42 @@ async def test_a_payment_for_an_ended_process_is_refused_without_a_trace(stack: 
 async def _is_state(stack: Stack, account: str, state: str) -> bool:
     answer = await stack.api.get(f"/v1/accounts/{account}")
     return answer.status_code == 200 and (await state_of(stack, account)) == state
+
+
+async def test_with_postgres_down_the_api_answers_503_at_once(stack: Stack, tmp_path: Path) -> None:
+    postgres = await start_local_postgres_async(tmp_path / "pg")
+    try:
+        await upgrade_async(postgres.url)
+        settings = Settings(
+            database_url=postgres.url,
+            temporal_host=stack.settings.temporal_host,
+            temporal_port=stack.settings.temporal_port,
+            policy_file=stack.settings.policy_file,
+        )
+        conn = await asyncpg.connect(postgres.url)
+        try:
+            _, key = await add_key(conn, "t-pg-down", ALL_SCOPES)
+        finally:
+            await conn.close()
+        app = create_app(settings)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://pg-down",
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=30,
+            ) as client,
+        ):
+            await postgres.stop_async()
+            for call in (
+                client.get("/v1/accounts/acct-x/contacts"),
+                client.put("/v1/accounts/acct-x/overdue", json=overdue_body()),
+            ):
+                answer, took = await timed(call)
+                assert_unavailable(answer, took)
+            answer, took = await timed(client.get("/readyz"))
+            assert answer.status_code == 503 and took < 2.0, (answer.text, took)
+            assert answer.json()["temporal"] == "ok"
+    finally:
+        await postgres.stop_async()
