@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,8 +15,10 @@ from api.body_limit import BodySizeLimitMiddleware
 from api.console import mount_console
 from api.console.login_throttle import LoginThrottle
 from api.dependencies import Services
+from api.relay import run_relay
 from api.request_id import RequestIdMiddleware
 from api.security_headers import SecurityHeadersMiddleware
+from api.workflow_calls import with_deadlines
 from overdue.db import create_pool
 from overdue.policy_files import load_policy
 from overdue.settings import Settings
@@ -37,11 +41,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         policy = load_policy(settings.policy_file)  # fail at start, not on the first request
         pool = await create_pool(settings)
         try:
-            temporal = await connect(settings)
-            app.state.services = Services(
-                settings=settings, pool=pool, temporal=temporal, policy=policy
-            )
-            yield
+            # Lazy: the API starts (and answers 503) while Temporal is down or restarting.
+            temporal = with_deadlines(await connect(settings, lazy=True))
+            services = Services(settings=settings, pool=pool, temporal=temporal, policy=policy)
+            app.state.services = services
+            relay = asyncio.create_task(run_relay(services), name="outbox-relay")
+            try:
+                yield
+            finally:
+                relay.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay
         finally:
             await pool.close()
 

@@ -11,15 +11,10 @@ import logging
 
 import asyncpg
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-)
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api import workflow_messages as messages
+from api.deliveries import deliver_bill
 from api.dependencies import Services
 from api.schemas import OverdueReport, OverdueStarted
 from api.workflow_calls import account_handle
@@ -31,13 +26,8 @@ from overdue.store.accounts import (
     store_account,
     store_customer,
 )
-from overdue.store.audit import record_event
-from overdue.store.bills import Bill, add_bill, bills_total
-from workflows import search_attributes as sa
-from workflows.currencies import format_minor
-from workflows.names import OVERDUE_TASK_QUEUE, workflow_id
-from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.types import AccountState, OverdueAmountReported
+from overdue.store.bills import Bill, PendingBill, add_bill, bill_delivered, bills_total
+from workflows.names import workflow_id
 
 logger = logging.getLogger(__name__)
 
@@ -56,39 +46,50 @@ async def report_bill(
     services: Services, account_id: str, body: OverdueReport, actor: str
 ) -> OverdueStarted:
     """What `PUT .../overdue` does, for any caller (the API, `overdue bulk-start`): store the
-    report, then start the process or signal the new bill to it; audited as `actor`.
+    report with the start it asks for and commit, then start the process or signal the new
+    bill to it (`api.deliveries`); audited as `actor` once delivered.
 
     Raises BillRefused when the bill's currency differs from the running process's, or when
-    it would take the account's total of bills past MAX_MINOR.
+    it would take the account's total of bills past MAX_MINOR. When
+    Temporal does not answer, the RPC error propagates (503) and the stored bill is delivered
+    by the relay, or by the client's retry.
     """
     bill_id = body.effective_bill_id()
     await _check_total(services, account_id, bill_id, body)
+    # Before the transaction: a Temporal call never runs under the account's lock.
+    await _check_currency(services, services.pool, account_id, body)
+    pending = PendingBill(
+        bill=Bill(
+            account_id=account_id,
+            bill_id=bill_id,
+            amount_minor=body.amount_due.amount_minor,
+            currency=body.amount_due.currency,
+            due_date=body.due_date,
+        ),
+        start_input=messages.process_input(account_id, body, services.policy).model_dump(
+            mode="json"
+        ),
+        actor=actor,
+    )
     async with services.pool.acquire() as conn, conn.transaction():
-        # One report per account at a time: the bill check and the start/signal stay together.
+        # One report per account at a time: the stored account, customer and bill agree.
         await lock_account(conn, account_id)
-        await _check_currency(services, conn, account_id, body)
-        new_bill = await _store_report(conn, account_id, bill_id, body)
-        if not new_bill:
-            run_id = await _current_run_id(services, account_id)
-            if run_id is not None:
-                return _answer(account_id, run_id, bill_id, created=False, bill_added=False)
-        try:
-            run_id = await _start(services, account_id, body)
-        except WorkflowAlreadyStartedError as err:
-            await account_handle(services.temporal, account_id).signal(
-                OverdueAccountWorkflow.report_overdue_amount,
-                OverdueAmountReported(
-                    bill_id=bill_id,
-                    amount_minor=body.amount_due.amount_minor,
-                    currency=body.amount_due.currency,
-                    due_date=body.due_date,
-                ),
-            )
-            await _audit_bill(conn, account_id, actor, bill_id, body, started=False)
-            return _answer(account_id, err.run_id, bill_id, created=False, bill_added=True)
-        await _audit_bill(conn, account_id, actor, bill_id, body, started=True)
-    logger.info("overdue process started", extra={"account_id": account_id})
-    return _answer(account_id, run_id, bill_id, created=True, bill_added=False)
+        new_bill = await _store_report(conn, pending, body)
+        delivered = not new_bill and await bill_delivered(conn, account_id, bill_id)
+    if delivered:
+        run_id = await _current_run_id(services, account_id)
+        if run_id is not None:
+            return _answer(account_id, run_id, bill_id, created=False, bill_added=False)
+    outcome = await deliver_bill(services.pool, services.temporal, pending)
+    if outcome.started:
+        logger.info("overdue process started", extra={"account_id": account_id})
+    return _answer(
+        account_id,
+        outcome.run_id,
+        bill_id,
+        created=outcome.started,
+        bill_added=not outcome.started,
+    )
 
 
 def _answer(
@@ -120,7 +121,10 @@ async def _check_total(
 
 
 async def _check_currency(
-    services: Services, conn: asyncpg.Connection, account_id: str, body: OverdueReport
+    services: Services,
+    conn: asyncpg.Pool | asyncpg.Connection,
+    account_id: str,
+    body: OverdueReport,
 ) -> None:
     """A running process keeps its currency: a bill in another one is refused."""
     currency = await account_currency(conn, account_id)
@@ -140,9 +144,10 @@ async def _check_currency(
 
 
 async def _store_report(
-    conn: asyncpg.Connection, account_id: str, bill_id: str, body: OverdueReport
+    conn: asyncpg.Connection, pending: PendingBill, body: OverdueReport
 ) -> bool:
     """Store the account, its contact details and the bill; True when the bill is new."""
+    account_id = pending.bill.account_id
     await store_account(conn, account_id, product=body.product, currency=body.amount_due.currency)
     customer = body.customer
     await store_customer(
@@ -155,16 +160,7 @@ async def _store_report(
             locale=customer.locale,
         ),
     )
-    return await add_bill(
-        conn,
-        Bill(
-            account_id=account_id,
-            bill_id=bill_id,
-            amount_minor=body.amount_due.amount_minor,
-            currency=body.amount_due.currency,
-            due_date=body.due_date,
-        ),
-    )
+    return await add_bill(conn, pending.bill, start_input=pending.start_input, actor=pending.actor)
 
 
 async def _current_run_id(services: Services, account_id: str) -> str | None:
@@ -175,50 +171,3 @@ async def _current_run_id(services: Services, account_id: str) -> str | None:
             return None
         raise
     return description.run_id
-
-
-async def _start(services: Services, account_id: str, body: OverdueReport) -> str | None:
-    input = messages.process_input(account_id, body, services.policy)
-    handle = await services.temporal.start_workflow(
-        OverdueAccountWorkflow.run,
-        input,
-        id=workflow_id(account_id),
-        task_queue=OVERDUE_TASK_QUEUE,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(sa.OVERDUE_STATE, AccountState.ACTIVE.value),
-                SearchAttributePair(sa.PRODUCT, body.product),
-                SearchAttributePair(sa.AMOUNT_DUE_MINOR, body.amount_due.amount_minor),
-            ]
-        ),
-        static_summary=(
-            f"Overdue {body.product}: {format_minor(input.amount_due_minor, input.currency)} "
-            f"{input.currency} due {input.due_date.isoformat()}; policy "
-            f"{services.policy.id} v{services.policy.version}"
-        ),
-    )
-    return handle.result_run_id
-
-
-async def _audit_bill(
-    conn: asyncpg.Connection,
-    account_id: str,
-    actor: str,
-    bill_id: str,
-    body: OverdueReport,
-    *,
-    started: bool,
-) -> None:
-    await record_event(
-        conn,
-        account_id=account_id,
-        actor=actor,
-        kind="process.started" if started else "bill.added",
-        details={
-            "bill_id": bill_id,
-            "amount_minor": body.amount_due.amount_minor,
-            "currency": body.amount_due.currency,
-            "due_date": body.due_date.isoformat(),
-        },
-    )

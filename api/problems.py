@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -23,6 +24,34 @@ from overdue.request_context import current_request_id
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger(__name__)
+# How long a client should wait before retrying after a 503: Temporal's dev server restarts in
+# about that, and a relay finishes a recorded report in the meantime.
+RETRY_AFTER_SECONDS = 5
+# Errors that mean Postgres is down or unreachable, not that the request was wrong.
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+    ConnectionError,
+    OSError,
+)
+
+
+def temporal_unavailable(status: RPCStatusCode | None) -> bool:
+    """Whether an RPC error means "Temporal did not answer in time" (worth a retry)."""
+    return status in {
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.RESOURCE_EXHAUSTED,
+        # What the SDK reports when its own retries against a stopped server give up.
+        RPCStatusCode.CANCELLED,
+        RPCStatusCode.ABORTED,
+    }
+
+
+def unavailable(title: str, detail: str) -> Problem:
+    """503 with Retry-After: a dependency did not answer; the request may be retried as is."""
+    return Problem(503, title, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 class FieldError(BaseModel):
@@ -148,21 +177,33 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RPCError)
     async def _temporal(request: Request, exc: RPCError) -> JSONResponse:
         # Anything the handlers did not translate: Temporal is down or overloaded.
-        logger.error("Temporal call failed: %s (%s)", exc.status.name, type(exc).__name__)
-        unavailable = exc.status in {
-            RPCStatusCode.UNAVAILABLE,
-            RPCStatusCode.DEADLINE_EXCEEDED,
-            RPCStatusCode.RESOURCE_EXHAUSTED,
-        }
+        status = exc.status.name if exc.status else "unknown"
+        logger.error("Temporal call failed: %s (%s)", status, type(exc).__name__)
+        down = temporal_unavailable(exc.status)
         return problem_response(
-            503 if unavailable else 500,
-            "Workflow service unavailable" if unavailable else "Internal error",
+            503 if down else 500,
+            "Workflow service unavailable" if down else "Internal error",
             "the workflow service did not answer; try again shortly"
-            if unavailable
+            if down
             else "the request failed; quote the request id when reporting it",
             instance=request.url.path,
-            headers={"Retry-After": "5"} if unavailable else None,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)} if down else None,
         )
+
+    for error in DATABASE_DOWN:
+        app.add_exception_handler(error, _database_down)
+
+
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    # TimeoutError is an OSError too: any dependency that did not answer in time lands here.
+    logger.error("a dependency is unavailable: %s", type(exc).__name__)
+    return problem_response(
+        503,
+        "Service unavailable",
+        "the database (or another dependency) did not answer; try again shortly",
+        instance=request.url.path,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def _default_detail(status: int) -> str:

@@ -2,10 +2,12 @@
 
 Both check `X-Twilio-Signature` first (403, nothing changes). Status callbacks only move a
 ledger row forward, so late, repeated and out-of-order ones are harmless. Inbound messages are
-stored once per MessageSid; STOP/START change the number's consent, are audited and signalled
-to each open workflow of the number's accounts (`sms_consent_changed`); HELP is answered with
-TwiML; anything else becomes a call task for an agent. No phone number or message text is
-logged.
+stored once per MessageSid; STOP/START change the number's consent and are audited; then the
+number's STORED consent, with its version, is signalled to each open workflow of its accounts
+(`sms_consent_changed`), never the keyword of the message: a redelivered STOP after a START
+signals "opted in", and the workflow ignores versions older than one it applied. HELP is
+answered with TwiML; anything else becomes a call task for an agent. No phone number or
+message text is logged.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from twilio.twiml.messaging_response import MessagingResponse
 
 from api.dependencies import Services, ServicesDep
-from api.problems import Problem
+from api.problems import Problem, unavailable
 from api.sms_keywords import InboundKind, classify_inbound
 from api.twilio_signature import verified_form
 from overdue.inputs import ledger_ref
@@ -115,17 +117,19 @@ async def inbound_sms(request: Request, services: ServicesDep) -> Response:
         )
         if first_time is not None:
             await _apply(conn, kind, phone, message_sid, first_time, accounts)
+        consent = await sms_consent.consent_state(conn, phone)
     logger.info(
         "twilio inbound sms: %s%s",
         kind.value,
         "" if first_time is not None else " (repeated delivery)",
         extra={"message_sid": message_sid, "accounts": len(accounts)},
     )
-    if kind in (InboundKind.OPT_OUT, InboundKind.OPT_IN):
-        # Repeated deliveries signal again: the signal is idempotent, and a retry after a
-        # Temporal outage must still reach the workflows. The SMS activity checks the consent
+    if kind in (InboundKind.OPT_OUT, InboundKind.OPT_IN) and consent is not None:
+        # Repeated deliveries signal again (a retry after a Temporal outage must still reach
+        # the workflows), but the stored state, not this message's keyword: versioned, so
+        # signalling it twice or late changes nothing. The SMS activity checks the consent
         # table before every send either way.
-        await _signal_consent(services, accounts, opted_out=kind is InboundKind.OPT_OUT)
+        await _signal_consent(services, accounts, consent)
     reply = MessagingResponse()
     if kind is InboundKind.HELP:
         reply.message(_help_text(accounts))
@@ -221,9 +225,11 @@ async def _hand_reply_to_agents(
 
 
 async def _signal_consent(
-    services: Services, accounts: list[PhoneAccount], *, opted_out: bool
+    services: Services, accounts: list[PhoneAccount], consent: sms_consent.ConsentState
 ) -> None:
-    change = SmsConsentChanged(opted_out=opted_out, source="inbound_sms")
+    change = SmsConsentChanged(
+        opted_out=consent.opted_out, source="inbound_sms", version=consent.version
+    )
     for account in accounts:
         handle = services.temporal.get_workflow_handle(workflow_id(account.account_id))
         try:
@@ -236,8 +242,7 @@ async def _signal_consent(
                 err.status.name if err.status else "unknown",
                 extra={"account_id": account.account_id},
             )
-            raise Problem(
-                503,
+            raise unavailable(
                 "Temporal unavailable",
                 "the consent change is recorded; signalling the account's process failed, "
                 "retry the webhook",

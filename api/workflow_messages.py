@@ -47,6 +47,7 @@ def process_input(account_id: str, body: OverdueReport, policy: Policy) -> Overd
         risk_segment=body.risk_segment,
         vulnerable=body.vulnerable,
         policy=policy,
+        bill_id=body.effective_bill_id(),
     )
 
 

@@ -44,9 +44,13 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     return True if config == TLSConfig() else config
 
 
-async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
+async def connect(
+    settings: Settings, runtime: Runtime | None = None, *, lazy: bool = False
+) -> Client:
     """A client for the configured namespace. Its signals carry their send time, for the
-    workers' signal-to-effect latency metric; `runtime` is the worker's metrics runtime."""
+    workers' signal-to-effect latency metric; `runtime` is the worker's metrics runtime.
+    `lazy` connects on the first call instead (a process that must start while Temporal is
+    down: the API)."""
     api_key = settings.temporal_api_key
     return await Client.connect(
         settings.temporal_address,
@@ -56,4 +60,5 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
         data_converter=pydantic_data_converter,
         interceptors=[SignalStampingInterceptor()],
         runtime=runtime,
+        lazy=lazy,
     )

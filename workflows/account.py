@@ -158,6 +158,13 @@ def apply_cease_contact(record: AccountRecord, request: ContactCeased) -> bool:
 
 
 def apply_sms_consent(record: AccountRecord, change: SmsConsentChanged) -> bool:
+    """Apply a consent change; a versioned one only when newer than the last applied, so a
+    late or redelivered signal never undoes a later change. Unversioned signals (old senders,
+    old histories) apply as before: no running workflow's replay changes."""
+    if change.version is not None:
+        if record.sms_consent_version is not None and change.version <= record.sms_consent_version:
+            return False
+        record.sms_consent_version = change.version
     if record.sms_opted_out == change.opted_out:
         return False
     record.sms_opted_out = change.opted_out

@@ -104,6 +104,8 @@ def new_record(input: OverdueAccountInput, episode_id: str, started_at: datetime
         episode_id=episode_id,
         anchor_at=anchor_time(input.policy, input.due_date, input.time_zone, started_at),
         balance_minor=input.amount_due_minor,
+        # Inputs from before bill ids (old histories) start with none seen, as they did.
+        bills_seen=[input.bill_id] if input.bill_id else [],
     )
 
 

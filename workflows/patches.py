@@ -110,6 +110,11 @@ PATCHES: tuple[Patch, ...] = (
     ),
 )
 
+# Changes that needed no id (issue 13): `SmsConsentChanged.version` (a stale consent change is
+# ignored) and `OverdueAccountInput.bill_id` (the bill a process started with counts as seen)
+# act only on fields that no recorded history carries, so every history replays the old
+# behaviour unchanged; a signal or input with them can only come from the new API.
+
 # Ids that were used and are gone. Never use one again: a history that carries it would take
 # the new code's meaning. `give-up-call-tasks-on-resolution` was asked by call tasks in
 # 3706849 only and dropped, without deprecation, for GIVE_UP_AFTER_THE_ATTEMPT in 49a102e: a

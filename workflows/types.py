@@ -73,6 +73,12 @@ class OverdueAccountInput(_Model):
         ge=100,
         description="Continue-as-new past this many history events (the server also suggests).",
     )
+    bill_id: str | None = Field(
+        default=None,
+        max_length=128,
+        description="The bill this process was started for: a later signal of the same bill "
+        "(a start retried after its answer was lost) is recognized, not added again.",
+    )
 
 
 class PaymentReported(_Model):
@@ -126,6 +132,10 @@ class SmsConsentChanged(_Model):
 
     opted_out: bool
     source: str = Field(description="inbound_sms, provider_error, backend, agent")
+    # The stored consent's version (a sequence in Postgres, one value per change): a signal
+    # older than the last one applied is stale (a redelivered STOP after a START) and ignored.
+    # None: a sender from before versions (old histories), applied as it comes.
+    version: int | None = Field(default=None, ge=1)
 
 
 # --- requests from agents and supervisors (updates: validated, answered) -------------------
@@ -272,6 +282,7 @@ class AccountRecord(BaseModel):
     handed_over: bool = False
 
     sms_opted_out: bool = False
+    sms_consent_version: int | None = None  # of the last versioned consent change applied
     sms_unreachable: bool = False
     wrong_number: bool = False
     contact_ceased: bool = False

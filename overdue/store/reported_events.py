@@ -3,14 +3,20 @@ per id: the table `reported_events`, whose primary key (account, kind, id) makes
 report a no-op.
 
 It is what the API's de-duplication and the pre-send payment check read; the audit trail
-keeps its own row for each event, written in the same transaction, and is never read as an
-index.
+keeps its own row for each event and is never read as an index.
+
+It is also an outbox (migration 0007): the API commits the event with the signal to send
+(`Intent`) before calling Temporal, and marks it delivered after; the event's audit row is
+written with that mark, so an event Temporal refused (no running process) is forgotten
+without a trace. A relay re-sends what a crash or an outage left undelivered.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -18,6 +24,24 @@ import asyncpg
 from overdue.store import audit
 
 PAYMENT_REPORTED = "payment.reported"
+
+
+@dataclass(frozen=True)
+class Intent:
+    """The signal an event is delivered as: the workflow's signal name and its JSON payload."""
+
+    signal_name: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """An event recorded and not yet signalled (what the relay re-sends)."""
+
+    account_id: str
+    kind: str
+    event_id: str
+    intent: Intent
 
 
 async def record_once(
@@ -28,22 +52,113 @@ async def record_once(
     event_id: str,
     actor: str,
     details: Mapping[str, Any],
+    intent: Intent | None = None,
 ) -> bool:
-    """Record the event and its audit row, unless this (account, kind, id) was recorded
-    before; True when this call recorded it. Call inside the transaction that signals it."""
+    """Record the event unless this (account, kind, id) was recorded before; True when this
+    call recorded it.
+
+    Without `intent` the event counts as delivered and its audit row is written now. With
+    one, the row waits for `mark_delivered`, which writes the audit row.
+    """
     inserted: bool | None = await conn.fetchval(
         """
-        INSERT INTO reported_events (account_id, kind, event_id) VALUES ($1, $2, $3)
+        INSERT INTO reported_events
+               (account_id, kind, event_id, signal_name, signal_payload, actor, details,
+                delivered_at)
+        VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb,
+                CASE WHEN $4::text IS NULL THEN now() END)
         ON CONFLICT DO NOTHING RETURNING true
         """,
         account_id,
         kind,
         event_id,
+        intent.signal_name if intent else None,
+        json.dumps(dict(intent.payload)) if intent else None,
+        actor,
+        json.dumps(dict(details), sort_keys=True),
     )
     if not inserted:
         return False
-    await audit.record_event(conn, account_id=account_id, actor=actor, kind=kind, details=details)
+    if intent is None:
+        await audit.record_event(
+            conn, account_id=account_id, actor=actor, kind=kind, details=details
+        )
     return True
+
+
+async def mark_delivered(
+    conn: asyncpg.Connection, *, account_id: str, kind: str, event_id: str
+) -> bool:
+    """Mark the event signalled and write its audit row; False when it already was (by the
+    relay or a repeated request), then nothing is written."""
+    row = await conn.fetchrow(
+        """
+        UPDATE reported_events SET delivered_at = now()
+         WHERE account_id = $1 AND kind = $2 AND event_id = $3 AND delivered_at IS NULL
+        RETURNING actor, details
+        """,
+        account_id,
+        kind,
+        event_id,
+    )
+    if row is None:
+        return False
+    await audit.record_event(
+        conn,
+        account_id=account_id,
+        actor=row["actor"] or "system",
+        kind=kind,
+        details=json.loads(row["details"]) if row["details"] else {},
+    )
+    return True
+
+
+async def forget_undelivered(
+    conn: asyncpg.Connection | asyncpg.Pool, *, account_id: str, kind: str, event_id: str
+) -> bool:
+    """Drop an event Temporal refused (the account has no running process): as if it had
+    never been reported, the text typed with it included. A delivered event is kept."""
+    deleted: bool | None = await conn.fetchval(
+        """
+        WITH gone AS (
+            DELETE FROM reported_events
+             WHERE account_id = $1 AND kind = $2 AND event_id = $3 AND delivered_at IS NULL
+            RETURNING details ->> 'text_id' AS text_id
+        ), texts AS (
+            DELETE FROM free_texts WHERE id IN (SELECT text_id FROM gone)
+        )
+        SELECT true FROM gone
+        """,
+        account_id,
+        kind,
+        event_id,
+    )
+    return bool(deleted)
+
+
+async def undelivered(
+    conn: asyncpg.Connection | asyncpg.Pool, *, older_than: timedelta, limit: int = 100
+) -> list[Undelivered]:
+    """Events recorded at least `older_than` ago and still not signalled, oldest first."""
+    rows = await conn.fetch(
+        """
+        SELECT account_id, kind, event_id, signal_name, signal_payload FROM reported_events
+         WHERE delivered_at IS NULL AND signal_name IS NOT NULL
+           AND reported_at <= now() - $1::interval
+         ORDER BY reported_at LIMIT $2
+        """,
+        older_than,
+        limit,
+    )
+    return [
+        Undelivered(
+            account_id=r["account_id"],
+            kind=r["kind"],
+            event_id=r["event_id"],
+            intent=Intent(r["signal_name"], json.loads(r["signal_payload"])),
+        )
+        for r in rows
+    ]
 
 
 async def unseen_payments(

@@ -1,7 +1,9 @@
 """SMS consent per phone number, and the accounts a phone number belongs to.
 
 Consent is kept per number: STOP from a phone covers every account with that number, and the
-SMS activity checks it before every send.
+SMS activity checks it before every send. Each change takes the next value of one sequence
+(`version`, migration 0007): the API signals workflows the stored state with its version, and
+a workflow ignores a version older than one it applied (a STOP redelivered after START).
 """
 
 from __future__ import annotations
@@ -15,6 +17,22 @@ import asyncpg
 class PhoneAccount:
     account_id: str
     locale: str
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    opted_out: bool
+    version: int
+
+
+async def consent_state(
+    conn: asyncpg.Connection | asyncpg.Pool, phone_e164: str
+) -> ConsentState | None:
+    """The number's stored consent and its version; None when it never changed."""
+    row = await conn.fetchrow(
+        "SELECT opted_out, version FROM sms_opt_outs WHERE phone_e164 = $1", phone_e164
+    )
+    return None if row is None else ConsentState(row["opted_out"], row["version"])
 
 
 async def is_opted_out(conn: asyncpg.Connection | asyncpg.Pool, phone_e164: str) -> bool:
@@ -32,7 +50,8 @@ async def set_consent(
         """
         INSERT INTO sms_opt_outs (phone_e164, opted_out, source) VALUES ($1, $2, $3)
         ON CONFLICT (phone_e164) DO UPDATE
-           SET opted_out = EXCLUDED.opted_out, source = EXCLUDED.source, changed_at = now()
+           SET opted_out = EXCLUDED.opted_out, source = EXCLUDED.source, changed_at = now(),
+               version = nextval('sms_consent_version')
          WHERE sms_opt_outs.opted_out IS DISTINCT FROM EXCLUDED.opted_out
         RETURNING true
         """,

@@ -3,7 +3,11 @@
 Starts, in order: embedded Postgres (unless DATABASE_URL is set) and its migrations, the
 Temporal dev server (SQLite file in the state dir, search attributes registered), the worker
 and the API. Every line of output is prefixed with its source. Ctrl-C or SIGTERM stops
-everything in reverse order; if any process dies, the whole stack stops with exit code 1.
+everything in reverse order. A child that dies (Temporal, the worker, the API, the fake
+Twilio, the embedded Postgres) is started again with backoff, and the log says so
+(`workers.devstack.supervision`); one that keeps dying right after each start stops the whole
+stack with exit code 1. Whatever runs at exit is stopped, restarted ones included. An
+external Postgres (DATABASE_URL) is not ours to restart.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from workers.devstack.preflight import (
     state_dir_lock,
 )
 from workers.devstack.processes import ChildProcess, describe_exit
+from workers.devstack.supervision import Postmaster, Slot, Supervisable, supervise
 
 WORKER_ARGV = (sys.executable, "-m", "workers.cli.main", "worker")
 API_ARGV = (sys.executable, "-m", "workers.cli.main", "api")
@@ -57,7 +62,7 @@ class _StopRequested(Exception):
 
 
 def run_dev_stack(settings: Settings) -> int:
-    """Run the stack until Ctrl-C/SIGTERM (exit 0) or until a process dies (exit 1)."""
+    """Run the stack until Ctrl-C/SIGTERM (exit 0) or until a child keeps dying (exit 1)."""
     console = Console()
     problem = check_ports(settings)
     if problem is not None:
@@ -79,12 +84,13 @@ class DevStack:
         self._postgres_shown = "DATABASE_URL (external)"  # never echo its password
         self._api_key = ""
         self._fake_twilio_url = ""
+        self._postgres: LocalPostgres | None = None  # the embedded server running now
 
     async def run(self) -> int:
         self._install_signal_handlers()
         async with AsyncExitStack() as stack:
             try:
-                children = await self._start(stack)
+                slots = await self._start(stack)
             except _StopRequested:
                 return 0
             except (StartupError, TemporalStartError) as err:
@@ -93,16 +99,17 @@ class DevStack:
             except Exception:
                 logging.getLogger(__name__).exception("start-up failed")
                 return 1
-            return await self._supervise(children)
+            return await self._supervise(slots)
 
     # --- start-up -----------------------------------------------------------------------------
 
-    async def _start(self, stack: AsyncExitStack) -> list[ChildProcess]:
+    async def _start(self, stack: AsyncExitStack) -> list[Slot]:
         state_dir = self._settings.state_dir
         state_dir.mkdir(parents=True, exist_ok=True)
         stack.enter_context(state_dir_lock(state_dir))
         stack.callback(self._say, "stopped")
         database_url = await self._start_postgres(stack)
+        slots = [self._postgres_slot()] if self._postgres is not None else []
         self._raise_if_stopping()
         temporal = self._temporal_server()
         stack.push_async_callback(self._stop_temporal, temporal)
@@ -116,14 +123,36 @@ class DevStack:
         self._raise_if_stopping()
         env = child_environment(self._settings, database_url)
         env["OVERDUE_DEV_API_KEY"] = self._api_key = dev_api_key(self._settings)
-        extra: list[ChildProcess] = []
+        extra: list[Slot] = []
         if self._settings.dev_fake_twilio:
             extra.append(await self._start_fake_twilio(stack, env))
         worker = await self._start_child(stack, "worker", WORKER_ARGV, env)
         api = await self._start_child(stack, "api", API_ARGV, env)
-        return [temporal.child, *extra, worker, api]
+        return [*slots, self._temporal_slot(temporal), *extra, worker, api]
 
-    async def _start_fake_twilio(self, stack: AsyncExitStack, env: dict[str, str]) -> ChildProcess:
+    def _postgres_slot(self) -> Slot:
+        assert self._postgres is not None
+
+        async def start() -> Supervisable:
+            assert self._postgres is not None
+            await self._postgres.stop_async()  # forgets the dead server's handle
+            data_dir = self._settings.postgres_data_dir
+            self._postgres = await start_local_postgres_async(
+                data_dir, self._settings.database_name
+            )
+            return Postmaster(self._postgres)
+
+        return Slot("postgres", start, Postmaster(self._postgres))
+
+    def _temporal_slot(self, server: TemporalDevServer) -> Slot:
+        async def start() -> ChildProcess:
+            await server.start()  # same SQLite file: its workflows and timers carry on
+            self._say("search attributes registered", "temporal")
+            return server.child
+
+        return Slot("temporal", start, server.child)
+
+    async def _start_fake_twilio(self, stack: AsyncExitStack, env: dict[str, str]) -> Slot:
         """The fake, and the settings that send the worker's SMS through it; status callbacks
         go to this stack's API, whose webhooks check the fake's signatures."""
         # A fixed port and a kept token: tools pointed at the fake survive a restart.
@@ -141,7 +170,9 @@ class DevStack:
         data_dir = self._settings.postgres_data_dir
         reused = (data_dir / "PG_VERSION").exists()
         postgres = await start_local_postgres_async(data_dir, self._settings.database_name)
-        stack.push_async_callback(self._stop_postgres, postgres)
+        self._postgres = postgres
+        # The server running at exit, which may be a restarted one.
+        stack.push_async_callback(self._stop_postgres)
         self._postgres_shown = postgres.url
         self._say(f"running (pid {postgres.pid}), data {_state(data_dir, reused)}", "postgres")
         return postgres.url
@@ -173,11 +204,15 @@ class DevStack:
 
     async def _start_child(
         self, stack: AsyncExitStack, name: str, argv: tuple[str, ...], env: dict[str, str]
-    ) -> ChildProcess:
-        child = await ChildProcess.spawn(name, argv, on_line=self._console.sink(name), env=env)
-        stack.push_async_callback(self._stop_child, child)
-        self._say(f"started {name} (pid {child.pid})")
-        return child
+    ) -> Slot:
+        async def start() -> ChildProcess:
+            return await ChildProcess.spawn(name, argv, on_line=self._console.sink(name), env=env)
+
+        slot = Slot(name, start, await start())
+        # The slot, not the first process: a restarted child is the one to stop.
+        stack.push_async_callback(self._stop_slot, slot)
+        self._say(f"started {name} (pid {slot.child.pid})")
+        return slot
 
     def _raise_if_stopping(self) -> None:
         if self._stop_requested.is_set():
@@ -185,22 +220,13 @@ class DevStack:
 
     # --- running ------------------------------------------------------------------------------
 
-    async def _supervise(self, children: list[ChildProcess]) -> int:
-        """Wait for a stop request or for any child to exit; announce readiness meanwhile."""
-        exits = {asyncio.create_task(child.wait()): child for child in children}
-        stop = asyncio.create_task(self._stop_requested.wait())
+    async def _supervise(self, slots: list[Slot]) -> int:
+        """Keep the children running until a stop request; announce readiness meanwhile."""
         ready = asyncio.create_task(self._announce_when_ready())
         try:
-            done, _ = await asyncio.wait([*exits, stop], return_when=asyncio.FIRST_COMPLETED)
+            return await supervise(slots, self._stop_requested, self._say)
         finally:
-            for task in [*exits, stop, ready]:
-                task.cancel()
-        if stop in done:
-            return 0
-        died = next(exits[task] for task in done if task in exits)
-        returncode = died.returncode if died.returncode is not None else -1
-        self._say(f"{died.name} exited unexpectedly ({describe_exit(returncode)}); stopping")
-        return 1
+            ready.cancel()
 
     async def _announce_when_ready(self) -> None:
         settings = self._settings
@@ -262,16 +288,18 @@ class DevStack:
         self._say(f"{sig.name}: stopping api, worker, temporal, postgres")
         self._stop_requested.set()
 
-    async def _stop_child(self, child: ChildProcess) -> None:
-        returncode = await child.stop(STOP_GRACE_SECONDS)
-        self._say(f"{child.name} stopped ({describe_exit(returncode)})")
+    async def _stop_slot(self, slot: Slot) -> None:
+        assert isinstance(slot.child, ChildProcess)
+        returncode = await slot.child.stop(STOP_GRACE_SECONDS)
+        self._say(f"{slot.name} stopped ({describe_exit(returncode)})")
 
     async def _stop_temporal(self, server: TemporalDevServer) -> None:
         await server.stop(STOP_GRACE_SECONDS)
         self._say("stopped", "temporal")
 
-    async def _stop_postgres(self, postgres: LocalPostgres) -> None:
-        await postgres.stop_async()
+    async def _stop_postgres(self) -> None:
+        if self._postgres is not None:
+            await self._postgres.stop_async()
         self._say("stopped", "postgres")
 
     def _say(self, text: str, name: str = "dev") -> None:
