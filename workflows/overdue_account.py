@@ -16,9 +16,8 @@ from temporalio.exceptions import ApplicationError, TemporalError
 
 with workflow.unsafe.imports_passed_through():
     from activities.call_tasks import CallTaskActivities
-    from activities.event_audit import EventAuditActivities
     from workflows import account as acct
-    from workflows import acting, event_audit, handlers, parking
+    from workflows import acting, handlers, parking
     from workflows import search_attributes as sa
     from workflows.acting import Reminder, StageContact
     from workflows.contact_attempt import (
@@ -34,15 +33,15 @@ with workflow.unsafe.imports_passed_through():
         Finished,
         WaitForEvents,
         WaitUntil,
-        days_past_due,
         next_step,
     )
     from workflows.handlers import Signal, Update
     from workflows.patches import (
         ANCHOR_AT_EXECUTION_START,
-        AUDIT_RECEIVED_EVENTS,
         PARK_ON_UNEXPECTED_ERROR,
     )
+    from workflows.publishing import Published, account_attributes
+    from workflows.received_events import ReceivedEvents
     from workflows.status import account_status, stages_done
     from workflows.types import (
         AccountOutcome,
@@ -72,9 +71,6 @@ def _rejecting(error: acct.RequestRejected) -> ApplicationError:
     return ApplicationError(str(error), type="RequestRejected", non_retryable=True)
 
 
-INT64 = range(-(2**63), 2**63)  # what an Int search attribute holds
-
-
 class HandlerFault(Exception):
     """A signal or update handler raised unexpectedly; the run loop parks on it."""
 
@@ -94,9 +90,8 @@ class OverdueAccountWorkflow:
         )
         self._next: NextAction | None = None
         self._changed = False
-        self._published: dict[str, Any] = {}
-        # Events new to this run, for the audit trail (see workflows.event_audit).
-        self._unaudited: list[event_audit.ReceivedEvent] = []
+        self._published = Published()
+        self._received = ReceivedEvents(self._record.account_id)  # for the audit trail
         self._parked: Parked | None = None
         self._fault: str | None = None  # a handler's unexpected error, for the loop to park on
         self._retry = False  # resume_by_ops while parked
@@ -264,31 +259,15 @@ class OverdueAccountWorkflow:
             self._handler_fault(err)
             return
         self._changed |= changed
-        if changed and (event := event_audit.received(payload)) is not None:
-            self._unaudited.append(event)
+        if changed:
+            self._received.note(payload)
 
     async def _settle(self) -> None:
         """Before the run ends: every handler done, every event it received recorded."""
         await workflow.wait_condition(workflow.all_handlers_finished)
-        while self._unaudited:
-            await self._audit_received_events()
+        while self._received.waiting:
+            await self._received.record()
             await workflow.wait_condition(workflow.all_handlers_finished)
-
-    async def _audit_received_events(self) -> None:
-        """Record the events new to the workflow that reached it without the API (the
-        activity leaves those the API recorded alone): one activity for all waiting."""
-        if not self._unaudited:
-            return
-        events, self._unaudited = self._unaudited, []
-        if not workflow.patched(AUDIT_RECEIVED_EVENTS):
-            return  # a history from before: it recorded nothing here
-        await workflow.execute_activity_method(
-            EventAuditActivities.record_received_events,
-            event_audit.RecordEventsInput(account_id=self._record.account_id, events=events),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-            summary="Audit: " + ", ".join(f"{e.kind} {e.event_id}" for e in events)[:200],
-        )
 
     def _check(self, update: Update[Any], payload: Any) -> None:
         try:
@@ -339,15 +318,12 @@ class OverdueAccountWorkflow:
         )
         workflow.set_current_details(parking.details(self._parked))
         parked = {sa.OVERDUE_STATE.name: AccountState.PARKED.value, sa.NEXT_ACTION_AT.name: None}
-        self._upsert(parked)
+        self._published.upsert(parked)
         self._changed = self._retry = False
         # A handler's fault while parked also sets `_changed`: the retry meets it and parks.
         await workflow.wait_condition(lambda: self._changed or self._retry)
         self._parked = None
         workflow.set_current_details("")
-
-    def _days_past_due(self) -> int:
-        return days_past_due(self._record.due_date, self._record.time_zone, workflow.now())
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
@@ -395,7 +371,7 @@ class OverdueAccountWorkflow:
     async def _do_chores(self) -> None:
         """What events left to do: cancel open call tasks, create the tasks they asked for."""
         record = self._record
-        await self._audit_received_events()
+        await self._received.record()
         reason = acting.take_cancel(record)
         if reason is not None:
             await self._cancel_open_tasks(reason)
@@ -413,28 +389,5 @@ class OverdueAccountWorkflow:
 
     def _publish(self) -> None:
         """Upsert search attributes, only those whose value changed (each upsert is billed)."""
-        record = self._record
-        wanted: dict[str, Any] = {
-            sa.OVERDUE_STATE.name: record.state.value,
-            sa.OVERDUE_STAGE.name: record.last_stage or "",
-            sa.DAYS_PAST_DUE.name: self._days_past_due(),
-            sa.AMOUNT_DUE_MINOR.name: record.balance_minor,
-            sa.NEXT_ACTION_AT.name: self._next.at if self._next else None,
-            sa.PRODUCT.name: record.product,
-        }
-        self._upsert(wanted)
-
-    def _upsert(self, wanted: dict[str, Any]) -> None:
-        changed = {k: v for k, v in wanted.items() if self._published.get(k, ...) != v}
-        if not changed:
-            return
-        out_of_range = [k for k, v in changed.items() if isinstance(v, int) and v not in INT64]
-        if out_of_range:  # the server would refuse the upsert, and fail the task for ever
-            raise OverflowError(f"search attribute beyond int64: {', '.join(out_of_range)}")
-        updates = [
-            key.value_unset() if changed[key.name] is None else key.value_set(changed[key.name])
-            for key in sa.ALL
-            if key.name in changed
-        ]
-        workflow.upsert_search_attributes(updates)
-        self._published.update(changed)
+        at = self._next.at if self._next else None
+        self._published.upsert(account_attributes(self._record, at, workflow.now()))

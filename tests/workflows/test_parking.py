@@ -142,7 +142,7 @@ async def test_a_total_beyond_int64_parks_until_a_payment_brings_it_back(
     await scenario.sleep_until(due + 1 * DAY, clock=time(7))
     status = await _status(handle)
     assert status.state is AccountState.PARKED and status.parked is not None
-    assert status.parked.reason == "OverflowError in overdue_account._upsert"
+    assert status.parked.reason == "OverflowError in publishing.upsert"
     assert await _failed_tasks(handle) == 0
 
     await handle.signal(OverdueAccountWorkflow.report_payment, payment("P-1", 2 * huge - 100_000))
