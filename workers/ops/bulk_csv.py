@@ -52,7 +52,7 @@ _FIELD = {
     "currency": ("amount_due", "currency"),
 }
 _COLUMN: dict[tuple[str, ...], str] = {path: column for column, path in _FIELD.items()}
-_DIGITS = re.compile(r"[0-9]{1,30}")
+_DIGITS = re.compile(r"-?[0-9]{1,30}")  # a sign too, so "-1" is told "greater than 0"
 _TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n", ""}
 
 
@@ -177,8 +177,8 @@ def _body(values: dict[str, str]) -> tuple[dict[str, Any], str | None]:
             body["vulnerable"] = value.lower() in _TRUE
         elif column in _FIELD:
             group, name = _FIELD[column]
-            # A CSV cell is text: whole ASCII digits are the integer the schema (strict, like
-            # the API's JSON) takes; anything else ("1e5", "100.0") stays text and is refused.
+            # A CSV cell is text: whole ASCII digits (signed) are the integer the schema (strict,
+            # like the API's JSON) takes; anything else ("1e5", "100.0") stays text, refused.
             digits = column == "amount_minor" and _DIGITS.fullmatch(value)
             body[group][name] = int(value) if digits else value
         else:
