@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 from pydantic import ValidationError
 
-from api.workflow_calls import AccountHandle, to_running
+from api.workflow_calls import AccountHandle, ProcessNotRunning, UpdateRejected, to_running
 from overdue.inputs import MAX_MINOR, check_date, check_instant, control_character_in
 from overdue.store import free_texts
 from overdue.store.audit import record_event
@@ -349,15 +349,25 @@ def _first_error(err: ValidationError) -> str:
 async def perform(
     pool: asyncpg.Pool, handle: AccountHandle, account_id: str, actor: str, action: Action
 ) -> AccountStatus | None:
-    """Send the action and record it, all or nothing. Raises UpdateRejected/ProcessNotRunning."""
-    async with pool.acquire() as conn, conn.transaction():
-        await record_event(
-            conn,
-            account_id=account_id,
-            actor=actor,
-            kind=action.audit_kind,
-            details=action.audit_details,
-        )
+    """Send the action, then record it. Raises UpdateRejected/ProcessNotRunning, and then
+    nothing stays recorded.
+
+    No transaction is held across the Temporal call: the text the update refers to is kept
+    first (and dropped if the workflow refuses), the audit row written once it accepted. A
+    commit that fails after the workflow accepted loses that row either way."""
+    if action.text is not None:
+        await free_texts.keep(pool, account_id, action.text)
+    try:
+        status = await to_running(lambda: action.send(handle))
+    except (UpdateRejected, ProcessNotRunning):
         if action.text is not None:
-            await free_texts.keep(conn, account_id, action.text)
-        return await to_running(lambda: action.send(handle))
+            await free_texts.forget(pool, action.text.id)
+        raise
+    await record_event(
+        pool,
+        account_id=account_id,
+        actor=actor,
+        kind=action.audit_kind,
+        details=action.audit_details,
+    )
+    return status

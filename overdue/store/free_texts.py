@@ -45,6 +45,11 @@ async def keep(db: Db, account_id: str | None, text: FreeText) -> None:
     )
 
 
+async def forget(db: Db, text_id: str) -> None:
+    """Drop a text whose request was refused: as if it had never been typed here."""
+    await db.execute("DELETE FROM free_texts WHERE id = $1", text_id)
+
+
 async def texts_by_id(db: Db, ids: Iterable[str | None]) -> dict[str, str]:
     """The texts with these ids (missing or erased ones are absent)."""
     wanted = sorted({i for i in ids if i})
