@@ -26,7 +26,7 @@ from api.dependencies import Services, ServicesDep
 from api.problems import Problem, unavailable
 from api.sms_keywords import InboundKind, classify_inbound
 from api.twilio_signature import verified_form
-from overdue.inputs import ledger_ref
+from overdue.inputs import ledger_ref, replace_control_characters
 from overdue.store import audit, sms_consent
 from overdue.store.call_tasks import create_task
 from overdue.store.contact_ledger import PROVIDER_STATUSES, apply_provider_status
@@ -108,7 +108,8 @@ async def inbound_sms(request: Request, services: ServicesDep) -> Response:
     _check_account(form, services)
     message_sid = _required(form, "MessageSid", _MESSAGE_SID, "a Twilio message SID (SM...)")
     phone = _required(form, "From", _PHONE, "an E.164 phone number")
-    body = form.get("Body", "")
+    # Refusing the message would lose the customer's words (and Twilio would retry in vain).
+    body = replace_control_characters(form.get("Body", ""))
     kind = classify_inbound(body)
     async with services.pool.acquire() as conn, conn.transaction():
         accounts = await sms_consent.accounts_for_phone(conn, phone)

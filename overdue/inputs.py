@@ -51,6 +51,12 @@ def control_character_in(value: str, *, lines_allowed: bool = False) -> bool:
     return pattern.search(value) is not None
 
 
+def replace_control_characters(value: str) -> str:
+    """A text we must keep whatever it holds (a customer's SMS reply): control characters other
+    than line breaks and tabs become U+FFFD, so Postgres stores it and no log line is forged."""
+    return _CONTROL_EXCEPT_LINES.sub("\ufffd", value)
+
+
 def today() -> date:
     return datetime.now(UTC).date()
 

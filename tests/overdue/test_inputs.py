@@ -93,3 +93,7 @@ def test_an_instant_must_carry_its_offset() -> None:
 )
 def test_a_ledger_ref_is_ascii_digits_within_bigint(text: str, row: int | None) -> None:
     assert inputs.ledger_ref(text) == row
+
+
+def test_a_text_we_must_keep_loses_only_its_control_characters() -> None:
+    assert inputs.replace_control_characters("a\x00b\x85c\td\r\ne") == "a\ufffdb\ufffdc\td\r\ne"

@@ -390,6 +390,21 @@ async def test_a_free_text_reply_becomes_one_agent_task_per_account(
     assert first.phone not in caplog.text
 
 
+async def test_a_reply_with_control_characters_is_kept_not_refused(
+    twilio_stack: TwilioStack,
+) -> None:
+    """A customer's words are never lost: a NUL (which Postgres cannot store) or an escape
+    becomes U+FFFD, line breaks stay, and the reply still reaches an agent."""
+    customer = await add_customer(twilio_stack.pool)
+    params = inbound_params(customer.phone, "pay\x00 later\x1b[31m\nthanks")
+    code, twiml = await post_signed(twilio_stack, INBOUND_PATH, params)
+    assert code == 200 and twiml.endswith("<Response />")
+    body = await twilio_stack.pool.fetchval(
+        "SELECT body FROM inbound_messages WHERE message_sid = $1", params["MessageSid"]
+    )
+    assert body == "pay\ufffd later\ufffd[31m\nthanks"
+
+
 async def test_an_unsigned_inbound_message_is_403_and_stores_nothing(
     twilio_stack: TwilioStack,
 ) -> None:
