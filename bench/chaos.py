@@ -12,8 +12,8 @@ through it, retried like a backend would), and the worker as `python -m workers.
 
 The parts: bench.chaos_load (the accounts and their API traffic), bench.chaos_stack (the stack
 and the disruptions), bench.chaos_evidence (waiting for the workflows to settle, gathering
-what the checker reads), bench.chaos_check (the checks) and this module (the run, its result
-and its report).
+what the checker reads), bench.chaos_history (reading a workflow's history), bench.chaos_check
+(the checks) and this module (the run, its result and its report).
 
     .venv/bin/python -m bench.chaos [--n 1000] [--seed 7] [--keep] [--out FILE]
 """
