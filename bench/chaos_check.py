@@ -29,181 +29,22 @@ ledger rows left unfinished, notify deliveries repeated per key (the backend ded
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from temporalio.api.enums.v1 import EventType
-from temporalio.api.history.v1 import HistoryEvent
-
+# Re-exported: a run kept before bench/chaos_history.py existed names these classes here in
+# its evidence.pickle, and `--recheck` must still load it.
+from bench.chaos_history import AccountHistory as AccountHistory
+from bench.chaos_history import ScheduledContact as ScheduledContact
 from workflows.decisions import anchor_time
-from workflows.patches import ANCHOR_AT_EXECUTION_START
 from workflows.policy import Policy
 from workflows.simulation import simulate
-from workflows.types import AccountRecord, OverdueAccountInput, PaymentReported
+from workflows.types import AccountRecord
 
-CONTACT_ACTIVITIES = frozenset({"send_sms", "create_call_task", "send_notification"})
 CUSTOMER_FACING_NOTICES = frozenset({"app_notice", "email"})
-
-
-@dataclass(frozen=True)
-class ScheduledContact:
-    index: int
-    at: datetime
-    activity: str
-    stage_id: str
-    key: str
-    kind: str | None
-
-
-@dataclass
-class AccountHistory:
-    """What one account's histories (all runs) say, in event order."""
-
-    workflow_id: str
-    first_run_id: str
-    input: OverdueAccountInput
-    started_at: datetime
-    payments: list[tuple[int, datetime, PaymentReported]] = field(default_factory=list)
-    contacts: list[ScheduledContact] = field(default_factory=list)
-    # index of a contact's ActivityTaskScheduled -> index of the event that closed it
-    contact_closed: dict[int, int] = field(default_factory=dict)
-    # (index of WorkflowTaskStarted, its time) for tasks that completed
-    completed_tasks: list[tuple[int, datetime]] = field(default_factory=list)
-    closed_at: datetime | None = None
-    close_type: str | None = None
-    # The first workflow task's start: what workflow.info().start_time gives the workflow,
-    # and so the anchor of a process_start policy before the anchor-at-execution-start patch.
-    first_task_started_at: datetime | None = None
-    anchors_at_execution_start: bool = False  # the patch's marker is in the history
-
-    @property
-    def anchor_source(self) -> datetime:
-        if self.anchors_at_execution_start:
-            return self.started_at
-        return self.first_task_started_at or self.started_at
-
-    @property
-    def account_id(self) -> str:
-        return self.input.account_id
-
-    def resolution(self) -> tuple[int, datetime] | None:
-        """(index, time) of the payment signal that paid the balance in full, if any."""
-        seen: set[str] = set()
-        paid = 0
-        for index, at, payment in self.payments:
-            if payment.payment_id in seen:
-                continue
-            seen.add(payment.payment_id)
-            paid += payment.amount_minor
-            if paid >= self.input.amount_due_minor:
-                return index, at
-        return None
-
-
-def _time(event: HistoryEvent) -> datetime:
-    return event.event_time.ToDatetime(tzinfo=ZoneInfo("UTC"))
-
-
-def _payload(payloads: Any) -> Any:
-    return json.loads(payloads.payloads[0].data) if payloads.payloads else None
-
-
-def parse_history(
-    workflow_id: str, first_run_id: str, events: Iterable[HistoryEvent]
-) -> AccountHistory:
-    """Parse a chain's events (runs concatenated in order; indices count across runs)."""
-    account: AccountHistory | None = None
-    open_task: tuple[int, datetime] | None = None
-    run = 0  # event ids restart with each run of the chain
-    open_contacts: dict[tuple[int, int], int] = {}  # (run, event id) -> index
-    for index, event in enumerate(events):
-        etype = event.event_type
-        if etype in _ACTIVITY_CLOSED:
-            closed_id = getattr(event, _ACTIVITY_CLOSED[etype]).scheduled_event_id
-            opened = open_contacts.pop((run, closed_id), None)
-            if opened is not None and account is not None:
-                account.contact_closed[opened] = index
-            continue
-        if etype == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-            run += 1
-            attrs = event.workflow_execution_started_event_attributes
-            if account is None:
-                account = AccountHistory(
-                    workflow_id=workflow_id,
-                    first_run_id=first_run_id,
-                    input=OverdueAccountInput.model_validate(_payload(attrs.input)),
-                    started_at=_time(event),
-                )
-            continue
-        assert account is not None, "a history starts with WorkflowExecutionStarted"
-        if etype == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-            signaled = event.workflow_execution_signaled_event_attributes
-            if signaled.signal_name == "report_payment":
-                payment = PaymentReported.model_validate(_payload(signaled.input))
-                account.payments.append((index, _time(event), payment))
-        elif etype == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-            scheduled = event.activity_task_scheduled_event_attributes
-            name = scheduled.activity_type.name
-            if name in CONTACT_ACTIVITIES:
-                open_contacts[(run, event.event_id)] = index
-                body = _payload(scheduled.input) or {}
-                account.contacts.append(
-                    ScheduledContact(
-                        index,
-                        _time(event),
-                        name,
-                        body.get("stage_id", ""),
-                        body.get("idempotency_key", ""),
-                        body.get("kind"),
-                    )
-                )
-        elif etype == EventType.EVENT_TYPE_MARKER_RECORDED:
-            details = event.marker_recorded_event_attributes.details
-            if any(
-                ANCHOR_AT_EXECUTION_START.encode() in p.data
-                for payloads in details.values()
-                for p in payloads.payloads
-            ):
-                account.anchors_at_execution_start = True
-        elif etype == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
-            open_task = (index, _time(event))
-            if account.first_task_started_at is None:
-                account.first_task_started_at = open_task[1]
-        elif etype == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-            if open_task is not None:
-                account.completed_tasks.append(open_task)
-            open_task = None
-        elif etype in (
-            EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
-            EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
-        ):
-            open_task = None
-        elif etype in _CLOSE_EVENTS:
-            account.closed_at = _time(event)
-            account.close_type = _CLOSE_EVENTS[etype]
-    assert account is not None, f"no history for {workflow_id}"
-    return account
-
-
-_ACTIVITY_CLOSED = {
-    EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: "activity_task_completed_event_attributes",
-    EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED: "activity_task_failed_event_attributes",
-    EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: "activity_task_timed_out_event_attributes",
-    EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: "activity_task_canceled_event_attributes",
-}
-
-_CLOSE_EVENTS = {
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: "completed",
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: "failed",
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: "terminated",
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: "timed_out",
-    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: "canceled",
-}
 
 
 def expected_contacts(account: AccountHistory, until: datetime) -> list[tuple[str, datetime]]:
@@ -349,106 +190,140 @@ class Evidence:
     until: datetime
 
 
-def check(e: Evidence) -> dict[str, Any]:
-    counts: Counter[str] = Counter()
-    info: Counter[str] = Counter()
-    examples: dict[str, list[str]] = defaultdict(list)
+MUST_BE_ZERO = (
+    "missed_stages",
+    "duplicate_messages",
+    "contacts_after_resolution",
+    "outside_window",
+    "over_cap",
+)
 
-    def note(kind: str, what: str, target: Counter[str] = counts) -> None:
+
+class Findings:
+    """What the checks noted: failures (`counts`), "info" counts, and up to 5 examples each."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.info: Counter[str] = Counter()
+        self.examples: dict[str, list[str]] = defaultdict(list)
+        self.resolved_accounts: set[str] = set()
+        self.drifts: list[float] = []  # seconds from the start to each account's anchor
+
+    def fail(self, kind: str, what: str) -> None:
+        self._note(self.counts, kind, what)
+
+    def inform(self, kind: str, what: str) -> None:
+        self._note(self.info, kind, what)
+
+    def _note(self, target: Counter[str], kind: str, what: str) -> None:
         target[kind] += 1
-        if len(examples[kind]) < 5:
-            examples[kind].append(what)
+        if len(self.examples[kind]) < 5:
+            self.examples[kind].append(what)
 
-    resolved_accounts = set()
-    drifts: list[float] = []
+
+def check(e: Evidence) -> dict[str, Any]:
+    # The order of the checks is the order of each kind's examples in the result.
+    found = Findings()
     for account_id, account in e.accounts.items():
-        audit = audit_stages(
-            account, e.skipped.get(account_id, set()), e.suppressed.get(account_id, set()), e.until
-        )
-        for stage in audit.missed:
-            note("missed_stages", f"{account_id}/{stage}")
-        for stage in audit.skipped_by_catch_up:
-            note("skipped_by_catch_up", f"{account_id}/{stage}", info)
-        for stage in audit.suppressed:
-            note("suppressed_by_the_workflow", f"{account_id}/{stage}", info)
-        for stage in audit.not_reached:
-            note("not_reached_before_payment", f"{account_id}/{stage}", info)
-        for stage in audit.unexpected:
-            note("made_though_oracle_says_not", f"{account_id}/{stage}", info)
-        for stage in contacts_after_resolution(account):
-            note("contacts_after_resolution", f"{account_id}/{stage}")
-        if account.resolution() is not None:
-            resolved_accounts.add(account_id)
-        drift = (account.anchor_source - account.started_at).total_seconds()
-        drifts.append(drift)
-        if drift > 1 and account.input.policy.anchor == "process_start":
-            note("anchor_later_than_start_by_over_1s", f"{account_id}: {drift:.1f} s", info)
+        check_account(e, account_id, account, found)
+    check_duplicates(e, found)
+    check_contacts_after_payment(e, found)
+    check_windows_and_caps(e, found)
+    return verdict(e, found)
 
-    # Duplicates: provider messages per recipient and text; keys in the ledger and call tasks.
+
+def check_account(e: Evidence, account_id: str, account: AccountHistory, found: Findings) -> None:
+    """One account's history: its stages against the oracle, contacts it scheduled after its
+    resolution, and how late its anchor is."""
+    audit = audit_stages(
+        account, e.skipped.get(account_id, set()), e.suppressed.get(account_id, set()), e.until
+    )
+    for stage in audit.missed:
+        found.fail("missed_stages", f"{account_id}/{stage}")
+    for stage in audit.skipped_by_catch_up:
+        found.inform("skipped_by_catch_up", f"{account_id}/{stage}")
+    for stage in audit.suppressed:
+        found.inform("suppressed_by_the_workflow", f"{account_id}/{stage}")
+    for stage in audit.not_reached:
+        found.inform("not_reached_before_payment", f"{account_id}/{stage}")
+    for stage in audit.unexpected:
+        found.inform("made_though_oracle_says_not", f"{account_id}/{stage}")
+    for stage in contacts_after_resolution(account):
+        found.fail("contacts_after_resolution", f"{account_id}/{stage}")
+    if account.resolution() is not None:
+        found.resolved_accounts.add(account_id)
+    drift = (account.anchor_source - account.started_at).total_seconds()
+    found.drifts.append(drift)
+    if drift > 1 and account.input.policy.anchor == "process_start":
+        found.inform("anchor_later_than_start_by_over_1s", f"{account_id}: {drift:.1f} s")
+
+
+def check_duplicates(e: Evidence, found: Findings) -> None:
+    """Provider messages per recipient and text; keys in the ledger and call tasks."""
     by_text = Counter((m["to"], m["body"]) for m in e.provider_messages)
     for (to, _), n in by_text.items():
         for _ in range(n - 1):
-            note("duplicate_messages", e.phones.get(to, "?"))
+            found.fail("duplicate_messages", e.phones.get(to, "?"))
     for kind, rows in (("ledger", e.ledger), ("call_tasks", e.call_tasks)):
         for key, n in Counter(r["idempotency_key"] for r in rows).items():
             for _ in range(n - 1):
-                note("duplicate_messages", f"{kind}:{key}")
+                found.fail("duplicate_messages", f"{kind}:{key}")
     owners = Counter(r["provider_id"] for r in e.ledger if r.get("provider_id"))
     for sid, n in owners.items():
         for _ in range(n - 1):
-            note("duplicate_messages", f"provider message {sid} owned twice")
+            found.fail("duplicate_messages", f"provider message {sid} owned twice")
     owned = set(owners)
     for m in e.provider_messages:
         if m["sid"] not in owned:
-            note("orphan_provider_messages", e.phones.get(m["to"], "?"), info)
+            found.inform("orphan_provider_messages", e.phones.get(m["to"], "?"))
     for r in e.ledger:
         if r["channel"] == "sms" and r["status"] in ("pending",):
-            note("sms_ledger_rows_unfinished", f"{r['account_id']}/{r['stage_id']}", info)
+            found.inform("sms_ledger_rows_unfinished", f"{r['account_id']}/{r['stage_id']}")
     for key, n in Counter(n["key"] for n in e.notices).items():
         if n > 1:
-            note("notify_deliveries_repeated", key, info)
+            found.inform("notify_deliveries_repeated", key)
 
-    # Contacts that reached the customer (or an agent's queue) after the resolving payment had
-    # reached Temporal, whoever scheduled them: e.g. an SMS activity scheduled before the
-    # payment, still retrying, that sends minutes after it. IN_FLIGHT_GRACE covers an attempt
-    # already under way when the payment came.
+
+def check_contacts_after_payment(e: Evidence, found: Findings) -> None:
+    """Contacts that reached the customer (or an agent's queue) after the resolving payment had
+    reached Temporal, whoever scheduled them: e.g. an SMS activity scheduled before the
+    payment, still retrying, that sends minutes after it. IN_FLIGHT_GRACE covers an attempt
+    already under way when the payment came. Then open call tasks of resolved accounts."""
     paid_at = {}
     for account_id, account in e.accounts.items():
         resolved = account.resolution()
         if resolved is not None:
             paid_at[account_id] = resolved[1]
-    late: list[tuple[str, str, datetime]] = []
-    for m in e.provider_messages:
-        account_id = e.phones.get(m["to"], "?")
-        late.append((account_id, "sms", m["created_at"]))
-    for task in e.call_tasks:
-        late.append((task["account_id"], f"call_task {task['stage_id']}", task["created_at"]))
-    for notice in first_receipt_by_key(e.notices).values():
-        late.append((notice["account_id"], f"notify {notice['stage_id']}", notice["received_at"]))
-    for account_id, what, at in late:
+    for account_id, what, at in _contacts_delivered(e):
         paid = paid_at.get(account_id)
         if paid is not None and at > paid + IN_FLIGHT_GRACE:
             seconds = (at - paid).total_seconds()
-            note("contacts_after_resolution", f"{account_id}: {what} {seconds:.0f} s after payment")
-
-    # Open call tasks of resolved accounts.
+            found.fail(
+                "contacts_after_resolution", f"{account_id}: {what} {seconds:.0f} s after payment"
+            )
     for task in e.call_tasks:
-        if task["account_id"] in resolved_accounts and task["status"] in ("open", "claimed"):
-            note("contacts_after_resolution", f"{task['account_id']}/{task['stage_id']} open")
+        if task["account_id"] in found.resolved_accounts and task["status"] in ("open", "claimed"):
+            found.fail("contacts_after_resolution", f"{task['account_id']}/{task['stage_id']} open")
 
-    # Windows and caps, from what customers actually got.
-    sms: dict[str, list[datetime]] = defaultdict(list)
+
+def _contacts_delivered(e: Evidence) -> list[tuple[str, str, datetime]]:
+    """(account_id, what, when) of every SMS at the provider, call task and first notice."""
+    delivered: list[tuple[str, str, datetime]] = []
     for m in e.provider_messages:
-        owner = e.phones.get(m["to"])
-        if owner is not None:
-            sms[owner].append(m["created_at"])
-    calls: dict[str, list[datetime]] = defaultdict(list)
+        account_id = e.phones.get(m["to"], "?")
+        delivered.append((account_id, "sms", m["created_at"]))
     for task in e.call_tasks:
-        calls[task["account_id"]].append(task["created_at"])
-    notices: dict[str, list[datetime]] = defaultdict(list)
+        delivered.append((task["account_id"], f"call_task {task['stage_id']}", task["created_at"]))
     for notice in first_receipt_by_key(e.notices).values():
-        if notice["kind"] in CUSTOMER_FACING_NOTICES:
-            notices[notice["account_id"]].append(notice["received_at"])
+        delivered.append(
+            (notice["account_id"], f"notify {notice['stage_id']}", notice["received_at"])
+        )
+    return delivered
+
+
+def check_windows_and_caps(e: Evidence, found: Findings) -> None:
+    """Windows and caps, from what customers actually got."""
+    sms, calls, notices = _instants_by_account(e)
     for account_id, account in e.accounts.items():
         given = account.input
         policy, tz = given.policy, given.time_zone
@@ -459,32 +334,48 @@ def check(e: Evidence) -> dict[str, Any]:
         ):
             for at in instants:
                 if not in_window(policy, given.jurisdiction, tz, at):
-                    note("outside_window", f"{account_id}/{channel}@{at.isoformat()}")
+                    found.fail("outside_window", f"{account_id}/{channel}@{at.isoformat()}")
         caps = policy.caps
         for _ in range(cap_violations(sms[account_id], tz, caps.sms_per_day, caps.sms_per_week)):
-            note("over_cap", f"{account_id}/sms")
+            found.fail("over_cap", f"{account_id}/sms")
         over_calls = cap_violations(
             calls[account_id], tz, caps.calls_per_day, caps.calls_per_7_days
         )
         for _ in range(over_calls):
-            note("over_cap", f"{account_id}/call")
+            found.fail("over_cap", f"{account_id}/call")
 
-    must_be_zero = (
-        "missed_stages",
-        "duplicate_messages",
-        "contacts_after_resolution",
-        "outside_window",
-        "over_cap",
-    )
+
+_Instants = dict[str, list[datetime]]
+
+
+def _instants_by_account(e: Evidence) -> tuple[_Instants, _Instants, _Instants]:
+    """account_id -> when its SMS reached the provider, its call tasks were created, and its
+    customer-facing notices were first received."""
+    sms: _Instants = defaultdict(list)
+    for m in e.provider_messages:
+        owner = e.phones.get(m["to"])
+        if owner is not None:
+            sms[owner].append(m["created_at"])
+    calls: _Instants = defaultdict(list)
+    for task in e.call_tasks:
+        calls[task["account_id"]].append(task["created_at"])
+    notices: _Instants = defaultdict(list)
+    for notice in first_receipt_by_key(e.notices).values():
+        if notice["kind"] in CUSTOMER_FACING_NOTICES:
+            notices[notice["account_id"]].append(notice["received_at"])
+    return sms, calls, notices
+
+
+def verdict(e: Evidence, found: Findings) -> dict[str, Any]:
     return {
-        "counts": {k: counts.get(k, 0) for k in must_be_zero},
-        "all_zero": all(counts.get(k, 0) == 0 for k in must_be_zero),
-        "info": dict(info),
-        "examples": dict(examples),
-        "anchor_drift_seconds_max": round(max(drifts, default=0.0), 1),
+        "counts": {k: found.counts.get(k, 0) for k in MUST_BE_ZERO},
+        "all_zero": all(found.counts.get(k, 0) == 0 for k in MUST_BE_ZERO),
+        "info": dict(found.info),
+        "examples": dict(found.examples),
+        "anchor_drift_seconds_max": round(max(found.drifts, default=0.0), 1),
         "checked": {
             "accounts": len(e.accounts),
-            "resolved": len(resolved_accounts),
+            "resolved": len(found.resolved_accounts),
             "provider_messages": len(e.provider_messages),
             "ledger_rows": len(e.ledger),
             "call_tasks": len(e.call_tasks),

@@ -108,8 +108,49 @@ def print_table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> None:
             print("  ".join("-" * w for w in widths))
 
 
+def publish_result(name: str, data: dict[str, Any], out: Path | None) -> None:
+    """Write the result (write_result) and say where: the last line of every benchmark."""
+    print(f"result written to {write_result(name, data, out)}")
+
+
 if TYPE_CHECKING:
     from overdue.settings import Settings
+    from workers.devstack.local_temporal import TemporalDevServer
+
+
+def api_settings(
+    database_url: str, temporal: TemporalDevServer, policy_file: Path, **extra: Any
+) -> Settings:
+    """The product's settings against this Postgres and dev server, the API on a free port."""
+    from overdue.ports import free_tcp_ports
+    from overdue.settings import Settings
+
+    (api_port,) = free_tcp_ports(1)
+    return Settings(
+        database_url=database_url,
+        temporal_host=temporal.host,
+        temporal_port=temporal.port,
+        temporal_ui_port=temporal.ui_port,
+        api_port=api_port,
+        policy_file=policy_file,
+        **extra,
+    )
+
+
+async def mint_api_key(database_url: str, label: str) -> str:
+    """A Bearer key with every scope, named `label-` and a random suffix."""
+    import uuid
+
+    import asyncpg
+
+    from overdue.store.api_keys import ALL_SCOPES, add_key
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        _, key = await add_key(conn, f"{label}-{uuid.uuid4().hex[:8]}", ALL_SCOPES)
+    finally:
+        await conn.close()
+    return key
 
 
 @asynccontextmanager
@@ -156,31 +197,12 @@ async def api_stack(policy_file: Path, *, echo: bool = False) -> AsyncIterator[A
     embedded Postgres (migrations applied), the product's worker in its own process
     (bench.worker_proc --mode real, with the no-op echo workflow too when `echo`), the API
     served by uvicorn in this one. (Imports here: this module stays light.)"""
-    import uuid
-
-    import asyncpg
-
     from bench.stack import WorkerChild, embedded_postgres
-    from overdue.ports import free_tcp_ports
-    from overdue.settings import Settings
-    from overdue.store.api_keys import ALL_SCOPES, add_key
     from workers.devstack.local_temporal import TemporalDevServer
 
     async with embedded_postgres() as (postgres, _), TemporalDevServer.on_free_ports() as server:
-        (api_port,) = free_tcp_ports(1)
-        settings = Settings(
-            database_url=postgres.url,
-            temporal_host=server.host,
-            temporal_port=server.port,
-            temporal_ui_port=server.ui_port,
-            api_port=api_port,
-            policy_file=policy_file,
-        )
-        conn = await asyncpg.connect(postgres.url)
-        try:
-            _, key = await add_key(conn, f"bench-{uuid.uuid4().hex[:8]}", ALL_SCOPES)
-        finally:
-            await conn.close()
+        settings = api_settings(postgres.url, server, policy_file)
+        key = await mint_api_key(postgres.url, "bench")
         args = ["--mode", "real", "--address", server.address, "--database-url", postgres.url]
         worker = await WorkerChild("worker", [*args, *(["--echo"] if echo else [])]).start()
         try:

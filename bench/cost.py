@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from temporalio.testing import WorkflowEnvironment
 
 from bench.billing import HistoryCost, workflow_cost
-from bench.common import ROOT, fmt, print_table, ratio, stopwatch, write_result
+from bench.common import ROOT, fmt, print_table, publish_result, ratio, stopwatch
 from overdue.policy_files import load_policy
 from tests.clock import next_local_instant
 from tests.servers import start_time_skipping
@@ -268,8 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     names = args.scenario or list(SCENARIOS)
     data = asyncio.run(run(args.policy, names))
     report(data)
-    path = write_result("cost", data, args.out)
-    print(f"result written to {path}")
+    publish_result("cost", data, args.out)
     return 0
 
 

@@ -26,16 +26,17 @@ import argparse
 import asyncio
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from bench.common import ROOT, api_stack, fmt, percentile, print_table, ratio, write_result
+from bench.common import ROOT, api_stack, fmt, percentile, print_table, publish_result, ratio
 from bench.noop import ECHO_TASK_QUEUE, EchoWorkflow
 from bench.stack import wait_until
 from workflows.names import workflow_id
@@ -136,74 +137,20 @@ async def measure(
     load_rate: float,
     warmup: int,
 ) -> dict[str, Any]:
-    total = samples + warmup
-    accounts = [f"lat-{i:05d}" for i in range(total)]
-    for account_id in accounts:
-        r = await api.put(f"/v1/accounts/{account_id}/overdue", json=overdue_report(account_id))
-        r.raise_for_status()
-    echoes = [
-        await client.start_workflow(
-            EchoWorkflow.run, id=f"echo-{i:05d}", task_queue=ECHO_TASK_QUEUE
-        )
-        for i in range(total)
-    ]
-
-    async def open_tasks() -> int:
-        count: int = await pool.fetchval(
-            "SELECT count(*) FROM call_tasks WHERE account_id = ANY($1) AND status = 'open'",
-            accounts,
-        )
-        return count
-
-    ready, _ = await wait_until(open_tasks, total, wait_seconds=120, interval=0.5)
-    if ready < total:
-        raise RuntimeError(f"only {ready}/{total} measured accounts have an open call task")
-    await asyncio.sleep(2)  # their SMS stage (1 s) is done too: the accounts are quiet
-
+    accounts, echoes = await prepare(client, pool, api, samples + warmup)
     load = Load(api, load_rate)
     load.start()
     await asyncio.sleep(3 if load_rate else 0)  # the load reaches a steady state
-    payments: list[float] = []
-    signals: list[float] = []
-    outcomes: list[str] = []
     try:
-        for i, account_id in enumerate(accounts):
-            began = time.perf_counter()
-            r = await api.post(
-                f"/v1/accounts/{account_id}/payments",
-                json={
-                    "payment_id": f"pay-{account_id}",
-                    "amount_minor": AMOUNT,
-                    "currency": "CNY",
-                    "paid_at": datetime.now(UTC).isoformat(),
-                },
-            )
-            r.raise_for_status()
-            outcome = await client.get_workflow_handle(
-                workflow_id(account_id), result_type=AccountOutcome
-            ).result()
-            paid = time.perf_counter() - began
-            began = time.perf_counter()
-            await echoes[i].signal(EchoWorkflow.done)
-            await echoes[i].result()
-            signalled = time.perf_counter() - began
-            if i >= warmup:
-                payments.append(paid)
-                signals.append(signalled)
-                outcomes.append(outcome.state.value)
+        timed = await time_round_trips(client, api, accounts, echoes, warmup)
     finally:
         await load.stop()
     measured = accounts[warmup:]
-    still_open = await pool.fetchval(
-        "SELECT count(*) FROM call_tasks WHERE account_id = ANY($1) AND status = 'open'", measured
-    )
-    cancelled = await pool.fetchval(
-        "SELECT count(*) FROM call_tasks WHERE account_id = ANY($1) AND status = 'cancelled'",
-        measured,
-    )
+    still_open = await _call_tasks(pool, measured, "open")
+    cancelled = await _call_tasks(pool, measured, "cancelled")
     figures = {
-        "payment": _figures(payments),
-        "bare_signal": _figures(signals),
+        "payment": _figures(timed.payments),
+        "bare_signal": _figures(timed.signals),
     }
     return {
         "samples": samples,
@@ -218,10 +165,89 @@ async def measure(
         "payment_over_bare_signal": {
             k: ratio(figures["payment"][k], figures["bare_signal"][k]) for k in ("p50_ms", "p99_ms")
         },
-        "resolved": sum(1 for o in outcomes if o == "resolved"),
+        "resolved": sum(1 for o in timed.outcomes if o == "resolved"),
         "call_tasks_cancelled": cancelled,
         "call_tasks_still_open": still_open,
     }
+
+
+async def prepare(
+    client: Client, pool: asyncpg.Pool, api: httpx.AsyncClient, total: int
+) -> tuple[list[str], list[WorkflowHandle[Any, Any]]]:
+    """The measured accounts, reported overdue and each with an open call task, and as many
+    echo workflows; returns once they are all quiet."""
+    accounts = [f"lat-{i:05d}" for i in range(total)]
+    for account_id in accounts:
+        r = await api.put(f"/v1/accounts/{account_id}/overdue", json=overdue_report(account_id))
+        r.raise_for_status()
+    echoes = [
+        await client.start_workflow(
+            EchoWorkflow.run, id=f"echo-{i:05d}", task_queue=ECHO_TASK_QUEUE
+        )
+        for i in range(total)
+    ]
+
+    async def open_tasks() -> int:
+        return await _call_tasks(pool, accounts, "open")
+
+    ready, _ = await wait_until(open_tasks, total, wait_seconds=120, interval=0.5)
+    if ready < total:
+        raise RuntimeError(f"only {ready}/{total} measured accounts have an open call task")
+    await asyncio.sleep(2)  # their SMS stage (1 s) is done too: the accounts are quiet
+    return accounts, echoes
+
+
+@dataclass
+class RoundTrips:
+    payments: list[float] = field(default_factory=list)  # seconds
+    signals: list[float] = field(default_factory=list)  # seconds
+    outcomes: list[str] = field(default_factory=list)  # each paid account's final state
+
+
+async def time_round_trips(
+    client: Client,
+    api: httpx.AsyncClient,
+    accounts: list[str],
+    echoes: list[WorkflowHandle[Any, Any]],
+    warmup: int,
+) -> RoundTrips:
+    """One at a time, alternating: a payment until its workflow's result is in, then a bare
+    signal until its echo's result is in. The first `warmup` pairs are not kept."""
+    timed = RoundTrips()
+    for i, account_id in enumerate(accounts):
+        began = time.perf_counter()
+        r = await api.post(
+            f"/v1/accounts/{account_id}/payments",
+            json={
+                "payment_id": f"pay-{account_id}",
+                "amount_minor": AMOUNT,
+                "currency": "CNY",
+                "paid_at": datetime.now(UTC).isoformat(),
+            },
+        )
+        r.raise_for_status()
+        outcome = await client.get_workflow_handle(
+            workflow_id(account_id), result_type=AccountOutcome
+        ).result()
+        paid = time.perf_counter() - began
+        began = time.perf_counter()
+        await echoes[i].signal(EchoWorkflow.done)
+        await echoes[i].result()
+        signalled = time.perf_counter() - began
+        if i >= warmup:
+            timed.payments.append(paid)
+            timed.signals.append(signalled)
+            timed.outcomes.append(outcome.state.value)
+    return timed
+
+
+async def _call_tasks(pool: asyncpg.Pool, accounts: list[str], status: str) -> int:
+    count: int = await pool.fetchval(
+        "SELECT count(*) FROM call_tasks WHERE account_id = ANY($1) AND status = $2",
+        accounts,
+        status,
+    )
+    return count
 
 
 def _figures(seconds: list[float]) -> dict[str, float | None]:
@@ -270,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data = asyncio.run(run(args.samples, args.load_rate, args.warmup))
     report(data)
-    print(f"result written to {write_result('latency', data, args.out)}")
+    publish_result("latency", data, args.out)
     return 0
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,13 +25,19 @@ from zoneinfo import ZoneInfo
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from bench.common import ROOT, fmt, print_table, ratio, write_result
-from bench.stack import RssSampler, WorkerChild, start_many, tree_rss_mb, wait_until
+from bench.common import ROOT, fmt, print_table, publish_result, ratio
+from bench.stack import (
+    RssSampler,
+    Started,
+    WorkerChild,
+    start_account,
+    start_many,
+    tree_rss_mb,
+    wait_until,
+)
 from overdue.policy_files import load_policy
 from workers.devstack.local_temporal import TemporalDevServer
-from workflows.names import workflow_id
-from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.types import OverdueAccountInput
+from workflows.policy import Policy
 
 TZ = "Asia/Shanghai"
 
@@ -44,78 +51,22 @@ async def run_phase(
     wait_seconds: float,
 ) -> dict[str, Any]:
     queue = f"bench-memory-{name}"
-    worker = await WorkerChild(
-        name,
-        [
-            "--mode",
-            "standin",
-            "--address",
-            server.address,
-            "--task-queue",
-            queue,
-            "--max-cached",
-            str(max_cached),
-        ],
-    ).start()
+    worker = await phase_worker(server, name, queue, max_cached)
     try:
         await asyncio.sleep(3)  # let it settle into polling
         idle = worker.rss_mb()
         server_before = tree_rss_mb(server.pid or 0)
         policy = load_policy(ROOT / "policies" / "default.yaml")
         due = datetime.now(ZoneInfo(TZ)).date() + timedelta(days=30)
-
-        async def start_one(key: str) -> object:
-            return await client.start_workflow(
-                OverdueAccountWorkflow.run,
-                OverdueAccountInput(
-                    account_id=key,
-                    product="credit_line",
-                    amount_due_minor=150_000,
-                    currency="CNY",
-                    due_date=due,
-                    time_zone=TZ,
-                    jurisdiction="CN",
-                    policy=policy,
-                ),
-                id=workflow_id(key),
-                task_queue=queue,
-            )
-
-        keys = [f"mem-{name}-{i:06d}" for i in range(n)]
         with RssSampler(worker.pid) as sampler:
-            began = time.monotonic()
-            started = await start_many(keys, start_one)
-            start_seconds = time.monotonic() - began
-            errors = [s for s in started if s.error]
-
-            async def processed() -> int:
-                query = f'TaskQueue = "{queue}" AND OverdueState = "active"'
-                return (await client.count_workflows(query)).count
-
-            def progress(value: int, elapsed: float) -> None:
-                if int(elapsed) % 15 == 0:
-                    print(f"  [{name}] processed {value}/{n} after {elapsed:.0f} s", flush=True)
-
-            done, _ = await wait_until(
-                processed,
-                n - len(errors),
-                wait_seconds=wait_seconds,
-                interval=1.0,
-                on_progress=progress,
-            )
-            process_seconds = time.monotonic() - began
+            opened = await open_accounts(client, name, n, queue, due, policy, wait_seconds)
             await asyncio.sleep(3)
             after = worker.rss_mb()
         return {
             "phase": name,
             "max_cached_workflows": max_cached,
             "workflows": n,
-            "start_errors": len(errors),
-            "first_start_error": errors[0].error if errors else None,
-            "processed": done,
-            "start_seconds": round(start_seconds, 1),
-            "starts_per_second": round(n / start_seconds, 1) if start_seconds else None,
-            "seconds_until_all_processed": round(process_seconds, 1),
+            **opened.figures(n),
             "idle_rss_mb": round(idle, 1),
             "rss_mb": round(after, 1),
             "peak_rss_mb": round(max(sampler.peak_mb, after), 1),
@@ -127,6 +78,71 @@ async def run_phase(
         }
     finally:
         await worker.stop(grace=30)
+
+
+async def phase_worker(
+    server: TemporalDevServer, name: str, queue: str, max_cached: int
+) -> WorkerChild:
+    """A fresh worker process with the stand-in activities, polling the phase's own queue."""
+    args = ["--mode", "standin", "--address", server.address, "--task-queue", queue]
+    return await WorkerChild(name, [*args, "--max-cached", str(max_cached)]).start()
+
+
+@dataclass(frozen=True)
+class Opened:
+    """How starting a phase's accounts went, and how long until the worker had run them all."""
+
+    errors: list[Started]
+    processed: int
+    start_seconds: float
+    process_seconds: float
+
+    def figures(self, n: int) -> dict[str, Any]:
+        return {
+            "start_errors": len(self.errors),
+            "first_start_error": self.errors[0].error if self.errors else None,
+            "processed": self.processed,
+            "start_seconds": round(self.start_seconds, 1),
+            "starts_per_second": round(n / self.start_seconds, 1) if self.start_seconds else None,
+            "seconds_until_all_processed": round(self.process_seconds, 1),
+        }
+
+
+async def open_accounts(
+    client: Client,
+    name: str,
+    n: int,
+    queue: str,
+    due: date,
+    policy: Policy,
+    wait_seconds: float,
+) -> Opened:
+    """Start n accounts on the queue, then wait until each has run its first task (its search
+    attributes say active)."""
+    keys = [f"mem-{name}-{i:06d}" for i in range(n)]
+    began = time.monotonic()
+    started = await start_many(
+        keys, lambda key: start_account(client, key, due=due, policy=policy, task_queue=queue)
+    )
+    start_seconds = time.monotonic() - began
+    errors = [s for s in started if s.error]
+
+    async def processed() -> int:
+        query = f'TaskQueue = "{queue}" AND OverdueState = "active"'
+        return (await client.count_workflows(query)).count
+
+    def progress(value: int, elapsed: float) -> None:
+        if int(elapsed) % 15 == 0:
+            print(f"  [{name}] processed {value}/{n} after {elapsed:.0f} s", flush=True)
+
+    done, _ = await wait_until(
+        processed,
+        n - len(errors),
+        wait_seconds=wait_seconds,
+        interval=1.0,
+        on_progress=progress,
+    )
+    return Opened(errors, done, start_seconds, time.monotonic() - began)
 
 
 async def run(n: int, small_cache: int, wait_seconds: float) -> dict[str, Any]:
@@ -192,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data = asyncio.run(run(args.n, args.small_cache, args.timeout))
     report(data)
-    print(f"result written to {write_result('memory', data, args.out)}")
+    publish_result("memory", data, args.out)
     return 0
 
 

@@ -11,13 +11,21 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import psutil
 
 from workers.devstack.local_postgres import LocalPostgres
 from workers.devstack.processes import ChildProcess
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+    from temporalio.common import TypedSearchAttributes
+
+    from workflows.policy import Policy
 
 # Enough to keep the server busy, few enough that one Python process keeps up.
 START_CONCURRENCY = 64
@@ -122,6 +130,39 @@ async def start_many(
 
     await asyncio.gather(*(lane() for _ in range(min(concurrency, len(keys)) or 1)))
     return done
+
+
+async def start_account(
+    client: Client,
+    key: str,
+    *,
+    due: date,
+    policy: Policy,
+    task_queue: str,
+    search_attributes: TypedSearchAttributes | None = None,
+) -> object:
+    """Start one benchmark account's workflow (150,000 CNY on a credit line, a customer in
+    Asia/Shanghai, CN rules), id as the API gives it: a `start_one` for start_many."""
+    from workflows.names import workflow_id
+    from workflows.overdue_account import OverdueAccountWorkflow
+    from workflows.types import OverdueAccountInput
+
+    return await client.start_workflow(
+        OverdueAccountWorkflow.run,
+        OverdueAccountInput(
+            account_id=key,
+            product="credit_line",
+            amount_due_minor=150_000,
+            currency="CNY",
+            due_date=due,
+            time_zone="Asia/Shanghai",
+            jurisdiction="CN",
+            policy=policy,
+        ),
+        id=workflow_id(key),
+        task_queue=task_queue,
+        search_attributes=search_attributes,
+    )
 
 
 async def wait_until(

@@ -49,40 +49,55 @@ async def serve(args: argparse.Namespace) -> None:
 async def build(
     args: argparse.Namespace, client: Client, stack: AsyncExitStack, cache: dict[str, Any]
 ) -> list[Worker]:
+    if args.mode == "noop":
+        return noop_workers(args, client, cache)
+    if args.mode == "standin":
+        return standin_workers(args, client, cache)
+    return await real_workers(args, client, stack)
+
+
+def noop_workers(args: argparse.Namespace, client: Client, cache: dict[str, Any]) -> list[Worker]:
+    from bench.noop import NOOP_TASK_QUEUE, NoopWorkflow, noop_activity
     from workers.sandbox import workflow_runner
 
-    if args.mode == "noop":
-        from bench.noop import NOOP_TASK_QUEUE, NoopWorkflow, noop_activity
+    return [
+        Worker(
+            client,
+            task_queue=args.task_queue or NOOP_TASK_QUEUE,
+            workflows=[NoopWorkflow],
+            activities=[noop_activity],
+            workflow_runner=workflow_runner(),
+            **cache,
+        )
+    ]
 
-        return [
-            Worker(
-                client,
-                task_queue=args.task_queue or NOOP_TASK_QUEUE,
-                workflows=[NoopWorkflow],
-                activities=[noop_activity],
-                workflow_runner=workflow_runner(),
-                **cache,
-            )
-        ]
+
+def standin_workers(
+    args: argparse.Namespace, client: Client, cache: dict[str, Any]
+) -> list[Worker]:
+    from tests.workflows.harness import Recorder
+    from workers.sandbox import workflow_runner
     from workflows.names import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE
     from workflows.overdue_account import OverdueAccountWorkflow
 
-    if args.mode == "standin":
-        from tests.workflows.harness import Recorder
+    activities = Recorder().activities()
+    sms = [a for a in activities if a.__name__ == "send_sms"]
+    return [
+        Worker(
+            client,
+            task_queue=args.task_queue or OVERDUE_TASK_QUEUE,
+            workflows=[OverdueAccountWorkflow],
+            activities=activities,
+            workflow_runner=workflow_runner(),
+            **cache,
+        ),
+        Worker(client, task_queue=SMS_TASK_QUEUE, activities=sms),
+    ]
 
-        activities = Recorder().activities()
-        sms = [a for a in activities if a.__name__ == "send_sms"]
-        return [
-            Worker(
-                client,
-                task_queue=args.task_queue or OVERDUE_TASK_QUEUE,
-                workflows=[OverdueAccountWorkflow],
-                activities=activities,
-                workflow_runner=workflow_runner(),
-                **cache,
-            ),
-            Worker(client, task_queue=SMS_TASK_QUEUE, activities=sms),
-        ]
+
+async def real_workers(
+    args: argparse.Namespace, client: Client, stack: AsyncExitStack
+) -> list[Worker]:
     import asyncpg
 
     from activities.sms_senders import RecordingSmsSender
@@ -92,20 +107,7 @@ async def build(
     assert pool is not None
     stack.push_async_callback(pool.close)
     sender = RecordingSmsSender()
-    extra: list[Worker] = []
-    if args.echo:
-        # In the same process and event loop as the product's workers: the bare signal round
-        # trip (bench.latency's baseline) sees the same load.
-        from bench.noop import ECHO_TASK_QUEUE, EchoWorkflow
-
-        extra.append(
-            Worker(
-                client,
-                task_queue=ECHO_TASK_QUEUE,
-                workflows=[EchoWorkflow],
-                workflow_runner=workflow_runner(),
-            )
-        )
+    extra = [echo_worker(client)] if args.echo else []
     # The recording sender logs every message at INFO; keep the benchmark's output quiet.
     import logging
 
@@ -115,6 +117,20 @@ async def build(
         build_sms_worker(client, pool, sender, rate_per_second=args.sms_rate),
         *extra,
     ]
+
+
+def echo_worker(client: Client) -> Worker:
+    """In the same process and event loop as the product's workers: the bare signal round trip
+    (bench.latency's baseline) sees the same load."""
+    from bench.noop import ECHO_TASK_QUEUE, EchoWorkflow
+    from workers.sandbox import workflow_runner
+
+    return Worker(
+        client,
+        task_queue=ECHO_TASK_QUEUE,
+        workflows=[EchoWorkflow],
+        workflow_runner=workflow_runner(),
+    )
 
 
 def main() -> None:
