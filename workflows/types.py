@@ -9,26 +9,23 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from workflows.agent_requests import CallOutcome as CallOutcome
+from workflows.agent_requests import CallOutcomeKind as CallOutcomeKind
+from workflows.agent_requests import Escalation as Escalation
+from workflows.agent_requests import HardshipDecision as HardshipDecision
+from workflows.agent_requests import Instalment as Instalment
+from workflows.agent_requests import PauseRequest as PauseRequest
+from workflows.agent_requests import PromiseToPay as PromiseToPay
+from workflows.agent_requests import ResumeRequest as ResumeRequest
+from workflows.messages import TEXT_ID_PATTERN as TEXT_ID_PATTERN
+from workflows.messages import Message, legacy_text_field, text_id_field
 from workflows.policy import CallQueue, Policy
 
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
-# Free text people type (reasons, resolutions, notes) stays in Postgres (`free_texts`); a
-# message carries this id instead. The old text fields stay accepted, empty by default, because
-# recorded histories carry them: new code never fills them.
-TEXT_ID_PATTERN = r"^txt-[0-9a-f]{32}$"
-LEGACY_TEXT = "Legacy free text, accepted for old histories; never filled now (use text_id)."
-
-
-def _text_id() -> Any:
-    return Field(default=None, pattern=TEXT_ID_PATTERN, description="A free_texts row.")
-
-
-def _legacy(max_length: int = 500) -> Any:
-    return Field(default="", max_length=max_length, description=LEGACY_TEXT)
 
 
 class AccountState(StrEnum):
@@ -46,11 +43,7 @@ class AccountState(StrEnum):
     PARKED = "parked"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class OverdueAccountInput(_Model):
+class OverdueAccountInput(Message):
     account_id: str = Field(pattern=ACCOUNT_ID_PATTERN)
     product: str
     amount_due_minor: int = Field(gt=0)
@@ -81,7 +74,7 @@ class OverdueAccountInput(_Model):
     )
 
 
-class PaymentReported(_Model):
+class PaymentReported(Message):
     payment_id: str = Field(min_length=1, max_length=128)
     amount_minor: int = Field(gt=0)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
@@ -91,7 +84,7 @@ class PaymentReported(_Model):
 # --- events from backends (signals: durable, accepted even while workers are down) ---------
 
 
-class OverdueAmountReported(_Model):
+class OverdueAmountReported(Message):
     """A new unpaid bill for an account already in its process: adds to the balance."""
 
     bill_id: str = Field(min_length=1, max_length=128)
@@ -100,34 +93,34 @@ class OverdueAmountReported(_Model):
     due_date: date
 
 
-class HardshipReported(_Model):
+class HardshipReported(Message):
     report_id: str = Field(min_length=1, max_length=128)
-    reason: str = _legacy()
-    text_id: str | None = _text_id()
+    reason: str = legacy_text_field()
+    text_id: str | None = text_id_field()
     reported_at: AwareDatetime
 
 
-class DisputeOpened(_Model):
+class DisputeOpened(Message):
     dispute_id: str = Field(min_length=1, max_length=128)
-    reason: str = _legacy()
-    text_id: str | None = _text_id()
+    reason: str = legacy_text_field()
+    text_id: str | None = text_id_field()
 
 
-class DisputeClosed(_Model):
+class DisputeClosed(Message):
     dispute_id: str = Field(min_length=1, max_length=128)
-    resolution: str = _legacy()
-    text_id: str | None = _text_id()
+    resolution: str = legacy_text_field()
+    text_id: str | None = text_id_field()
 
 
-class ContactCeased(_Model):
+class ContactCeased(Message):
     """The customer asked us to stop contacting them (calls only where the policy allows)."""
 
     request_id: str = Field(min_length=1, max_length=128)
-    reason: str = _legacy()
-    text_id: str | None = _text_id()
+    reason: str = legacy_text_field()
+    text_id: str | None = text_id_field()
 
 
-class SmsConsentChanged(_Model):
+class SmsConsentChanged(Message):
     """STOP / START from an inbound SMS, or the provider reporting an opt-out (21610)."""
 
     opted_out: bool
@@ -136,68 +129,6 @@ class SmsConsentChanged(_Model):
     # older than the last one applied is stale (a redelivered STOP after a START) and ignored.
     # None: a sender from before versions (old histories), applied as it comes.
     version: int | None = Field(default=None, ge=1)
-
-
-# --- requests from agents and supervisors (updates: validated, answered) -------------------
-
-
-class CallOutcomeKind(StrEnum):
-    REACHED = "reached"
-    NO_ANSWER = "no_answer"
-    WRONG_NUMBER = "wrong_number"
-    REFUSED = "refused"
-    COMPLAINT = "complaint"
-    CALLBACK_REQUESTED = "callback_requested"
-
-
-class CallOutcome(_Model):
-    actor: str = Field(min_length=1, max_length=64, description="Agent id.")
-    task_id: int | None = None
-    outcome: CallOutcomeKind
-    callback_at: AwareDatetime | None = Field(
-        default=None, description="Required for callback_requested."
-    )
-    note: str = _legacy(1000)
-    text_id: str | None = _text_id()
-
-
-class PromiseToPay(_Model):
-    actor: str = Field(min_length=1, max_length=64)
-    amount_minor: int = Field(gt=0)
-    promised_date: date
-
-
-class Instalment(_Model):
-    due_date: date
-    amount_minor: int = Field(gt=0)
-
-
-class HardshipDecision(_Model):
-    actor: str = Field(min_length=1, max_length=64)
-    approve: bool
-    plan: list[Instalment] = Field(
-        default_factory=list, description="Instalments, required when approving."
-    )
-    reason: str = _legacy()
-    text_id: str | None = _text_id()
-
-
-class Escalation(_Model):
-    actor: str = Field(min_length=1, max_length=64)
-    reason: str = _legacy()
-    text_id: str | None = _text_id()
-
-
-class PauseRequest(_Model):
-    actor: str = Field(min_length=1, max_length=64)
-    reason: str = _legacy()
-    text_id: str | None = _text_id()
-
-
-class ResumeRequest(_Model):
-    actor: str = Field(min_length=1, max_length=64)
-    reason: str = _legacy()
-    text_id: str | None = _text_id()
 
 
 # --- the process state, carried across continue-as-new ----------------------------------
@@ -359,13 +290,13 @@ class AccountRecord(BaseModel):
         )
 
 
-class NextAction(_Model):
+class NextAction(Message):
     stage_id: str
     label: str
     at: datetime
 
 
-class Parked(_Model):
+class Parked(Message):
     """Why and since when the account's process is parked (workflows/parking.py)."""
 
     reason: str = Field(
@@ -376,7 +307,7 @@ class Parked(_Model):
     retries: int = Field(default=0, description="Times it was parked before in this run.")
 
 
-class AccountStatus(_Model):
+class AccountStatus(Message):
     account_id: str
     state: AccountState
     stage: str | None = Field(description="Last stage acted on, if any.")
@@ -406,7 +337,7 @@ class AccountStatus(_Model):
     )
 
 
-class AccountOutcome(_Model):
+class AccountOutcome(Message):
     account_id: str
     state: AccountState
     balance_minor: int
