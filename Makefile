@@ -20,9 +20,10 @@ run: $(STAMP)
 test: $(STAMP) debian-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The inner loop: unit and time-skipping tests, no servers (under a minute).
+# The inner loop: unit and time-skipping tests, no servers, property tests drawing fewer
+# examples (under a minute).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not integration" --ignore=tests/integration $(PYTEST_ARGS)
+	OVERDUE_TEST_FAST=1 $(BIN)/python -m pytest -m "not integration" --ignore=tests/integration $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -34,6 +34,7 @@ from api.schemas import (
 )
 from overdue.inputs import MAX_MINOR, date_window, today
 from overdue.policy_files import load_policy
+from tests.budget import examples
 from tests.servers import start_time_skipping
 from tests.workflows.harness import (
     DEFAULT_START,
@@ -185,7 +186,7 @@ async def _failed_tasks(handle: Handle) -> int:
 
 
 @settings(
-    max_examples=30,  # about 25 s: each is a whole lifecycle on its own server
+    max_examples=examples(30, 8),  # ~25 s in full: each is a whole lifecycle on its own server
     deadline=None,
     derandomize=True,
     database=None,

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.budget import examples
 from tests.workflows.records import make_record
 from workflows.contact_rules import local_date
 from workflows.decisions import stage_time
@@ -131,7 +132,9 @@ def intervals(
     return spans
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=examples(150, 60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     policy=policies(),
     events=event_sequences(),
@@ -199,7 +202,9 @@ def test_no_contact_ever_breaks_a_rule(
     assert not set(record.skipped) & {c.stage_id for c in customer}, "skipped, yet acted"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=examples(150, 60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     policy=policies(),
     zone=st.sampled_from(ZONES),

@@ -31,6 +31,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
+from tests.budget import examples
 from tests.servers import start_time_skipping
 from tests.workflows.harness import (
     DEFAULT_START,
@@ -61,7 +62,7 @@ from workflows.simulation import Simulation, run
 from workflows.types import AccountRecord, AccountStatus, NextAction, OverdueAccountInput
 
 AMOUNT = 150_000
-EXAMPLES = 40
+EXAMPLES = examples(40, 10)
 RUNNING = WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
 # The workflow acts, and records, some milliseconds after the instant the simulator acts at
 # (a wake-up, an activity's round trip; half a second on a loaded machine): a time of the
