@@ -6,6 +6,7 @@ Everything runs on free ports and in temporary folders, so a running `make run` 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 import uvicorn
+from playwright.async_api import Browser, async_playwright
 from temporalio.client import Client
 
 from activities.sms_senders import RecordingSmsSender
@@ -114,3 +116,30 @@ async def stack(
         server.should_exit = True
         await serving
         await pool.close()
+
+
+# Debian's Chromium, never a downloaded one; flags that keep it off the network and quiet.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    chromium = shutil.which("chromium")
+    if chromium is None:  # a failure, never a skip: an untested page is not a passing one
+        pytest.fail(
+            "no `chromium` on PATH: `make test` installs it (scripts/debian-packages); "
+            "or run `apt-get install -y chromium fonts-noto-cjk`"
+        )
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()

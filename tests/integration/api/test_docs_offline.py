@@ -4,33 +4,14 @@ page renders with every operation even where no CDN is reachable."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, Route, async_playwright, expect
+from playwright.async_api import Browser, Route, expect
 
 from tests.integration.conftest import Stack
 
 pytestmark = pytest.mark.integration
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    chromium = shutil.which("chromium")
-    if chromium is None:  # a failure, never a skip: an untested page is not a passing one
-        pytest.fail(
-            "no `chromium` on PATH: `apt-get install -y chromium` (scripts/debian-packages)"
-        )
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def test_the_api_docs_render_offline(stack: Stack, browser: Browser) -> None:

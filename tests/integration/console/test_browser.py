@@ -1,19 +1,17 @@
 """The console in a real browser: Playwright driving Debian's Chromium (never a downloaded one).
 
 Log in, claim the next task, record a promise to pay and see the workflow's state change. A
-screenshot of the task page is kept in test-artifacts/. Outside CI the test skips, loudly, only
-when no `chromium` is installed; in CI (CI=true) a missing Chromium fails the run.
+screenshot of the task page is kept in test-artifacts/. Without `chromium` the test fails (the
+`browser` fixture in tests/integration/conftest.py): it never skips.
 """
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from tests.integration.conftest import Stack
 from tests.integration.console.conftest import PASSWORD, User
@@ -23,30 +21,6 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    chromium = shutil.which("chromium")
-    if chromium is None:  # a failure, never a skip: an untested page is not a passing one
-        pytest.fail(
-            "no `chromium` on PATH: `make test` installs it (scripts/debian-packages); "
-            "or run `apt-get install -y chromium fonts-noto-cjk`"
-        )
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def test_agent_claims_a_task_and_records_a_promise(
