@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from overdue.sms_segments import count_segments
+from overdue.sms_segments import Segments, count_segments
 from workflows.policy import Channel, Policy
 
 RULES_FILE = Path(__file__).with_name("template_rules.yaml")
@@ -115,8 +115,19 @@ def worst_case_body(locale: str, text: str) -> str:
     return text.format(name=name, **WORST_CASE_VALUES)
 
 
+def worst_case_cost(locale: str, text: str) -> Segments | None:
+    """What `text` costs rendered with worst-case values; None if it cannot be rendered (a
+    conversion or format spec that str.format refuses, which the model's check lets by)."""
+    try:
+        return count_segments(worst_case_body(locale, text))
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
 def _over_budget(budget: int, locale: str, text: str) -> list[str]:
-    counted = count_segments(worst_case_body(locale, text))
+    counted = worst_case_cost(locale, text)
+    if counted is None:
+        return ["cannot be rendered: check its placeholders' format specs and conversions"]
     if counted.segments <= budget:
         return []
     units = "septets" if counted.encoding == "GSM-7" else "UTF-16 units"
@@ -130,9 +141,13 @@ def _language(locale: str) -> str:
     return locale.split("-")[0].lower()
 
 
+_SPACE_BY_NON_ASCII = re.compile(r"\s*([^\x00-\x7f])\s*")
+
+
 def _normal(text: str) -> str:
-    # Case and spacing do not change what a reader (or the provider's keyword match) sees.
-    return " ".join(text.split()).casefold()
+    # Case and spacing do not change what a reader (or the provider's keyword match) sees:
+    # '回复 TD 退订' is '回复TD退订', 'reply  stop' is 'Reply STOP'.
+    return _SPACE_BY_NON_ASCII.sub(r"\1", " ".join(text.split())).casefold()
 
 
 @cache
