@@ -26,7 +26,6 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.sms_segments import count_segments
 from activities.sms_senders import SmsSender
 from activities.sms_types import (
     OutboundSms,
@@ -37,6 +36,7 @@ from activities.sms_types import (
     SmsRefused,
 )
 from activities.templates import pick_locale, render
+from overdue.sms_segments import count_segments
 from overdue.store import accounts, contact_gate, contact_ledger, sms_consent, sms_ledger
 from overdue.store.contact_ledger import FailureKind, LedgerRow, NewContact, Source
 from workflows.contact_types import SendSmsInput, SendSmsResult, SmsFailure

@@ -1,4 +1,8 @@
-"""Reading reminder policies from YAML, with errors that name the file, the path and the reason."""
+"""Reading reminder policies from YAML, with errors that name the file, the path and the reason.
+
+`load_policy` is what the API, the worker and the CLI use: a valid policy whose SMS texts break
+a template rule (`overdue.template_lint`) is refused too, with the same path-and-reason lines.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from overdue.template_lint import lint_policy
 from workflows.policy import Policy
 
 
@@ -21,6 +26,17 @@ class PolicyFileError(ValueError):
 
 
 def load_policy(file: Path) -> Policy:
+    """The policy in `file`, valid and within the template rules; PolicyFileError otherwise."""
+    policy = read_policy(file)
+    findings = lint_policy(policy)
+    if findings:
+        raise PolicyFileError(file, [(f.path, f.reason) for f in findings])
+    return policy
+
+
+def read_policy(file: Path) -> Policy:
+    """The policy in `file`, validated but not linted (`overdue policy check` lints it itself,
+    to tell an unusable file from one whose templates break a rule)."""
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as err:

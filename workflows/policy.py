@@ -281,6 +281,19 @@ class Policy(BaseModel):
     templates: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="template id -> locale -> text"
     )
+    # Template rules (overdue.template_lint), checked when a policy file is loaded, never on a
+    # workflow's input: snapshots recorded before these fields existed take the defaults.
+    sms_segment_budget: int = Field(
+        default=2,
+        ge=1,
+        le=10,
+        description="Most SMS segments a template may cost, rendered with worst-case values.",
+    )
+    sms_opt_out_phrases: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="locale or language -> more opt-out phrases accepted in SMS texts, added "
+        "to the built-in table (overdue/template_rules.yaml).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:

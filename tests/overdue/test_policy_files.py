@@ -20,7 +20,8 @@ stages:
   - {id: d1, offset: 1d, channel: sms, template: t}
   - {id: d3, offset: 3d, channel: call_task, queue: specialist, priority: 7}
 templates:
-  t: {en: "Hi {name}, {amount} {currency} was due {due_date}", zh-CN: "{name}您好"}
+  t: {en: "Hi {name}, {amount} {currency} was due {due_date}. Reply STOP to opt out.",
+      zh-CN: "{name}您好。回复TD退订"}
 """
 
 

@@ -21,7 +21,7 @@ stages:
   - {id: d1, offset: 1d, channel: sms, template: t}
   - {id: d3, offset: 3d, channel: call_task, queue: general}
 templates:
-  t: {en: "Hi {name}"}
+  t: {en: "Hi {name}. Reply STOP to opt out."}
 """
 
 

@@ -26,7 +26,7 @@ POLICY = Policy.model_validate(
         "stages": [
             {"id": "d1_sms", "offset": "1d", "channel": "sms", "template": "t", "send_at": "20:59"}
         ],
-        "templates": {"t": {"en": "hi {name}"}},
+        "templates": {"t": {"en": "Hi {name}. Reply STOP to opt out."}},
     }
 )
 

@@ -80,7 +80,7 @@ def policies(draw: st.DrawFn) -> Policy:
                 "call_quiet_days_after_conversation": 0,
             },
             "stages": stages,
-            "templates": {"t": {"en": "hi"}},
+            "templates": {"t": {"en": "Hi. Reply STOP to opt out."}},
         }
     )
 
@@ -292,7 +292,7 @@ def test_simulation_of_the_default_shape_sends_each_stage_once() -> None:
                     "send_at": "09:00",
                 },
             ],
-            "templates": {"t": {"en": "hi"}},
+            "templates": {"t": {"en": "Hi. Reply STOP to opt out."}},
         }
     )
     record = make_record(policy, due_date=date(2026, 3, 2))

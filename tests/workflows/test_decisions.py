@@ -68,7 +68,7 @@ POLICY = Policy.model_validate(
                 "when": {"min_balance_minor": 500_000},
             },
         ],
-        "templates": {"t": {"en": "hi"}},
+        "templates": {"t": {"en": "Hi. Reply STOP to opt out."}},
     }
 )
 MIDNIGHT = datetime(2026, 3, 9, 16, 0, tzinfo=UTC)  # 2026-03-10 00:00 in Asia/Shanghai
@@ -228,7 +228,7 @@ def outage_policy(grace: str, **changes: object) -> Policy:
                 {"id": "t70s_notice", "offset": "70s", "channel": "notify", "kind": "letter"},
                 {"id": "t300s_sms", "offset": "300s", "channel": "sms", "template": "t"},
             ],
-            "templates": {"t": {"en": "hi"}},
+            "templates": {"t": {"en": "Hi. Reply STOP to opt out."}},
             **changes,
         }
     )

@@ -77,7 +77,9 @@ POLICY = Policy.model_validate(
             },
             {"id": "d60_legal", "offset": "60d", "channel": "notify", "kind": "legal_handover"},
         ],
-        "templates": {"t": {"en": "hi {name}", "zh-CN": "{name}您好"}},
+        "templates": {
+            "t": {"en": "Hi {name}. Reply STOP to opt out.", "zh-CN": "{name}您好。回复TD退订"}
+        },
     }
 )
 

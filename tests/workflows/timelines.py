@@ -115,7 +115,7 @@ FEATURED = Policy.model_validate(
             {"id": "d15_call", "offset": "15d", "channel": "call_task", "queue": "general"},
             {"id": "d60_legal", "offset": "60d", "channel": "notify", "kind": "legal_handover"},
         ],
-        "templates": {"t": {"en": "hi"}},
+        "templates": {"t": {"en": "Hi. Reply STOP to opt out."}},
     }
 )
 # A plan approved and reminded, then broken (the broken-promise stage acts again); an ops

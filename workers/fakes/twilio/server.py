@@ -29,7 +29,7 @@ import aiohttp
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from activities.sms_segments import count_segments
+from overdue.sms_segments import count_segments
 from workers.fakes.twilio import messages_api
 from workers.fakes.twilio.control import ControlApi
 from workers.fakes.twilio.faults import FaultKind, FaultPlan, InjectedFault

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from activities.sms_segments import count_segments, is_gsm7
+from overdue.sms_segments import count_segments, is_gsm7
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,56 @@
+"""`overdue policy check FILE`: lint a policy file's SMS templates before it is deployed.
+
+Exit codes: 0 no findings, 1 findings (each printed with its path), 2 a file that cannot be
+read or is not a valid policy (the loader's file, path and reason lines, on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from overdue.settings import Settings
+
+
+def add_parsers(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> dict[str, Callable[[Settings, argparse.Namespace], int]]:
+    """Add the `policy` command group; returns its handler by name."""
+    policy = commands.add_parser(
+        "policy", help="Check reminder policy files.", description="Check reminder policy files."
+    )
+    actions = policy.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = actions.add_parser(
+        "check",
+        help="Lint a policy's SMS templates: opt-out phrase, no threats, segment budget.",
+        description="Validate a policy file and check every SMS template against the template "
+        "rules (docs/policies.md, 'Template rules'). Exit 0: clean; 1: findings; 2: a file "
+        "that cannot be read or is not a valid policy.",
+    )
+    check.add_argument("file", metavar="FILE", type=Path, help="the policy's YAML file")
+    return {"policy": run_policy}
+
+
+def run_policy(_settings: Settings, args: argparse.Namespace) -> int:
+    return check_file(args.file, sys.stdout, sys.stderr)
+
+
+def check_file(file: Path, out: TextIO, err: TextIO) -> int:
+    """Print what the linter finds in `file`; the exit code says what it found."""
+    # Imported here: every `overdue` command loads this module, few run it.
+    from overdue.policy_files import PolicyFileError, read_policy
+    from overdue.template_lint import lint_policy
+    from workers.ops.output import console_for, show
+    from workers.ops.policy_check import render
+
+    try:
+        policy = read_policy(file)
+    except PolicyFileError as error:
+        err.write(f"overdue: {error}\n")
+        return 2
+    findings = lint_policy(policy)
+    show(console_for(out), render(str(file), policy, findings))
+    return 1 if findings else 0
