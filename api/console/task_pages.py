@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from api.console.calling_hours import CallingHours, calling_hours, workable_now
 from api.console.context import Console, ConsoleError, CsrfForm, SignedIn
 from api.console.outcomes import FormInvalid, agent_action, perform
 from api.console.rendering import render
@@ -21,7 +23,7 @@ from api.workflow_calls import (
 )
 from overdue.account_status import days_past_due_now, with_texts
 from overdue.store import call_tasks
-from overdue.store.accounts import customer_phone
+from overdue.store.accounts import customer_phone, customer_reach
 from overdue.store.agent_desk import (
     claimed_tasks,
     contact_history,
@@ -40,12 +42,19 @@ TaskId = Annotated[int, Path(ge=1, le=2**62)]
 @router.get("")
 async def home(page: SignedIn, empty: Annotated[bool, Query()] = False) -> Response:
     tasks = await claimed_tasks(page.services.pool, page.actor)
-    return render(page, "home.html", tasks=tasks, empty=empty)
+    # An agent holds a handful of tasks: one small lookup each is fine.
+    hours = {task.id: await _hours(page, task) for task in tasks}
+    return render(page, "home.html", tasks=tasks, empty=empty, hours=hours)
 
 
 @router.post("/tasks/next")
 async def next_task(page: SignedIn, _form: CsrfForm) -> Response:
-    task = await call_tasks.claim_next(page.services.pool, page.user.queue.value, page.actor)
+    # Only customers inside their contact window now: a task created at 09:00 their time is
+    # not worked at 23:00 their time.
+    workable = workable_now(page.services.policy, datetime.now(UTC))
+    task = await call_tasks.claim_next(
+        page.services.pool, page.user.queue.value, page.actor, workable
+    )
     if task is None:
         return RedirectResponse("/console?empty=1", status_code=303)
     return RedirectResponse(f"/console/tasks/{task.id}", status_code=303)
@@ -64,6 +73,18 @@ async def _task_for(page: Console, task_id: int, *, acting: bool) -> CallTask:
     return task
 
 
+async def _hours(page: Console, task: CallTask) -> CallingHours | None:
+    phone, time_zone = await customer_reach(page.services.pool, task.account_id)
+    return calling_hours(page.services.policy, phone, time_zone, datetime.now(UTC))
+
+
+def _outside_hours(page: Console, hours: CallingHours | None) -> str:
+    """Why a call cannot be worked now ('' when it can)."""
+    if hours is None:
+        return page.t("hours.unknown")
+    return "" if hours.open else page.t("hours.closed", until=hours.from_text)
+
+
 async def _render_task(
     page: Console,
     task: CallTask,
@@ -78,6 +99,7 @@ async def _render_task(
     current = current or await status_if_running(page.services.temporal, task.account_id)
     current = current and await with_texts(pool, current)  # why it is paused
     phone = revealed or mask_phone(await customer_phone(pool, task.account_id))
+    hours = await _hours(page, task)
     return render(
         page,
         "task.html",
@@ -93,6 +115,8 @@ async def _render_task(
         answer=answer,
         forms=forms or {},
         here=f"/console/tasks/{task.id}",
+        hours=hours,
+        outside_hours=_outside_hours(page, hours),
     )
 
 
@@ -106,6 +130,13 @@ async def record_outcome(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Res
     task = await _task_for(page, task_id, acting=True)
     typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     keep = {typed.get("action", ""): typed}
+    if typed.get("action") == "call":
+        # A call outcome says we dialled now: refused outside the customer's window. Other
+        # actions (a promise, a dispute) may come from the customer's own contact and stay.
+        closed = _outside_hours(page, await _hours(page, task))
+        if closed:
+            answer = {"ok": False, "message": closed}
+            return await _render_task(page, task, status_code=409, answer=answer, forms=keep)
     current = await status_if_running(page.services.temporal, task.account_id)
     if current is None:
         answer = {"ok": False, "message": page.t("answer.not_running")}
@@ -153,6 +184,16 @@ async def finish_task(page: SignedIn, task_id: TaskId, _form: CsrfForm) -> Respo
     outcome = await last_outcome(page.services.pool, task.id, page.actor) or "no_outcome"
     try:
         await call_tasks.complete(page.services.pool, task.id, page.actor, outcome[:64])
+    except CallTaskConflict as err:
+        raise ConsoleError(409, "task.closed") from err
+    return RedirectResponse("/console", status_code=303)
+
+
+@router.post("/tasks/{task_id}/release")
+async def release_task(page: SignedIn, task_id: TaskId, _form: CsrfForm) -> Response:
+    task = await _task_for(page, task_id, acting=True)
+    try:
+        await call_tasks.release(page.services.pool, task.id, page.actor)
     except CallTaskConflict as err:
         raise ConsoleError(409, "task.closed") from err
     return RedirectResponse("/console", status_code=303)

@@ -68,6 +68,16 @@ async def customer_phone(conn: asyncpg.Connection | asyncpg.Pool, account_id: st
     return phone
 
 
+async def customer_reach(
+    conn: asyncpg.Connection | asyncpg.Pool, account_id: str
+) -> tuple[str | None, str | None]:
+    """The customer's phone and time zone: what decides whether they may be called now."""
+    row = await conn.fetchrow(
+        "SELECT phone_e164, time_zone FROM customer_contacts WHERE account_id = $1", account_id
+    )
+    return (None, None) if row is None else (row["phone_e164"], row["time_zone"])
+
+
 async def store_account(
     conn: asyncpg.Connection, account_id: str, *, product: str, currency: str
 ) -> None:

@@ -9,6 +9,7 @@ side: a stage's task (behind the pre-send check) and the cancellation when the a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import asyncpg
@@ -44,6 +45,14 @@ class CallTask(BaseModel):
 
 class CallTaskConflict(Exception):
     """The task is not in a state that allows this (wrong agent, already done, unknown)."""
+
+
+# Whether the customer may be called now, from their phone (its country picks the policy's
+# window) and time zone; the caller owns the policy, the store only asks.
+Workable = Callable[[str | None, str | None], bool]
+# Candidates examined per claim: enough to pass over a night-time zone's backlog, small enough
+# that the rows locked for the length of one short transaction stay few.
+CLAIM_BATCH = 200
 
 
 def _task(row: asyncpg.Record) -> CallTask:
@@ -158,11 +167,16 @@ async def cancel_open(pool: asyncpg.Pool, account_id: str, reason: str) -> list[
     return task_ids
 
 
-async def claim_next(pool: asyncpg.Pool, queue: str, agent_id: str) -> CallTask | None:
-    """The agent's next task in `queue`: due now, highest priority first, then earliest due.
+async def claim_next(
+    pool: asyncpg.Pool, queue: str, agent_id: str, workable: Workable | None = None
+) -> CallTask | None:
+    """The agent's next task in `queue`: due now, highest priority first, then earliest due,
+    skipping tasks whose customer `workable` says may not be called now (outside the contact
+    window); they stay open for a later claim.
 
     An agent who already holds a claimed task in the queue gets that one back, so a reload
-    of the console never hoards a second task. None when nothing is due.
+    of the console never hoards a second task (even if its customer has left the window: the
+    task page says so and refuses call outcomes). None when nothing is due and workable.
     """
     _check_agent(agent_id)
     async with pool.acquire() as conn, conn.transaction():
@@ -177,22 +191,20 @@ async def claim_next(pool: asyncpg.Pool, queue: str, agent_id: str) -> CallTask 
         )
         if held is not None:
             return _task(held)
+        task_id = await _first_workable(conn, queue, workable)
+        if task_id is None:
+            return None
         row = await conn.fetchrow(
             f"""
             UPDATE call_tasks
                SET status = 'claimed', claimed_by = $2, claimed_at = now(), updated_at = now()
-             WHERE id = (
-                   SELECT id FROM call_tasks
-                    WHERE queue = $1 AND status = 'open' AND due_at <= now()
-                    ORDER BY priority DESC, due_at, id
-                    LIMIT 1 FOR UPDATE SKIP LOCKED)
+             WHERE id = $1
             RETURNING {_COLUMNS}
             """,
-            queue,
+            task_id,
             agent_id,
         )
-        if row is None:
-            return None
+        assert row is not None  # locked by _first_workable in this transaction
         task = _task(row)
         await audit.record_event(
             conn,
@@ -202,6 +214,32 @@ async def claim_next(pool: asyncpg.Pool, queue: str, agent_id: str) -> CallTask 
             details={"task_id": task.id, "stage_id": task.stage_id, "queue": task.queue},
         )
     return task
+
+
+async def _first_workable(
+    conn: asyncpg.Connection, queue: str, workable: Workable | None
+) -> int | None:
+    """Lock a batch of due open tasks in claim order (skipping other agents' locks) and answer
+    the first whose customer is workable. The window check is Python (`contact_rules`), not
+    SQL, so DST and the policy's per-country windows have one implementation."""
+    candidates = await conn.fetch(
+        """
+        SELECT t.id, c.phone_e164, c.time_zone
+          FROM call_tasks t
+          LEFT JOIN customer_contacts c ON c.account_id = t.account_id
+         WHERE t.queue = $1 AND t.status = 'open' AND t.due_at <= now()
+         ORDER BY t.priority DESC, t.due_at, t.id
+         LIMIT $2
+           FOR UPDATE OF t SKIP LOCKED
+        """,
+        queue,
+        1 if workable is None else CLAIM_BATCH,
+    )
+    for row in candidates:
+        if workable is None or workable(row["phone_e164"], row["time_zone"]):
+            task_id: int = row["id"]
+            return task_id
+    return None
 
 
 async def complete(pool: asyncpg.Pool, task_id: int, agent_id: str, outcome: str) -> CallTask:
@@ -237,6 +275,34 @@ async def complete(pool: asyncpg.Pool, task_id: int, agent_id: str, outcome: str
             actor=agent_id,
             kind="call_task.completed",
             details={"task_id": task.id, "stage_id": task.stage_id, "outcome": outcome},
+        )
+    return task
+
+
+async def release(pool: asyncpg.Pool, task_id: int, agent_id: str) -> CallTask:
+    """Hand a task the agent holds back to its queue, open again (e.g. its customer left the
+    contact window: the next claim inside the window takes it)."""
+    _check_agent(agent_id)
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(
+            f"""
+            UPDATE call_tasks SET status = 'open', claimed_by = NULL, claimed_at = NULL,
+                                  updated_at = now()
+             WHERE id = $1 AND status = 'claimed' AND claimed_by = $2
+            RETURNING {_COLUMNS}
+            """,
+            task_id,
+            agent_id,
+        )
+        if row is None:
+            raise CallTaskConflict(f"call task {task_id} is not claimed by {agent_id}")
+        task = _task(row)
+        await audit.record_event(
+            conn,
+            account_id=task.account_id,
+            actor=agent_id,
+            kind="call_task.released",
+            details={"task_id": task.id, "stage_id": task.stage_id},
         )
     return task
 
