@@ -21,6 +21,7 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from api import workflow_messages as messages
 from api.workflow_calls import ProcessNotRunning, account_handle, to_running
 from overdue.store import reported_events
 from overdue.store.audit import record_event
@@ -31,7 +32,7 @@ from workflows import search_attributes as sa
 from workflows.currencies import format_minor
 from workflows.names import OVERDUE_TASK_QUEUE, workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.types import AccountState, OverdueAccountInput, OverdueAmountReported
+from workflows.types import AccountState, OverdueAccountInput
 
 
 async def deliver_event(db: Db, temporal: Client, event: Undelivered) -> None:
@@ -71,12 +72,7 @@ async def deliver_bill(db: Db, temporal: Client, pending: PendingBill) -> BillDe
     except WorkflowAlreadyStartedError as err:
         await account_handle(temporal, bill.account_id).signal(
             OverdueAccountWorkflow.report_overdue_amount,
-            OverdueAmountReported(
-                bill_id=bill.bill_id,
-                amount_minor=bill.amount_minor,
-                currency=bill.currency,
-                due_date=bill.due_date,
-            ),
+            messages.new_bill(bill),
         )
         delivered = BillDelivered(err.run_id, started=False)
     async with transaction(db) as conn:

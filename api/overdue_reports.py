@@ -26,7 +26,7 @@ from overdue.store.accounts import (
     store_account,
     store_customer,
 )
-from overdue.store.bills import Bill, PendingBill, add_bill, bill_delivered, bills_total
+from overdue.store.bills import PendingBill, add_bill, bill_delivered, bills_total
 from workflows.names import workflow_id
 
 logger = logging.getLogger(__name__)
@@ -59,13 +59,7 @@ async def report_bill(
     # Before the transaction: a Temporal call never runs under the account's lock.
     await _check_currency(services, services.pool, account_id, body)
     pending = PendingBill(
-        bill=Bill(
-            account_id=account_id,
-            bill_id=bill_id,
-            amount_minor=body.amount_due.amount_minor,
-            currency=body.amount_due.currency,
-            due_date=body.due_date,
-        ),
+        bill=messages.bill(account_id, body),
         start_input=messages.process_input(account_id, body, services.policy).model_dump(
             mode="json"
         ),

@@ -16,6 +16,7 @@ from api.schemas import (
     OverdueReport,
     PaymentReport,
 )
+from overdue.store.bills import Bill
 from workflows.policy import Policy
 from workflows.types import (
     ContactCeased,
@@ -51,15 +52,24 @@ def process_input(account_id: str, body: OverdueReport, policy: Policy) -> Overd
     )
 
 
-def new_bill(body: OverdueReport) -> OverdueAmountReported:
-    """A report of a new bill to a process already running. (`report_bill` still builds the
-    same signal inline, inside its transaction, which another change reworks: use this there
-    once both are in.)"""
-    return OverdueAmountReported(
+def bill(account_id: str, body: OverdueReport) -> Bill:
+    """The bill a report carries, as it is stored (and delivered from the store)."""
+    return Bill(
+        account_id=account_id,
         bill_id=body.effective_bill_id(),
         amount_minor=body.amount_due.amount_minor,
         currency=body.amount_due.currency,
         due_date=body.due_date,
+    )
+
+
+def new_bill(bill: Bill) -> OverdueAmountReported:
+    """A stored bill, signalled to a process already running."""
+    return OverdueAmountReported(
+        bill_id=bill.bill_id,
+        amount_minor=bill.amount_minor,
+        currency=bill.currency,
+        due_date=bill.due_date,
     )
 
 

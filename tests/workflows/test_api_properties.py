@@ -161,7 +161,8 @@ async def _send(handle: Handle, env: WorkflowEnvironment, request: Request, ledg
             return
         if ledger.bill(body.effective_bill_id(), body.amount_due.amount_minor):
             await handle.signal(
-                OverdueAccountWorkflow.report_overdue_amount, messages.new_bill(body)
+                OverdueAccountWorkflow.report_overdue_amount,
+                messages.new_bill(messages.bill("prop-1", body)),
             )
         return
     if isinstance(body, PaymentReport):

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -44,11 +45,10 @@ async def supervisor(stack: Stack) -> User:
     return await make_user(stack, Role.SUPERVISOR)
 
 
-@pytest.fixture
-async def specialist_task(stack: Stack) -> tuple[str, int]:
-    """A vulnerable customer's account, whose call task lands in the specialist queue; the only
-    open task there, so "next task" claims it."""
-    account = await start_account(stack, vulnerable=True)
+async def only_specialist_task(stack: Stack, **start: Any) -> tuple[str, int]:
+    """A vulnerable customer's account (`start`: more for `start_account`), whose call task
+    lands in the specialist queue; the only open task there, so "next task" claims it."""
+    account = await start_account(stack, vulnerable=True, **start)
     task_id: int = await eventually(
         lambda: stack.pool.fetchval(
             "SELECT id FROM call_tasks WHERE account_id = $1 AND queue = 'specialist'", account
@@ -62,6 +62,11 @@ async def specialist_task(stack: Stack) -> tuple[str, int]:
         task_id,
     )
     return account, task_id
+
+
+@pytest.fixture
+async def specialist_task(stack: Stack) -> tuple[str, int]:
+    return await only_specialist_task(stack)
 
 
 def csrf_of(page: httpx.Response) -> str:

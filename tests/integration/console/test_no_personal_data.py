@@ -20,7 +20,7 @@ from temporalio.api.workflowservice.v1 import DescribeBatchOperationRequest
 
 from overdue.logs import build_handler
 from tests.integration.conftest import Stack
-from tests.integration.console.conftest import User, csrf_of, logged_in
+from tests.integration.console.conftest import User, csrf_of, logged_in, only_specialist_task
 from tests.integration.ops.support import ops
 from tests.integration.support import client, eventually, overdue_body, start_account
 from workflows.event_audit import DIRECT_ACTOR
@@ -107,22 +107,8 @@ async def _assert_temporal_clean(stack: Stack, account: str) -> None:
 
 
 async def _agent_task(stack: Stack) -> tuple[str, int]:
-    """A vulnerable customer with the made-up name and number; its specialist call task is the
-    only open one in that queue, so "next task" claims it."""
-    account = await start_account(stack, vulnerable=True, customer=_customer())
-    task_id: int = await eventually(
-        lambda: stack.pool.fetchval(
-            "SELECT id FROM call_tasks WHERE account_id = $1 AND queue = 'specialist'", account
-        )
-    )
-    await stack.pool.execute(
-        """
-        UPDATE call_tasks SET status = 'cancelled', updated_at = now()
-         WHERE queue = 'specialist' AND status = 'open' AND id <> $1
-        """,
-        task_id,
-    )
-    return account, task_id
+    """The made-up customer's specialist call task, the only open one in that queue."""
+    return await only_specialist_task(stack, customer=_customer())
 
 
 async def _agent_types_everywhere(stack: Stack, agent: User, task_id: int) -> None:
