@@ -1,190 +1,63 @@
 """Reminder policy: the stages of an account's process and the messages they send.
 
-Pure data with validation; no I/O. Files are read by `overdue.policy_files`.
+Pure data with validation; no I/O. Files are read by `overdue.policy_files`. Durations live in
+`workflows.durations`, stages in `workflows.stages`; both are re-exported here.
 """
 
 from __future__ import annotations
 
 import itertools
-import re
 import string
 from datetime import time, timedelta
-from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    model_validator,
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from workflows.durations import (
+    Duration,
+    Grace,
+    LocalTime,
+    duration_text,
+    not_negative,
+    parse_duration,
+    parse_grace,
+    parse_local_time,
+)
+from workflows.stages import (
+    CallQueue,
+    Channel,
+    Conditions,
+    NotifyKind,
+    Stage,
+    offset_label,
 )
 
 # Placeholders a template may use. Rendering happens in activities, where contacts are read.
 TEMPLATE_FIELDS = frozenset({"name", "amount", "currency", "due_date", "days_past_due"})
 
-_SHORT_DURATION = re.compile(
-    r"^(?P<sign>[+-]?)(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$"
-)
-
-
-def parse_duration(value: Any) -> Any:
-    """Accept '1d', '-3d', '2h30m', '45s' (and ISO 8601, which is how the model serialises)."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, bool) or isinstance(value, int | float):
-        raise ValueError("write a duration with a unit, like '1d', '-3d', '12h' or '90s'")
-    if isinstance(value, str):
-        match = _SHORT_DURATION.match(value.strip())
-        if match and any(match.group(unit) for unit in "dhms"):
-            parts = {unit: int(match.group(unit) or 0) for unit in "dhms"}
-            delta = timedelta(
-                days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"]
-            )
-            return -delta if match.group("sign") == "-" else delta
-    return value  # ISO 8601 ('P1D', '-P3D') is left to pydantic, which names the error
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-
-_ISO_DURATION = re.compile(r"^[+-]?P", re.IGNORECASE)
-
-
-def parse_grace(value: Any) -> Any:
-    """A duration of 0 or more: the short form or ISO 8601; anything else is refused here, with
-    the examples, rather than with pydantic's parser message."""
-    parsed = parse_duration(value)
-    if isinstance(parsed, timedelta):
-        return parsed
-    if isinstance(parsed, str) and _ISO_DURATION.match(parsed.strip()):
-        return parsed
-    raise ValueError(f"write a duration with a unit, like '6h', '60s' or '0s'; got {value!r}")
-
-
-def not_negative(value: timedelta) -> timedelta:
-    if value < timedelta(0):
-        raise ValueError(f"must be 0 or more, like '6h', '60s' or '0s'; got {duration_text(value)}")
-    return value
-
-
-Grace = Annotated[timedelta, BeforeValidator(parse_grace), AfterValidator(not_negative)]
-
-
-def duration_text(value: timedelta) -> str:
-    """A duration in the short form policies use: '6h', '-1h30m', '2d', '0s'."""
-    sign = "-" if value < timedelta(0) else ""
-    magnitude = abs(value)
-    days, rest = divmod(magnitude.days * 86_400 + magnitude.seconds, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    fraction = f"{magnitude.microseconds / 1e6:f}".rstrip("0")[1:] if magnitude.microseconds else ""
-    parts = ((days, "d"), (hours, "h"), (minutes, "m"))
-    text = "".join(f"{n}{u}" for n, u in parts if n)
-    if secs or fraction or not text:
-        text += f"{secs}{fraction}s"
-    return sign + text
-
-
-def parse_local_time(value: Any) -> Any:
-    """'08:00' or '8:30' (YAML may also hand over minutes since midnight for 08:00)."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        raise ValueError("write a local time in quotes, like '08:00'")
-    return value
-
-
-LocalTime = Annotated[time, BeforeValidator(parse_local_time)]
-
-
-class Channel(StrEnum):
-    SMS = "sms"
-    CALL_TASK = "call_task"
-    NOTIFY = "notify"  # a webhook to the backend, which sends through its own channels
-
-
-class NotifyKind(StrEnum):
-    APP_NOTICE = "app_notice"
-    EMAIL = "email"
-    LETTER = "letter"
-    CREDIT_RESTRICTION = "credit_restriction"
-    LEGAL_HANDOVER = "legal_handover"
-
-
-class CallQueue(StrEnum):
-    GENERAL = "general"
-    SPECIALIST = "specialist"
-    SUPERVISOR = "supervisor"
-
-
-class Conditions(BaseModel):
-    """A stage applies only to accounts that meet all of these (unset: no condition)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    min_balance_minor: int | None = Field(default=None, ge=0)
-    products: tuple[str, ...] | None = None
-    risk_segments: tuple[str, ...] | None = None
-
-
-class Stage(BaseModel):
-    """One reminder step, at `offset` from the policy's anchor (the due date by default)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_]{0,62}$")
-    offset: Duration
-    channel: Channel
-    template: str | None = Field(default=None, description="Message template id (sms, notify).")
-    queue: CallQueue | None = Field(default=None, description="Agent queue (call_task).")
-    kind: NotifyKind | None = Field(default=None, description="What the backend sends (notify).")
-    priority: int = Field(default=0, ge=0, le=100)
-    send_at: LocalTime | None = Field(
-        default=None, description="Preferred local time on the stage's day, e.g. '10:00'."
-    )
-    when: Conditions = Field(default_factory=Conditions)
-
-    @model_validator(mode="after")
-    def _channel_fields(self) -> Stage:
-        if self.channel is Channel.SMS and not self.template:
-            raise ValueError("an sms stage needs a 'template'")
-        if self.channel is Channel.CALL_TASK and self.queue is None:
-            raise ValueError("a call_task stage needs a 'queue' (general, specialist, supervisor)")
-        if self.channel is Channel.NOTIFY and self.kind is None:
-            raise ValueError(
-                "a notify stage needs a 'kind' (app_notice, email, letter, credit_restriction, "
-                "legal_handover)"
-            )
-        if self.channel is not Channel.CALL_TASK and self.queue is not None:
-            raise ValueError("'queue' is for call_task stages only")
-        if self.channel is not Channel.NOTIFY and self.kind is not None:
-            raise ValueError("'kind' is for notify stages only")
-        return self
-
-    @property
-    def label(self) -> str:
-        """How the stage reads in the Temporal UI, e.g. 'D+1 sms (d1_sms)'."""
-        what = self.kind.value if self.kind else self.channel.value
-        return f"{offset_label(self.offset)} {what} ({self.id})"
-
-    def applies_to(self, *, balance_minor: int, product: str, risk_segment: str | None) -> bool:
-        when = self.when
-        if when.min_balance_minor is not None and balance_minor < when.min_balance_minor:
-            return False
-        if when.products is not None and product not in when.products:
-            return False
-        return when.risk_segments is None or risk_segment in when.risk_segments
-
-
-def offset_label(offset: timedelta) -> str:
-    sign = "-" if offset < timedelta(0) else "+"
-    magnitude = abs(offset)
-    if magnitude % timedelta(days=1) == timedelta(0):
-        return f"D{sign}{magnitude.days}"
-    seconds = int(magnitude.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = "".join(f"{n}{u}" for n, u in ((hours, "h"), (minutes, "m"), (secs, "s")) if n)
-    return f"T{sign}{text}"
+__all__ = [
+    "TEMPLATE_FIELDS",
+    "CallQueue",
+    "Caps",
+    "Channel",
+    "Conditions",
+    "ContactWindow",
+    "Duration",
+    "Grace",
+    "HardshipRules",
+    "LocalTime",
+    "NotifyKind",
+    "Policy",
+    "PromiseRules",
+    "Stage",
+    "duration_text",
+    "not_negative",
+    "offset_label",
+    "parse_duration",
+    "parse_grace",
+    "parse_local_time",
+    "template_placeholders",
+]
 
 
 class ContactWindow(BaseModel):
