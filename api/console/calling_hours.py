@@ -7,7 +7,7 @@ Pure functions over `workflows.contact_rules`, so the window maths (DST included
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +16,7 @@ import phonenumbers
 
 from api.workflow_messages import jurisdiction
 from workflows.contact_rules import in_window, window_open_at
+from workflows.dial_caps import DialAttempt, DialCheck, check_dial
 from workflows.policy import ContactWindow, Policy
 
 
@@ -68,11 +69,30 @@ def calling_hours(
     return CallingHours(time_zone, now.astimezone(zone), inside, opens)
 
 
-def workable_now(policy: Policy, now: datetime) -> Callable[[str | None, str | None], bool]:
-    """The claim's filter (`call_tasks.claim_next`): inside the customer's window at `now`."""
+def dial_check(
+    policy: Policy,
+    phone: str | None,
+    time_zone: str | None,
+    history: Sequence[DialAttempt],
+    now: datetime,
+) -> DialCheck:
+    """May one more dial reach this customer at `now`: the window for the phone's country and
+    the policy's call caps over the number's recorded attempts (`workflows.dial_caps`)."""
+    window = window_for_phone(policy, phone)
+    return check_dial(
+        window=window, caps=policy.caps, time_zone=time_zone, history=history, now=now
+    )
 
-    def workable(phone: str | None, time_zone: str | None) -> bool:
-        hours = calling_hours(policy, phone, time_zone, now)
-        return hours is not None and hours.open
+
+def workable_now(
+    policy: Policy, now: datetime
+) -> Callable[[str | None, str | None, Sequence[DialAttempt]], bool]:
+    """The claim's filter (`call_tasks.claim_next`): inside the customer's window at `now` and
+    within the call caps, counted over the number's dial attempts."""
+
+    def workable(
+        phone: str | None, time_zone: str | None, history: Sequence[DialAttempt] = ()
+    ) -> bool:
+        return dial_check(policy, phone, time_zone, history, now).allowed
 
     return workable

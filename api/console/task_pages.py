@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
+from api.console import dials
 from api.console.calling_hours import CallingHours, calling_hours, workable_now
 from api.console.context import Console, ConsoleError, CsrfForm, SignedIn
 from api.console.outcomes import FormInvalid, agent_action, perform
@@ -22,7 +23,7 @@ from api.workflow_calls import (
     status_if_running,
 )
 from overdue.account_status import days_past_due_now, with_texts
-from overdue.store import call_tasks
+from overdue.store import call_tasks, dial_attempts
 from overdue.store.accounts import customer_phone, customer_reach
 from overdue.store.agent_desk import (
     claimed_tasks,
@@ -51,9 +52,11 @@ async def home(page: SignedIn, empty: Annotated[bool, Query()] = False) -> Respo
 async def next_task(page: SignedIn, _form: CsrfForm) -> Response:
     # Only customers inside their contact window now: a task created at 09:00 their time is
     # not worked at 23:00 their time.
-    workable = workable_now(page.services.policy, datetime.now(UTC))
+    # ... and within the call caps, counted over the dial attempts recorded for their number.
+    now = datetime.now(UTC)
+    workable = workable_now(page.services.policy, now)
     task = await call_tasks.claim_next(
-        page.services.pool, page.user.queue.value, page.actor, workable
+        page.services.pool, page.user.queue.value, page.actor, workable, now=now
     )
     if task is None:
         return RedirectResponse("/console?empty=1", status_code=303)
@@ -100,6 +103,7 @@ async def _render_task(
     current = current and await with_texts(pool, current)  # why it is paused
     phone = revealed or mask_phone(await customer_phone(pool, task.account_id))
     hours = await _hours(page, task)
+    dial = await dials.current_check(pool, page.services.policy, task, datetime.now(UTC))
     return render(
         page,
         "task.html",
@@ -117,6 +121,9 @@ async def _render_task(
         here=f"/console/tasks/{task.id}",
         hours=hours,
         outside_hours=_outside_hours(page, hours),
+        dial_refused=dials.cap_refusal(page.t, dial),
+        dial_outcomes=dials.OUTCOMES,
+        dials=dials.rows(await dial_attempts.for_account(pool, task.account_id)),
     )
 
 
@@ -161,6 +168,30 @@ async def record_outcome(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Res
     state = new_status.state.value if new_status else "?"
     answer = {"ok": True, "message": page.t("answer.ok", state=page.t(f"state.{state}"))}
     return await _render_task(page, task, answer=answer, current=new_status)
+
+
+@router.post("/tasks/{task_id}/dials")
+async def record_dial(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Response:
+    """One dial attempt, refused (409, nothing recorded) outside the window or the caps."""
+    task = await _task_for(page, task_id, acting=True)
+    outcome = dials.parse_outcome(form)
+    if outcome is None:
+        answer = {"ok": False, "message": page.t("dial.invalid")}
+        return await _render_task(page, task, status_code=422, answer=answer)
+    pool, policy = page.services.pool, page.services.policy
+    try:
+        await dials.record_dial(pool, policy, task, page.actor, outcome, datetime.now(UTC))
+    except dial_attempts.DialRefused as refused:
+        answer = {"ok": False, "message": dials.refusal_text(page.t, refused.check)}
+        return await _render_task(page, task, status_code=409, answer=answer)
+    except dials.NoNumber:
+        answer = {"ok": False, "message": page.t("dial.no_number")}
+        return await _render_task(page, task, status_code=409, answer=answer)
+    except dial_attempts.NotHeld as err:
+        raise ConsoleError(409, "task.closed") from err
+    logger.info("dial attempt recorded", extra={"task_id": task.id, "outcome": outcome.value})
+    answer = {"ok": True, "message": page.t("dial.recorded")}
+    return await _render_task(page, task, answer=answer)
 
 
 @router.post("/tasks/{task_id}/reveal-phone")

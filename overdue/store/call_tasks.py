@@ -9,14 +9,15 @@ side: a stage's task (behind the pre-send check) and the cancellation when the a
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict
 
-from overdue.store import audit
+from overdue.store import audit, dial_attempts
 from overdue.store.contact_ledger import LedgerRow, Settled, settle
+from workflows.dial_caps import DialAttempt
 from workflows.policy import CallQueue
 
 _COLUMNS = """
@@ -48,8 +49,9 @@ class CallTaskConflict(Exception):
 
 
 # Whether the customer may be called now, from their phone (its country picks the policy's
-# window) and time zone; the caller owns the policy, the store only asks.
-Workable = Callable[[str | None, str | None], bool]
+# window), time zone and the number's recorded dial attempts (the caps); the caller owns the
+# policy, the store only asks.
+Workable = Callable[[str | None, str | None, Sequence[DialAttempt]], bool]
 # Candidates examined per claim: enough to pass over a night-time zone's backlog, small enough
 # that the rows locked for the length of one short transaction stay few.
 CLAIM_BATCH = 200
@@ -168,11 +170,16 @@ async def cancel_open(pool: asyncpg.Pool, account_id: str, reason: str) -> list[
 
 
 async def claim_next(
-    pool: asyncpg.Pool, queue: str, agent_id: str, workable: Workable | None = None
+    pool: asyncpg.Pool,
+    queue: str,
+    agent_id: str,
+    workable: Workable | None = None,
+    *,
+    now: datetime | None = None,
 ) -> CallTask | None:
     """The agent's next task in `queue`: due now, highest priority first, then earliest due,
-    skipping tasks whose customer `workable` says may not be called now (outside the contact
-    window); they stay open for a later claim.
+    skipping tasks whose customer `workable` says may not be called at `now` (outside the
+    contact window or over the call caps); they stay open for a later claim.
 
     An agent who already holds a claimed task in the queue gets that one back, so a reload
     of the console never hoards a second task (even if its customer has left the window: the
@@ -191,7 +198,7 @@ async def claim_next(
         )
         if held is not None:
             return _task(held)
-        task_id = await _first_workable(conn, queue, workable)
+        task_id = await _first_workable(conn, queue, workable, now or datetime.now(UTC))
         if task_id is None:
             return None
         row = await conn.fetchrow(
@@ -217,11 +224,12 @@ async def claim_next(
 
 
 async def _first_workable(
-    conn: asyncpg.Connection, queue: str, workable: Workable | None
+    conn: asyncpg.Connection, queue: str, workable: Workable | None, now: datetime
 ) -> int | None:
     """Lock a batch of due open tasks in claim order (skipping other agents' locks) and answer
-    the first whose customer is workable. The window check is Python (`contact_rules`), not
-    SQL, so DST and the policy's per-country windows have one implementation."""
+    the first whose customer is workable. The window and cap checks are Python
+    (`contact_rules`, `dial_caps`), not SQL, so DST, the policy's per-country windows and the
+    cap arithmetic have one implementation; the batch's dial attempts are one more query."""
     candidates = await conn.fetch(
         """
         SELECT t.id, c.phone_e164, c.time_zone
@@ -235,8 +243,19 @@ async def _first_workable(
         queue,
         1 if workable is None else CLAIM_BATCH,
     )
+    if workable is None:
+        first: int | None = candidates[0]["id"] if candidates else None
+        return first
+    phones = {
+        row["phone_e164"]: dial_attempts.number_ref(row["phone_e164"])
+        for row in candidates
+        if row["phone_e164"]
+    }
+    attempts = await dial_attempts.histories(conn, phones.values(), now)
     for row in candidates:
-        if workable is None or workable(row["phone_e164"], row["time_zone"]):
+        phone = row["phone_e164"]
+        history = attempts[phones[phone]] if phone else []
+        if workable(phone, row["time_zone"], history):
             task_id: int = row["id"]
             return task_id
     return None

@@ -1,0 +1,125 @@
+"""Dial attempts in the console: record one (checked against the window and the call caps at
+that instant) and what the task page shows about them.
+
+The route (`POST /console/tasks/{id}/dials`) is in `task_pages`; this module holds the steps
+so the page module stays a list of routes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from api.console.calling_hours import dial_check
+from api.console.i18n import Translator
+from overdue.store import dial_attempts
+from overdue.store.accounts import customer_reach
+from overdue.store.call_tasks import CallTask
+from overdue.store.dial_attempts import RecordedDial
+from workflows.dial_caps import DialAttempt, DialCheck, DialOutcome, DialRefusal
+from workflows.policy import Policy
+
+# The outcomes in the form's order: the common ones first.
+OUTCOMES = tuple(DialOutcome)
+# Refusals the page already explains with the calling hours (local time, workable from).
+_SHOWN_WITH_HOURS = frozenset({DialRefusal.OUTSIDE_WINDOW, DialRefusal.UNKNOWN_TIME_ZONE})
+
+
+class NoNumber(Exception):
+    """The task's customer has no phone number on record: nothing to dial."""
+
+
+def parse_outcome(form: Mapping[str, object]) -> DialOutcome | None:
+    value = form.get("outcome")
+    try:
+        return DialOutcome(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+async def record_dial(
+    pool: asyncpg.Pool,
+    policy: Policy,
+    task: CallTask,
+    agent_id: str,
+    outcome: DialOutcome,
+    now: datetime,
+) -> tuple[RecordedDial, DialCheck]:
+    """Record the agent's dial for `task` at `now`; `DialRefused` when the window or the caps
+    forbid it, `dial_attempts.NotHeld` when the agent no longer holds the task.
+
+    One transaction: the customer's number and zone, the number's lock and counts, the check,
+    the attempt and its audit line (a compliance receipt can join it here)."""
+    async with pool.acquire() as conn, conn.transaction():
+        phone, time_zone = await customer_reach(conn, task.account_id)
+        if phone is None:
+            raise NoNumber(task.account_id)
+
+        def check(history: Sequence[DialAttempt], at: datetime) -> DialCheck:
+            return dial_check(policy, phone, time_zone, history, at)
+
+        return await dial_attempts.record(
+            conn,
+            task_id=task.id,
+            agent_id=agent_id,
+            outcome=outcome,
+            phone_e164=phone,
+            now=now,
+            check=check,
+        )
+
+
+async def current_check(
+    pool: asyncpg.Pool, policy: Policy, task: CallTask, now: datetime
+) -> DialCheck | None:
+    """Whether a dial would be allowed now (None: the customer has no number)."""
+    phone, time_zone = await customer_reach(pool, task.account_id)
+    if phone is None:
+        return None
+    ref = dial_attempts.number_ref(phone)
+    history = (await dial_attempts.histories(pool, [ref], now))[ref]
+    return dial_check(policy, phone, time_zone, history, now)
+
+
+def local_text(moment: datetime, time_zone: str | None) -> str:
+    """A moment in the customer's zone, as the page shows local times."""
+    if time_zone is None:
+        return f"{moment:%Y-%m-%d %H:%M} UTC"
+    return f"{moment.astimezone(ZoneInfo(time_zone)):%Y-%m-%d %H:%M} ({time_zone})"
+
+
+def refusal_text(t: Translator, check: DialCheck) -> str:
+    """Why a dial is refused now and from when it is allowed, in the agent's language."""
+    assert check.refusal is not None
+    if check.workable_from is None:
+        until = t("dial.never")
+    else:
+        until = local_text(check.workable_from, check.time_zone)
+    return t(f"dial.refused.{check.refusal.value}", until=until)
+
+
+def cap_refusal(t: Translator, check: DialCheck | None) -> str:
+    """The page's notice when a cap (not the calling hours, shown already) forbids a dial."""
+    if check is None or check.refusal is None or check.refusal in _SHOWN_WITH_HOURS:
+        return ""
+    return refusal_text(t, check)
+
+
+@dataclass(frozen=True)
+class DialRow:
+    """One attempt as the task page lists it: the customer's local time, the outcome's key."""
+
+    local_text: str
+    agent_id: str
+    outcome: DialOutcome
+
+
+def rows(recorded: Sequence[RecordedDial]) -> list[DialRow]:
+    return [
+        DialRow(f"{r.local_at:%Y-%m-%d %H:%M} ({r.time_zone})", r.agent_id, r.outcome)
+        for r in recorded
+    ]
