@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 
 from api.workflow_messages import jurisdiction
+from workflows.calendars import ChannelCalendar, channel_calendar
 from workflows.contact_rules import in_window, window_open_at
 from workflows.policy import ContactWindow, Policy
 
@@ -44,11 +45,19 @@ class CallingHours:
 
 def window_for_phone(policy: Policy, phone: str | None) -> ContactWindow:
     """The policy's window for the phone's country; the default one when it is unknown."""
+    return policy.window_for(_country(phone))
+
+
+def calendar_for_phone(policy: Policy, phone: str | None) -> ChannelCalendar | None:
+    """The policy's rest-day calendar for calls to the phone's country (None: no calendar)."""
+    return channel_calendar(policy.calendars, _country(phone), "call")
+
+
+def _country(phone: str | None) -> str:
     try:
-        country = jurisdiction(phone) if phone else "default"
+        return jurisdiction(phone) if phone else "default"
     except phonenumbers.NumberParseException:
-        country = "default"
-    return policy.window_for(country)
+        return "default"
 
 
 def calling_hours(
@@ -63,8 +72,9 @@ def calling_hours(
     except (ZoneInfoNotFoundError, ValueError):
         return None
     window = window_for_phone(policy, phone)
-    inside = in_window(window, time_zone, now)
-    opens = None if inside else window_open_at(window, time_zone, now).astimezone(zone)
+    calendar = calendar_for_phone(policy, phone)  # a rest day keeps the calls' rest-day rule
+    inside = in_window(window, time_zone, now, calendar)
+    opens = None if inside else window_open_at(window, time_zone, now, calendar).astimezone(zone)
     return CallingHours(time_zone, now.astimezone(zone), inside, opens)
 
 
