@@ -80,6 +80,7 @@ def test_a_rest_day_is_not_workable_and_shows_the_next_working_day() -> None:
     hours = calling_hours(CALENDAR_POLICY, CN_PHONE, "Asia/Shanghai", noon_holiday)
     assert hours is not None and not hours.open
     assert hours.from_text == "2025-10-09 00:00"  # fast.yaml's default window is all day
+    assert hours.rest_day  # the task page says why
     assert not workable_now(CALENDAR_POLICY, noon_holiday)(CN_PHONE, "Asia/Shanghai")
     # The same instant for a Japanese number: no calendar for JP, no default calendar.
     assert workable_now(CALENDAR_POLICY, noon_holiday)(JP_PHONE, "Asia/Tokyo")
@@ -87,3 +88,5 @@ def test_a_rest_day_is_not_workable_and_shows_the_next_working_day() -> None:
     saturday = datetime(2025, 10, 11, 4, 0, tzinfo=UTC)
     assert workable_now(CALENDAR_POLICY, saturday)(CN_PHONE, "Asia/Shanghai")
     assert workable_now(POLICY, noon_holiday)(CN_PHONE, "Asia/Shanghai")
+    plain = calling_hours(POLICY, CN_PHONE, "Asia/Shanghai", noon_holiday)
+    assert plain is not None and not plain.rest_day

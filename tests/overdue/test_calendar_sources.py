@@ -13,6 +13,7 @@ from overdue.calendar_sources import calendar_notes, calendar_rows, default_year
 from overdue.policy_files import PolicyFileError, load_policy
 from workers.cli.policy_commands import check_file
 from workflows.calendars import is_rest_day
+from workflows.policy import Policy
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = date(2025, 6, 15)  # every load here names its date: nothing depends on the wall clock
@@ -148,3 +149,12 @@ def test_policy_check_prints_the_calendars_and_their_warnings() -> None:
     assert lines[header + 1].endswith("sms 10:00-18:00, call none, notify 10:00-18:00")
     assert lines[-2].startswith("calendars.CN.years: chinese_calendar has no data for 2027")
     assert lines[-1].endswith("policies/default.yaml: 1 calendar warning; the policy still loads")
+
+
+def test_the_expanded_snapshot_round_trips_and_stays_small() -> None:
+    """What a workflow's input carries: explicit dates that survive JSON, and few of them."""
+    policy = load_policy(ROOT / "policies" / "default.yaml", date(2026, 12, 3))
+    assert Policy.model_validate_json(policy.model_dump_json()) == policy
+    without = policy.model_copy(update={"calendars": {}})
+    added = len(policy.model_dump_json()) - len(without.model_dump_json())
+    assert added < 1_200, added  # three years of CN: 48 dates and the rules
