@@ -6,15 +6,18 @@ a template rule (`overdue.template_lint`) is refused too, with the same path-and
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
-from overdue.calendar_sources import CalendarSourceError, expand_calendars
+from overdue.calendar_sources import CalendarSourceError, calendar_notes, expand_calendars
 from overdue.template_lint import lint_policy
 from workflows.policy import Policy
+
+log = logging.getLogger(__name__)
 
 
 class PolicyFileError(ValueError):
@@ -31,11 +34,15 @@ def load_policy(file: Path, today: date | None = None) -> Policy:
     """The policy in `file`, valid and within the template rules; PolicyFileError otherwise.
 
     Calendar sources are expanded into dates here; `today` (default: today's UTC date) picks
-    the years of a calendar whose file states none."""
+    the years of a calendar whose file states none. Calendar warnings (a year a package has
+    no data for) do not refuse the policy: they are logged, so the API's start shows them."""
+    today = today or datetime.now(UTC).date()
     policy = read_policy(file, today)
     findings = lint_policy(policy)
     if findings:
         raise PolicyFileError(file, [(f.path, f.reason) for f in findings])
+    for note in calendar_notes(policy, today):
+        log.warning("policy file %s: %s: %s", file, note.path, note.reason)
     return policy
 
 

@@ -158,3 +158,16 @@ def test_the_expanded_snapshot_round_trips_and_stays_small() -> None:
     without = policy.model_copy(update={"calendars": {}})
     added = len(policy.model_dump_json()) - len(without.model_dump_json())
     assert added < 1_200, added  # three years of CN: 48 dates and the rules
+
+
+def test_loading_logs_the_calendar_warnings(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("WARNING", logger="overdue.policy_files"):
+        load_policy(write(tmp_path, POLICY.format(first=2026, last=2027)), TODAY)
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "overdue.policy_files"]
+    assert line.endswith(
+        "calendars.CN.years: chinese_calendar has no data for 2027: only "
+        "Saturdays, Sundays and blackout days are rest days then (upgrade the "
+        "package, or list the holidays as blackout_days)"
+    )
