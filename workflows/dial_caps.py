@@ -8,7 +8,9 @@ is claimed and when a dial is recorded. Pure functions over a number's recorded 
   unanswered attempts a day to one number);
 - attempts of any outcome in the rolling 7 days < `calls_per_7_days` (Reg F §1006.14(b));
 - no conversation within `call_quiet_days_after_conversation` days (Reg F §1006.14(b));
-- and inside the contact window for the number's country.
+- and inside the contact window for the number's country, on the customer's local day: with
+  the policy's rest-day calendar for calls (`workflows.calendars`), a rest day keeps the
+  calls' rest-day hours, or none.
 
 Days are the customer's local calendar days; "the rolling 7 days" before an instant `t` are
 the attempts in `(t - 7 days, t]`. The store (`overdue.store.dial_attempts`) reads the history
@@ -25,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from workflows.calendars import ChannelCalendar, rest_day
 from workflows.contact_rules import WEEK, at_local, in_window, local_date, window_open_at
 from workflows.policy import Caps, ContactWindow
 
@@ -79,8 +82,10 @@ class DialCheck:
     at: datetime  # the instant checked (UTC)
     time_zone: str | None
     local_at: datetime | None  # `at` in the customer's zone; None: zone unknown
-    window_start: time
+    window_start: time  # the regular window for the number's country
     window_end: time
+    rest_day: bool  # the local day is a rest day in the calendar for calls
+    day_hours: tuple[time, time] | None  # hours kept that local day; None: no calls that day
     in_window: bool
     unanswered_today: int  # before this dial, in the customer's local day
     attempts_7_days: int  # before this dial, in (at - 7 days, at]
@@ -105,6 +110,10 @@ class DialCheck:
             "time_zone": self.time_zone,
             "local_at": iso(self.local_at),
             "window": {"start": iso(self.window_start), "end": iso(self.window_end)},
+            "rest_day": self.rest_day,
+            "day_hours": None
+            if self.day_hours is None
+            else {"start": iso(self.day_hours[0]), "end": iso(self.day_hours[1])},
             "in_window": self.in_window,
             "unanswered_today": self.unanswered_today,
             "attempts_7_days": self.attempts_7_days,
@@ -150,7 +159,12 @@ def quiet_until(caps: Caps, history: Sequence[DialAttempt], t: datetime) -> date
 
 
 def refusal_at(
-    window: ContactWindow, caps: Caps, time_zone: str, history: Sequence[DialAttempt], t: datetime
+    window: ContactWindow,
+    caps: Caps,
+    time_zone: str,
+    history: Sequence[DialAttempt],
+    t: datetime,
+    calendar: ChannelCalendar | None = None,
 ) -> DialRefusal | None:
     """The first rule a dial at `t` would break, in a fixed order; None: allowed."""
     if caps.calls_per_day == 0 or caps.calls_per_7_days == 0:
@@ -161,7 +175,7 @@ def refusal_at(
         return DialRefusal.DAILY_CAP
     if attempts_in_week(history, t) >= caps.calls_per_7_days:
         return DialRefusal.WEEKLY_CAP
-    if not in_window(window, time_zone, t):
+    if not in_window(window, time_zone, t, calendar):
         return DialRefusal.OUTSIDE_WINDOW
     return None
 
@@ -172,12 +186,17 @@ _MAX_STEPS = 64
 
 
 def dial_free_at(
-    window: ContactWindow, caps: Caps, time_zone: str, history: Sequence[DialAttempt], t: datetime
+    window: ContactWindow,
+    caps: Caps,
+    time_zone: str,
+    history: Sequence[DialAttempt],
+    t: datetime,
+    calendar: ChannelCalendar | None = None,
 ) -> datetime | None:
     """The earliest instant at or after `t` at which a dial is allowed; None: never."""
     candidate = t
     for _ in range(_MAX_STEPS):
-        refusal = refusal_at(window, caps, time_zone, history, candidate)
+        refusal = refusal_at(window, caps, time_zone, history, candidate, calendar)
         if refusal is None:
             return candidate
         if refusal is DialRefusal.NO_CALLS:
@@ -194,8 +213,18 @@ def dial_free_at(
             week = sorted(a.at for a in history if candidate - WEEK < a.at <= candidate)
             candidate = week[len(week) - caps.calls_per_7_days] + WEEK
         else:
-            candidate = window_open_at(window, time_zone, candidate)
+            candidate = window_open_at(window, time_zone, candidate, calendar)
     return None
+
+
+def _day_hours(
+    window: ContactWindow, calendar: ChannelCalendar | None, local_at: datetime
+) -> tuple[bool, tuple[time, time] | None]:
+    """Whether the local day is a rest day for calls, and the hours it keeps."""
+    if calendar is None:
+        return False, (window.start, window.end)
+    day = local_at.date()
+    return rest_day(calendar.calendar, day), calendar.hours_on(day, window.start, window.end)
 
 
 def check_dial(
@@ -205,8 +234,11 @@ def check_dial(
     time_zone: str | None,
     history: Sequence[DialAttempt],
     now: datetime,
+    calendar: ChannelCalendar | None = None,
 ) -> DialCheck:
-    """Whether one more dial to this number is allowed at `now`, with the facts checked."""
+    """Whether one more dial to this number is allowed at `now`, with the facts checked.
+    `calendar`: the policy's rest-day calendar for calls to the number's country (None: every
+    day keeps the window)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     zone = _zone(time_zone)
@@ -228,16 +260,22 @@ def check_dial(
         return DialCheck(
             **facts,
             local_at=None,
+            rest_day=False,
+            day_hours=None,
             in_window=False,
             unanswered_today=0,
             refusal=DialRefusal.UNKNOWN_TIME_ZONE,
             workable_from=None,
         )
+    local_at = now.astimezone(zone)
+    resting, hours = _day_hours(window, calendar, local_at)
     return DialCheck(
         **facts,
-        local_at=now.astimezone(zone),
-        in_window=in_window(window, time_zone, now),
+        local_at=local_at,
+        rest_day=resting,
+        day_hours=hours,
+        in_window=in_window(window, time_zone, now, calendar),
         unanswered_today=unanswered_on_local_day(history, time_zone, now),
-        refusal=refusal_at(window, caps, time_zone, history, now),
-        workable_from=dial_free_at(window, caps, time_zone, history, now),
+        refusal=refusal_at(window, caps, time_zone, history, now, calendar),
+        workable_from=dial_free_at(window, caps, time_zone, history, now, calendar),
     )

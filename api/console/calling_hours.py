@@ -91,19 +91,25 @@ def dial_check(
     history: Sequence[DialAttempt],
     now: datetime,
 ) -> DialCheck:
-    """May one more dial reach this customer at `now`: the window for the phone's country and
-    the policy's call caps over the number's recorded attempts (`workflows.dial_caps`)."""
-    window = window_for_phone(policy, phone)
+    """May one more dial reach this customer at `now`: the window and rest-day calendar for
+    the phone's country and the policy's call caps over the number's recorded attempts
+    (`workflows.dial_caps`)."""
     return check_dial(
-        window=window, caps=policy.caps, time_zone=time_zone, history=history, now=now
+        window=window_for_phone(policy, phone),
+        caps=policy.caps,
+        time_zone=time_zone,
+        history=history,
+        now=now,
+        calendar=calendar_for_phone(policy, phone),
     )
 
 
 def workable_now(
     policy: Policy, now: datetime
 ) -> Callable[[str | None, str | None, Sequence[DialAttempt]], bool]:
-    """The claim's filter (`call_tasks.claim_next`): inside the customer's window at `now` and
-    within the call caps, counted over the number's dial attempts."""
+    """The claim's filter (`call_tasks.claim_next`): inside the customer's window at `now`
+    (its rest-day calendar included) and within the call caps, counted over the number's dial
+    attempts (none given: a number never dialled)."""
 
     def workable(
         phone: str | None, time_zone: str | None, history: Sequence[DialAttempt] = ()
