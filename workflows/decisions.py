@@ -159,11 +159,10 @@ def _stage_step(record: AccountRecord, now: datetime, validity: bool = True) -> 
     pending = [s for s in policy.stages if s.id not in record.handled]
     due = [s for s in pending if times[s.id] <= now]
     ended = validity_rules.expired(record, due, times, now) if validity else ()
-    due = [s for s in due if s not in ended]
-    if due:
-        return _due_step(record, now, due, times, ended, validity)
-    if ended:
+    if ended:  # passed over as soon as seen, whatever else is due
         return PassOver(stages=(), expired=ended)
+    if due:
+        return _due_step(record, now, due, times, validity)
     if pending:
         first = pending[0]
         return WaitUntil(at=times[first.id], label=first.label, stage=first)
@@ -175,7 +174,6 @@ def _due_step(
     now: datetime,
     due: list[Stage],
     times: dict[str, datetime],
-    ended: tuple[Stage, ...],
     validity: bool,
 ) -> Step:
     applies = [
@@ -189,7 +187,7 @@ def _due_step(
     ]
     not_applicable = tuple(s for s in due if s not in applies)
     if not applies:
-        return PassOver(stages=not_applicable, expired=ended)
+        return PassOver(stages=not_applicable)
     # Catch-up: the latest due stage acts (stages due at that same instant follow one by
     # one). An earlier due stage is skipped if it came due more than `catch_up_grace` before
     # now, so a late start or the end of a pause never sends a burst of missed stages; one
@@ -204,7 +202,7 @@ def _due_step(
     )
     kept = [s for s in applies if s.id not in {k.id for k in skipped}]
     current = min(kept, key=lambda s: times[s.id])  # the first of the oldest, in list order
-    passed = {"skipped": skipped, "not_applicable": not_applicable, "expired": ended}
+    passed = {"skipped": skipped, "not_applicable": not_applicable}
     reason = blocked_reason(record, current)
     acting = current
     if reason is None and validity:
@@ -294,10 +292,10 @@ def apply_transition(
 
 def settle(record: AccountRecord, step: Act | Suppress | PassOver) -> Stage | None:
     """Record the stages a step passes over; return the stage to act on, if any."""
-    for stage in step.expired:
-        validity_rules.note_expired(record, stage)
-        mark_handled(record, stage)
     if isinstance(step, PassOver):
+        for stage in step.expired:
+            validity_rules.note_expired(record, stage)
+            mark_handled(record, stage)
         for stage in step.stages:
             mark_handled(record, stage)
         return None

@@ -17,14 +17,12 @@ class Act:
     due within the policy's `catch_up_grace` (a short outage or backlog): those act first, oldest
     first, one per step, before the latest. `skipped` are earlier due stages that came due more
     than `catch_up_grace` ago (late start, end of a pause) and are passed over: no burst.
-    `not_applicable` are due stages whose conditions the account fails; `expired` due stages
-    whose end has come (workflows/stage_validity.py). `stage` may be the written notice, acting
-    ahead of the call stage that was due."""
+    `not_applicable` are due stages whose conditions the account fails. `stage` may be the
+    written notice, acting ahead of the call stage that was due (workflows/stage_validity.py)."""
 
     stage: Stage
     skipped: tuple[Stage, ...] = ()
     not_applicable: tuple[Stage, ...] = ()
-    expired: tuple[Stage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,13 +33,12 @@ class Suppress:
     reason: str
     skipped: tuple[Stage, ...] = ()
     not_applicable: tuple[Stage, ...] = ()
-    expired: tuple[Stage, ...] = ()
 
 
 @dataclass(frozen=True)
 class PassOver:
-    """Due stages whose conditions the account fails, or whose end has come (`expired`);
-    nothing else is due."""
+    """Due stages whose conditions the account fails (nothing else is due), or whose end has
+    come (`expired`: passed over first, whatever else is due; workflows/stage_validity.py)."""
 
     stages: tuple[Stage, ...]
     expired: tuple[Stage, ...] = ()

@@ -9,8 +9,10 @@ in, so `.state/dev-api-key` is read as written.
 
 What each hour must show is what the README's table says (its rows are checked to be there):
 before 08:00 nothing yet (the day-one SMS waits for 08:00), 08:00 to 08:59 the day-one SMS and
-app notice, 09:00 to 21:59 the day-two call task (day one skipped), from 22:00 nothing until
-the call task at 08:00. After the payment: resolved, the call task (if any) cancelled.
+app notice, 09:00 to 21:59 the day-one SMS (the written notice) then the day-two call task (the
+app notice skipped), from 22:00 nothing until the day-one SMS at 08:00. At every hour the
+pre-due SMS is passed over as expired. After the payment: resolved, the call task (if any)
+cancelled.
 """
 
 from __future__ import annotations
@@ -198,18 +200,22 @@ def check_first_actions(
         assert (next_at.date(), next_at.time()) == (today, clock_time(9)), where
         assert status["stage"] == "d1_app_notice", where
     elif hour in ROWS["09:00 to 21:59"]:
-        # a call task at once; the day-one SMS and notice are skipped
-        assert made == [("call_task", "d2_call")], where
-        assert {"d1_sms", "d1_app_notice"} <= set(status["stages_skipped"]), where
+        # the day-one SMS (the written notice) at once, then the call task; the notice skipped
+        assert made == [("call_task", "d2_call"), ("sms", "d1_sms")], where
+        assert "d1_app_notice" in status["stages_skipped"], where
+        assert "d1_sms" not in status["stages_skipped"], where
         assert status["stage"] == "d2_call", where
         assert action["stage_id"] == "d7_sms", where
         assert (next_at.date(), next_at.time()) == (due + timedelta(days=7), clock_time(10))
     else:
-        # nothing tonight: the call task waits for 08:00 tomorrow
+        # nothing tonight: the day-one SMS waits for 08:00 tomorrow (the call task follows it)
         assert made == [], where
-        assert action["stage_id"] == "d2_call", where
+        assert action["stage_id"] == "d1_sms", where
         tomorrow = today + timedelta(days=1)
         assert (next_at.date(), next_at.time()) == (tomorrow, clock_time(8)), where
+    # "due soon" is false once the due date has begun: passed over as expired at every hour
+    assert status["stages_skipped"][:1] == ["d_minus_3_sms"], where
+    assert ("sms", "d_minus_3_sms") not in made, where
     statuses = {(c["stage_id"], c["status"]) for c in contacts}
     assert all(c["status"] in {"sent", "delivered", "task_created"} for c in contacts), statuses
 

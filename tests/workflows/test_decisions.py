@@ -100,11 +100,15 @@ def test_acts_on_a_stage_whose_time_has_come() -> None:
 
 
 def test_late_start_acts_on_the_latest_due_stage_and_skips_the_rest() -> None:
-    step = next_step(make_record(POLICY), MIDNIGHT + 10 * DAY + 10 * HOUR)
+    record = make_record(POLICY)
+    now = MIDNIGHT + 10 * DAY + 10 * HOUR
+    expired = next_step(record, now)  # a pre-due stage ends at the due date
+    assert isinstance(expired, PassOver) and [s.id for s in expired.expired] == ["before"]
+    settle(record, expired)
+    step = next_step(record, now)
     assert isinstance(step, Act)
     assert step.stage.id == "d3"
     assert [s.id for s in step.skipped] == ["d1"]
-    assert [s.id for s in step.expired] == ["before"]  # a pre-due stage ends at the due date
     assert [s.id for s in step.not_applicable] == ["d5_big"]
 
 
@@ -378,7 +382,8 @@ def test_default_policy_late_start_ten_days_past_due_begins_at_the_written_notic
     record = make_record(policy, due_date=date(2026, 3, 10), started_at=now)
     assert days_past_due(record.due_date, record.time_zone, now) == 10
     first = next_step(record, now)
-    assert isinstance(first, Act) and [s.id for s in first.expired] == ["d_minus_3_sms"]
+    assert isinstance(first, PassOver) and [s.id for s in first.expired] == ["d_minus_3_sms"]
+    settle(record, first)
     # The written notice first (never skipped while unsent); the D+7 SMS, one SMS a day, waits
     # for the next morning.
     assert run_due_steps(record, now) == [("d1_sms", ["d1_app_notice", "d2_call"])]

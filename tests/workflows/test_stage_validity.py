@@ -16,6 +16,7 @@ from tests.workflows.records import TZ, make_record
 from workflows.decisions import (
     Act,
     PassOver,
+    Step,
     Suppress,
     WaitUntil,
     next_step,
@@ -24,7 +25,13 @@ from workflows.decisions import (
 )
 from workflows.policy import Policy
 from workflows.simulation import SimulatedContact, simulate
-from workflows.types import ContactEntry, PauseRequest, ResumeRequest, SmsConsentChanged
+from workflows.types import (
+    AccountRecord,
+    ContactEntry,
+    PauseRequest,
+    ResumeRequest,
+    SmsConsentChanged,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = load_policy(ROOT / "policies" / "default.yaml")
@@ -43,6 +50,15 @@ def first_contacts(start: datetime, days: int = 2, **changes: Any) -> list[Simul
 
 def named(contacts: list[SimulatedContact]) -> list[tuple[str, time]]:
     return [(c.stage_id, c.at.astimezone(ZoneInfo(TZ)).time()) for c in contacts]
+
+
+def decide(record: AccountRecord, now: datetime) -> Step:
+    """The next step after the expired stages are passed over (they are, first)."""
+    step = next_step(record, now)
+    if isinstance(step, PassOver) and step.expired:
+        settle(record, step)
+        return next_step(record, now)
+    return step
 
 
 # --- the bug reports of issue 14 -----------------------------------------------------------
@@ -116,13 +132,44 @@ def test_the_readme_table_at_every_hour_two_days_late() -> None:
         assert record.skipped[0] == "d_minus_3_sms", hour
 
 
+# (days late, local hour of the start) -> the first two contacts: (stage, days after the due
+# date, local time). The rows of docs/policies.md's "A late start, hour by hour".
+TABLE = {
+    (0, 9): [("d1_sms", 1, time(10)), ("d1_app_notice", 1, time(10))],
+    (1, 3): [("d1_sms", 1, time(10)), ("d1_app_notice", 1, time(10))],
+    (1, 9): [("d1_sms", 1, time(10)), ("d1_app_notice", 1, time(10))],
+    (1, 15): [("d1_sms", 1, time(15)), ("d1_app_notice", 1, time(15)), ("d2_call", 2, time(9))],
+    (1, 23): [("d1_sms", 2, time(8)), ("d1_app_notice", 2, time(8)), ("d2_call", 2, time(9))],
+    (2, 3): [("d1_sms", 2, time(8)), ("d1_app_notice", 2, time(8)), ("d2_call", 2, time(9))],
+    (2, 8): [("d1_sms", 2, time(8)), ("d1_app_notice", 2, time(8)), ("d2_call", 2, time(9))],
+    (2, 15): [("d1_sms", 2, time(15)), ("d2_call", 2, time(15))],
+    (2, 23): [("d1_sms", 3, time(8)), ("d2_call", 3, time(8))],
+    (4, 15): [("d1_sms", 4, time(15)), ("d2_call", 4, time(15))],
+    (4, 3): [("d1_sms", 4, time(8)), ("d2_call", 4, time(8))],
+    (10, 15): [("d1_sms", 10, time(15)), ("d7_sms", 11, time(8))],
+    (16, 15): [("d1_sms", 16, time(15)), ("d15_collections_call", 16, time(15))],
+}
+
+
+@pytest.mark.parametrize(("days_late", "hour"), sorted(TABLE))
+def test_the_late_start_table_of_the_policy_docs(days_late: int, hour: int) -> None:
+    start = local(DUE + days_late * DAY, time(hour))
+    contacts = first_contacts(start, days=3)
+    expected = TABLE[(days_late, hour)]
+    got = [
+        (c.stage_id, (c.at.astimezone(ZoneInfo(TZ)).date() - DUE).days, named([c])[0][1])
+        for c in contacts
+    ]
+    assert got[: len(expected)] == expected
+
+
 # --- the written notice when it cannot go ---------------------------------------------------
 
 
 def test_opted_out_of_sms_no_call_goes_without_the_written_notice() -> None:
     start = local(DUE + 2 * DAY, time(14, 39))
     record = make_record(DEFAULT, due_date=DUE, started_at=start, sms_opted_out=True)
-    step = next_step(record, start)
+    step = decide(record, start)
     assert isinstance(step, Suppress) and step.stage.id == "d1_sms"
     settle(record, step)
     call = next_step(record, start)
@@ -147,7 +194,7 @@ def test_once_sms_is_allowed_again_the_notice_goes_first_then_the_call() -> None
 def test_a_refused_notice_is_not_tried_again_and_the_call_is_suppressed() -> None:
     start = local(DUE + 2 * DAY, time(14, 39))
     record = make_record(DEFAULT, due_date=DUE, started_at=start)
-    step = next_step(record, start)
+    step = decide(record, start)
     assert isinstance(step, Act) and step.stage.id == "d1_sms"
     settle(record, step)
     record.attempts["d1_sms"] = 1
@@ -217,8 +264,8 @@ def test_next_stage_ends_a_stage_when_the_next_one_is_due() -> None:
     waiting = next_step(record, local(DUE + 2 * DAY, time(23, 59)))
     assert isinstance(waiting, WaitUntil) and waiting.at == local(DUE + 3 * DAY, time(0))
     step = next_step(record, local(DUE + 3 * DAY, time(8)))  # d3, in the window
-    assert isinstance(step, Act) and step.stage.id == "d3"
-    assert [s.id for s in step.expired] == ["d1"]
+    assert isinstance(step, PassOver) and [s.id for s in step.expired] == ["d1"]
+    assert isinstance(decide(record, local(DUE + 3 * DAY, time(8))), Act)
 
 
 def test_a_pause_that_ends_after_a_stages_end_passes_it_over() -> None:
