@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Literal
 
 from workflows.durations import NEXT_STAGE, duration_text
-from workflows.stages import Channel, Stage
+from workflows.stages import Channel, Stage, offset_label
 
 DAY = timedelta(days=1)
 Anchor = Literal["due_date", "process_start"]
@@ -60,9 +60,10 @@ def check_ends(stages: tuple[Stage, ...], anchor: Anchor) -> None:
             continue
         assert isinstance(until, timedelta)
         if until <= own:
+            at = f" at {stage.send_at:%H:%M}" if own != stage.offset else ""
             raise ValueError(
                 f"stage {stage.id!r}: until {duration_text(until)} must be after the stage's own "
-                f"time ({duration_text(own)} from the {anchor.replace('_', ' ')})"
+                f"time ({offset_label(stage.offset)}{at})"
             )
 
 
