@@ -127,7 +127,9 @@ PATCHES: tuple[Patch, ...] = (
         "pure): a workflow that never meets a difference (a start before the pre-due stage, "
         "no written notice in its policy, no call before it) never carries the marker. Once "
         "asked, the answer holds for the rest of the run",
-        deprecate_when="no workflow started before this release is open or queried",
+        deprecate_when="no workflow started before this release is open or queried; the "
+        "history recorded on the old rules (`late_start_day_after_due_before_compliance`, by "
+        "3743d66) goes with the old branch: no workflow runs those rules any more",
         remove_when="the deprecating release has run everywhere, and the recorded histories "
         "that carry the marker (`late_start_day_after_due`) are re-recorded",
     ),

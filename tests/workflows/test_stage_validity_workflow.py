@@ -146,13 +146,28 @@ async def test_a_pause_that_ends_after_a_stages_end_passes_the_stage_over(
     await handle.terminate("test over")
 
 
-def test_the_recorded_history_carries_the_marker() -> None:
-    """`late_start_day_after_due` was recorded with the marker (the replay test replays it)."""
-    path = ROOT / "tests" / "histories" / "late_start_day_after_due.json"
-    ids = set()
+def recorded(name: str) -> tuple[set[str], list[str]]:
+    """A recorded history's patch ids, and the stages its SMS activities were scheduled for."""
+    path = ROOT / "tests" / "histories" / f"{name}.json"
+    ids, sms = set(), []
     for event in json.loads(path.read_text())["events"]:
         marker = event.get("markerRecordedEventAttributes")
         if marker and marker.get("markerName") == "core_patch":
             [payload] = marker["details"]["patch-data"]["payloads"]
             ids.add(json.loads(base64.b64decode(payload["data"]))["id"])
-    assert COMPLIANCE_2026_12 in ids
+        scheduled = event.get("activityTaskScheduledEventAttributes")
+        if scheduled and scheduled["activityType"]["name"] == "send_sms":
+            [payload] = scheduled["input"]["payloads"]
+            sms.append(json.loads(base64.b64decode(payload["data"]))["stage_id"])
+    return ids, sms
+
+
+def test_the_recorded_histories_of_both_rules() -> None:
+    """`late_start_day_after_due` was recorded with the marker; the same start recorded by the
+    code before this release sent the "due soon" SMS after the due date, and carries no marker.
+    The replay test replays both: the second on the old rules (the gate's patch answers false
+    where they disagree), which send the same commands."""
+    ids, sms = recorded("late_start_day_after_due")
+    assert COMPLIANCE_2026_12 in ids and sms == ["d1_sms"]
+    ids, sms = recorded("late_start_day_after_due_before_compliance")
+    assert COMPLIANCE_2026_12 not in ids and sms == ["d_minus_3_sms", "d1_sms"]
