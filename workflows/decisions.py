@@ -219,8 +219,9 @@ def _due_step(
             # An earlier stage deferred past its grace will be skipped then; look again
             # when its grace is over, so the latest stage never waits longer behind it.
             at = min(at, times[current.id] + grace + _PAST_GRACE)
-        if validity:
+        if validity:  # by the end of the stage deferred, or of the call it goes before
             at = validity_rules.wake_by_end(record, acting, times, at)
+            at = validity_rules.wake_by_end(record, current, times, at)
         label = f"{acting.label}: deferred (contact hours or caps)"
         return WaitUntil(at=at, label=label, stage=acting)
     return Act(acting, **passed)
@@ -232,11 +233,11 @@ def _notice_first(record: AccountRecord, current: Stage) -> tuple[Stage, str | N
     notice = validity_rules.notice_owed(record, current)
     if notice is None:
         return current, None
-    if validity_rules.notice_refused(record, notice):
-        return current, validity_rules.no_notice_reason("refused")
     blocked = blocked_reason(record, notice)
     if blocked is not None:
         return current, validity_rules.no_notice_reason(blocked)
+    if validity_rules.notice_refused(record, notice):
+        return current, validity_rules.no_notice_reason("refused")
     return notice, None
 
 

@@ -103,6 +103,13 @@ def notice_owed(record: AccountRecord, stage: Stage) -> Stage | None:
     return written_notice(record.policy)
 
 
+def call_allowed_before_notice(record: AccountRecord) -> bool:
+    """Whether any call may go now as far as the written notice is concerned: the policy names
+    none, or it was sent. (The call task standing in for an SMS the number cannot receive asks
+    this; policies from before `written_notice` never hold it back.)"""
+    return record.policy.written_notice is None or notice_sent(record)
+
+
 def notice_refused(record: AccountRecord, notice: Stage) -> bool:
     """The notice was tried in this episode and is done with, yet not sent (the provider or the
     backend refused it): trying again would be refused again. (A withheld attempt leaves the

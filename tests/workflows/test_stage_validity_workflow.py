@@ -13,6 +13,7 @@ import pytest
 from overdue.policy_files import load_policy
 from tests.workflows.conftest import hour_guard
 from tests.workflows.harness import ROOT, Handle, Recorder, Scenario, StartAt, account_of, at
+from workflows.contact_types import SmsFailure
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.patches import COMPLIANCE_2026_12
 from workflows.policy import Policy
@@ -96,6 +97,28 @@ async def test_a_late_start_at_any_hour_sends_the_written_notice_before_any_call
     assert sms[0][1] <= calls[0][1]
     for _, t in [*sms, *calls]:
         assert time(8) <= scenario.local_time(t) < time(22)
+    await handle.terminate("test over")
+
+
+@pytest.mark.parametrize("start_at", [AT_14_39], ids=["start_at=14:39"], indirect=True)
+@pytest.mark.parametrize("failure", [SmsFailure.UNREACHABLE_NUMBER, SmsFailure.RECIPIENT_OPTED_OUT])
+async def test_a_written_notice_that_cannot_go_holds_back_every_call(
+    scenario: Scenario, recorder: Recorder, failure: SmsFailure
+) -> None:
+    """The notice SMS refused (a number that cannot take SMS, an opt-out at the provider): no
+    fallback call task, and the call stages are suppressed, not made without the notice."""
+    recorder.sms_failures["d1_sms"] = failure
+    today = await scenario.today()
+    handle = await scenario.start(DEFAULT, today - 2 * DAY)
+    account = account_of(handle)
+    await scenario.sleep_until(today + 14 * DAY)
+
+    assert recorder.sms_stages(account) == ["d1_sms"]
+    assert recorder.call_stages(account) == []
+    status = await handle.query(OverdueAccountWorkflow.status)
+    assert {"d2_call", "d15_collections_call"} <= set(status.stages_suppressed)
+    why = "sms_unreachable" if failure is SmsFailure.UNREACHABLE_NUMBER else "sms_opted_out"
+    assert f"d15_collections_call suppressed: no_written_notice: {why}" in status.notes
     await handle.terminate("test over")
 
 
