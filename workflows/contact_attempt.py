@@ -41,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.call_tasks import CallTaskActivities
     from activities.notify import NotifyActivities
     from activities.sms import SmsActivities
-    from workflows import patches
+    from workflows import patches, stage_validity
     from workflows.contact_types import (
         CONTACT_WITHHELD,
         CreateCallTaskInput,
@@ -274,8 +274,12 @@ async def send_sms(
         record.sms_opted_out = True
         record.note(f"{stage_id}: recipient opted out at the provider")
     elif attempted.refusal == SmsFailure.UNREACHABLE_NUMBER:
-        # Not a mobile or not valid for SMS: an agent tries by phone instead.
+        # Not a mobile or not valid for SMS: an agent tries by phone instead, unless the
+        # policy's written notice must precede any call and has not gone (stage_validity.py).
         record.sms_unreachable = True
+        if not stage_validity.call_allowed_before_notice(record):
+            record.note(f"{stage_id}: number cannot receive SMS; no call before the notice")
+            return True
         record.note(f"{stage_id}: number cannot receive SMS; call task instead")
         fallback = f"{stage_id}_fallback"
         await create_call_task(

@@ -6,10 +6,10 @@ answer always comes from the current state, never from the order in which timers
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from workflows import stage_validity as validity_rules
 from workflows.account import (
     break_plan,
     break_promise,
@@ -22,6 +22,19 @@ from workflows.account import (
 from workflows.contact_rules import at_local, earliest_allowed, local_date
 from workflows.policy import Channel, ContactWindow, NotifyKind, Policy, Stage
 from workflows.rest_days import contact_calendar, deferral_reason, stage_calendar
+from workflows.steps import (
+    Act,
+    BreakPlan,
+    BreakPromise,
+    Finished,
+    PassOver,
+    PlanCompleted,
+    RemindInstalment,
+    Step,
+    Suppress,
+    WaitForEvents,
+    WaitUntil,
+)
 from workflows.types import AccountRecord, AccountState
 
 # Notifications the customer receives directly obey contact hours; internal ones do not.
@@ -30,87 +43,6 @@ _CEASE_BLOCKS = {NotifyKind.APP_NOTICE, NotifyKind.EMAIL, NotifyKind.LETTER}
 # How far past its grace an earlier stage, deferred by contact hours or caps, is looked at again
 # (and then skipped): the latest stage does not wait longer than that behind it.
 _PAST_GRACE = timedelta(seconds=1)
-
-
-@dataclass(frozen=True)
-class Act:
-    """Act on `stage` now. `stage` is the latest due stage, or an earlier due stage that came
-    due within the policy's `catch_up_grace` (a short outage or backlog): those act first, oldest
-    first, one per step, before the latest. `skipped` are earlier due stages that came due more
-    than `catch_up_grace` ago (late start, end of a pause) and are passed over: no burst.
-    `not_applicable` are due stages whose conditions the account fails."""
-
-    stage: Stage
-    skipped: tuple[Stage, ...] = ()
-    not_applicable: tuple[Stage, ...] = ()
-
-
-@dataclass(frozen=True)
-class Suppress:
-    """The stage's time has come but its channel is closed for this customer."""
-
-    stage: Stage
-    reason: str
-    skipped: tuple[Stage, ...] = ()
-    not_applicable: tuple[Stage, ...] = ()
-
-
-@dataclass(frozen=True)
-class PassOver:
-    """Due stages whose conditions the account fails; nothing else is due."""
-
-    stages: tuple[Stage, ...]
-
-
-@dataclass(frozen=True)
-class RemindInstalment:
-    index: int
-
-
-@dataclass(frozen=True)
-class BreakPromise:
-    pass
-
-
-@dataclass(frozen=True)
-class BreakPlan:
-    pass
-
-
-@dataclass(frozen=True)
-class PlanCompleted:
-    pass
-
-
-@dataclass(frozen=True)
-class WaitUntil:
-    at: datetime
-    label: str
-    stage: Stage | None = None
-
-
-@dataclass(frozen=True)
-class WaitForEvents:
-    reason: str
-
-
-@dataclass(frozen=True)
-class Finished:
-    pass
-
-
-Step = (
-    Act
-    | Suppress
-    | PassOver
-    | RemindInstalment
-    | BreakPromise
-    | BreakPlan
-    | PlanCompleted
-    | WaitUntil
-    | WaitForEvents
-    | Finished
-)
 
 
 def anchor_time(policy: Policy, due_date: date, time_zone: str, started_at: datetime) -> datetime:
@@ -196,6 +128,17 @@ def passed_stage_ids(record: AccountRecord, now: datetime) -> set[str]:
 
 
 def next_step(record: AccountRecord, now: datetime) -> Step:
+    """What is next, under the current rules."""
+    return _next_step(record, now, validity=True)
+
+
+def next_step_before_compliance(record: AccountRecord, now: datetime) -> Step:
+    """What was next under the rules before release compliance-2026-12 (no stage ends, no
+    written notice): the workflow follows them where an old history did (workflows/patches.py)."""
+    return _next_step(record, now, validity=False)
+
+
+def _next_step(record: AccountRecord, now: datetime, validity: bool) -> Step:
     if record.finished:
         return Finished()
     state = record.state
@@ -209,64 +152,102 @@ def next_step(record: AccountRecord, now: datetime) -> Step:
         return WaitUntil(at=deadline, label="Promise to pay: check at the date plus grace")
     if state is AccountState.REPAYMENT_PLAN:
         return _plan_step(record, now)
-    return _stage_step(record, now)
+    return _stage_step(record, now, validity)
 
 
-def _stage_step(record: AccountRecord, now: datetime) -> Step:
+def _stage_step(record: AccountRecord, now: datetime, validity: bool = True) -> Step:
+    """`validity`: the stage-validity rules (workflows/stage_validity.py); without them, the
+    rules before release compliance-2026-12, which old histories replay."""
     policy = record.policy
+    times = {s.id: stage_time(s, record.anchor_at, record.time_zone, policy) for s in policy.stages}
     pending = [s for s in policy.stages if s.id not in record.handled]
-    due = [s for s in pending if stage_time(s, record.anchor_at, record.time_zone, policy) <= now]
+    due = [s for s in pending if times[s.id] <= now]
+    ended = validity_rules.expired(record, due, times, now) if validity else ()
+    if ended:  # passed over as soon as seen, whatever else is due
+        return PassOver(stages=(), expired=ended)
     if due:
-        applies = [
-            s
-            for s in due
-            if s.applies_to(
-                balance_minor=record.balance_minor,
-                product=record.product,
-                risk_segment=record.risk_segment,
-            )
-        ]
-        not_applicable = tuple(s for s in due if s not in applies)
-        if not applies:
-            return PassOver(stages=not_applicable)
-        # Catch-up: the latest due stage acts (stages due at that same instant follow one by
-        # one). An earlier due stage is skipped if it came due more than `catch_up_grace` before
-        # now, so a late start or the end of a pause never sends a burst of missed stages; one
-        # that came due within the grace (a short worker outage or a backlog) is not lost: it
-        # acts first, oldest first (ties in list order), one per step. Grace 0: only the latest.
-        grace = policy.catch_up_grace
-        times = {s.id: stage_time(s, record.anchor_at, record.time_zone, policy) for s in applies}
-        latest = max(times.values())
-        skipped = tuple(s for s in applies if times[s.id] < latest and now - times[s.id] > grace)
-        kept = [s for s in applies if s.id not in {k.id for k in skipped}]
-        current = min(kept, key=lambda s: times[s.id])  # the first of the oldest, in list order
-        reason = blocked_reason(record, current)
-        if reason is not None:
-            return Suppress(current, reason, skipped, not_applicable)
-        at = allowed_at(record, current, now)
-        if at is None:
-            return Suppress(current, "cap_is_zero", skipped, not_applicable)
-        if at > now:
-            if times[current.id] < latest:
-                # An earlier stage deferred past its grace will be skipped then; look again
-                # when its grace is over, so the latest stage never waits longer behind it.
-                at = min(at, times[current.id] + grace + _PAST_GRACE)
-            why = deferral_reason(
-                record,
-                stage_calendar(record, current),
-                at,
-                allowed_at(record, current, now, calendar=False),
-            )
-            return WaitUntil(at=at, label=f"{current.label}: deferred ({why})", stage=current)
-        return Act(current, skipped, not_applicable)
+        return _due_step(record, now, due, times, validity)
     if pending:
         first = pending[0]
-        return WaitUntil(
-            at=stage_time(first, record.anchor_at, record.time_zone, policy),
-            label=first.label,
-            stage=first,
-        )
+        return WaitUntil(at=times[first.id], label=first.label, stage=first)
     return WaitForEvents(reason="every stage done; waiting for payment")
+
+
+def _due_step(
+    record: AccountRecord,
+    now: datetime,
+    due: list[Stage],
+    times: dict[str, datetime],
+    validity: bool,
+) -> Step:
+    applies = [
+        s
+        for s in due
+        if s.applies_to(
+            balance_minor=record.balance_minor,
+            product=record.product,
+            risk_segment=record.risk_segment,
+        )
+    ]
+    not_applicable = tuple(s for s in due if s not in applies)
+    if not applies:
+        return PassOver(stages=not_applicable)
+    # Catch-up: the latest due stage acts (stages due at that same instant follow one by
+    # one). An earlier due stage is skipped if it came due more than `catch_up_grace` before
+    # now, so a late start or the end of a pause never sends a burst of missed stages; one
+    # that came due within the grace (a short worker outage or a backlog) is not lost: it
+    # acts first, oldest first (ties in list order), one per step. Grace 0: only the latest.
+    # The written notice, while unsent, is never skipped: a late start begins there.
+    grace = record.policy.catch_up_grace
+    keep = validity_rules.unskippable(record) if validity else None
+    latest = max(times[s.id] for s in applies)
+    skipped = tuple(
+        s for s in applies if times[s.id] < latest and now - times[s.id] > grace and s.id != keep
+    )
+    kept = [s for s in applies if s.id not in {k.id for k in skipped}]
+    current = min(kept, key=lambda s: times[s.id])  # the first of the oldest, in list order
+    passed = {"skipped": skipped, "not_applicable": not_applicable}
+    reason = blocked_reason(record, current)
+    acting = current
+    if reason is None and validity:
+        acting, reason = _notice_first(record, current)
+    if reason is not None:
+        return Suppress(current, reason, **passed)
+    at = allowed_at(record, acting, now)
+    if at is None:
+        if acting is not current:  # the notice can never go: no call without it
+            return Suppress(current, validity_rules.no_notice_reason("cap_is_zero"), **passed)
+        return Suppress(current, "cap_is_zero", **passed)
+    if at > now:
+        if times[current.id] < latest and current.id != keep:
+            # An earlier stage deferred past its grace will be skipped then; look again
+            # when its grace is over, so the latest stage never waits longer behind it.
+            at = min(at, times[current.id] + grace + _PAST_GRACE)
+        if validity:  # by the end of the stage deferred, or of the call it goes before
+            at = validity_rules.wake_by_end(record, acting, times, at)
+            at = validity_rules.wake_by_end(record, current, times, at)
+        why = deferral_reason(
+            record,
+            stage_calendar(record, acting),
+            at,
+            allowed_at(record, acting, now, calendar=False),
+        )
+        return WaitUntil(at=at, label=f"{acting.label}: deferred ({why})", stage=acting)
+    return Act(acting, **passed)
+
+
+def _notice_first(record: AccountRecord, current: Stage) -> tuple[Stage, str | None]:
+    """The stage to act on instead of `current`: the written notice before a call, unless it
+    cannot go, which suppresses the call (why, in stage_validity's docstring)."""
+    notice = validity_rules.notice_owed(record, current)
+    if notice is None:
+        return current, None
+    blocked = blocked_reason(record, notice)
+    if blocked is not None:
+        return current, validity_rules.no_notice_reason(blocked)
+    if validity_rules.notice_refused(record, notice):
+        return current, validity_rules.no_notice_reason("refused")
+    return notice, None
 
 
 def _plan_step(record: AccountRecord, now: datetime) -> Step:
@@ -323,6 +304,9 @@ def apply_transition(
 def settle(record: AccountRecord, step: Act | Suppress | PassOver) -> Stage | None:
     """Record the stages a step passes over; return the stage to act on, if any."""
     if isinstance(step, PassOver):
+        for stage in step.expired:
+            validity_rules.note_expired(record, stage)
+            mark_handled(record, stage)
         for stage in step.stages:
             mark_handled(record, stage)
         return None
@@ -336,6 +320,7 @@ def settle(record: AccountRecord, step: Act | Suppress | PassOver) -> Stage | No
         mark_handled(record, step.stage)
         record.note(f"{step.stage.id} suppressed: {step.reason}")
         return None
+    validity_rules.reopen(record, step.stage)
     return step.stage
 
 
@@ -374,6 +359,7 @@ __all__ = [
     "days_past_due",
     "finish_stage",
     "next_step",
+    "next_step_before_compliance",
     "settle",
     "stage_time",
 ]

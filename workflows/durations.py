@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator
 
@@ -81,3 +81,23 @@ def parse_local_time(value: Any) -> Any:
 
 
 LocalTime = Annotated[time, BeforeValidator(parse_local_time)]
+
+
+NEXT_STAGE = "next_stage"
+
+
+def parse_until(value: Any) -> Any:
+    """`next_stage`, or a duration as offsets are written ('0d', '5d', '36h')."""
+    if value == NEXT_STAGE:
+        return value
+    parsed = parse_duration(value)
+    if isinstance(parsed, timedelta) or (
+        isinstance(parsed, str) and _ISO_DURATION.match(parsed.strip())
+    ):
+        return parsed  # ISO 8601 ('P5D') is how the model serialises; pydantic parses it
+    raise ValueError(
+        f"write a duration from the due date, like '0d' or '5d', or 'next_stage'; got {value!r}"
+    )
+
+
+StageEnd = Annotated[timedelta | Literal["next_stage"], BeforeValidator(parse_until)]

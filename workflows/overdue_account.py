@@ -33,7 +33,6 @@ with workflow.unsafe.imports_passed_through():
         Finished,
         WaitForEvents,
         WaitUntil,
-        next_step,
     )
     from workflows.handlers import Signal, Update
     from workflows.patches import (
@@ -65,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         ResumeRequest,
         SmsConsentChanged,
     )
+    from workflows.validity_gate import ValidityGate
 
 
 def _rejecting(error: acct.RequestRejected) -> ApplicationError:
@@ -96,6 +96,7 @@ class OverdueAccountWorkflow:
         self._fault: str | None = None  # a handler's unexpected error, for the loop to park on
         self._retry = False  # resume_by_ops while parked
         self._parks = 0  # times parked in this run
+        self._rules = ValidityGate()  # the stage rules this history decides with
 
     @staticmethod
     def _process_start(input: OverdueAccountInput) -> datetime:
@@ -124,7 +125,7 @@ class OverdueAccountWorkflow:
             self._raise_fault()
             await self._do_chores()
             now = workflow.now()
-            action = acting.prepare(record, next_step(record, now), now)
+            action = acting.prepare(record, self._rules.next_step(record, now), now)
             if isinstance(action, Finished):
                 break
             if isinstance(action, StageContact):

@@ -35,6 +35,11 @@ HARDENING_2026_12 = "hardening-2026-12"
 # Where each change of that release asks it (both read the one marker).
 AUDIT_RECEIVED_EVENTS = HARDENING_2026_12
 PARK_ON_UNEXPECTED_ERROR = HARDENING_2026_12
+# Issue 14 (compliance), one id for the release. Stage validity asks it (workflows/
+# overdue_account.py, _decide); other changes of that release that alter what an existing
+# workflow does share it.
+COMPLIANCE_2026_12 = "compliance-2026-12"
+STAGE_VALIDITY = COMPLIANCE_2026_12
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,26 @@ PATCHES: tuple[Patch, ...] = (
         remove_when="the deprecating release has run everywhere, and the recorded histories "
         "that carry the marker (`events_audited`, `parked_on_a_total_beyond_int64`) are "
         "re-recorded",
+    ),
+    Patch(
+        id=COMPLIANCE_2026_12,
+        since="issue 14 (compliance), 2026-12",
+        changed="Stage validity (workflows/stage_validity.py): a due stage whose end has come "
+        "(`until`; a pre-due stage ends at the due date by default) is passed over as expired "
+        "instead of acting, also on catch-up and after a pause; the policy's `written_notice` "
+        "is never skipped by catch-up while unsent, acts before a call stage that would act "
+        "without it, and while it cannot go the call stage is suppressed "
+        "(`no_written_notice: ...`).",
+        asked="by the run loop, only when the decision under the new rules differs from the "
+        "one under the old (`decisions.next_step` against `next_step_before_compliance`, both "
+        "pure): a workflow that never meets a difference (a start before the pre-due stage, "
+        "no written notice in its policy, no call before it) never carries the marker. Once "
+        "asked, the answer holds for the rest of the run",
+        deprecate_when="no workflow started before this release is open or queried; the "
+        "history recorded on the old rules (`late_start_day_after_due_before_compliance`, by "
+        "3743d66) goes with the old branch: no workflow runs those rules any more",
+        remove_when="the deprecating release has run everywhere, and the recorded histories "
+        "that carry the marker (`late_start_day_after_due`) are re-recorded",
     ),
 )
 

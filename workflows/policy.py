@@ -24,6 +24,7 @@ from workflows.durations import (
     parse_grace,
     parse_local_time,
 )
+from workflows.stage_ends import check_ends, check_final_stage, check_written_notice
 from workflows.stages import (
     CallQueue,
     Channel,
@@ -150,6 +151,12 @@ class Policy(BaseModel):
     final_stage: str | None = Field(
         default=None, description="After this stage acts, the process closes (hand-over)."
     )
+    written_notice: str | None = Field(
+        default=None,
+        description="The stage (sms, or notify letter/email) that must precede the first call: "
+        "a call stage about to act while it has not been sent sends it first (a late start "
+        "begins there); while its channel is closed, call stages are suppressed.",
+    )
     catch_up_grace: Grace = Field(
         default=timedelta(0),
         description="When several stages are due at once, an earlier one is skipped only if it "
@@ -194,6 +201,9 @@ class Policy(BaseModel):
             stage_id = getattr(self, name)
             if stage_id is not None and stage_id not in ids:
                 raise ValueError(f"{name} {stage_id!r} is not a stage id")
+        check_ends(self.stages, self.anchor)
+        check_written_notice(self.stages, self.written_notice)
+        check_final_stage(self.stages, self.final_stage)
         used = [s.template for s in self.stages] + [self.hardship.reminder_template]
         for template in used:
             if template is not None and template not in self.templates:

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from workflows.durations import Duration, LocalTime
+from workflows.durations import Duration, LocalTime, StageEnd
 
 
 class Channel(StrEnum):
@@ -59,6 +59,11 @@ class Stage(BaseModel):
         default=None, description="Preferred local time on the stage's day, e.g. '10:00'."
     )
     when: Conditions = Field(default_factory=Conditions)
+    until: StageEnd | None = Field(
+        default=None,
+        description="When the stage ends (never acts after): a duration from the anchor ('0d', "
+        "'5d') or 'next_stage'. Unset: a pre-due stage ends at the anchor, others never end.",
+    )
 
     @model_validator(mode="after")
     def _channel_fields(self) -> Stage:

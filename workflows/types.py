@@ -211,6 +211,8 @@ class AccountRecord(BaseModel):
     suppressed: list[str] = Field(default_factory=list)
     last_stage: str | None = None
     handed_over: bool = False
+    # When the policy's written notice was sent in this episode (workflows/stage_validity.py).
+    written_notice_at: datetime | None = None
 
     sms_opted_out: bool = False
     sms_consent_version: int | None = None  # of the last versioned consent change applied
@@ -266,6 +268,8 @@ class AccountRecord(BaseModel):
 
     def record_contact(self, entry: ContactEntry) -> None:
         self.contacts = [*self.contacts[-(RECENT_CONTACTS - 1) :], entry]
+        if entry.stage_id == self.policy.written_notice and self.written_notice_at is None:
+            self.written_notice_at = entry.at  # kept here: `contacts` keeps the recent only
 
     def call_queue(self, stage_queue: CallQueue) -> CallQueue:
         """Escalated accounts go to supervisors; vulnerable customers to specialists."""

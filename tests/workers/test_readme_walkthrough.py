@@ -9,8 +9,10 @@ in, so `.state/dev-api-key` is read as written.
 
 What each hour must show is what the README's table says (its rows are checked to be there):
 before 08:00 nothing yet (the day-one SMS waits for 08:00), 08:00 to 08:59 the day-one SMS and
-app notice, 09:00 to 21:59 the day-two call task (day one skipped), from 22:00 nothing until
-the call task at 08:00. After the payment: resolved, the call task (if any) cancelled.
+app notice, 09:00 to 21:59 the day-one SMS (the written notice) then the day-two call task (the
+app notice skipped), from 22:00 nothing until the day-one SMS at 08:00. At every hour the
+pre-due SMS is passed over as expired. After the payment: resolved, the call task (if any)
+cancelled.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from overdue.policy_files import load_policy
 from tests.clock import local_today, zone_where_it_is
 from tests.integration.support import eventually
 from tests.workers.test_devstack import dev_env, overdue_dev  # noqa: F401 (dev_env: fixture)
+from workflows.calendars import is_rest_day
 from workflows.names import workflow_id
 
 pytestmark = pytest.mark.integration
@@ -45,6 +49,7 @@ README_PORT = "localhost:8000"
 README_ACCOUNT = "A-1001"
 README_ZONE = "Asia/Shanghai"
 HOURS = (3, 8, 9, 12, 21, 22, 23)
+DEFAULT_POLICY = load_policy(ROOT / "policies" / "default.yaml")
 # The rows of the README's table of what happens first, by the customer's local hour.
 ROWS = {
     "before 08:00": range(0, 8),
@@ -175,6 +180,34 @@ async def settled(customer: Customer) -> tuple[list[dict[str, Any]], dict[str, A
     return ledger["contacts"], status
 
 
+def rest_day(day: date) -> bool:
+    """A rest day in the default policy's CN calendar (weekends, holidays, not 调休 days)."""
+    return is_rest_day(DEFAULT_POLICY.calendars, "CN", day)
+
+
+def working_day_rows_apply(customer: Customer) -> bool:
+    """The table's rows are for working days: today, and tomorrow for the 22:00 row."""
+    tomorrow = customer.today + timedelta(days=1)
+    return not rest_day(customer.today) and (customer.hour < 22 or not rest_day(tomorrow))
+
+
+def check_rest_day(customer: Customer, contacts: list[dict[str, Any]], action: Any) -> None:
+    """The README's rest-day sentence: SMS and app notices only 10:00-17:59, calls wait for a
+    working day. (Which branch runs depends on the date; both are checked exactly.)"""
+    where = f"{customer}: contacts {contacts}, next {action}"
+    for contact in contacts:
+        at = customer.local(contact["created_at"])
+        if rest_day(at.date()):
+            assert contact["channel"] != "call_task", where
+            assert clock_time(10) <= at.time() < clock_time(18), where
+    next_at = customer.local(action["at"])
+    if rest_day(next_at.date()):
+        assert not action["stage_id"].endswith("call"), where
+        assert clock_time(10) <= next_at.time() < clock_time(18), where
+    else:
+        assert clock_time(8) <= next_at.time() < clock_time(22), where
+
+
 def check_first_actions(
     customer: Customer, contacts: list[dict[str, Any]], status: dict[str, Any]
 ) -> None:
@@ -186,7 +219,9 @@ def check_first_actions(
     action = status["next_action"]
     next_at = customer.local(action["at"])
     where = f"{customer}: contacts {made}, next {action}, skipped {status['stages_skipped']}"
-    if hour in ROWS["before 08:00"]:
+    if not working_day_rows_apply(customer):
+        check_rest_day(customer, contacts, action)
+    elif hour in ROWS["before 08:00"]:
         # nothing yet: the day-one SMS and app notice wait for 08:00
         assert made == [], where
         assert action["stage_id"] == "d1_sms", where
@@ -198,18 +233,22 @@ def check_first_actions(
         assert (next_at.date(), next_at.time()) == (today, clock_time(9)), where
         assert status["stage"] == "d1_app_notice", where
     elif hour in ROWS["09:00 to 21:59"]:
-        # a call task at once; the day-one SMS and notice are skipped
-        assert made == [("call_task", "d2_call")], where
-        assert {"d1_sms", "d1_app_notice"} <= set(status["stages_skipped"]), where
+        # the day-one SMS (the written notice) at once, then the call task; the notice skipped
+        assert made == [("call_task", "d2_call"), ("sms", "d1_sms")], where
+        assert "d1_app_notice" in status["stages_skipped"], where
+        assert "d1_sms" not in status["stages_skipped"], where
         assert status["stage"] == "d2_call", where
         assert action["stage_id"] == "d7_sms", where
         assert (next_at.date(), next_at.time()) == (due + timedelta(days=7), clock_time(10))
     else:
-        # nothing tonight: the call task waits for 08:00 tomorrow
+        # nothing tonight: the day-one SMS waits for 08:00 tomorrow (the call task follows it)
         assert made == [], where
-        assert action["stage_id"] == "d2_call", where
+        assert action["stage_id"] == "d1_sms", where
         tomorrow = today + timedelta(days=1)
         assert (next_at.date(), next_at.time()) == (tomorrow, clock_time(8)), where
+    # "due soon" is false once the due date has begun: passed over as expired at every hour
+    assert status["stages_skipped"][:1] == ["d_minus_3_sms"], where
+    assert ("sms", "d_minus_3_sms") not in made, where
     statuses = {(c["stage_id"], c["status"]) for c in contacts}
     assert all(c["status"] in {"sent", "delivered", "task_created"} for c in contacts), statuses
 
@@ -230,7 +269,10 @@ async def paid(customer: Customer, temporal: Client, contacts: list[dict[str, An
     kinds = [e["kind"] for e in timeline["entries"]]
     assert "payment.reported" in kinds, f"{customer}: {kinds}"
     cancelled = [e for e in timeline["entries"] if e["kind"] == "call_task.cancelled"]
-    had_call_task = customer.hour in ROWS["09:00 to 21:59"]
+    had_call_task = any(c["channel"] == "call_task" for c in contacts)
+    assert had_call_task == (
+        customer.hour in ROWS["09:00 to 21:59"] and working_day_rows_apply(customer)
+    ), f"{customer}: {contacts}"
     assert len(cancelled) == had_call_task, f"{customer}: {kinds}"
     if cancelled:
         assert cancelled[0]["details"]["reason"] == "account resolved", cancelled

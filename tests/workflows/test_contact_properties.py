@@ -18,7 +18,9 @@ from workflows.contact_rules import Contact, earliest_allowed, local_date
 from workflows.decisions import stage_time
 from workflows.policy import Caps, ContactWindow, Policy
 from workflows.simulation import Event, SimulatedContact, simulate
+from workflows.stage_validity import stage_end
 from workflows.types import (
+    AccountRecord,
     ContactCeased,
     DisputeClosed,
     DisputeOpened,
@@ -61,6 +63,7 @@ def policies(draw: st.DrawFn) -> Policy:
                 f"{draw(st.integers(0, 23)):02d}:{draw(st.sampled_from([0, 30])):02d}"
             )
         stages.append(stage)
+    _draw_ends(draw, stages, offsets)
     start = draw(st.integers(6, 10))
     end = draw(st.integers(17, 22))
     # Grace 0 (only the latest due stage acts) or up to three days (earlier ones act too).
@@ -81,9 +84,36 @@ def policies(draw: st.DrawFn) -> Policy:
                 "call_quiet_days_after_conversation": 0,
             },
             "stages": stages,
+            "written_notice": _draw_notice(draw, stages, offsets),
             "templates": {"t": {"en": "Hi. Reply STOP to opt out."}},
         }
     )
+
+
+def _draw_ends(draw: st.DrawFn, stages: list[dict[str, object]], offsets: list[int]) -> None:
+    """Some stages end: whole days after their own day, or at the next later stage's time
+    (pre-due stages without one end at the due date)."""
+    for index, stage in enumerate(stages):
+        choice = draw(st.sampled_from(["none", "none", "days", "next"]))
+        if choice == "days":
+            stage["until"] = f"{offsets[index] + draw(st.integers(1, 6))}d"
+        elif choice == "next" and any(o > offsets[index] for o in offsets[index + 1 :]):
+            stage["until"] = "next_stage"
+
+
+def _draw_notice(
+    draw: st.DrawFn, stages: list[dict[str, object]], offsets: list[int]
+) -> str | None:
+    """Half the time, a written notice: an SMS stage on or after the due date that comes before
+    every call stage and never ends."""
+    calls = [i for i, stage in enumerate(stages) if stage["channel"] == "call_task"]
+    first_call = calls[0] if calls else len(stages)
+    fit = [i for i in range(first_call) if stages[i]["channel"] == "sms" and offsets[i] >= 0]
+    if not fit or not draw(st.booleans()):
+        return None
+    index = draw(st.sampled_from(fit))
+    stages[index].pop("until", None)
+    return str(stages[index]["id"])
 
 
 @st.composite
@@ -189,7 +219,8 @@ def test_no_contact_ever_breaks_a_rule(
         ]
 
     # Each stage acts at most once, and in the order of its due time (ties in list order):
-    # catch-up may skip an earlier stage, never act on it after a later one.
+    # catch-up may skip an earlier stage, never act on it after a later one. The written notice
+    # may act ahead of its time (before a call) or again after it was held back (reopened).
     index = {stage.id: n for n, stage in enumerate(policy.stages)}
     order = [
         (
@@ -197,10 +228,11 @@ def test_no_contact_ever_breaks_a_rule(
             index[c.stage_id],
         )
         for c in customer
-        if c.stage_id in index
+        if c.stage_id in index and c.stage_id != policy.written_notice
     ]
     assert order == sorted(set(order)), "a stage acted twice or out of order"
     assert not set(record.skipped) & {c.stage_id for c in customer}, "skipped, yet acted"
+    assert stage_validity_violations(record, customer) == []
 
 
 @settings(
@@ -218,8 +250,10 @@ def test_a_late_start_skips_exactly_the_stages_due_longer_ago_than_the_grace(
     policy: Policy, zone: str, pick: int, after_minutes: int, grace_pick: int, grace_jitter: int
 ) -> None:
     """Open all day, no caps in the way: what is due at a late start (`after_minutes` past a
-    stage's time) acts at once, the oldest first, except the earlier stages that came due more
-    than the grace before it. The grace is drawn around the age of a stage at the start."""
+    stage's time) acts at once, the oldest first, except the stages whose end has come
+    (expired) and the earlier stages that came due more than the grace before the latest of
+    the others. The grace is drawn around the age of a stage at the start. (No written notice
+    here: it is never skipped, and `test_no_contact_ever_breaks_a_rule` covers it.)"""
     anchor = make_record(policy, due_date=date(2026, 3, 1), time_zone=zone).anchor_at
     times = {s.id: stage_time(s, anchor, zone, policy) for s in policy.stages}
     ordered = sorted(times.values())
@@ -238,18 +272,47 @@ def test_a_late_start_skips_exactly_the_stages_due_longer_ago_than_the_grace(
                 "call_quiet_days_after_conversation": 0,
             },
             "catch_up_grace": grace,
+            "written_notice": None,
         }
     )
     record = make_record(policy, due_date=date(2026, 3, 1), time_zone=zone)
     contacts = simulate(record, [], start, UNTIL)
 
-    due = [s for s in policy.stages if times[s.id] <= start]
+    ended = [
+        s.id
+        for s in policy.stages
+        if times[s.id] <= start
+        and (end := stage_end(record, s, times)) is not None
+        and start >= end
+    ]
+    due = [s for s in policy.stages if times[s.id] <= start and s.id not in ended]
     latest = max((times[s.id] for s in due), default=start)
     skipped = [s.id for s in due if times[s.id] < latest and start - times[s.id] > grace]
-    assert record.skipped[: len(skipped)] == skipped  # at the start, in list order
+    passed = ended + skipped
+    assert record.skipped[: len(passed)] == passed  # at the start, in list order
     index = {stage.id: n for n, stage in enumerate(policy.stages)}
     acting = sorted((s.id for s in due if s.id not in skipped), key=lambda i: (times[i], index[i]))
     assert [c.stage_id for c in contacts if c.at == start] == acting
+
+
+def stage_validity_violations(record: AccountRecord, contacts: list[SimulatedContact]) -> list[str]:
+    """No stage acts at or after its end; no call acts before the written notice was sent."""
+    policy = record.policy
+    times = {s.id: stage_time(s, record.anchor_at, record.time_zone, policy) for s in policy.stages}
+    stages = {s.id: s for s in policy.stages}
+    violations = []
+    notice_sent = False
+    for contact in contacts:
+        stage = stages.get(contact.stage_id)
+        if stage is None:
+            continue  # an instalment reminder
+        end = stage_end(record, stage, times)
+        if end is not None and contact.at >= end:
+            violations.append(f"{stage.id} acted at {contact.at}, its end was {end}")
+        if contact.channel == "call_task" and policy.written_notice and not notice_sent:
+            violations.append(f"{stage.id} called at {contact.at} before the written notice")
+        notice_sent = notice_sent or contact.stage_id == policy.written_notice
+    return violations
 
 
 def _first_opt_out(events: list[tuple[datetime, Event]]) -> datetime | None:

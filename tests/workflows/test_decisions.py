@@ -10,6 +10,7 @@ import pytest
 from overdue.policy_files import load_policy
 from tests.workflows.records import make_record
 from workflows import account as acct
+from workflows.acting import CONTACT_CHANNEL, contact_made
 from workflows.decisions import (
     Act,
     BreakPromise,
@@ -20,6 +21,7 @@ from workflows.decisions import (
     WaitUntil,
     anchor_time,
     apply_transition,
+    begin_stage,
     days_past_due,
     finish_stage,
     next_step,
@@ -98,10 +100,15 @@ def test_acts_on_a_stage_whose_time_has_come() -> None:
 
 
 def test_late_start_acts_on_the_latest_due_stage_and_skips_the_rest() -> None:
-    step = next_step(make_record(POLICY), MIDNIGHT + 10 * DAY + 10 * HOUR)
+    record = make_record(POLICY)
+    now = MIDNIGHT + 10 * DAY + 10 * HOUR
+    expired = next_step(record, now)  # a pre-due stage ends at the due date
+    assert isinstance(expired, PassOver) and [s.id for s in expired.expired] == ["before"]
+    settle(record, expired)
+    step = next_step(record, now)
     assert isinstance(step, Act)
     assert step.stage.id == "d3"
-    assert [s.id for s in step.skipped] == ["before", "d1"]
+    assert [s.id for s in step.skipped] == ["d1"]
     assert [s.id for s in step.not_applicable] == ["d5_big"]
 
 
@@ -245,6 +252,8 @@ def run_due_steps(record: AccountRecord, now: datetime) -> list[tuple[str, list[
         stage = settle(record, step)
         assert stage is not None
         acted.append((stage.id, [s.id for s in step.skipped]))
+        begin_stage(record, stage)
+        contact_made(record, CONTACT_CHANNEL[stage.channel], stage.id, now)
         finish_stage(record, stage)
         now += SECOND
     return acted
@@ -365,18 +374,26 @@ def test_an_older_stage_deferred_within_its_grace_still_acts_first() -> None:
     ]
 
 
-def test_default_policy_late_start_ten_days_past_due_acts_on_the_current_stage_only() -> None:
+def test_default_policy_late_start_ten_days_past_due_begins_at_the_written_notice() -> None:
     policy = load_policy(ROOT / "policies" / "default.yaml")
     assert policy.catch_up_grace == timedelta(hours=6)
+    assert policy.written_notice == "d1_sms"
     now = MIDNIGHT + 10 * DAY + 11 * HOUR  # 11:00 local, 10 days past due
     record = make_record(policy, due_date=date(2026, 3, 10), started_at=now)
     assert days_past_due(record.due_date, record.time_zone, now) == 10
-    assert run_due_steps(record, now) == [
-        ("d7_sms", ["d_minus_3_sms", "d1_sms", "d1_app_notice", "d2_call"]),
-    ]
+    first = next_step(record, now)
+    assert isinstance(first, PassOver) and [s.id for s in first.expired] == ["d_minus_3_sms"]
+    settle(record, first)
+    # The written notice first (never skipped while unsent); the D+7 SMS, one SMS a day, waits
+    # for the next morning: Saturday 2026-03-21, a rest day in CN's calendar, when SMS go
+    # from 10:00 (the policy's `on_rest_days`).
+    assert run_due_steps(record, now) == [("d1_sms", ["d1_app_notice", "d2_call"])]
     step = next_step(record, now + SECOND)
     assert isinstance(step, WaitUntil) and step.stage is not None
-    assert step.stage.id == "d15_collections_call"
+    assert step.stage.id == "d7_sms" and step.at == MIDNIGHT + 11 * DAY + 10 * HOUR
+    assert "rest day 2026-03-21 in CN" in step.label
+    assert record.skipped == ["d_minus_3_sms", "d1_app_notice", "d2_call"]
+    assert "d_minus_3_sms expired" in record.history
 
 
 def test_default_policy_an_outage_of_a_day_skips_the_stages_older_than_six_hours() -> None:
@@ -384,4 +401,5 @@ def test_default_policy_an_outage_of_a_day_skips_the_stages_older_than_six_hours
     record = make_record(policy, handled=["d_minus_3_sms"])
     # Down from D+1 09:00 to D+2 09:30: the D+1 pair came due 23.5 h ago, the call 30 min ago.
     now = MIDNIGHT + 2 * DAY + 9 * HOUR + 30 * MINUTE
-    assert run_due_steps(record, now) == [("d2_call", ["d1_sms", "d1_app_notice"])]
+    # The written notice is never skipped while unsent: it acts first, then the call.
+    assert run_due_steps(record, now) == [("d1_sms", ["d1_app_notice"]), ("d2_call", [])]
