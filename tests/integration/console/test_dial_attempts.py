@@ -1,0 +1,126 @@
+"""Recording dial attempts in the console: recorded and listed in the customer's local time,
+audited; refused with 409 and the reason (en, zh-CN) over a cap or outside the window.
+
+Each customer gets a number of their own, since attempts are counted per number. The stack's
+policy (tests/policies/fast.yaml) allows 100 unanswered attempts a day, a whole-day window for
+Chinese numbers and 08:00-21:00 for Japanese ones; customers are placed where it is 12:00 or
+03:00 now, so the test holds at any hour.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+import pytest
+
+from overdue.store.call_tasks import create_task
+from overdue.store.dial_attempts import number_ref
+from tests.clock import zone_where_it_is
+from tests.integration.conftest import Stack
+from tests.integration.console.conftest import User, csrf_of, logged_in, only_specialist_task
+from tests.integration.support import start_account
+from workflows.policy import CallQueue
+
+pytestmark = pytest.mark.integration
+
+DAILY_CAP = 100  # fast.yaml's calls_per_day
+
+
+def _digits(n: int) -> str:
+    return "".join(random.choices("0123456789", k=n))
+
+
+async def _dials(stack: Stack, account: str) -> int:
+    count: int = await stack.pool.fetchval(
+        "SELECT count(*) FROM dial_attempts WHERE account_id = $1", account
+    )
+    return count
+
+
+async def test_dials_are_recorded_listed_audited_and_capped(stack: Stack, agent: User) -> None:
+    phone = "+86139" + _digits(8)
+    zone = zone_where_it_is(12)
+    customer = {"name": "Test Customer", "phone": phone, "time_zone": zone, "locale": "en"}
+    account, task_id = await only_specialist_task(stack, customer=customer)
+    async with logged_in(stack, agent) as browser:
+        taken = await browser.post(
+            "/console/tasks/next", data={"csrf_token": csrf_of(await browser.get("/console"))}
+        )
+        assert taken.headers["location"] == f"/console/tasks/{task_id}"
+        page = await browser.get(f"/console/tasks/{task_id}")
+        assert 'data-testid="form-dial"' in page.text and 'data-testid="form-call"' in page.text
+        url = f"/console/tasks/{task_id}/dials"
+        bad = await browser.post(url, data={"csrf_token": csrf_of(page), "outcome": "hung_up"})
+        assert bad.status_code == 422 and "Choose one of the listed dial outcomes" in bad.text
+        assert await _dials(stack, account) == 0
+
+        done = await browser.post(url, data={"csrf_token": csrf_of(page), "outcome": "no_answer"})
+        assert done.status_code == 200 and "Dial attempt recorded." in done.text
+        assert 'data-testid="dial-no_answer"' in done.text and f"({zone})" in done.text
+        assert "No answer" in done.text
+
+        # The rest of today's unanswered attempts, made earlier today by another agent.
+        await stack.pool.execute(
+            """
+            INSERT INTO dial_attempts (task_id, account_id, number_ref, agent_id, dialled_at,
+                time_zone, local_at, outcome, unanswered, conversation, checked)
+            SELECT $1, $2, $3, 'agent-earlier', now() - interval '1 minute', $4,
+                   (now() - interval '1 minute') AT TIME ZONE $4, 'busy', true, false, '{}'
+              FROM generate_series(1, $5)
+            """,
+            task_id,
+            account,
+            number_ref(phone),
+            zone,
+            DAILY_CAP - 1,
+        )
+        refused = await browser.post(url, data={"csrf_token": csrf_of(page), "outcome": "busy"})
+        assert refused.status_code == 409
+        assert "unanswered attempts to this number are used up" in refused.text
+        assert await _dials(stack, account) == DAILY_CAP
+        again = await browser.get(f"/console/tasks/{task_id}")
+        assert 'data-testid="dial-refused"' in again.text
+    async with logged_in(stack, agent, **{"Accept-Language": "zh-CN"}) as chinese:
+        page = await chinese.get(f"/console/tasks/{task_id}")
+        refused = await chinese.post(url, data={"csrf_token": csrf_of(page), "outcome": "busy"})
+        assert refused.status_code == 409 and "未接通拨号次数已用完" in refused.text
+    audited = await stack.pool.fetchval(
+        "SELECT count(*) FROM audit_events WHERE account_id = $1 AND kind = 'call.dial_attempt'",
+        account,
+    )
+    assert audited == 1
+    await stack.pool.execute("UPDATE call_tasks SET status = 'cancelled' WHERE id = $1", task_id)
+
+
+async def test_a_dial_outside_the_window_is_refused(stack: Stack, agent: User) -> None:
+    zone = zone_where_it_is(3)
+    customer = {"name": "Test Customer", "phone": "+8190" + _digits(8), "time_zone": zone}
+    account = await start_account(stack, customer={**customer, "locale": "en"})
+    async with stack.pool.acquire() as conn:
+        task, _ = await create_task(
+            conn,
+            idempotency_key=f"dial-window-{uuid.uuid4().hex}",
+            account_id=account,
+            stage_id="t3s_call",
+            queue=CallQueue.SPECIALIST.value,
+            priority=0,
+            due_at=await conn.fetchval("SELECT now() - interval '1 minute'"),
+        )
+    await stack.pool.execute(  # claimed earlier, inside the window
+        "UPDATE call_tasks SET status = 'claimed', claimed_by = $2, claimed_at = now() "
+        "WHERE id = $1",
+        task.id,
+        agent.username,
+    )
+    async with logged_in(stack, agent) as browser:
+        page = await browser.get(f"/console/tasks/{task.id}")
+        refused = await browser.post(
+            f"/console/tasks/{task.id}/dials",
+            data={"csrf_token": csrf_of(page), "outcome": "no_answer"},
+        )
+        assert refused.status_code == 409
+        assert "Outside the customer&#39;s calling hours: no dial until" in refused.text
+        assert "08:00" in refused.text
+    assert await _dials(stack, account) == 0
+    await stack.pool.execute("UPDATE call_tasks SET status = 'cancelled' WHERE id = $1", task.id)
