@@ -20,7 +20,7 @@ claim, the dial and the tests share one implementation.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -72,6 +72,10 @@ class DialAttempt:
     @classmethod
     def of(cls, at: datetime, outcome: DialOutcome) -> DialAttempt:
         return cls(at, outcome in UNANSWERED, outcome in CONVERSATIONS)
+
+
+# The shape of `DialCheck.as_json`, stored with each attempt: bump it when a field changes.
+FACTS_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,47 @@ class DialCheck:
             },
             "refusal": None if self.refusal is None else self.refusal.value,
             "workable_from": iso(self.workable_from),
+            "version": FACTS_VERSION,
         }
+
+    @classmethod
+    def from_json(cls, facts: Mapping[str, Any]) -> DialCheck:
+        """The facts as `as_json` stored them (a receipt reads them back); local times come
+        back in the customer's zone."""
+        if facts.get("version") != FACTS_VERSION:
+            raise ValueError(f"dial facts version {facts.get('version')!r} is not {FACTS_VERSION}")
+        zone = _zone(facts["time_zone"])
+
+        def moment(key: str) -> datetime | None:
+            value = facts[key]
+            return None if value is None else datetime.fromisoformat(value)
+
+        local_at = moment("local_at")
+        hours = facts["day_hours"]
+        refusal = facts["refusal"]
+        at = moment("at")
+        assert at is not None
+        return cls(
+            at=at,
+            time_zone=facts["time_zone"],
+            local_at=local_at if local_at is None or zone is None else local_at.astimezone(zone),
+            window_start=time.fromisoformat(facts["window"]["start"]),
+            window_end=time.fromisoformat(facts["window"]["end"]),
+            rest_day=facts["rest_day"],
+            day_hours=None
+            if hours is None
+            else (time.fromisoformat(hours["start"]), time.fromisoformat(hours["end"])),
+            in_window=facts["in_window"],
+            unanswered_today=facts["unanswered_today"],
+            attempts_7_days=facts["attempts_7_days"],
+            last_conversation_at=moment("last_conversation_at"),
+            quiet_until=moment("quiet_until"),
+            calls_per_day=facts["caps"]["calls_per_day"],
+            calls_per_7_days=facts["caps"]["calls_per_7_days"],
+            quiet_days=facts["caps"]["call_quiet_days_after_conversation"],
+            refusal=None if refusal is None else DialRefusal(refusal),
+            workable_from=moment("workable_from"),
+        )
 
 
 def _zone(time_zone: str | None) -> ZoneInfo | None:

@@ -193,3 +193,10 @@ async def for_account(
         limit,
     )
     return [_recorded(row) for row in rows]
+
+
+async def checked_facts(db: asyncpg.Connection | asyncpg.Pool, attempt_id: int) -> DialCheck | None:
+    """The facts checked when the attempt was recorded (its `checked`), for a receipt; None
+    when there is no such attempt."""
+    raw = await db.fetchval("SELECT checked FROM dial_attempts WHERE id = $1", attempt_id)
+    return None if raw is None else DialCheck.from_json(json.loads(raw))
