@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.budget import examples
+from workflows.calendars import Calendar, ChannelCalendar, RestDayHours, RestDayRule
 from workflows.dial_caps import (
     DialAttempt,
     DialCheck,
@@ -100,11 +101,20 @@ ZONES = [SHANGHAI, "America/New_York", "Europe/London", "Australia/Sydney", "Pac
 EPOCH = datetime(2026, 3, 1, tzinfo=UTC)  # DST changes in several of the zones follow
 
 
-def brute_allowed(
-    window: ContactWindow, caps: Caps, zone: str, history: list[DialAttempt], t: datetime
-) -> bool:
-    """The rules as written, one by one, with no shared helper."""
+Rule = tuple[ContactWindow, Caps, str, ChannelCalendar | None]
+
+
+def brute_allowed(rule: Rule, history: list[DialAttempt], t: datetime) -> bool:
+    """The rules as written, one by one, with no shared helper (the calendar's hours for the
+    local day are the calendar's own answer)."""
+    window, caps, zone, calendar = rule
     local = t.astimezone(ZoneInfo(zone))
+    hours = (window.start, window.end)
+    if calendar is not None:
+        day_hours = calendar.hours_on(local.date(), window.start, window.end)
+        if day_hours is None:
+            return False
+        hours = day_hours
     past = [a for a in history if a.at <= t]
     unanswered_today = [
         a for a in past if a.unanswered and a.at.astimezone(ZoneInfo(zone)).date() == local.date()
@@ -116,21 +126,41 @@ def brute_allowed(
         len(unanswered_today) < caps.calls_per_day
         and len(week) < caps.calls_per_7_days
         and not talking
-        and window.start <= local.time() < window.end
+        and hours[0] <= local.time() < hours[1]
     )
 
 
-@st.composite
-def rules(draw: st.DrawFn) -> tuple[ContactWindow, Caps, str]:
+def _hours(draw: st.DrawFn) -> tuple[time, time]:
     start = draw(st.integers(0, 20))
     end = draw(st.integers(start + 1, 24))
-    window = ContactWindow(start=time(start), end=time(23, 59, 59) if end == 24 else time(end))
+    return time(start), time(23, 59, 59) if end == 24 else time(end)
+
+
+@st.composite
+def calendars(draw: st.DrawFn) -> ChannelCalendar | None:
+    """None, or weekends plus a few blackout days, with no calls or other hours on them."""
+    if draw(st.booleans()):
+        return None
+    days = st.integers(0, 45).map(lambda n: (EPOCH + timedelta(days=n)).date())
+    blackouts = tuple(sorted(set(draw(st.lists(days, max_size=6)))))
+    on_rest: RestDayRule = "none"
+    if draw(st.booleans()):
+        start, end = _hours(draw)
+        on_rest = RestDayHours(start=start, end=end)
+    calendar = Calendar(blackout_days=blackouts, on_rest_days={"call": on_rest})
+    return ChannelCalendar(calendar, "call")
+
+
+@st.composite
+def rules(draw: st.DrawFn) -> Rule:
+    start, end = _hours(draw)
+    window = ContactWindow(start=start, end=end)
     caps = Caps(
         calls_per_day=draw(st.integers(0, 6)),
         calls_per_7_days=draw(st.integers(0, 9)),
         call_quiet_days_after_conversation=draw(st.integers(0, 8)),
     )
-    return window, caps, draw(st.sampled_from(ZONES))
+    return window, caps, draw(st.sampled_from(ZONES)), draw(calendars())
 
 
 instants = st.integers(0, 40 * 24 * 60).map(lambda m: EPOCH + timedelta(minutes=m))
@@ -140,45 +170,49 @@ outcomes = st.sampled_from(list(DialOutcome))
 @settings(max_examples=examples(300, 60), deadline=None)
 @given(rules(), st.lists(st.tuples(instants, outcomes), max_size=25), instants, st.data())
 def test_the_check_agrees_with_the_rules_and_workable_from_is_the_first_allowed_instant(
-    rule: tuple[ContactWindow, Caps, str],
+    rule: Rule,
     raw: list[tuple[datetime, DialOutcome]],
     now: datetime,
     data: st.DataObject,
 ) -> None:
-    window, caps, zone = rule
+    window, caps, zone, calendar = rule
     history = [DialAttempt.of(at, outcome) for at, outcome in raw if at <= now]
-    check = check_dial(window=window, caps=caps, time_zone=zone, history=history, now=now)
-    assert check.allowed == brute_allowed(window, caps, zone, history, now)
+    check = check_dial(
+        window=window, caps=caps, time_zone=zone, history=history, now=now, calendar=calendar
+    )
+    assert check.allowed == brute_allowed(rule, history, now)
     if check.workable_from is None:
         assert caps.calls_per_day == 0 or caps.calls_per_7_days == 0
         return
     assert check.workable_from >= now
-    assert brute_allowed(window, caps, zone, history, check.workable_from)
+    assert brute_allowed(rule, history, check.workable_from)
     # Nothing earlier is allowed: probe instants between now and workable_from.
     span = int((check.workable_from - now).total_seconds())
     if span > 0:
         for seconds in data.draw(st.lists(st.integers(0, span - 1), max_size=8)):
             probe = now + timedelta(seconds=seconds)
-            assert not brute_allowed(window, caps, zone, history, probe), probe
+            assert not brute_allowed(rule, history, probe), probe
 
 
 @settings(max_examples=examples(200, 40), deadline=None)
 @given(rules(), st.lists(st.tuples(instants, outcomes), max_size=40))
 def test_dials_recorded_only_when_allowed_never_break_a_cap(
-    rule: tuple[ContactWindow, Caps, str], tries: list[tuple[datetime, DialOutcome]]
+    rule: Rule, tries: list[tuple[datetime, DialOutcome]]
 ) -> None:
     """Agents try to dial at random instants; each allowed try is recorded. Every recorded
     dial was within the window and the caps given the dials before it."""
-    window, caps, zone = rule
+    window, caps, zone, calendar = rule
     recorded: list[DialAttempt] = []
     for at, outcome in sorted(tries, key=lambda pair: pair[0]):
-        check = check_dial(window=window, caps=caps, time_zone=zone, history=recorded, now=at)
+        check = check_dial(
+            window=window, caps=caps, time_zone=zone, history=recorded, now=at, calendar=calendar
+        )
         if check.allowed:
             recorded.append(DialAttempt.of(at, outcome))
     for index, attempt in enumerate(recorded):
         before = recorded[:index]
         # Same-instant dials: the earlier ones are history for the later one.
-        assert brute_allowed(window, caps, zone, before, attempt.at)
+        assert brute_allowed(rule, before, attempt.at)
         day = attempt.at.astimezone(ZoneInfo(zone)).date()
         unanswered = [
             a

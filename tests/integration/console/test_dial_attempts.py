@@ -9,18 +9,25 @@ Chinese numbers and 08:00-21:00 for Japanese ones; customers are placed where it
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 
 import pytest
 
 from overdue.store.call_tasks import create_task
+from overdue.store.console_users import Role
 from overdue.store.dial_attempts import number_ref
 from tests.clock import zone_where_it_is
 from tests.integration.conftest import Stack
-from tests.integration.console.conftest import User, csrf_of, logged_in, only_specialist_task
+from tests.integration.console.conftest import (
+    User,
+    csrf_of,
+    logged_in,
+    make_user,
+    only_specialist_task,
+)
 from tests.integration.support import start_account
-from workflows.policy import CallQueue
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +43,46 @@ async def _dials(stack: Stack, account: str) -> int:
         "SELECT count(*) FROM dial_attempts WHERE account_id = $1", account
     )
     return count
+
+
+async def _earlier_unanswered(
+    stack: Stack, task_id: int, account: str, phone: str, zone: str, count: int
+) -> None:
+    """`count` unanswered attempts to `phone` a minute ago (today, where it is about noon)."""
+    await stack.pool.execute(
+        """
+        INSERT INTO dial_attempts (task_id, account_id, number_ref, agent_id, dialled_at,
+            time_zone, local_at, outcome, unanswered, conversation, checked)
+        SELECT $1, $2, $3, 'agent-earlier', now() - interval '1 minute', $4,
+               (now() - interval '1 minute') AT TIME ZONE $4, 'busy', true, false, '{}'
+          FROM generate_series(1, $5)
+        """,
+        task_id,
+        account,
+        number_ref(phone),
+        zone,
+        count,
+    )
+
+
+async def _claimed_task(stack: Stack, account: str, agent: User) -> int:
+    async with stack.pool.acquire() as conn:
+        task, _ = await create_task(
+            conn,
+            idempotency_key=f"dial-{uuid.uuid4().hex}",
+            account_id=account,
+            stage_id="t3s_call",
+            queue=agent.queue.value,
+            priority=0,
+            due_at=await conn.fetchval("SELECT now() - interval '1 minute'"),
+        )
+    await stack.pool.execute(  # claimed earlier, inside the window
+        "UPDATE call_tasks SET status = 'claimed', claimed_by = $2, claimed_at = now() "
+        "WHERE id = $1",
+        task.id,
+        agent.username,
+    )
+    return task.id
 
 
 async def test_dials_are_recorded_listed_audited_and_capped(stack: Stack, agent: User) -> None:
@@ -61,20 +108,7 @@ async def test_dials_are_recorded_listed_audited_and_capped(stack: Stack, agent:
         assert "No answer" in done.text
 
         # The rest of today's unanswered attempts, made earlier today by another agent.
-        await stack.pool.execute(
-            """
-            INSERT INTO dial_attempts (task_id, account_id, number_ref, agent_id, dialled_at,
-                time_zone, local_at, outcome, unanswered, conversation, checked)
-            SELECT $1, $2, $3, 'agent-earlier', now() - interval '1 minute', $4,
-                   (now() - interval '1 minute') AT TIME ZONE $4, 'busy', true, false, '{}'
-              FROM generate_series(1, $5)
-            """,
-            task_id,
-            account,
-            number_ref(phone),
-            zone,
-            DAILY_CAP - 1,
-        )
+        await _earlier_unanswered(stack, task_id, account, phone, zone, DAILY_CAP - 1)
         refused = await browser.post(url, data={"csrf_token": csrf_of(page), "outcome": "busy"})
         assert refused.status_code == 409
         assert "unanswered attempts to this number are used up" in refused.text
@@ -97,30 +131,48 @@ async def test_a_dial_outside_the_window_is_refused(stack: Stack, agent: User) -
     zone = zone_where_it_is(3)
     customer = {"name": "Test Customer", "phone": "+8190" + _digits(8), "time_zone": zone}
     account = await start_account(stack, customer={**customer, "locale": "en"})
-    async with stack.pool.acquire() as conn:
-        task, _ = await create_task(
-            conn,
-            idempotency_key=f"dial-window-{uuid.uuid4().hex}",
-            account_id=account,
-            stage_id="t3s_call",
-            queue=CallQueue.SPECIALIST.value,
-            priority=0,
-            due_at=await conn.fetchval("SELECT now() - interval '1 minute'"),
-        )
-    await stack.pool.execute(  # claimed earlier, inside the window
-        "UPDATE call_tasks SET status = 'claimed', claimed_by = $2, claimed_at = now() "
-        "WHERE id = $1",
-        task.id,
-        agent.username,
-    )
+    task_id = await _claimed_task(stack, account, agent)
     async with logged_in(stack, agent) as browser:
-        page = await browser.get(f"/console/tasks/{task.id}")
+        page = await browser.get(f"/console/tasks/{task_id}")
         refused = await browser.post(
-            f"/console/tasks/{task.id}/dials",
+            f"/console/tasks/{task_id}/dials",
             data={"csrf_token": csrf_of(page), "outcome": "no_answer"},
         )
         assert refused.status_code == 409
         assert "Outside the customer&#39;s calling hours: no dial until" in refused.text
         assert "08:00" in refused.text
     assert await _dials(stack, account) == 0
-    await stack.pool.execute("UPDATE call_tasks SET status = 'cancelled' WHERE id = $1", task.id)
+    await stack.pool.execute("UPDATE call_tasks SET status = 'cancelled' WHERE id = $1", task_id)
+
+
+async def test_two_agents_dialling_one_number_at_the_cap_edge_record_one(stack: Stack) -> None:
+    """A customer with two accounts, each task held by another agent: with one unanswered
+    attempt left today, two dials at once record exactly one."""
+    phone, zone = "+86139" + _digits(8), zone_where_it_is(12)
+    customer = {"name": "Test Customer", "phone": phone, "time_zone": zone, "locale": "en"}
+    agents = [await make_user(stack, Role.AGENT) for _ in range(2)]
+    accounts = [await start_account(stack, customer=customer) for _ in range(2)]
+    tasks = [
+        await _claimed_task(stack, a, agent) for a, agent in zip(accounts, agents, strict=True)
+    ]
+    await _earlier_unanswered(stack, tasks[0], accounts[0], phone, zone, DAILY_CAP - 1)
+    async with logged_in(stack, agents[0]) as first, logged_in(stack, agents[1]) as second:
+        pages = [
+            await first.get(f"/console/tasks/{tasks[0]}"),
+            await second.get(f"/console/tasks/{tasks[1]}"),
+        ]
+        answers = await asyncio.gather(
+            *(
+                browser.post(
+                    f"/console/tasks/{task_id}/dials",
+                    data={"csrf_token": csrf_of(page), "outcome": "no_answer"},
+                )
+                for browser, task_id, page in zip((first, second), tasks, pages, strict=True)
+            )
+        )
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    dialled = await stack.pool.fetchval(
+        "SELECT count(*) FROM dial_attempts WHERE number_ref = $1", number_ref(phone)
+    )
+    assert dialled == DAILY_CAP
+    await stack.pool.execute("UPDATE call_tasks SET status = 'cancelled' WHERE id = ANY($1)", tasks)
