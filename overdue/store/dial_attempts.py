@@ -84,7 +84,8 @@ async def histories(
     conn: asyncpg.Connection | asyncpg.Pool, refs: Iterable[bytes], now: datetime
 ) -> dict[bytes, list[DialAttempt]]:
     """Each number's attempts that can count at `now`: those of the last 8 days and its latest
-    conversation. One query for any number of numbers; numbers never dialled map to []."""
+    conversation up to `now` (the check ignores later rows: another server's clock may be a
+    little ahead). One query for any number of numbers; numbers never dialled map to []."""
     wanted = sorted(set(refs))
     found: dict[bytes, list[DialAttempt]] = {ref: [] for ref in wanted}
     if not wanted:
@@ -97,12 +98,13 @@ async def histories(
         UNION
         (SELECT DISTINCT ON (number_ref) id, number_ref, dialled_at, unanswered, conversation
            FROM dial_attempts
-          WHERE number_ref = ANY($1::bytea[]) AND conversation
+          WHERE number_ref = ANY($1::bytea[]) AND conversation AND dialled_at <= $3
           ORDER BY number_ref, dialled_at DESC)
         ORDER BY 3
         """,
         wanted,
         now - _RECENT,
+        now,
     )
     for row in rows:
         found[bytes(row["number_ref"])].append(

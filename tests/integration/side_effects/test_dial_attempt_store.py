@@ -198,3 +198,17 @@ async def test_the_claim_skips_a_customer_over_the_caps(twilio_stack: TwilioStac
         pool, queue, "agent-e", workable_now(POLICY, tomorrow), now=tomorrow
     )
     assert again is not None and again.id == capped
+
+
+async def test_the_stored_facts_read_back_for_a_receipt(twilio_stack: TwilioStack) -> None:
+    pool, phone = twilio_stack.pool, new_phone()
+    task_id = await claimed_task(pool, phone, "agent-f", f"q-{uuid.uuid4().hex[:8]}")
+    await dial(pool, task_id, "agent-f", phone, DialOutcome.VOICEMAIL)
+    recorded, checked = await dial(
+        pool, task_id, "agent-f", phone, DialOutcome.REACHED, NOW + timedelta(minutes=3)
+    )
+    facts = await dial_attempts.checked_facts(pool, recorded.id)
+    assert facts == checked and facts is not None
+    assert (facts.unanswered_today, facts.attempts_7_days, facts.allowed) == (1, 1, True)
+    assert str(facts.local_at) == "2026-06-10 10:03:00+08:00"
+    assert await dial_attempts.checked_facts(pool, -1) is None
