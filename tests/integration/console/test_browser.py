@@ -1,8 +1,8 @@
 """The console in a real browser: Playwright driving Debian's Chromium (never a downloaded one).
 
-Log in, claim the next task, record a promise to pay and see the workflow's state change. A
-screenshot of the task page is kept in test-artifacts/. Without `chromium` the test fails (the
-`browser` fixture in tests/integration/conftest.py): it never skips.
+Log in, claim the next task, record a dial attempt and a promise to pay and see the workflow's
+state change. A screenshot of the task page is kept in test-artifacts/. Without `chromium` the
+test fails (the `browser` fixture in tests/integration/conftest.py): it never skips.
 """
 
 from __future__ import annotations
@@ -46,6 +46,13 @@ async def test_agent_claims_a_task_and_records_a_promise(
         await expect(page.get_by_test_id("account-id")).to_have_text(account)
         await expect(page.get_by_test_id("state")).to_have_attribute("data-state", "active")
         await expect(page.get_by_test_id("phone")).to_have_text("+86 *******5678")
+
+        # Each dial is recorded with its outcome, listed in the customer's local time.
+        dial = page.get_by_test_id("form-dial")
+        await dial.locator("select[name=outcome]").select_option("voicemail")
+        await dial.get_by_role("button", name="Record the dial").click()
+        await expect(page.get_by_test_id("answer")).to_have_text("Dial attempt recorded.")
+        await expect(page.get_by_test_id("dial-voicemail")).to_contain_text("Voicemail")
 
         promise = page.get_by_test_id("form-promise")
         await promise.get_by_label("Amount").fill("500.00")
