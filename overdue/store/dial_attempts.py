@@ -136,10 +136,11 @@ async def record(
     now: datetime,
     check: DialChecker,
 ) -> tuple[RecordedDial, DialCheck]:
-    """Record one dial at `now` of the task's customer at `phone_e164` if `check` allows it, audited
-    `call.dial_attempt`; raise `DialRefused` (nothing written) if not, `NotHeld` if
-    the agent does not hold the task. Call inside a transaction: the number stays locked until
-    it ends, so a receipt written in the same transaction sees the same counts."""
+    """Record one dial at `now` (or at the number's latest attempt, if later: see below) of the
+    task's customer at `phone_e164` if `check` allows it, audited `call.dial_attempt`; raise
+    `DialRefused` (nothing written) if not, `NotHeld` if the agent does not hold the task.
+    Call inside a transaction: the number stays locked until it ends, so a receipt written in
+    the same transaction sees the same counts."""
     if not conn.is_in_transaction():
         raise RuntimeError("dial_attempts.record needs the caller's transaction")
     if not agent_id.strip() or len(agent_id) > 64:
@@ -147,7 +148,14 @@ async def record(
     account_id = await _lock_task(conn, task_id, agent_id)
     ref = number_ref(phone_e164)
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", "dial:" + ref.hex())
-    checked = check((await histories(conn, [ref], now))[ref], now)
+    # A number's attempts are recorded in order: if another server, its clock a little ahead,
+    # recorded one "later" than our now, this one is checked and recorded at that instant, so
+    # the check always sees every attempt before it.
+    latest = await conn.fetchval(
+        "SELECT max(dialled_at) FROM dial_attempts WHERE number_ref = $1", ref
+    )
+    at = now if latest is None else max(now, latest)
+    checked = check((await histories(conn, [ref], at))[ref], at)
     if not checked.allowed or checked.local_at is None or checked.time_zone is None:
         raise DialRefused(checked)
     attempt = DialAttempt.of(checked.at, outcome)

@@ -212,3 +212,19 @@ async def test_the_stored_facts_read_back_for_a_receipt(twilio_stack: TwilioStac
     assert (facts.unanswered_today, facts.attempts_7_days, facts.allowed) == (1, 1, True)
     assert str(facts.local_at) == "2026-06-10 10:03:00+08:00"
     assert await dial_attempts.checked_facts(pool, -1) is None
+
+
+async def test_a_server_whose_clock_is_behind_still_counts_every_attempt(
+    twilio_stack: TwilioStack,
+) -> None:
+    """Another server recorded an attempt 'later' than our clock: ours is checked and recorded
+    at that instant, so neither attempt escapes the other's count."""
+    pool, phone = twilio_stack.pool, new_phone()
+    task_id = await claimed_task(pool, phone, "agent-g", f"q-{uuid.uuid4().hex[:8]}")
+    ahead = NOW + timedelta(seconds=2)
+    await dial(pool, task_id, "agent-g", phone, DialOutcome.BUSY, ahead)
+    recorded, checked = await dial(pool, task_id, "agent-g", phone, DialOutcome.BUSY, NOW)
+    assert recorded.dialled_at == ahead and checked.unanswered_today == 1
+    with pytest.raises(DialRefused) as refused:
+        await dial(pool, task_id, "agent-g", phone, DialOutcome.BUSY, NOW)
+    assert refused.value.check.refusal is DialRefusal.DAILY_CAP
