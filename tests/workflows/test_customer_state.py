@@ -258,8 +258,8 @@ def test_promise_and_plan_validation_use_the_vulnerable_limits() -> None:
     decision = HardshipDecision(actor="s1", approve=True, plan=plan)
     ordinary = make_record(policy, hardship_pending=True)
     assert _send(ordinary, handlers.DECIDE_HARDSHIP, decision) == "at most 12 instalments"
-    vulnerable = make_record(policy, hardship_pending=True, vulnerable=True)
-    assert _send(vulnerable, handlers.DECIDE_HARDSHIP, decision) is None
+    fragile = make_record(policy, hardship_pending=True, vulnerable=True)
+    assert _send(fragile, handlers.DECIDE_HARDSHIP, decision) is None
 
 
 def test_a_policy_section_naming_an_unknown_stage_is_refused() -> None:
