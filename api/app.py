@@ -10,7 +10,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from api import account_events, account_list, accounts, health, problems, timeline, webhooks
+from api import (
+    account_events,
+    account_list,
+    accounts,
+    health,
+    problems,
+    timeline,
+    vulnerability,
+    webhooks,
+)
 from api.body_limit import BodySizeLimitMiddleware
 from api.console import mount_console
 from api.console.login_throttle import LoginThrottle
@@ -80,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(account_list.router)
     app.include_router(accounts.router)
     app.include_router(account_events.router)
+    app.include_router(vulnerability.router)
     app.include_router(timeline.router)
     app.include_router(health.router)
     app.include_router(webhooks.router)  # Twilio signs these: no API key

@@ -11,6 +11,7 @@ import itertools
 from datetime import date, datetime, time, timedelta
 
 from workflows.contact_rules import Contact, at_local, local_date
+from workflows.customer_rules import plan_rules, promise_rules
 from workflows.policy import CallQueue, Stage
 from workflows.types import (
     AccountRecord,
@@ -226,7 +227,7 @@ def validate_promise(record: AccountRecord, promise: PromiseToPay, now: datetime
         raise RequestRejected(
             f"a promise cannot be taken while the account is {record.state.value}"
         )
-    rules = record.policy.promise
+    rules = promise_rules(record)  # a vulnerable customer's limits, where the policy has them
     today = local_date(now, record.time_zone)
     latest = today + timedelta(days=rules.max_days)
     if promise.promised_date < today:
@@ -264,7 +265,7 @@ def validate_hardship_decision(
         if decision.plan:
             raise RequestRejected("a rejected hardship request takes no plan")
         return
-    rules = record.policy.hardship
+    rules = plan_rules(record)  # a vulnerable customer's limits, where the policy has them
     plan = decision.plan
     if not plan:
         raise RequestRejected("an approval needs a plan of instalments")

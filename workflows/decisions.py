@@ -6,6 +6,7 @@ answer always comes from the current state, never from the order in which timers
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,9 @@ from workflows.account import (
     mark_handled,
     promise_deadline,
 )
+from workflows.calendars import ChannelCalendar
 from workflows.contact_rules import at_local, earliest_allowed, local_date
+from workflows.customer_rules import convenient_at, customer_blocked, passed_over, refused_reason
 from workflows.policy import Channel, ContactWindow, NotifyKind, Policy, Stage
 from workflows.rest_days import contact_calendar, deferral_reason, stage_calendar
 from workflows.steps import (
@@ -83,6 +86,9 @@ def channel_rules(record: AccountRecord, stage: Stage) -> tuple[str | None, Cont
 
 def blocked_reason(record: AccountRecord, stage: Stage) -> str | None:
     """Why this customer may not be contacted on the stage's channel, if they may not."""
+    refused = customer_blocked(record, stage)  # their own word, or the vulnerable section's
+    if refused is not None:
+        return refused
     if stage.channel is Channel.SMS:
         for flag, reason in (
             (record.sms_opted_out, "sms_opted_out"),
@@ -104,19 +110,38 @@ def blocked_reason(record: AccountRecord, stage: Stage) -> str | None:
     return None
 
 
+def contact_rules_at(
+    record: AccountRecord,
+    window: ContactWindow | None,
+    kind: str | None,
+    calendar: ChannelCalendar | None = None,
+) -> Callable[[datetime], datetime | None]:
+    """The earliest instant at or after a given one inside the window (and the calendar's
+    rule on rest days) and within caps."""
+    history = contact_history(record)
+
+    def allowed(t: datetime) -> datetime | None:
+        return earliest_allowed(
+            window=window,
+            caps=record.policy.caps,
+            kind=kind,
+            history=history,
+            time_zone=record.time_zone,
+            t=t,
+            calendar=calendar,
+        )
+
+    return allowed
+
+
 def allowed_at(
     record: AccountRecord, stage: Stage, now: datetime, *, calendar: bool = True
 ) -> datetime | None:
     kind, window = channel_rules(record, stage)
-    return earliest_allowed(
-        window=window,
-        caps=record.policy.caps,
-        kind=kind,
-        history=contact_history(record),
-        time_zone=record.time_zone,
-        t=now,
-        calendar=stage_calendar(record, stage) if calendar else None,
-    )
+    rules = stage_calendar(record, stage) if calendar else None
+    allowed = contact_rules_at(record, window, kind, rules)
+    # What reaches the customer (it has a window) also avoids their inconvenient times.
+    return convenient_at(record, allowed, kind=kind, customer_facing=window is not None, now=now)
 
 
 def passed_stage_ids(record: AccountRecord, now: datetime) -> set[str]:
@@ -189,6 +214,7 @@ def _due_step(
             risk_segment=record.risk_segment,
         )
     ]
+    applies = [s for s in applies if not passed_over(record, s)]  # vulnerable: skipped
     not_applicable = tuple(s for s in due if s not in applies)
     if not applies:
         return PassOver(stages=not_applicable)
@@ -266,16 +292,11 @@ def _plan_step(record: AccountRecord, now: datetime) -> Step:
             at_local(instalment.due_date, time.min, record.time_zone) - rules.reminder_before
         )
         sms_ok = not (record.sms_opted_out or record.contact_ceased or record.wrong_number)
-        if sms_ok:
+        if sms_ok and refused_reason(record, "sms") is None:
             window = record.policy.window_for(record.jurisdiction)
-            at = earliest_allowed(
-                window=window,
-                caps=record.policy.caps,
-                kind="sms",
-                history=contact_history(record),
-                time_zone=record.time_zone,
-                t=max(remind_at, now),
-                calendar=contact_calendar(record, "sms"),
+            allowed = contact_rules_at(record, window, "sms", contact_calendar(record, "sms"))
+            at = convenient_at(
+                record, allowed, kind="sms", customer_facing=True, now=max(remind_at, now)
             )
             if at is not None and at <= now:
                 return RemindInstalment(index=index)

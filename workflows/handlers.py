@@ -23,10 +23,12 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from workflows import account as acct
+from workflows import customer_requests as customer
 from workflows.types import (
     AccountRecord,
     CallOutcome,
     ContactCeased,
+    ContactPreferences,
     DisputeClosed,
     DisputeOpened,
     Escalation,
@@ -38,6 +40,7 @@ from workflows.types import (
     PromiseToPay,
     ResumeRequest,
     SmsConsentChanged,
+    VulnerabilityChange,
 )
 
 P = TypeVar("P", bound=BaseModel)
@@ -159,6 +162,18 @@ DECIDE_HARDSHIP = Update(
 ESCALATE = Update("escalate", Escalation, _check_escalation, acct.apply_escalation)
 PAUSE = Update("pause", PauseRequest, _check_pause, acct.apply_pause)
 RESUME = Update("resume", ResumeRequest, _check_resume, _resume)
+SET_VULNERABILITY = Update(
+    "set_vulnerability",
+    VulnerabilityChange,
+    customer.validate_vulnerability,
+    customer.apply_vulnerability,
+)
+SET_CONTACT_PREFERENCES = Update(
+    "set_contact_preferences",
+    ContactPreferences,
+    customer.validate_preferences,
+    customer.apply_preferences,
+)
 
 SIGNALS: tuple[Signal[Any], ...] = (
     REPORT_PAYMENT,
@@ -178,6 +193,8 @@ UPDATES: tuple[Update[Any], ...] = (
     ESCALATE,
     PAUSE,
     RESUME,
+    SET_VULNERABILITY,
+    SET_CONTACT_PREFERENCES,
 )
 
 # A bare event is the signal that carries its type (a pause or resume: the ops batch job's).

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         send_sms,
     )
     from workflows.contact_types import CancelCallTasksInput
+    from workflows.customer_handlers import CustomerStateUpdates
     from workflows.decisions import (
         Finished,
         WaitForEvents,
@@ -80,7 +81,7 @@ class HandlerFault(Exception):
 
 
 @workflow.defn
-class OverdueAccountWorkflow:
+class OverdueAccountWorkflow(CustomerStateUpdates):
     @workflow.init
     def __init__(self, input: OverdueAccountInput) -> None:
         self._input = input

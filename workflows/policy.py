@@ -33,6 +33,7 @@ from workflows.stages import (
     Stage,
     offset_label,
 )
+from workflows.vulnerability import VulnerableTreatment, section_problem
 
 # Placeholders a template may use. Rendering happens in activities, where contacts are read.
 TEMPLATE_FIELDS = frozenset({"name", "amount", "currency", "due_date", "days_past_due"})
@@ -167,6 +168,11 @@ class Policy(BaseModel):
     templates: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="template id -> locale -> text"
     )
+    vulnerable: VulnerableTreatment | None = Field(
+        default=None,
+        description="How treatment adapts while the customer is vulnerable "
+        "(workflows.vulnerability); none: their general call tasks go to specialists, no more.",
+    )
     # Template rules (overdue.template_lint), checked when a policy file is loaded, never on a
     # workflow's input: snapshots recorded before these fields existed take the defaults.
     sms_segment_budget: int = Field(
@@ -194,6 +200,9 @@ class Policy(BaseModel):
                     f"({offset_label(later.offset)}) does not come after {earlier.id!r} "
                     f"({offset_label(earlier.offset)})"
                 )
+        problem = section_problem(self.vulnerable, ids)
+        if problem:
+            raise ValueError(problem)
         if "default" not in self.contact_windows:
             raise ValueError("contact_windows needs a 'default' window")
         check_calendar_keys(self.calendars)

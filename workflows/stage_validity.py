@@ -14,7 +14,9 @@ writes them, and the checks it must pass, are in `workflows.stage_ends`.
   is suppressed instead (`no_written_notice: <why>`): sending the notice would break the
   customer's opt-out, and calling without it would break the policy's own rule, so the only
   lawful choice is no call until a notice can go (an opt-in again, or a letter stage named as
-  the notice). Other stages carry on.
+  the notice). Other stages carry on. The call task standing in for an SMS the number cannot
+  receive (workflows/contact_attempt.py) is held back the same way
+  (`call_allowed_before_notice`).
 
 Pure: no Temporal, no I/O.
 """

@@ -21,9 +21,13 @@ from workflows.agent_requests import Instalment as Instalment
 from workflows.agent_requests import PauseRequest as PauseRequest
 from workflows.agent_requests import PromiseToPay as PromiseToPay
 from workflows.agent_requests import ResumeRequest as ResumeRequest
+from workflows.customer_state import ContactPreferences as ContactPreferences
+from workflows.customer_state import PreferencesState, VulnerabilityState
+from workflows.customer_state import VulnerabilityChange as VulnerabilityChange
 from workflows.messages import TEXT_ID_PATTERN as TEXT_ID_PATTERN
 from workflows.messages import Message, legacy_text_field, text_id_field
 from workflows.policy import CallQueue, Policy
+from workflows.vulnerability import vulnerable_queue
 
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 
@@ -226,6 +230,8 @@ class AccountRecord(BaseModel):
     promise: PromiseState | None = None
     plan: PlanState | None = None
     pause: PauseState | None = None
+    vulnerability: VulnerabilityState | None = None  # marked by an update (who, when, why)
+    preferences: PreferencesState | None = None  # the customer's stated times and channels
 
     contacts: list[ContactEntry] = Field(default_factory=list)
     unchecked_stages: list[str] = Field(
@@ -276,7 +282,7 @@ class AccountRecord(BaseModel):
         if self.escalated:
             return CallQueue.SUPERVISOR
         if self.vulnerable and stage_queue is CallQueue.GENERAL:
-            return CallQueue.SPECIALIST
+            return vulnerable_queue(self.policy.vulnerable)
         return stage_queue
 
     def next_task_id(self, kind: str) -> str:
@@ -332,6 +338,9 @@ class AccountStatus(Message):
     escalated: bool = False
     sms_opted_out: bool = False
     contact_ceased: bool = False
+    vulnerable: bool = False
+    vulnerability: VulnerabilityState | None = None
+    preferences: PreferencesState | None = None
     recent_contacts: list[ContactEntry] = Field(default_factory=list, description="Newest first.")
     notes: list[str] = Field(default_factory=list, description="What happened, newest first.")
     policy_id: str

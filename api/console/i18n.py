@@ -141,6 +141,23 @@ _EN: dict[str, str] = {
     "state.resolved": "resolved (paid)",
     "state.closed": "closed",
     "state.parked": "parked (waiting for ops)",
+    "vulnerability.title": "Vulnerable customer",
+    "vulnerability.change": "Change",
+    "vulnerability.mark": "Mark vulnerable",
+    "vulnerability.clear": "No longer vulnerable",
+    "vulnerability.category": "Category",
+    "vulnerability.elderly": "elderly",
+    "vulnerability.disability": "disability",
+    "vulnerability.illness": "illness",
+    "vulnerability.bereavement": "bereavement",
+    "vulnerability.financial": "financial difficulty",
+    "vulnerability.at_start": "flagged by the backend",
+    "preferences.title": "Customer's contact preferences",
+    "preferences.times": "Inconvenient times, one a line (their local time), "
+    "e.g. weekdays 12:00-14:00",
+    "preferences.refused": "refused",
+    "preferences.refuse_sms": "No SMS",
+    "preferences.refuse_call": "No calls",
 }
 
 _ZH: dict[str, str] = {
@@ -267,6 +284,22 @@ _ZH: dict[str, str] = {
     "state.resolved": "已结清",
     "state.closed": "已关闭",
     "state.parked": "已挂起（等待运维处理）",
+    "vulnerability.title": "弱势客户",
+    "vulnerability.change": "变更",
+    "vulnerability.mark": "标记为弱势客户",
+    "vulnerability.clear": "取消弱势标记",
+    "vulnerability.category": "类别",
+    "vulnerability.elderly": "老年",
+    "vulnerability.disability": "残障",
+    "vulnerability.illness": "疾病",
+    "vulnerability.bereavement": "丧亲",
+    "vulnerability.financial": "经济困难",
+    "vulnerability.at_start": "由业务系统标记",
+    "preferences.title": "客户的联系偏好",
+    "preferences.times": "不便联系的时间，每行一条（客户当地时间），例如 weekdays 12:00-14:00",
+    "preferences.refused": "拒绝",
+    "preferences.refuse_sms": "不发短信",
+    "preferences.refuse_call": "不打电话",
 }
 
 CATALOGUES: Mapping[str, Mapping[str, str]] = {"en": _EN, "zh-CN": _ZH}

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from api.console import dials
 from api.console.calling_hours import CallingHours, calling_hours, workable_now
 from api.console.context import Console, ConsoleError, CsrfForm, SignedIn
+from api.console.customer_forms import CUSTOMER_ACTIONS, customer_action, preferences_text
 from api.console.outcomes import FormInvalid, agent_action, perform
 from api.console.rendering import render
 from api.console.task_view import mask_phone
@@ -124,6 +125,7 @@ async def _render_task(
         dial_refused=dials.cap_refusal(page.t, dial),
         dial_outcomes=dials.OUTCOMES,
         dials=dials.rows(await dial_attempts.for_account(pool, task.account_id)),
+        preferences_text=preferences_text(current),
     )
 
 
@@ -149,7 +151,8 @@ async def record_outcome(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Res
         answer = {"ok": False, "message": page.t("answer.not_running")}
         return await _render_task(page, task, status_code=409, answer=answer, forms=keep)
     try:
-        action = agent_action(typed, actor=page.actor, task_id=task.id, status=current)
+        build = customer_action if typed.get("action") in CUSTOMER_ACTIONS else agent_action
+        action = build(typed, actor=page.actor, task_id=task.id, status=current)
     except FormInvalid as err:
         answer = {"ok": False, "message": page.t("answer.invalid", reason=str(err))}
         return await _render_task(page, task, status_code=422, answer=answer, forms=keep)

@@ -117,8 +117,22 @@ def parity_policies(draw: st.DrawFn) -> Policy:
             "broken_promise_stage": draw(st.sampled_from([None, *ids])),
             "final_stage": draw(st.sampled_from([None, *final])),
             "calls_after_cease": draw(st.booleans()),
+            "vulnerable": draw(st.sampled_from([None, _vulnerable_section(ids)])),
         }
     )
+
+
+def _vulnerable_section(ids: list[str]) -> dict[str, Any]:
+    """A `vulnerable` section that changes every treatment it can."""
+    return {
+        "queue": "supervisor",
+        "min_days_between_contacts": 2,
+        "skip_stages": ids[:1],
+        "refused_channels": ["sms"],
+        "promise_max_days": 30,
+        "promise_min_percent": 5,
+        "plan_max_instalments": 2,
+    }
 
 
 @settings(
@@ -271,6 +285,12 @@ def _features(sim: Simulation) -> list[str]:
         "a stage skipped": bool(record.skipped),
         "a stage suppressed": bool(record.suppressed),
         "the process ended": sim.finished_at is not None,
+        "marked vulnerable by an agent": "marked vulnerable" in notes,
+        "a stage suppressed by the customer's or the vulnerable section's word": any(
+            "suppressed: customer_refused" in n or "suppressed: vulnerable_no" in n
+            for n in record.history
+        ),
+        "contact preferences set": "contact preferences set" in notes,
     }
     return [feature for feature, yes in seen.items() if yes]
 
@@ -303,6 +323,9 @@ def _record_view(record: AccountRecord, next_action: NextAction | None) -> dict[
         "escalated": record.escalated,
         "sms_opted_out": record.sms_opted_out,
         "contact_ceased": record.contact_ceased,
+        "vulnerable": record.vulnerable,
+        "vulnerability": record.vulnerability.model_dump() if record.vulnerability else None,
+        "preferences": record.preferences.model_dump() if record.preferences else None,
         "recent_contacts": [c.model_dump() for c in reversed(record.contacts[-10:])],
         "notes": list(reversed(record.history[-10:])),
         "policy_id": record.policy.id,

@@ -13,13 +13,20 @@ some milliseconds after its instant) and the simulator (exactly at it) see the s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
 
 from workflows import handlers
+from workflows.customer_state import (
+    UNTIL_MIDNIGHT,
+    ContactPreferences,
+    InconvenientTime,
+    VulnerabilityCategory,
+    VulnerabilityChange,
+)
 from workflows.handlers import Message
 from workflows.policy import Policy
 from workflows.types import (
@@ -63,6 +70,8 @@ KINDS = (
     "cease",
     "call",
     "escalate",
+    "vulnerability",  # flag: mark (a category from size), else clear
+    "preferences",  # one inconvenient time from size and days; a refused channel from size
 )
 
 
@@ -257,6 +266,8 @@ def _request(item: Planned, n: int, at: datetime) -> Message[Any]:
     if kind == "escalate":
         escalation = Escalation(actor="agent-1", reason="refuses to pay")
         return Message(handlers.ESCALATE, escalation)
+    if kind in ("vulnerability", "preferences"):
+        return _customer(item)
     assert kind == "call", kind
     outcome = list(CallOutcomeKind)[item.size % len(CallOutcomeKind)]
     callback = outcome is CallOutcomeKind.CALLBACK_REQUESTED
@@ -268,3 +279,24 @@ def _request(item: Planned, n: int, at: datetime) -> Message[Any]:
         callback_at=at + timedelta(hours=item.days[0] * 15 + 1) if callback else None,
     )
     return Message(handlers.RECORD_CALL_OUTCOME, call)
+
+
+def _customer(item: Planned) -> Message[Any]:
+    if item.kind == "vulnerability":
+        category = list(VulnerabilityCategory)[item.size % len(VulnerabilityCategory)]
+        change = VulnerabilityChange(
+            actor="agent-1", vulnerable=item.flag, category=category if item.flag else None
+        )
+        return Message(handlers.SET_VULNERABILITY, change)
+    start = 7 + item.size % 14  # 07:00 to 20:00, one to four hours long
+    end = start + 1 + item.days[0] % 4
+    inconvenient = InconvenientTime(
+        weekdays=tuple(sorted({d % 7 for d in item.days})),
+        start=time(start),
+        end=UNTIL_MIDNIGHT if end >= 24 else time(end),
+    )
+    refused = (("sms",), ("call",), ())[item.size % 3] if item.flag else ()
+    prefs = ContactPreferences(
+        actor="agent-1", inconvenient_times=(inconvenient,), refused_channels=refused
+    )
+    return Message(handlers.SET_CONTACT_PREFERENCES, prefs)

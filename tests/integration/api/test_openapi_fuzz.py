@@ -48,6 +48,7 @@ GROUPS = {
         f"POST {_ACCOUNT}/disputes",
         f"POST {_ACCOUNT}/disputes/{{dispute_id}}/close",
         f"POST {_ACCOUNT}/cease-contact",
+        f"PUT {_ACCOUNT}/vulnerability",
     ),
 }
 
