@@ -13,6 +13,7 @@ import asyncio
 import random
 import uuid
 
+import phonenumbers
 import pytest
 
 from overdue.store.call_tasks import create_task
@@ -34,8 +35,13 @@ pytestmark = pytest.mark.integration
 DAILY_CAP = 100  # fast.yaml's calls_per_day
 
 
-def _digits(n: int) -> str:
-    return "".join(random.choices("0123456789", k=n))
+def _phone(prefix: str) -> str:
+    """A random number that is a valid one: a random but invalid one has no country
+    (`jurisdiction` answers "default"), so it would get the default window, not its own."""
+    while True:
+        phone = prefix + "".join(random.choices("0123456789", k=8))
+        if phonenumbers.is_valid_number(phonenumbers.parse(phone)):
+            return phone
 
 
 async def _dials(stack: Stack, account: str) -> int:
@@ -86,7 +92,7 @@ async def _claimed_task(stack: Stack, account: str, agent: User) -> int:
 
 
 async def test_dials_are_recorded_listed_audited_and_capped(stack: Stack, agent: User) -> None:
-    phone = "+86139" + _digits(8)
+    phone = _phone("+86139")
     zone = zone_where_it_is(12)
     customer = {"name": "Test Customer", "phone": phone, "time_zone": zone, "locale": "en"}
     account, task_id = await only_specialist_task(stack, customer=customer)
@@ -129,7 +135,7 @@ async def test_dials_are_recorded_listed_audited_and_capped(stack: Stack, agent:
 
 async def test_a_dial_outside_the_window_is_refused(stack: Stack, agent: User) -> None:
     zone = zone_where_it_is(3)
-    customer = {"name": "Test Customer", "phone": "+8190" + _digits(8), "time_zone": zone}
+    customer = {"name": "Test Customer", "phone": _phone("+8190"), "time_zone": zone}
     account = await start_account(stack, customer={**customer, "locale": "en"})
     task_id = await _claimed_task(stack, account, agent)
     async with logged_in(stack, agent) as browser:
@@ -148,7 +154,7 @@ async def test_a_dial_outside_the_window_is_refused(stack: Stack, agent: User) -
 async def test_two_agents_dialling_one_number_at_the_cap_edge_record_one(stack: Stack) -> None:
     """A customer with two accounts, each task held by another agent: with one unanswered
     attempt left today, two dials at once record exactly one."""
-    phone, zone = "+86139" + _digits(8), zone_where_it_is(12)
+    phone, zone = _phone("+86139"), zone_where_it_is(12)
     customer = {"name": "Test Customer", "phone": phone, "time_zone": zone, "locale": "en"}
     agents = [await make_user(stack, Role.AGENT) for _ in range(2)]
     accounts = [await start_account(stack, customer=customer) for _ in range(2)]
