@@ -100,6 +100,11 @@ class DialCheck:
     quiet_days: int
     refusal: DialRefusal | None  # None: allowed
     workable_from: datetime | None  # earliest allowed instant (UTC); None: never
+    # Who asked, for a receipt: the country whose window applied and the policy (the console
+    # sets them; the pure check knows only the window and the caps it was given).
+    jurisdiction: str | None = None
+    policy_id: str | None = None
+    policy_version: int | None = None
 
     @property
     def allowed(self) -> bool:
@@ -130,6 +135,8 @@ class DialCheck:
             },
             "refusal": None if self.refusal is None else self.refusal.value,
             "workable_from": iso(self.workable_from),
+            "jurisdiction": self.jurisdiction,
+            "policy": {"id": self.policy_id, "version": self.policy_version},
             "version": FACTS_VERSION,
         }
 
@@ -170,6 +177,9 @@ class DialCheck:
             quiet_days=facts["caps"]["call_quiet_days_after_conversation"],
             refusal=None if refusal is None else DialRefusal(refusal),
             workable_from=moment("workable_from"),
+            jurisdiction=facts["jurisdiction"],
+            policy_id=facts["policy"]["id"],
+            policy_version=facts["policy"]["version"],
         )
 
 

@@ -10,7 +10,7 @@ day a call keeps the policy's rest-day hours for calls, or none. Pure functions 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -94,13 +94,19 @@ def dial_check(
     """May one more dial reach this customer at `now`: the window and rest-day calendar for
     the phone's country and the policy's call caps over the number's recorded attempts
     (`workflows.dial_caps`)."""
-    return check_dial(
+    checked = check_dial(
         window=window_for_phone(policy, phone),
         caps=policy.caps,
         time_zone=time_zone,
         history=history,
         now=now,
         calendar=calendar_for_phone(policy, phone),
+    )
+    return replace(
+        checked,
+        jurisdiction=_country(phone),
+        policy_id=policy.id,
+        policy_version=policy.version,
     )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from api.console.calling_hours import calling_hours, window_for_phone, workable_now
+from api.console.calling_hours import calling_hours, dial_check, window_for_phone, workable_now
 from overdue.policy_files import load_policy
 from workflows.calendars import Calendar
+from workflows.dial_caps import DialAttempt, DialCheck, DialOutcome, DialRefusal
 from workflows.policy import ContactWindow
 
 JP_PHONE = "+819012345678"
@@ -90,3 +91,21 @@ def test_a_rest_day_is_not_workable_and_shows_the_next_working_day() -> None:
     assert workable_now(POLICY, noon_holiday)(CN_PHONE, "Asia/Shanghai")
     plain = calling_hours(POLICY, CN_PHONE, "Asia/Shanghai", noon_holiday)
     assert plain is not None and not plain.rest_day
+
+
+def test_the_dial_check_keeps_the_calendar_and_says_whose_rules_it_applied() -> None:
+    noon_holiday = datetime(2025, 10, 2, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+    caps = CALENDAR_POLICY.caps.model_copy(update={"calls_per_day": 1})
+    policy = CALENDAR_POLICY.model_copy(update={"caps": caps})
+    holiday = dial_check(policy, CN_PHONE, "Asia/Shanghai", [], noon_holiday)
+    assert holiday.refusal is DialRefusal.OUTSIDE_WINDOW and holiday.rest_day
+    assert (holiday.jurisdiction, holiday.policy_id) == ("CN", policy.id)
+    assert holiday.policy_version == policy.version
+    assert DialCheck.from_json(holiday.as_json()) == holiday  # what a receipt reads back
+    # A number's attempts count at claim: one unanswered today uses up a cap of one.
+    saturday = datetime(2025, 10, 11, 4, 0, tzinfo=UTC)  # the swapped working day
+    earlier = [DialAttempt.of(saturday.replace(hour=1), DialOutcome.NO_ANSWER)]
+    assert workable_now(policy, saturday)(CN_PHONE, "Asia/Shanghai", [])
+    assert not workable_now(policy, saturday)(CN_PHONE, "Asia/Shanghai", earlier)
+    capped = dial_check(policy, CN_PHONE, "Asia/Shanghai", earlier, saturday)
+    assert capped.refusal is DialRefusal.DAILY_CAP and capped.unanswered_today == 1
