@@ -29,7 +29,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from workflows.calendars import ChannelCalendar, rest_day
 from workflows.contact_rules import WEEK, at_local, in_window, local_date, window_open_at
+from workflows.customer_state import InconvenientTime
 from workflows.policy import Caps, ContactWindow
+from workflows.preferences import earliest_convenient, inconvenient_at
 
 
 class DialOutcome(StrEnum):
@@ -59,6 +61,8 @@ class DialRefusal(StrEnum):
     DAILY_CAP = "daily_cap"
     WEEKLY_CAP = "weekly_cap"
     OUTSIDE_WINDOW = "outside_window"
+    CALLS_REFUSED = "calls_refused"  # the customer said: no calls (their preferences)
+    INCONVENIENT_TIME = "inconvenient_time"  # a time the customer said is inconvenient
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,9 @@ class DialCheck:
     quiet_days: int
     refusal: DialRefusal | None  # None: allowed
     workable_from: datetime | None  # earliest allowed instant (UTC); None: never
+    # The customer's stated preferences (Reg F §1006.6(b)(1)(i)), when the caller knew them.
+    calls_refused: bool = False
+    inconvenient_time: bool = False  # `at` falls in a time the customer said is inconvenient
     # Who asked, for a receipt: the country whose window applied and the policy (the console
     # sets them; the pure check knows only the window and the caps it was given).
     jurisdiction: str | None = None
@@ -135,6 +142,8 @@ class DialCheck:
             },
             "refusal": None if self.refusal is None else self.refusal.value,
             "workable_from": iso(self.workable_from),
+            "calls_refused": self.calls_refused,
+            "inconvenient_time": self.inconvenient_time,
             "jurisdiction": self.jurisdiction,
             "policy": {"id": self.policy_id, "version": self.policy_version},
             "version": FACTS_VERSION,
@@ -177,6 +186,8 @@ class DialCheck:
             quiet_days=facts["caps"]["call_quiet_days_after_conversation"],
             refusal=None if refusal is None else DialRefusal(refusal),
             workable_from=moment("workable_from"),
+            calls_refused=facts["calls_refused"],
+            inconvenient_time=facts["inconvenient_time"],
             jurisdiction=facts["jurisdiction"],
             policy_id=facts["policy"]["id"],
             policy_version=facts["policy"]["version"],
@@ -289,10 +300,13 @@ def check_dial(
     history: Sequence[DialAttempt],
     now: datetime,
     calendar: ChannelCalendar | None = None,
+    inconvenient: Sequence[InconvenientTime] = (),
+    calls_refused: bool = False,
 ) -> DialCheck:
     """Whether one more dial to this number is allowed at `now`, with the facts checked.
     `calendar`: the policy's rest-day calendar for calls to the number's country (None: every
-    day keeps the window)."""
+    day keeps the window); `inconvenient`, `calls_refused`: what the customer said (their
+    preferences; none when the caller does not know them)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     zone = _zone(time_zone)
@@ -309,6 +323,7 @@ def check_dial(
             (a.at for a in history if a.conversation and a.at <= now), default=None
         ),
         "quiet_until": quiet_until(caps, history, now),
+        "calls_refused": calls_refused,
     }
     if zone is None or time_zone is None:
         return DialCheck(
@@ -323,6 +338,9 @@ def check_dial(
         )
     local_at = now.astimezone(zone)
     resting, hours = _day_hours(window, calendar, local_at)
+    refusal, free_at = _customer_said(
+        window, caps, time_zone, history, now, calendar, inconvenient, calls_refused
+    )
     return DialCheck(
         **facts,
         local_at=local_at,
@@ -330,6 +348,32 @@ def check_dial(
         day_hours=hours,
         in_window=in_window(window, time_zone, now, calendar),
         unanswered_today=unanswered_on_local_day(history, time_zone, now),
-        refusal=refusal_at(window, caps, time_zone, history, now, calendar),
-        workable_from=dial_free_at(window, caps, time_zone, history, now, calendar),
+        refusal=refusal,
+        workable_from=free_at,
+        inconvenient_time=inconvenient_at(inconvenient, time_zone, now) is not None,
     )
+
+
+def _customer_said(
+    window: ContactWindow,
+    caps: Caps,
+    time_zone: str,
+    history: Sequence[DialAttempt],
+    now: datetime,
+    calendar: ChannelCalendar | None,
+    inconvenient: Sequence[InconvenientTime],
+    calls_refused: bool,
+) -> tuple[DialRefusal | None, datetime | None]:
+    """The refusal and the earliest allowed instant, the customer's preferences on top of the
+    policy's rules: no calls at all if they refused calls; none in a time they said is
+    inconvenient (deferred past it, composed with the window, calendar and caps)."""
+    refusal = refusal_at(window, caps, time_zone, history, now, calendar)
+    if calls_refused and refusal is not DialRefusal.NO_CALLS:
+        return DialRefusal.CALLS_REFUSED, None
+    if refusal is None and inconvenient_at(inconvenient, time_zone, now) is not None:
+        refusal = DialRefusal.INCONVENIENT_TIME
+
+    def free_at(t: datetime) -> datetime | None:
+        return dial_free_at(window, caps, time_zone, history, t, calendar)
+
+    return refusal, earliest_convenient(free_at, inconvenient, time_zone, now)

@@ -19,6 +19,7 @@ import phonenumbers
 from api.workflow_messages import jurisdiction
 from workflows.calendars import ChannelCalendar, channel_calendar, rest_day
 from workflows.contact_rules import in_window, window_open_at
+from workflows.customer_state import PreferencesState
 from workflows.dial_caps import DialAttempt, DialCheck, check_dial
 from workflows.policy import ContactWindow, Policy
 
@@ -90,10 +91,12 @@ def dial_check(
     time_zone: str | None,
     history: Sequence[DialAttempt],
     now: datetime,
+    preferences: PreferencesState | None = None,
 ) -> DialCheck:
     """May one more dial reach this customer at `now`: the window and rest-day calendar for
     the phone's country and the policy's call caps over the number's recorded attempts
-    (`workflows.dial_caps`)."""
+    (`workflows.dial_caps`); with the customer's stated `preferences` (the workflow's status)
+    when the caller has them: the claim does not (one query per candidate), the dial does."""
     checked = check_dial(
         window=window_for_phone(policy, phone),
         caps=policy.caps,
@@ -101,6 +104,8 @@ def dial_check(
         history=history,
         now=now,
         calendar=calendar_for_phone(policy, phone),
+        inconvenient=preferences.inconvenient_times if preferences else (),
+        calls_refused=preferences is not None and "call" in preferences.refused_channels,
     )
     return replace(
         checked,

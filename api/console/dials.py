@@ -20,6 +20,7 @@ from overdue.store import dial_attempts
 from overdue.store.accounts import customer_reach
 from overdue.store.call_tasks import CallTask
 from overdue.store.dial_attempts import RecordedDial
+from workflows.customer_state import PreferencesState
 from workflows.dial_caps import DialAttempt, DialCheck, DialOutcome, DialRefusal
 from workflows.policy import Policy
 
@@ -48,6 +49,7 @@ async def record_dial(
     agent_id: str,
     outcome: DialOutcome,
     now: datetime,
+    preferences: PreferencesState | None = None,
 ) -> tuple[RecordedDial, DialCheck]:
     """Record the agent's dial for `task` at `now`; `DialRefused` when the window or the caps
     forbid it, `dial_attempts.NotHeld` when the agent no longer holds the task.
@@ -60,7 +62,7 @@ async def record_dial(
             raise NoNumber(task.account_id)
 
         def check(history: Sequence[DialAttempt], at: datetime) -> DialCheck:
-            return dial_check(policy, phone, time_zone, history, at)
+            return dial_check(policy, phone, time_zone, history, at, preferences)
 
         return await dial_attempts.record(
             conn,
@@ -74,7 +76,11 @@ async def record_dial(
 
 
 async def current_check(
-    pool: asyncpg.Pool, policy: Policy, task: CallTask, now: datetime
+    pool: asyncpg.Pool,
+    policy: Policy,
+    task: CallTask,
+    now: datetime,
+    preferences: PreferencesState | None = None,
 ) -> DialCheck | None:
     """Whether a dial would be allowed now (None: the customer has no number)."""
     phone, time_zone = await customer_reach(pool, task.account_id)
@@ -82,7 +88,7 @@ async def current_check(
         return None
     ref = dial_attempts.number_ref(phone)
     history = (await dial_attempts.histories(pool, [ref], now))[ref]
-    return dial_check(policy, phone, time_zone, history, now)
+    return dial_check(policy, phone, time_zone, history, now, preferences)
 
 
 def local_text(moment: datetime, time_zone: str | None) -> str:

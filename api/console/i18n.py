@@ -74,6 +74,9 @@ _EN: dict[str, str] = {
     "dial.refused.weekly_cap": "The attempts allowed to this number in 7 days are used up: "
     "no dial until {until}.",
     "dial.refused.outside_window": "Outside the customer's calling hours: no dial until {until}.",
+    "dial.refused.calls_refused": "The customer asked not to be called: no dial can be recorded.",
+    "dial.refused.inconvenient_time": "The customer said this time is inconvenient: "
+    "no dial until {until}.",
     "account.state": "State",
     "account.balance": "Balance",
     "account.days_past_due": "Days past due",
@@ -217,6 +220,8 @@ _ZH: dict[str, str] = {
     "dial.refused.daily_cap": "今天对该号码的未接通拨号次数已用完：{until} 之前不能拨号。",
     "dial.refused.weekly_cap": "7 天内对该号码的拨号次数已用完：{until} 之前不能拨号。",
     "dial.refused.outside_window": "不在客户的可联系时段内：{until} 之前不能拨号。",
+    "dial.refused.calls_refused": "客户要求不要来电：不能记录拨号。",
+    "dial.refused.inconvenient_time": "客户表示此时间不便联系：{until} 之前不能拨号。",
     "account.state": "状态",
     "account.balance": "欠款余额",
     "account.days_past_due": "逾期天数",

@@ -104,7 +104,8 @@ async def _render_task(
     current = current and await with_texts(pool, current)  # why it is paused
     phone = revealed or mask_phone(await customer_phone(pool, task.account_id))
     hours = await _hours(page, task)
-    dial = await dials.current_check(pool, page.services.policy, task, datetime.now(UTC))
+    said = current.preferences if current else None
+    dial = await dials.current_check(pool, page.services.policy, task, datetime.now(UTC), said)
     return render(
         page,
         "task.html",
@@ -182,8 +183,11 @@ async def record_dial(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Respon
         answer = {"ok": False, "message": page.t("dial.invalid")}
         return await _render_task(page, task, status_code=422, answer=answer)
     pool, policy = page.services.pool, page.services.policy
+    # The customer's stated preferences (inconvenient times, no calls) are the workflow's.
+    current = await status_if_running(page.services.temporal, task.account_id)
+    said = current.preferences if current else None
     try:
-        await dials.record_dial(pool, policy, task, page.actor, outcome, datetime.now(UTC))
+        await dials.record_dial(pool, policy, task, page.actor, outcome, datetime.now(UTC), said)
     except dial_attempts.DialRefused as refused:
         answer = {"ok": False, "message": dials.refusal_text(page.t, refused.check)}
         return await _render_task(page, task, status_code=409, answer=answer)

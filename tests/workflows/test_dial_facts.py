@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from tests.budget import examples
 from workflows.calendars import Calendar, ChannelCalendar, RestDayHours
+from workflows.customer_state import InconvenientTime
 from workflows.dial_caps import FACTS_VERSION, DialAttempt, DialCheck, DialOutcome, check_dial
 from workflows.dial_caps import DialRefusal as Refusal
 from workflows.policy import Caps, ContactWindow
@@ -109,3 +110,110 @@ def test_the_facts_read_back_as_they_were_checked(
     assert back == check
     if check.local_at is not None:  # back in the customer's zone, not a bare offset
         assert back.local_at is not None and str(back.local_at.tzinfo) == zone
+
+
+# --- What the customer said (their preferences): no calls, inconvenient times ---------------
+
+WEEKDAY_LUNCH = InconvenientTime(weekdays=(0, 1, 2, 3, 4), start="12:00", end="14:00")
+THURSDAY_NOON = datetime(2026, 12, 3, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+
+
+def _said(
+    now: datetime,
+    history: list[DialAttempt] | None = None,
+    times: tuple[InconvenientTime, ...] = (WEEKDAY_LUNCH,),
+    refused: bool = False,
+) -> DialCheck:
+    return check_dial(
+        window=WINDOW,
+        caps=CAPS,
+        time_zone=SHANGHAI,
+        history=history or [],
+        now=now,
+        inconvenient=times,
+        calls_refused=refused,
+    )
+
+
+def test_no_dial_in_a_time_the_customer_said_is_inconvenient() -> None:
+    lunch = _said(THURSDAY_NOON)
+    assert lunch.refusal is Refusal.INCONVENIENT_TIME and lunch.inconvenient_time
+    assert lunch.workable_from == datetime(2026, 12, 3, 14, 0, tzinfo=ZoneInfo(SHANGHAI))
+    assert _said(THURSDAY_NOON - timedelta(hours=1)).allowed
+    # A daily cap moves the dial to the next morning; a range there moves it again.
+    used_up = [
+        DialAttempt.of(THURSDAY_NOON - timedelta(minutes=m), DialOutcome.BUSY) for m in range(1, 7)
+    ]
+    early = InconvenientTime(weekdays=(4,), start="08:00", end="09:30")  # Friday mornings
+    capped = _said(THURSDAY_NOON, used_up, (WEEKDAY_LUNCH, early))
+    assert capped.refusal is Refusal.DAILY_CAP and capped.inconvenient_time
+    assert capped.workable_from == datetime(2026, 12, 4, 9, 30, tzinfo=ZoneInfo(SHANGHAI))
+
+
+def test_a_customer_who_refused_calls_is_never_dialled() -> None:
+    refused = _said(THURSDAY_NOON - timedelta(hours=1), times=(), refused=True)
+    assert refused.refusal is Refusal.CALLS_REFUSED and refused.workable_from is None
+    facts = json.loads(json.dumps(refused.as_json()))
+    assert facts["calls_refused"] is True and DialCheck.from_json(facts) == refused
+
+
+@st.composite
+def inconvenient_times(draw: st.DrawFn) -> tuple[InconvenientTime, ...]:
+    """Up to 3 ranges on distinct weekdays (the console refuses overlapping ones)."""
+    days = draw(st.lists(st.integers(0, 6), unique=True, max_size=3))
+    ranges = []
+    for day in days:
+        start = draw(st.integers(0, 22))
+        end = draw(st.integers(start + 1, 24))
+        ranges.append(
+            InconvenientTime(
+                weekdays=(day,), start=time(start), end=time.max if end == 24 else time(end)
+            )
+        )
+    return tuple(ranges)
+
+
+@settings(max_examples=examples(200, 40), deadline=None)
+@given(
+    st.sampled_from(ZONES[:-1]),
+    st.lists(st.tuples(instants, st.sampled_from(list(DialOutcome))), max_size=12),
+    instants,
+    inconvenient_times(),
+    st.sampled_from([None, NO_CALLS_ON_REST_DAYS]),
+)
+def test_inconvenient_times_are_never_dialled_and_workable_from_respects_them(
+    zone: str,
+    raw: list[tuple[datetime, DialOutcome]],
+    now: datetime,
+    times: tuple[InconvenientTime, ...],
+    calendar: ChannelCalendar | None,
+) -> None:
+    history = [DialAttempt.of(at, outcome) for at, outcome in raw if at <= now]
+
+    def check(t: datetime, said: tuple[InconvenientTime, ...]) -> DialCheck:
+        return check_dial(
+            window=WINDOW,
+            caps=CAPS,
+            time_zone=zone,
+            history=history,
+            now=t,
+            calendar=calendar,
+            inconvenient=said,
+        )
+
+    def stated(t: datetime) -> bool:
+        local = t.astimezone(ZoneInfo(zone))
+        clock = local.time()
+        return any(
+            local.weekday() in r.weekdays
+            and r.start <= clock
+            and (clock < r.end or r.end == time.max)
+            for r in times
+        )
+
+    checked = check(now, times)
+    assert checked.allowed == (check(now, ()).allowed and not stated(now))
+    if checked.workable_from is not None:
+        later = checked.workable_from
+        assert check(later, ()).allowed and not stated(later)
+        assert check(later, times).allowed
