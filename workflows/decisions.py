@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from workflows import revocation
 from workflows.account import (
     break_plan,
     break_promise,
@@ -21,6 +22,7 @@ from workflows.account import (
 )
 from workflows.contact_rules import at_local, earliest_allowed, local_date
 from workflows.policy import Channel, ContactWindow, NotifyKind, Policy, Stage
+from workflows.revocation import RevocationOverdue
 from workflows.types import AccountRecord, AccountState
 
 # Notifications the customer receives directly obey contact hours; internal ones do not.
@@ -109,6 +111,7 @@ Step = (
     | WaitUntil
     | WaitForEvents
     | Finished
+    | RevocationOverdue
 )
 
 
@@ -156,6 +159,7 @@ def blocked_reason(record: AccountRecord, stage: Stage) -> str | None:
             (record.contact_ceased, "contact_ceased"),
             (record.wrong_number, "wrong_number"),
             (record.sms_unreachable, "sms_unreachable"),
+            (revocation.pending(record) is not None, "revocation_pending"),
         ):
             if flag:
                 return reason
@@ -194,6 +198,22 @@ def passed_stage_ids(record: AccountRecord, now: datetime) -> set[str]:
 def next_step(record: AccountRecord, now: datetime) -> Step:
     if record.finished:
         return Finished()
+    if revocation.overdue(record, now):
+        return RevocationOverdue()
+    return _wake_for_revocation(record, _state_step(record, now))
+
+
+def _wake_for_revocation(record: AccountRecord, step: Step) -> Step:
+    """A pending revocation's deadline wakes the process, whatever else it waits for."""
+    wake = revocation.deadline_wake(record)
+    if wake is None or not isinstance(step, WaitUntil | WaitForEvents):
+        return step
+    if isinstance(step, WaitUntil) and step.at <= wake:
+        return step
+    return WaitUntil(at=wake, label="SMS revocation: an agent's decision is due")
+
+
+def _state_step(record: AccountRecord, now: datetime) -> Step:
     state = record.state
     if state in (AccountState.PAUSED, AccountState.DISPUTED, AccountState.HARDSHIP_REVIEW):
         return WaitForEvents(reason=state.value)
@@ -277,6 +297,7 @@ def _plan_step(record: AccountRecord, now: datetime) -> Step:
             at_local(instalment.due_date, time.min, record.time_zone) - rules.reminder_before
         )
         sms_ok = not (record.sms_opted_out or record.contact_ceased or record.wrong_number)
+        sms_ok = sms_ok and revocation.pending(record) is None
         if sms_ok:
             window = record.policy.window_for(record.jurisdiction)
             at = earliest_allowed(
@@ -353,6 +374,7 @@ __all__ = [
     "PassOver",
     "PlanCompleted",
     "RemindInstalment",
+    "RevocationOverdue",
     "Step",
     "Suppress",
     "WaitForEvents",

@@ -23,6 +23,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from workflows import account as acct
+from workflows import revocation
 from workflows.types import (
     AccountRecord,
     CallOutcome,
@@ -37,6 +38,8 @@ from workflows.types import (
     PaymentReported,
     PromiseToPay,
     ResumeRequest,
+    RevocationDecision,
+    RevocationRequested,
     SmsConsentChanged,
 )
 
@@ -110,7 +113,8 @@ def _ceased(record: AccountRecord, request: ContactCeased, now: datetime) -> boo
 
 
 def _consent(record: AccountRecord, change: SmsConsentChanged, now: datetime) -> bool:
-    return acct.apply_sms_consent(record, change)
+    changed = acct.apply_sms_consent(record, change)
+    return revocation.settle_by_opt_out(record) or changed
 
 
 def _resume_by_ops(record: AccountRecord, request: ResumeRequest, now: datetime) -> bool:
@@ -126,6 +130,7 @@ CEASE_CONTACT = Signal("cease_contact", ContactCeased, _ceased)
 SMS_CONSENT_CHANGED = Signal("sms_consent_changed", SmsConsentChanged, _consent)
 PAUSE_BY_OPS = Signal("pause_by_ops", PauseRequest, acct.apply_pause_by_ops)
 RESUME_BY_OPS = Signal("resume_by_ops", ResumeRequest, _resume_by_ops)
+REVOCATION_REQUESTED = Signal("revocation_requested", RevocationRequested, revocation.apply_request)
 
 # --- updates ----------------------------------------------------------------------------
 
@@ -159,6 +164,12 @@ DECIDE_HARDSHIP = Update(
 ESCALATE = Update("escalate", Escalation, _check_escalation, acct.apply_escalation)
 PAUSE = Update("pause", PauseRequest, _check_pause, acct.apply_pause)
 RESUME = Update("resume", ResumeRequest, _check_resume, _resume)
+DECIDE_REVOCATION = Update(
+    "decide_revocation",
+    RevocationDecision,
+    revocation.validate_decision,
+    revocation.apply_decision,
+)
 
 SIGNALS: tuple[Signal[Any], ...] = (
     REPORT_PAYMENT,
@@ -170,6 +181,7 @@ SIGNALS: tuple[Signal[Any], ...] = (
     SMS_CONSENT_CHANGED,
     PAUSE_BY_OPS,
     RESUME_BY_OPS,
+    REVOCATION_REQUESTED,
 )
 UPDATES: tuple[Update[Any], ...] = (
     RECORD_CALL_OUTCOME,
@@ -178,6 +190,7 @@ UPDATES: tuple[Update[Any], ...] = (
     ESCALATE,
     PAUSE,
     RESUME,
+    DECIDE_REVOCATION,
 )
 
 # A bare event is the signal that carries its type (a pause or resume: the ops batch job's).

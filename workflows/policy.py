@@ -23,6 +23,7 @@ from workflows.durations import (
     parse_grace,
     parse_local_time,
 )
+from workflows.revocation_types import RevocationRules
 from workflows.stages import (
     CallQueue,
     Channel,
@@ -49,6 +50,7 @@ __all__ = [
     "NotifyKind",
     "Policy",
     "PromiseRules",
+    "RevocationRules",
     "Stage",
     "duration_text",
     "not_negative",
@@ -135,6 +137,7 @@ class Policy(BaseModel):
     caps: Caps = Field(default_factory=Caps)
     promise: PromiseRules = Field(default_factory=PromiseRules)
     hardship: HardshipRules = Field(default_factory=HardshipRules)
+    revocation: RevocationRules = Field(default_factory=RevocationRules)
     broken_promise_stage: str | None = Field(
         default=None, description="Stage to resume at when a promise or a plan is broken."
     )

@@ -42,6 +42,7 @@ def account_status(
         escalated=record.escalated,
         sms_opted_out=record.sms_opted_out,
         contact_ceased=record.contact_ceased,
+        revocation=record.revocation.pending if record.revocation else None,
         recent_contacts=list(reversed(record.contacts[-10:])),
         notes=list(reversed(record.history[-10:])),
         policy_id=record.policy.id,

@@ -24,6 +24,10 @@ from workflows.agent_requests import ResumeRequest as ResumeRequest
 from workflows.messages import TEXT_ID_PATTERN as TEXT_ID_PATTERN
 from workflows.messages import Message, legacy_text_field, text_id_field
 from workflows.policy import CallQueue, Policy
+from workflows.revocation_types import PendingRevocation as PendingRevocation
+from workflows.revocation_types import RevocationDecision as RevocationDecision
+from workflows.revocation_types import RevocationRequested as RevocationRequested
+from workflows.revocation_types import RevocationState
 
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
 
@@ -224,6 +228,7 @@ class AccountRecord(BaseModel):
     promise: PromiseState | None = None
     plan: PlanState | None = None
     pause: PauseState | None = None
+    revocation: RevocationState | None = None  # workflows.revocation; None: never requested
 
     contacts: list[ContactEntry] = Field(default_factory=list)
     unchecked_stages: list[str] = Field(
@@ -328,6 +333,9 @@ class AccountStatus(Message):
     escalated: bool = False
     sms_opted_out: bool = False
     contact_ceased: bool = False
+    revocation: PendingRevocation | None = Field(
+        default=None, description="A free-text request to stop SMS, waiting for an agent."
+    )
     recent_contacts: list[ContactEntry] = Field(default_factory=list, description="Newest first.")
     notes: list[str] = Field(default_factory=list, description="What happened, newest first.")
     policy_id: str

@@ -301,12 +301,18 @@ def _record_view(record: AccountRecord, next_action: NextAction | None) -> dict[
         "escalated": record.escalated,
         "sms_opted_out": record.sms_opted_out,
         "contact_ceased": record.contact_ceased,
+        "revocation": _pending_revocation(record),
         "recent_contacts": [c.model_dump() for c in reversed(record.contacts[-10:])],
         "notes": list(reversed(record.history[-10:])),
         "policy_id": record.policy.id,
         "policy_version": record.policy.version,
         "parked": None,  # the simulator meets no unexpected error; the workflow parks on one
     }
+
+
+def _pending_revocation(record: AccountRecord) -> dict[str, Any] | None:
+    pending = record.revocation.pending if record.revocation else None
+    return pending.model_dump() if pending else None
 
 
 def _lines(observed: Observed) -> list[str]:
