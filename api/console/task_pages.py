@@ -12,8 +12,9 @@ from starlette.responses import Response
 
 from api.console.calling_hours import CallingHours, calling_hours, workable_now
 from api.console.context import Console, ConsoleError, CsrfForm, SignedIn
-from api.console.outcomes import FormInvalid, agent_action, perform
+from api.console.outcomes import FormInvalid, perform
 from api.console.rendering import render
+from api.console.revocation_form import after_action, build_action, revocation_view
 from api.console.task_view import mask_phone
 from api.workflow_calls import (
     ProcessNotRunning,
@@ -117,6 +118,7 @@ async def _render_task(
         here=f"/console/tasks/{task.id}",
         hours=hours,
         outside_hours=_outside_hours(page, hours),
+        revocation=await revocation_view(pool, current),
     )
 
 
@@ -142,13 +144,14 @@ async def record_outcome(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Res
         answer = {"ok": False, "message": page.t("answer.not_running")}
         return await _render_task(page, task, status_code=409, answer=answer, forms=keep)
     try:
-        action = agent_action(typed, actor=page.actor, task_id=task.id, status=current)
+        action = build_action(typed, actor=page.actor, task_id=task.id, status=current)
     except FormInvalid as err:
         answer = {"ok": False, "message": page.t("answer.invalid", reason=str(err))}
         return await _render_task(page, task, status_code=422, answer=answer, forms=keep)
     handle = account_handle(page.services.temporal, task.account_id)
     try:
         new_status = await perform(page.services.pool, handle, task.account_id, page.actor, action)
+        await after_action(page.services.pool, task.account_id, page.actor, action)
     except UpdateRejected as err:
         answer = {"ok": False, "message": page.t("answer.rejected", reason=err.reason)}
         return await _render_task(
