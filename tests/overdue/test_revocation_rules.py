@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 -- Chinese replies use full-width punctuation on purpose.
 """The free-text revocation classifier (overdue/revocation_rules.py) and how the inbound webhook
 combines it with the exact keywords (api/sms_keywords.classify_message)."""
 
