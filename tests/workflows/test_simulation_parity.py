@@ -47,6 +47,7 @@ from tests.workflows.timelines import (
     AGENTS_AND_BACKENDS,
     FEATURED,
     PLAN_BROKEN,
+    REVOCATIONS,
     UNTIL,
     Planned,
     messages,
@@ -137,6 +138,7 @@ def parity_policies(draw: st.DrawFn) -> Policy:
 )
 @example(FEATURED, PLAN_BROKEN, DEFAULT_START, 0, False)
 @example(FEATURED, AGENTS_AND_BACKENDS, DEFAULT_START, 0, True)
+@example(FEATURED, REVOCATIONS, DEFAULT_START, 0, False)
 async def test_the_simulator_does_what_the_workflow_does(
     policy: Policy, timeline: list[Planned], start_at: StartAt, due_day: int, vulnerable: bool
 ) -> None:
@@ -269,6 +271,9 @@ def _features(sim: Simulation) -> list[str]:
         "a stage skipped": bool(record.skipped),
         "a stage suppressed": bool(record.suppressed),
         "the process ended": sim.finished_at is not None,
+        "a revocation escalated": "sms revocation not decided" in notes,
+        "a revocation decided": "sms revocation confirmed" in notes
+        or "sms revocation rejected" in notes,
     }
     return [feature for feature, yes in seen.items() if yes]
 
