@@ -88,6 +88,8 @@ _EN: dict[str, str] = {
     "dispute.title": "Dispute",
     "escalate.title": "Escalate to a supervisor",
     "revocation.title": "Confirm the request to stop SMS",
+    "account.revocation": "SMS stopped",
+    "account.revocation_due": "a request to stop SMS waits for a decision, due {deadline}",
     "revocation.explain": "The customer's reply reads as a request to stop text messages. SMS "
     "are stopped until you decide; undecided by {deadline}, it goes to a supervisor.",
     "revocation.erased": "(the text was erased on request)",
@@ -198,6 +200,8 @@ _ZH: dict[str, str] = {
     "dispute.title": "争议",
     "escalate.title": "升级给主管",
     "revocation.title": "确认停止短信的请求",
+    "account.revocation": "短信已暂停",
+    "account.revocation_due": "停止短信的请求待确认，须在 {deadline} 前决定",
     "revocation.explain": "客户的回复像是要求停止发送短信。在您决定之前短信已暂停；"
     "若 {deadline} 前仍未决定，将升级给主管。",
     "revocation.erased": "（原文已应客户要求删除）",

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
-from tests.workflows.harness import Recorder, Scenario, account_of, at
+from tests.workflows.harness import Recorder, Scenario, account_of, at, search_attribute
 from tests.workflows.test_overdue_account import POLICY
+from workflows import search_attributes as sa
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.types import (
     AccountState,
@@ -113,6 +114,8 @@ async def test_undecided_after_ten_business_days_it_escalates_and_sms_stay_stopp
     assert task.queue.value == "supervisor" and at(created_at, deadline)
     status = await handle.query(OverdueAccountWorkflow.status)
     assert status.state is AccountState.ESCALATED and status.escalated
+    # What the supervisors' escalation list queries (api/console/supervisor_pages.py).
+    assert await search_attribute(handle, sa.OVERDUE_STATE) == "escalated"
     assert status.revocation is not None and status.revocation.escalated
     assert recorder.sms_stages(account) == []  # d1_sms and d7_sms: still stopped
 

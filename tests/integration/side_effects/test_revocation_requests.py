@@ -173,6 +173,7 @@ async def _claim_and_decide(
         assert claimed.headers["location"] == f"/console/tasks/{task_id}"
         page = await browser.get(f"/console/tasks/{task_id}")
         assert 'data-testid="form-revocation"' in page.text
+        assert 'data-testid="revocation"' in page.text and "短信已暂停" in page.text
         assert body in page.text  # the customer's words, read back for the agent
         token = csrf_of(page)
         wrong = await browser.post(
