@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from tests.workflows.test_overdue_account import POLICY
 from workflows import handlers
 from workflows.acting import new_record
 from workflows.decisions import RevocationOverdue, Suppress, WaitUntil, next_step
 from workflows.handlers import Message, receive
+from workflows.policy import Policy
 from workflows.revocation import add_business_days, is_weekend
 from workflows.types import (
     AccountRecord,
@@ -99,3 +101,18 @@ def test_a_decision_without_a_pending_request_is_rejected_and_changes_nothing() 
     receipt = receive(record, Message(handlers.DECIDE_REVOCATION, decision), now)
     assert receipt.rejected == "there is no revocation request waiting for a decision"
     assert record.model_dump() == before
+
+
+def test_the_policy_field_defaults_to_ten_and_is_bounded() -> None:
+    assert POLICY.revocation.confirm_within_business_days == 10
+    data = POLICY.model_dump()
+    for bad in ({"confirm_within_business_days": 0}, {"within": 10}):
+        with pytest.raises(ValidationError):
+            Policy.model_validate({**data, "revocation": bad})
+    shorter = Policy.model_validate({**data, "revocation": {"confirm_within_business_days": 3}})
+    record = _record().model_copy(update={"policy": shorter})
+    asked = datetime(2026, 12, 4, 1, 15, tzinfo=UTC)  # Friday 09:15 in Shanghai
+    request = RevocationRequested(request_id="SM" + "3" * 32)
+    receive(record, Message(handlers.REVOCATION_REQUESTED, request), asked)
+    assert record.revocation is not None and record.revocation.pending is not None
+    assert record.revocation.pending.deadline == datetime(2026, 12, 9, 1, 15, tzinfo=UTC)
