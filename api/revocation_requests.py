@@ -4,8 +4,10 @@
 In the webhook's transaction, for each account of the number: the reply is kept in
 `free_texts` (one text per account, its id derived from the message SID so a redelivery finds
 the same one), a `confirm_revocation` call task asks an agent to confirm it, and the audit trail
-says so. After the commit every open process of those accounts gets `revocation_requested`
-(the message SID and the text's id, never the text): SMS stop at once. A repeated delivery
+says so; the number's request is recorded undecided, which the SMS activity checks before
+every send (for a message already in flight). After the commit every open process of those
+accounts gets `revocation_requested` (the message SID and the text's id, never the text): SMS
+stop at once. A repeated delivery
 signals again (the workflow ignores a request id it has seen), so a retry after a Temporal
 outage still gets through. The exact keywords (STOP, 退订 ...) keep their own path.
 """
@@ -21,7 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from api.dependencies import Services
 from api.problems import unavailable
-from overdue.store import audit, free_texts
+from overdue.store import audit, free_texts, revocation_requests
 from overdue.store.call_tasks import create_task
 from overdue.store.free_texts import FreeText
 from overdue.store.sms_consent import PhoneAccount
@@ -52,12 +54,15 @@ def request_of(message_sid: str, account_id: str) -> RevocationRequested:
 
 async def hand_to_agents(
     conn: asyncpg.Connection,
+    phone: str,
     message_sid: str,
     inbound_id: int,
     body: str,
     accounts: list[PhoneAccount],
 ) -> None:
-    """The first delivery: the text, a confirm task and an audit row for each account."""
+    """The first delivery: the number's pending request (the SMS activity's fence), then the
+    text, a confirm task and an audit row for each account."""
+    await revocation_requests.record_request(conn, message_sid, phone)
     for account in accounts:
         text = text_of(message_sid, account.account_id, body)
         await free_texts.keep(conn, account.account_id, text)

@@ -165,7 +165,9 @@ async def _apply(
                 details={"message_sid": message_sid},
             )
     elif kind is InboundKind.REVOCATION_REQUEST:
-        await revocation_requests.hand_to_agents(conn, message_sid, inbound_id, body, accounts)
+        await revocation_requests.hand_to_agents(
+            conn, phone, message_sid, inbound_id, body, accounts
+        )
     else:
         await _hand_reply_to_agents(conn, message_sid, inbound_id, accounts)
 

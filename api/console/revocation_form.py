@@ -3,8 +3,9 @@
 Shown on a task page while the account's process has a request pending (the `confirm_revocation`
 task the inbound webhook created, or a supervisor's `revocation_overdue` task), with the
 customer's words read back from `free_texts`. The decision is the workflow's validated
-`decide_revocation` update; a confirmation also records the opt-out in the number's consent
-store, as the STOP keyword does, so the SMS activity's own check refuses every later send.
+`decide_revocation` update; then the number's pending requests are settled in Postgres, and a
+confirmation records the opt-out in the number's consent store, as the STOP keyword does, so
+the SMS activity's own check refuses every later send.
 The agent's note, if any, is kept in `free_texts`.
 """
 
@@ -17,7 +18,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from api.console.outcomes import Action, FormInvalid, _id, _ref, _typed, _update, agent_action
-from overdue.store import audit, sms_consent
+from overdue.store import audit, revocation_requests, sms_consent
 from overdue.store.accounts import customer_phone
 from overdue.store.free_texts import texts_by_id
 from workflows.overdue_account import OverdueAccountWorkflow
@@ -49,12 +50,17 @@ def revocation_action(
     )
 
 
-async def record_confirmation(pool: asyncpg.Pool, account_id: str, actor: str) -> None:
-    """After the workflow accepted a confirmation: the number's consent store says opted out
-    (a no-op when it already did), audited like a STOP."""
+async def record_decision(pool: asyncpg.Pool, account_id: str, actor: str, confirm: bool) -> None:
+    """After the workflow accepted the decision: the number's requests are settled (the SMS
+    activity's fence lifts); a confirmation opts the number out in the consent store (a no-op
+    when it already was), audited like a STOP."""
     async with pool.acquire() as conn, conn.transaction():
         phone = await customer_phone(conn, account_id)
         if phone is None:
+            return
+        decision: revocation_requests.Decision = "confirmed" if confirm else "rejected"
+        await revocation_requests.decide(conn, phone, decision, actor)
+        if not confirm:
             return
         changed = await sms_consent.set_consent(conn, phone, opted_out=True, source=CONSENT_SOURCE)
         await audit.record_event(
@@ -86,5 +92,5 @@ def build_action(
 
 async def after_action(pool: asyncpg.Pool, account_id: str, actor: str, action: Action) -> None:
     """What an accepted action still records outside the workflow."""
-    if action.name == ACTION and action.audit_details.get("confirm"):
-        await record_confirmation(pool, account_id, actor)
+    if action.name == ACTION:
+        await record_decision(pool, account_id, actor, bool(action.audit_details["confirm"]))

@@ -17,19 +17,29 @@ from typing import Any
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
+from activities.sms import BLOCKED_REVOCATION, SMS_REFUSED, SmsActivities
 from api.revocation_requests import CONFIRM_PRIORITY, CONFIRM_STAGE
+from overdue.store import revocation_requests
 from overdue.store.console_users import Role
 from tests.integration.conftest import Stack
 from tests.integration.console.conftest import csrf_of, logged_in, make_user
 from tests.integration.side_effects.conftest import TwilioStack
-from tests.integration.side_effects.support import add_customer, unique_phone
+from tests.integration.side_effects.support import (
+    add_customer,
+    sms_input,
+    twilio_sender,
+    unique_phone,
+)
 from tests.integration.side_effects.test_twilio_webhooks import (
     INBOUND_PATH,
     inbound_params,
     post_signed,
 )
 from tests.integration.support import CUSTOMER_ZONE, NAME, start_account
+from workers.fakes.twilio import FakeTwilio
 from workflows.names import WORKFLOW_TYPE, workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import CallQueue
@@ -217,6 +227,7 @@ async def test_an_agent_confirms_it_and_the_number_is_opted_out(
         "SELECT opted_out, source FROM sms_opt_outs WHERE phone_e164 = $1", phone
     )
     assert consent is not None and tuple(consent) == (True, "agent_confirmed_revocation")
+    assert await _decisions(stack, phone) == ["confirmed"]
     decided = await stack.pool.fetchrow(
         """
         SELECT e.details, t.text FROM audit_events e JOIN free_texts t
@@ -246,4 +257,52 @@ async def test_an_agent_rejects_it_and_sms_resume(stack: Stack, twilio_stack: Tw
         == 0
     )
     assert any("sms revocation rejected" in note for note in status.notes)
+    assert await _decisions(stack, phone) == ["rejected"]
+    assert not await revocation_requests.is_pending(stack.pool, phone)  # the fence lifts
     await stack.temporal.get_workflow_handle(workflow_id(account)).terminate("test over")
+
+
+async def _decisions(stack: Stack, phone: str) -> list[str | None]:
+    rows = await stack.pool.fetch(
+        "SELECT decision FROM sms_revocation_requests WHERE phone_e164 = $1", phone
+    )
+    return [r["decision"] for r in rows]
+
+
+# --- the SMS activity's fence, for a message in flight when the request came ----------------
+
+
+@pytest.fixture
+async def sms(fake_twilio: FakeTwilio, twilio_stack: TwilioStack) -> AsyncIterator[SmsActivities]:
+    sender = twilio_sender(fake_twilio.url, twilio_stack.settings.public_url)
+    try:
+        yield SmsActivities(twilio_stack.pool, sender)
+    finally:
+        await sender.close()
+
+
+async def test_a_pending_request_blocks_a_send_in_flight_until_decided(
+    twilio_stack: TwilioStack, fake_twilio: FakeTwilio, sms: SmsActivities
+) -> None:
+    customer = await add_customer(twilio_stack.pool)
+    code, _ = await post_signed(
+        twilio_stack, INBOUND_PATH, inbound_params(customer.phone, "不要再发短信了")
+    )
+    assert code == 200
+    blocked_input = sms_input(customer)
+    with pytest.raises(ApplicationError) as refused:
+        await ActivityEnvironment().run(sms.send_sms, blocked_input)
+    assert (refused.value.type, refused.value.non_retryable) == (SMS_REFUSED, True)
+    row = await twilio_stack.pool.fetchrow(
+        "SELECT status, error_code FROM contact_ledger WHERE idempotency_key = $1",
+        blocked_input.idempotency_key,
+    )
+    assert row is not None and tuple(row) == ("blocked", BLOCKED_REVOCATION)
+    assert [m for m in fake_twilio.messages.values() if m.to == customer.phone] == []
+
+    # Rejected by an agent: the next message goes.
+    async with twilio_stack.pool.acquire() as conn:
+        assert await revocation_requests.decide(conn, customer.phone, "rejected", "agent-1") == 1
+    later = sms_input(customer, stage_id="d7_sms")
+    result = await ActivityEnvironment().run(sms.send_sms, later)
+    assert result.status in ("sent", "queued", "accepted")
