@@ -37,7 +37,14 @@ from activities.sms_types import (
 )
 from activities.templates import pick_locale, render
 from overdue.sms_segments import count_segments
-from overdue.store import accounts, contact_gate, contact_ledger, sms_consent, sms_ledger
+from overdue.store import (
+    accounts,
+    contact_gate,
+    contact_ledger,
+    revocation_requests,
+    sms_consent,
+    sms_ledger,
+)
 from overdue.store.contact_ledger import FailureKind, LedgerRow, NewContact, Source
 from workflows.contact_types import SendSmsInput, SendSmsResult, SmsFailure
 
@@ -56,6 +63,8 @@ SMS_ATTEMPT_IN_FLIGHT = "SmsAttemptInFlight"
 
 # Our error code for a send we blocked ourselves: the number opted out in our records.
 BLOCKED_OPTED_OUT = "opted_out"
+# A free-text request to stop SMS awaits an agent (overdue/store/revocation_requests.py).
+BLOCKED_REVOCATION = "revocation_pending"
 _REFUSAL_BY_CODE = {
     BLOCKED_OPTED_OUT: Refusal.OPTED_OUT,
     "21610": Refusal.OPTED_OUT,
@@ -91,6 +100,11 @@ class SmsActivities:
                 row, BLOCKED_OPTED_OUT, None, refusal=Refusal.OPTED_OUT, status="blocked"
             )
             raise _refusal_error(Refusal.OPTED_OUT, "the number opted out of SMS", "opted_out")
+        if await revocation_requests.is_pending(self._pool, message.to):
+            await self._refuse(
+                row, BLOCKED_REVOCATION, None, refusal=Refusal.OTHER, status="blocked"
+            )
+            raise _refusal_error(Refusal.OTHER, "a request to stop SMS awaits", BLOCKED_REVOCATION)
         try:
             sent = await self._sender.send(message)
         except SmsRefused as err:
