@@ -6,13 +6,18 @@ a template rule (`overdue.template_lint`) is refused too, with the same path-and
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
+from overdue.calendar_sources import CalendarSourceError, calendar_notes, expand_calendars
 from overdue.template_lint import lint_policy
 from workflows.policy import Policy
+
+log = logging.getLogger(__name__)
 
 
 class PolicyFileError(ValueError):
@@ -25,18 +30,26 @@ class PolicyFileError(ValueError):
         super().__init__(f"invalid policy file {file}:\n{lines}")
 
 
-def load_policy(file: Path) -> Policy:
-    """The policy in `file`, valid and within the template rules; PolicyFileError otherwise."""
-    policy = read_policy(file)
+def load_policy(file: Path, today: date | None = None) -> Policy:
+    """The policy in `file`, valid and within the template rules; PolicyFileError otherwise.
+
+    Calendar sources are expanded into dates here; `today` (default: today's UTC date) picks
+    the years of a calendar whose file states none. Calendar warnings (a year a package has
+    no data for) do not refuse the policy: they are logged, so the API's start shows them."""
+    today = today or datetime.now(UTC).date()
+    policy = read_policy(file, today)
     findings = lint_policy(policy)
     if findings:
         raise PolicyFileError(file, [(f.path, f.reason) for f in findings])
+    for note in calendar_notes(policy, today):
+        log.warning("policy file %s: %s: %s", file, note.path, note.reason)
     return policy
 
 
-def read_policy(file: Path) -> Policy:
-    """The policy in `file`, validated but not linted (`overdue policy check` lints it itself,
-    to tell an unusable file from one whose templates break a rule)."""
+def read_policy(file: Path, today: date | None = None) -> Policy:
+    """The policy in `file`, validated and its calendars expanded, but not linted (`overdue
+    policy check` lints it itself, to tell an unusable file from one whose templates break a
+    rule)."""
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as err:
@@ -50,9 +63,34 @@ def read_policy(file: Path) -> Policy:
     if not isinstance(data, dict):
         raise PolicyFileError(file, [("", "expected a mapping with id, version and stages")])
     try:
-        return Policy.model_validate(data)
+        policy = Policy.model_validate(data)
     except ValidationError as err:
         raise PolicyFileError(file, [_describe(error, data) for error in err.errors()]) from err
+    computed = _computed_calendar_days(data)
+    if computed:
+        raise PolicyFileError(file, computed)
+    try:
+        return expand_calendars(policy, today or datetime.now(UTC).date())
+    except CalendarSourceError as err:
+        raise PolicyFileError(file, [(err.path, err.reason)]) from err
+
+
+def _computed_calendar_days(data: dict[str, object]) -> list[tuple[str, str]]:
+    """A file names a calendar's source; the dates are the loader's to fill in."""
+    calendars = data.get("calendars")
+    if not isinstance(calendars, dict):
+        return []
+    return [
+        (
+            f"calendars.{key}.{field}",
+            "filled in from `source` when the file is loaded; list the policy's own rest days "
+            "under blackout_days",
+        )
+        for key, calendar in calendars.items()
+        if isinstance(calendar, dict)
+        for field in ("rest_days", "working_days")
+        if field in calendar
+    ]
 
 
 def _describe(error: object, data: dict[str, object]) -> tuple[str, str]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from workflows.calendars import ChannelCalendar
 from workflows.policy import Caps, ContactWindow
 
 UTC = ZoneInfo("UTC")
@@ -41,21 +42,43 @@ def at_local(day: date, clock: time, time_zone: str) -> datetime:
     return local.astimezone(UTC).astimezone(zone).astimezone(UTC)
 
 
-def in_window(window: ContactWindow, time_zone: str, t: datetime) -> bool:
-    local = t.astimezone(ZoneInfo(time_zone)).time()
-    return window.start <= local < window.end
+def in_window(
+    window: ContactWindow, time_zone: str, t: datetime, calendar: ChannelCalendar | None = None
+) -> bool:
+    """Whether `t` is inside the contact hours of its local day (a rest day's, with a calendar)."""
+    local = t.astimezone(ZoneInfo(time_zone))
+    hours = _hours_on(window, local.date(), calendar)
+    return hours is not None and hours[0] <= local.time() < hours[1]
 
 
-def window_open_at(window: ContactWindow, time_zone: str, t: datetime) -> datetime:
-    """The earliest instant at or after `t` inside the contact window."""
-    if in_window(window, time_zone, t):
+def window_open_at(
+    window: ContactWindow, time_zone: str, t: datetime, calendar: ChannelCalendar | None = None
+) -> datetime:
+    """The earliest instant at or after `t` inside the contact window. With a calendar, a rest
+    day keeps the channel's rest-day hours, or none: the search goes on to a later day."""
+    if in_window(window, time_zone, t, calendar):
         return t
     day = local_date(t, time_zone)
-    for candidate_day in (day, day + timedelta(days=1), day + timedelta(days=2)):
-        opening = at_local(candidate_day, window.start, time_zone)
-        if opening >= t and in_window(window, time_zone, opening):
+    # Without a calendar the window opens today, tomorrow or (DST) the day after; a calendar's
+    # run of closed days is bounded by the days it names plus the weekends between them.
+    days = 3 if calendar is None else 2 * calendar.calendar.dated_days() + 10
+    for offset in range(days):
+        candidate_day = day + timedelta(days=offset)
+        hours = _hours_on(window, candidate_day, calendar)
+        if hours is None:
+            continue
+        opening = at_local(candidate_day, hours[0], time_zone)
+        if opening >= t and in_window(window, time_zone, opening, calendar):
             return opening
-    raise AssertionError("a contact window opens every day")  # unreachable for valid windows
+    raise AssertionError("a contact window opens every working day")  # unreachable
+
+
+def _hours_on(
+    window: ContactWindow, day: date, calendar: ChannelCalendar | None
+) -> tuple[time, time] | None:
+    if calendar is None:
+        return window.start, window.end
+    return calendar.hours_on(day, window.start, window.end)
 
 
 def cap_free_at(
@@ -104,10 +127,12 @@ def earliest_allowed(
     history: Sequence[Contact],
     time_zone: str,
     t: datetime,
+    calendar: ChannelCalendar | None = None,
 ) -> datetime | None:
     """Earliest instant at or after `t` that is inside the window and within caps.
 
-    `window` None: no time-of-day rule (e.g. an internal notification); `kind` None: no caps.
+    `window` None: no time-of-day rule (e.g. an internal notification); `kind` None: no caps;
+    `calendar` None: every day keeps the window (with one, rest days keep the channel's rule).
     """
     candidate = t
     for _ in range(_MAX_SEARCH_STEPS):
@@ -118,7 +143,7 @@ def earliest_allowed(
                 return None
             moved = free
         if window is not None:
-            moved = window_open_at(window, time_zone, moved)
+            moved = window_open_at(window, time_zone, moved, calendar)
         if moved == candidate:
             return candidate
         candidate = moved

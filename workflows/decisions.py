@@ -21,6 +21,7 @@ from workflows.account import (
 )
 from workflows.contact_rules import at_local, earliest_allowed, local_date
 from workflows.policy import Channel, ContactWindow, NotifyKind, Policy, Stage
+from workflows.rest_days import contact_calendar, deferral_reason, stage_calendar
 from workflows.types import AccountRecord, AccountState
 
 # Notifications the customer receives directly obey contact hours; internal ones do not.
@@ -171,7 +172,9 @@ def blocked_reason(record: AccountRecord, stage: Stage) -> str | None:
     return None
 
 
-def allowed_at(record: AccountRecord, stage: Stage, now: datetime) -> datetime | None:
+def allowed_at(
+    record: AccountRecord, stage: Stage, now: datetime, *, calendar: bool = True
+) -> datetime | None:
     kind, window = channel_rules(record, stage)
     return earliest_allowed(
         window=window,
@@ -180,6 +183,7 @@ def allowed_at(record: AccountRecord, stage: Stage, now: datetime) -> datetime |
         history=contact_history(record),
         time_zone=record.time_zone,
         t=now,
+        calendar=stage_calendar(record, stage) if calendar else None,
     )
 
 
@@ -247,9 +251,13 @@ def _stage_step(record: AccountRecord, now: datetime) -> Step:
                 # An earlier stage deferred past its grace will be skipped then; look again
                 # when its grace is over, so the latest stage never waits longer behind it.
                 at = min(at, times[current.id] + grace + _PAST_GRACE)
-            return WaitUntil(
-                at=at, label=f"{current.label}: deferred (contact hours or caps)", stage=current
+            why = deferral_reason(
+                record,
+                stage_calendar(record, current),
+                at,
+                allowed_at(record, current, now, calendar=False),
             )
+            return WaitUntil(at=at, label=f"{current.label}: deferred ({why})", stage=current)
         return Act(current, skipped, not_applicable)
     if pending:
         first = pending[0]
@@ -286,6 +294,7 @@ def _plan_step(record: AccountRecord, now: datetime) -> Step:
                 history=contact_history(record),
                 time_zone=record.time_zone,
                 t=max(remind_at, now),
+                calendar=contact_calendar(record, "sms"),
             )
             if at is not None and at <= now:
                 return RemindInstalment(index=index)

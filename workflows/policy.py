@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from workflows.calendars import Calendar, check_calendar_keys
 from workflows.durations import (
     Duration,
     Grace,
@@ -132,6 +133,11 @@ class Policy(BaseModel):
         },
         description="Per jurisdiction (ISO country code); 'default' applies to all others.",
     )
+    calendars: dict[str, Calendar] = Field(
+        default_factory=dict,
+        description="Per jurisdiction (and 'default'): rest days and each channel's rule on "
+        "them (workflows.calendars). None: no day is special, as before calendars existed.",
+    )
     caps: Caps = Field(default_factory=Caps)
     promise: PromiseRules = Field(default_factory=PromiseRules)
     hardship: HardshipRules = Field(default_factory=HardshipRules)
@@ -183,6 +189,7 @@ class Policy(BaseModel):
                 )
         if "default" not in self.contact_windows:
             raise ValueError("contact_windows needs a 'default' window")
+        check_calendar_keys(self.calendars)
         for name in ("broken_promise_stage", "final_stage"):
             stage_id = getattr(self, name)
             if stage_id is not None and stage_id not in ids:

@@ -2,7 +2,9 @@
 
 Call tasks are created inside the contact window, but an agent may claim or work one hours
 later; the window is checked again when a task is claimed and when a call outcome is recorded.
-Pure functions over `workflows.contact_rules`, so the window maths (DST included) has one home.
+So is the policy's rest-day calendar for calls (`workflows.calendars`): on the customer's rest
+day a call keeps the policy's rest-day hours for calls, or none. Pure functions over
+`workflows.contact_rules`, so the window maths (DST included) has one home.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 
 from api.workflow_messages import jurisdiction
+from workflows.calendars import ChannelCalendar, channel_calendar, rest_day
 from workflows.contact_rules import in_window, window_open_at
 from workflows.policy import ContactWindow, Policy
 
@@ -27,6 +30,7 @@ class CallingHours:
     local_now: datetime  # in the customer's zone
     open: bool
     workable_from: datetime | None  # the next window start, in the customer's zone; None: open
+    rest_day: bool = False  # the customer's local today is a rest day in the policy's calendar
 
     @property
     def local_text(self) -> str:
@@ -44,11 +48,19 @@ class CallingHours:
 
 def window_for_phone(policy: Policy, phone: str | None) -> ContactWindow:
     """The policy's window for the phone's country; the default one when it is unknown."""
+    return policy.window_for(_country(phone))
+
+
+def calendar_for_phone(policy: Policy, phone: str | None) -> ChannelCalendar | None:
+    """The policy's rest-day calendar for calls to the phone's country (None: no calendar)."""
+    return channel_calendar(policy.calendars, _country(phone), "call")
+
+
+def _country(phone: str | None) -> str:
     try:
-        country = jurisdiction(phone) if phone else "default"
+        return jurisdiction(phone) if phone else "default"
     except phonenumbers.NumberParseException:
-        country = "default"
-    return policy.window_for(country)
+        return "default"
 
 
 def calling_hours(
@@ -63,9 +75,12 @@ def calling_hours(
     except (ZoneInfoNotFoundError, ValueError):
         return None
     window = window_for_phone(policy, phone)
-    inside = in_window(window, time_zone, now)
-    opens = None if inside else window_open_at(window, time_zone, now).astimezone(zone)
-    return CallingHours(time_zone, now.astimezone(zone), inside, opens)
+    calendar = calendar_for_phone(policy, phone)  # a rest day keeps the calls' rest-day rule
+    inside = in_window(window, time_zone, now, calendar)
+    opens = None if inside else window_open_at(window, time_zone, now, calendar).astimezone(zone)
+    local_now = now.astimezone(zone)
+    resting = calendar is not None and rest_day(calendar.calendar, local_now.date())
+    return CallingHours(time_zone, local_now, inside, opens, resting)
 
 
 def workable_now(policy: Policy, now: datetime) -> Callable[[str | None, str | None], bool]:

@@ -48,6 +48,7 @@ _EN: dict[str, str] = {
     "hours.closed": "Outside the customer's calling hours until {until} (their time): "
     "no call outcome can be recorded now. You may release the task.",
     "hours.unknown": "The customer's time zone is unknown: no call can be worked.",
+    "hours.rest_day": "a rest day where the customer lives (weekend or holiday)",
     "account.state": "State",
     "account.balance": "Balance",
     "account.days_past_due": "Days past due",
@@ -152,6 +153,7 @@ _ZH: dict[str, str] = {
     "hours.closed": "现在不在客户的可联系时段内，直到 {until}（客户当地时间）："
     "现在不能记录外呼结果。您可以释放此任务。",
     "hours.unknown": "客户时区未知：无法处理外呼。",
+    "hours.rest_day": "客户所在地今天是休息日（周末或节假日）",
     "account.state": "状态",
     "account.balance": "欠款余额",
     "account.days_past_due": "逾期天数",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from api.console.calling_hours import calling_hours, window_for_phone, workable_now
 from overdue.policy_files import load_policy
+from workflows.calendars import Calendar
 from workflows.policy import ContactWindow
 
 JP_PHONE = "+819012345678"
@@ -56,3 +57,36 @@ def test_an_unknown_time_zone_is_never_workable() -> None:
     assert calling_hours(POLICY, JP_PHONE, None, now) is None
     assert calling_hours(POLICY, JP_PHONE, "Mars/Olympus", now) is None
     assert not workable_now(POLICY, now)(JP_PHONE, "Mars/Olympus")
+
+
+# CN around National Day 2025 (the loader's expansion of chinese_calendar, tests/overdue):
+# no calls on rest days; Saturday 11 October is a swapped working day.
+CALENDAR_POLICY = POLICY.model_copy(
+    update={
+        "calendars": {
+            "CN": Calendar(
+                source="chinese_calendar",
+                rest_days=tuple(date(2025, 10, d) for d in (1, 2, 3, 6, 7, 8)),
+                working_days=(date(2025, 10, 11),),
+                on_rest_days={"call": "none"},
+            )
+        }
+    }
+)
+
+
+def test_a_rest_day_is_not_workable_and_shows_the_next_working_day() -> None:
+    noon_holiday = datetime(2025, 10, 2, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+    hours = calling_hours(CALENDAR_POLICY, CN_PHONE, "Asia/Shanghai", noon_holiday)
+    assert hours is not None and not hours.open
+    assert hours.from_text == "2025-10-09 00:00"  # fast.yaml's default window is all day
+    assert hours.rest_day  # the task page says why
+    assert not workable_now(CALENDAR_POLICY, noon_holiday)(CN_PHONE, "Asia/Shanghai")
+    # The same instant for a Japanese number: no calendar for JP, no default calendar.
+    assert workable_now(CALENDAR_POLICY, noon_holiday)(JP_PHONE, "Asia/Tokyo")
+    # The swapped working Saturday is workable; the plain policy never looked at calendars.
+    saturday = datetime(2025, 10, 11, 4, 0, tzinfo=UTC)
+    assert workable_now(CALENDAR_POLICY, saturday)(CN_PHONE, "Asia/Shanghai")
+    assert workable_now(POLICY, noon_holiday)(CN_PHONE, "Asia/Shanghai")
+    plain = calling_hours(POLICY, CN_PHONE, "Asia/Shanghai", noon_holiday)
+    assert plain is not None and not plain.rest_day

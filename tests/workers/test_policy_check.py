@@ -37,7 +37,7 @@ def test_a_clean_policy_exits_0_with_its_texts_listed() -> None:
     rows = {tuple(line.split()[:2]): line.split()[2:] for line in out.splitlines()[1:9]}
     assert rows[("overdue_first_notice", "zh-CN")] == ["2/2", "UCS-2", "0"]
     assert len(rows) == 8
-    assert out.endswith("policies/default.yaml: 8 SMS texts checked, no findings\n")
+    assert "policies/default.yaml: 8 SMS texts checked, no findings\n" in out
     assert "\x1b[" not in out  # plain off a terminal
 
 

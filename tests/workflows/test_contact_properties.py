@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from tests.budget import examples
 from tests.workflows.records import make_record
-from workflows.contact_rules import local_date
+from workflows.calendars import Calendar, ChannelCalendar, RestDayChannel
+from workflows.contact_rules import Contact, earliest_allowed, local_date
 from workflows.decisions import stage_time
-from workflows.policy import Policy
+from workflows.policy import Caps, ContactWindow, Policy
 from workflows.simulation import Event, SimulatedContact, simulate
 from workflows.types import (
     ContactCeased,
@@ -301,3 +302,107 @@ def test_simulation_of_the_default_shape_sends_each_stage_once() -> None:
         ("a", time(10)),
         ("b", time(9)),
     ]
+
+
+@st.composite
+def calendars(draw: st.DrawFn) -> Calendar:
+    """A calendar over March-May 2026: random weekday holidays, working weekend days and
+    blackout days, and per channel 'none' or random rest-day hours."""
+    days = [date(2026, 3, 1) + timedelta(days=n) for n in range(92)]
+    weekdays = [d for d in days if d.weekday() < 5]
+    weekends = [d for d in days if d.weekday() >= 5]
+    rest = draw(st.lists(st.sampled_from(weekdays), max_size=25, unique=True))
+    working = draw(st.lists(st.sampled_from(weekends), max_size=10, unique=True))
+    blackout = draw(st.lists(st.sampled_from(days), max_size=10, unique=True))
+    rules: dict[str, object] = {}
+    for channel in ("sms", "call", "notify"):
+        if draw(st.booleans()):
+            start = draw(st.integers(0, 22))
+            end = draw(st.integers(start + 1, 23))
+            rules[channel] = {"start": f"{start:02d}:00", "end": f"{end:02d}:30"}
+        else:
+            rules[channel] = "none"
+    return Calendar.model_validate(
+        {
+            "source": "none",
+            "rest_days": sorted(rest),
+            "working_days": sorted(working),
+            "blackout_days": sorted(blackout),
+            "on_rest_days": rules,
+        }
+    )
+
+
+@settings(
+    max_examples=examples(400, 100), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    calendar=calendars(),
+    channel=st.sampled_from(["sms", "call", "notify"]),
+    zone=st.sampled_from([*ZONES, "America/New_York"]),
+    start_hour=st.integers(0, 12),
+    end_hour=st.integers(13, 23),
+    minutes=st.integers(0, 92 * 24 * 60),
+    earlier=st.lists(st.integers(0, 92 * 24 * 60), max_size=6),
+)
+def test_earliest_allowed_never_lands_on_a_closed_rest_day_or_outside_its_hours(
+    calendar: Calendar,
+    channel: RestDayChannel,
+    zone: str,
+    start_hour: int,
+    end_hour: int,
+    minutes: int,
+    earlier: list[int],
+) -> None:
+    window = ContactWindow(start=time(start_hour), end=time(end_hour))
+    t = START + timedelta(minutes=minutes)
+    kind = {"sms": "sms", "call": "call", "notify": None}[channel]
+    history = [Contact(kind=kind or "sms", at=START + timedelta(minutes=m)) for m in earlier]
+    caps = Caps(sms_per_day=1, sms_per_week=3, calls_per_day=1, calls_per_7_days=3)
+    on = ChannelCalendar(calendar, channel)
+    at = earliest_allowed(
+        window=window, caps=caps, kind=kind, history=history, time_zone=zone, t=t, calendar=on
+    )
+    assert at is not None and at >= t
+    local = at.astimezone(ZoneInfo(zone))
+    hours = on.hours_on(local.date(), window.start, window.end)
+    assert hours is not None, f"{local} is a rest day whose rule for {channel} is none"
+    assert hours[0] <= local.time() < hours[1], (local, hours)
+    # Without caps (a notice) it is the first allowed instant: t itself whenever t is allowed.
+    if kind is None:
+        t_local = t.astimezone(ZoneInfo(zone))
+        t_hours = on.hours_on(t_local.date(), window.start, window.end)
+        t_allowed = t_hours is not None and t_hours[0] <= t_local.time() < t_hours[1]
+        assert (at == t) == t_allowed
+
+
+@settings(
+    max_examples=examples(150, 60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    policy=policies(),
+    calendar=calendars(),
+    zone=st.sampled_from(ZONES),
+    due_day=st.integers(0, 20),
+)
+def test_no_simulated_contact_happens_outside_its_rest_day_rule(
+    policy: Policy, calendar: Calendar, zone: str, due_day: int
+) -> None:
+    """The whole core on random calendars: every SMS, call task and customer-facing notice
+    lands inside its local day's hours (a rest day's rule for its channel)."""
+    policy = Policy.model_validate(policy.model_dump() | {"calendars": {"XX": calendar}})
+    record = make_record(
+        policy, due_date=date(2026, 3, 1) + timedelta(days=due_day), time_zone=zone
+    )
+    record.jurisdiction = "XX"
+    contacts = simulate(record, [], START, UNTIL)
+    window = policy.window_for("XX")
+    channels: dict[str, RestDayChannel] = {"sms": "sms", "call_task": "call", "notify": "notify"}
+    for contact in contacts:
+        if contact.channel not in channels:
+            continue
+        local = contact.at.astimezone(ZoneInfo(zone))
+        on = ChannelCalendar(calendar, channels[contact.channel])
+        hours = on.hours_on(local.date(), window.start, window.end)
+        assert hours is not None, f"{contact} on a rest day closed to {on.channel}"
+        assert hours[0] <= local.time() < hours[1], (contact, local, hours)

@@ -1,4 +1,5 @@
-"""`overdue policy check FILE`: lint a policy file's SMS templates before it is deployed.
+"""`overdue policy check FILE`: lint a policy file's SMS templates before it is deployed, and
+show its calendars (rest days per jurisdiction) with their warnings.
 
 Exit codes: 0 no findings, 1 findings (each printed with its path), 2 a file that cannot be
 read or is not a valid policy (the loader's file, path and reason lines, on stderr).
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -38,19 +40,26 @@ def run_policy(_settings: Settings, args: argparse.Namespace) -> int:
     return check_file(args.file, sys.stdout, sys.stderr)
 
 
-def check_file(file: Path, out: TextIO, err: TextIO) -> int:
-    """Print what the linter finds in `file`; the exit code says what it found."""
+def check_file(file: Path, out: TextIO, err: TextIO, today: date | None = None) -> int:
+    """Print what the linter finds in `file`, then its calendars (as expanded on `today`,
+    default today's UTC date) and their warnings; the exit code says what the linter found."""
     # Imported here: every `overdue` command loads this module, few run it.
     from overdue.policy_files import PolicyFileError, read_policy
     from overdue.template_lint import lint_policy
+    from workers.ops.calendar_check import render_calendars
     from workers.ops.output import console_for, show
     from workers.ops.policy_check import render
 
+    today = today or datetime.now(UTC).date()
     try:
-        policy = read_policy(file)
+        policy = read_policy(file, today)
     except PolicyFileError as error:
         err.write(f"overdue: {error}\n")
         return 2
     findings = lint_policy(policy)
-    show(console_for(out), render(str(file), policy, findings))
+    console = console_for(out)
+    show(console, render(str(file), policy, findings))
+    calendars = render_calendars(str(file), policy, today)
+    if calendars is not None:
+        show(console, calendars)
     return 1 if findings else 0
