@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,6 +27,7 @@ from overdue.policy_files import PolicyFileError, read_policy
 from overdue.store import compliance_reads
 from overdue.store.compliance_reads import AuditedReceipt
 from overdue.store.receipts import NOT_MADE
+from workflows.calendars import RestDayChannel
 from workflows.policy import Policy
 
 PAGE = 500
@@ -36,6 +37,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 WINDOWED_NOTICES = frozenset({"app_notice", "email"})
 CEASE_STOPS_NOTICES = frozenset({"app_notice", "email", "letter"})
 CALL_CHANNELS = frozenset({"call_task", "dial"})
+SATURDAY = 5
 
 
 @dataclass(frozen=True)
@@ -123,19 +125,44 @@ def _expects_window(r: AuditedReceipt) -> bool:
 def _window(r: AuditedReceipt, policy: Policy | None, local: datetime) -> list[Finding]:
     recorded = (r.window_start, r.window_end)
     expected: tuple[time | None, time | None] = recorded  # unknown policy: the best there is
+    found: list[Finding] = []
     if policy is not None and not _expects_window(r):
         expected = (None, None)
     elif policy is not None:
         rules = policy.contact_windows
         window = rules.get((r.jurisdiction or "").upper(), rules["default"])
         expected = (window.start, window.end)
-    found: list[Finding] = []
+        rest = _rest_day_rule(r, policy, local.date())
+        if rest == "none":
+            found.append(("rest_day", f"{local.date()} is a rest day: no {r.channel} on it"))
+        elif isinstance(rest, tuple):
+            expected = rest
     if recorded != expected:
         found.append(("window_mismatch", f"recorded {_span(recorded)}, policy {_span(expected)}"))
     start, end = expected
     if start is not None and end is not None and not start <= local.time() < end:
         found.append(("outside_window", f"{_clock(local)} local, window {_span(expected)}"))
     return found
+
+
+def _rest_day_rule(
+    r: AuditedReceipt, policy: Policy, day: date
+) -> tuple[time | None, time | None] | str | None:
+    """On a rest day of the customer's calendar: the channel's hours then, or 'none' (no
+    contact). None on a working day or without a calendar. Read from the policy's dates:
+    its blackout and rest days, Saturdays and Sundays unless named working days."""
+    calendars = policy.calendars
+    calendar = calendars.get((r.jurisdiction or "").upper(), calendars.get("default"))
+    if calendar is None:
+        return None
+    weekend = day.weekday() >= SATURDAY and day not in calendar.working_days
+    if not (weekend or day in calendar.rest_days or day in calendar.blackout_days):
+        return None
+    channel: RestDayChannel = (
+        "call" if r.channel in CALL_CHANNELS else "sms" if r.channel == "sms" else "notify"
+    )
+    rule = calendar.on_rest_days.get(channel, "none")
+    return "none" if isinstance(rule, str) else (rule.start, rule.end)
 
 
 def _caps(

@@ -235,7 +235,9 @@ async def test_the_audit_reports_an_sms_sent_after_a_cease_request(db: Db) -> No
     assert lines[-1]["summary"]["violations"] == 1
 
 
-async def plant_sms(db: Db, account_id: str, n: int, local: datetime) -> str:
+async def plant_sms(
+    db: Db, account_id: str, n: int, local: datetime, jurisdiction: str = "CN"
+) -> str:
     """An SMS in the ledger and its receipt, inserted by hand at `local` (PLANTED_ZONE)."""
     at = local.replace(tzinfo=ZoneInfo(PLANTED_ZONE)).astimezone(UTC)
     key = f"{account_id}/e/planted_{n}/1"
@@ -257,7 +259,7 @@ async def plant_sms(db: Db, account_id: str, n: int, local: datetime) -> str:
                  jurisdiction, window_start, window_end, sms_today, sms_7_days, calls_today,
                  calls_7_days, sms_per_day, sms_per_week, calls_per_day, calls_per_7_days,
                  sms_consent, policy_id, policy_version)
-            VALUES ($1, $2, 'sms', 'd1_sms', 'stage', $3, $4, $5, 'CN', '08:00', '22:00',
+            VALUES ($1, $2, 'sms', 'd1_sms', 'stage', $3, $4, $5, $6, '08:00', '22:00',
                     1, 1, 0, 0, 3, 5, 2, 3, 'never_changed', 'compliance-test', 1)
             """,
             key,
@@ -265,6 +267,7 @@ async def plant_sms(db: Db, account_id: str, n: int, local: datetime) -> str:
             at,
             PLANTED_ZONE,
             local,
+            jurisdiction,
         )
     return key
 
@@ -283,6 +286,16 @@ async def test_the_audit_reports_a_2330_sms_and_a_fourth_sms_in_a_day(db: Db) ->
     after = datetime.combine(PLANTED_DAY + timedelta(days=1), time(0), tzinfo=UTC)
     code, out = audit(db, "--since", after.isoformat())
     assert code == 0, out
+
+
+async def test_the_audit_reports_an_sms_on_a_rest_day_of_the_customers_calendar(db: Db) -> None:
+    account = f"acct-{uuid.uuid4().hex[:10]}"
+    blackout = datetime.combine(date(2026, 11, 3), time(10))  # JP's blackout day: no SMS
+    key = await plant_sms(db, account, 0, blackout, jurisdiction="JP")
+    code, out = audit(db)
+    assert code == 1
+    assert f"{account}  {key}  rest_day: 2026-11-03 is a rest day: no sms on it" in out
+    assert "1 violations (rest_day 1)" in out
 
 
 async def test_the_audit_reports_a_contact_without_a_receipt(db: Db) -> None:
