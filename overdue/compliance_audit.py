@@ -142,6 +142,12 @@ def _window(r: AuditedReceipt, policy: Policy | None, local: datetime) -> list[F
     start, end = expected
     if start is not None and end is not None and not start <= local.time() < end:
         found.append(("outside_window", f"{_clock(local)} local, window {_span(expected)}"))
+    if r.sent_at is not None and start is not None and end is not None:
+        # An SMS retried through a provider outage reaches the provider later than its
+        # receipt: that instant must keep the window too.
+        sent = r.sent_at.astimezone(local.tzinfo)
+        if not start <= sent.time() < end:
+            found.append(("sent_outside_window", f"at the provider {_clock(sent)} local"))
     return found
 
 

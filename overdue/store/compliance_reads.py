@@ -46,6 +46,7 @@ class AuditedReceipt:
     ledger_status: str | None  # the contact's ledger row (None: a dial, or no row)
     ledger_at: datetime | None
     task_at: datetime | None  # the call task's creation
+    sent_at: datetime | None  # an SMS: its first status past pending (at the provider)
     sms_made: list[datetime]  # the account's SMS in the ledger, 7 days up to `at`
     calls_made: list[datetime]  # its call tasks the caps count, 7 days up to `at`
     opted_out_then: bool | None  # the audit trail's last consent change by `at`
@@ -76,6 +77,9 @@ async def receipts_page(
                r.calendar_rule, r.sms_per_day, r.sms_per_week, r.calls_per_day,
                r.calls_per_7_days, r.sms_consent, r.policy_id, r.policy_version,
                l.status AS ledger_status, l.created_at AS ledger_at, t.created_at AS task_at,
+               (SELECT min(ev.occurred_at) FROM contact_events ev
+                 WHERE ev.ledger_id = l.id AND l.channel = 'sms' AND ev.kind = 'status'
+                   AND ev.status <> 'pending' AND ev.status <> ALL($4::text[])) AS sent_at,
                ARRAY(
                    SELECT m.created_at FROM contact_ledger m
                     WHERE m.account_id = r.account_id AND m.channel = 'sms'

@@ -236,10 +236,17 @@ async def test_the_audit_reports_an_sms_sent_after_a_cease_request(db: Db) -> No
 
 
 async def plant_sms(
-    db: Db, account_id: str, n: int, local: datetime, jurisdiction: str = "CN"
+    db: Db,
+    account_id: str,
+    n: int,
+    local: datetime,
+    jurisdiction: str = "CN",
+    sent: datetime | None = None,
 ) -> str:
-    """An SMS in the ledger and its receipt, inserted by hand at `local` (PLANTED_ZONE)."""
+    """An SMS in the ledger and its receipt, inserted by hand at `local` (PLANTED_ZONE), at
+    the provider at `sent` (local too; default: at once)."""
     at = local.replace(tzinfo=ZoneInfo(PLANTED_ZONE)).astimezone(UTC)
+    sent_at = (sent or local).replace(tzinfo=ZoneInfo(PLANTED_ZONE))
     key = f"{account_id}/e/planted_{n}/1"
     async with db.pool.acquire() as conn, conn.transaction():
         await conn.execute(
@@ -269,6 +276,15 @@ async def plant_sms(
             local,
             jurisdiction,
         )
+        # Its status event (written by the ledger's trigger at the wall clock) as it happened.
+        await conn.execute(
+            """
+            UPDATE contact_events SET occurred_at = $2
+             WHERE ledger_id = (SELECT id FROM contact_ledger WHERE idempotency_key = $1)
+            """,
+            key,
+            sent_at,
+        )
     return key
 
 
@@ -281,7 +297,8 @@ async def test_the_audit_reports_a_2330_sms_and_a_fourth_sms_in_a_day(db: Db) ->
     assert code == 1
     assert f"{account}  {late}  outside_window: 2026-11-02 23:30:00 local" in out
     assert f"{account}  {late}  over_cap: 4 SMS on 2026-11-02 (local), cap 3" in out
-    assert "2 violations (outside_window 1, over_cap 1)" in out
+    assert f"{account}  {late}  sent_outside_window: at the provider 2026-11-02 23:30:00" in out
+    assert "3 violations (outside_window 1, over_cap 1, sent_outside_window 1)" in out
     # --since after them: nothing to report.
     after = datetime.combine(PLANTED_DAY + timedelta(days=1), time(0), tzinfo=UTC)
     code, out = audit(db, "--since", after.isoformat())
@@ -296,6 +313,18 @@ async def test_the_audit_reports_an_sms_on_a_rest_day_of_the_customers_calendar(
     assert code == 1
     assert f"{account}  {key}  rest_day: 2026-11-03 is a rest day: no sms on it" in out
     assert "1 violations (rest_day 1)" in out
+
+
+async def test_the_audit_reports_an_sms_that_reached_the_provider_after_the_window(db: Db) -> None:
+    # Decided and written at 21:50, retried through a provider outage, sent at 22:20.
+    account = f"acct-{uuid.uuid4().hex[:10]}"
+    written = datetime.combine(PLANTED_DAY, time(21, 50))
+    sent = datetime.combine(PLANTED_DAY, time(22, 20))
+    key = await plant_sms(db, account, 0, written, sent=sent)
+    code, out = audit(db)
+    assert code == 1
+    assert f"{key}  sent_outside_window: at the provider 2026-11-02 22:20:00 local" in out
+    assert "1 violations (sent_outside_window 1)" in out
 
 
 async def test_the_audit_reports_a_contact_without_a_receipt(db: Db) -> None:
