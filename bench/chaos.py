@@ -73,9 +73,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         (folder / "evidence.pickle").write_bytes(pickle.dumps(settled.evidence))
         result.update(run_figures(accounts, settled, stack.fake, timeline))
         result.update(check(settled.evidence))
-        result["compliance_audit"] = await compliance_audit(stack.postgres.url)
-        result["all_zero"] = result["all_zero"] and result["compliance_audit"]["violations"] == 0
-        return result
+        return with_audit(result, await compliance_audit(stack.postgres.url))
     finally:
         await stop_stack(stack)
         if not args.keep:
@@ -105,6 +103,15 @@ async def compliance_audit(database_url: str) -> dict[str, Any]:
         "violations": sum(summary.violations.values()),
         "by_rule": dict(summary.violations),
         "examples": examples,
+    }
+
+
+def with_audit(result: dict[str, Any], audited: dict[str, Any]) -> dict[str, Any]:
+    """The checker's verdict with the compliance audit's: all zero only if both are."""
+    return {
+        **result,
+        "compliance_audit": audited,
+        "all_zero": result["all_zero"] and audited["violations"] == 0,
     }
 
 
