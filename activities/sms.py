@@ -41,6 +41,7 @@ from overdue.store import (
     accounts,
     contact_gate,
     contact_ledger,
+    receipts,
     revocation_requests,
     sms_consent,
     sms_ledger,
@@ -136,7 +137,9 @@ class SmsActivities:
                 self._pool, input.idempotency_key, channel="sms", account_id=input.account_id
             )
             if row is None:
-                row = await contact_ledger.create_or_get(self._pool, await self._new_row(input))
+                row = await contact_ledger.create_or_get(
+                    self._pool, await self._new_row(input), _receipt(input)
+                )
         except contact_ledger.KeyTaken as err:
             raise ApplicationError(str(err), type=KEY_CONFLICT, non_retryable=True) from None
         if row.recipient is None or row.body is None:
@@ -329,6 +332,17 @@ def _message(row: LedgerRow) -> OutboundSms:
         reference=str(row.id),
         to=row.recipient,
         body=row.body,
+    )
+
+
+def _receipt(input: SendSmsInput) -> receipts.Receipt:
+    """The SMS's compliance receipt, written with its ledger row (before any provider call)."""
+    return receipts.from_facts(
+        contact_key=input.idempotency_key,
+        account_id=input.account_id,
+        channel="sms",
+        stage_id=input.stage_id,
+        facts=input.facts,
     )
 
 
