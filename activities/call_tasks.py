@@ -14,7 +14,7 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from overdue.store import call_tasks, contact_gate, contact_ledger
+from overdue.store import call_tasks, contact_gate, contact_ledger, receipts
 from overdue.store.call_tasks import CallTask
 from overdue.store.contact_ledger import LedgerRow, NewContact
 from workflows.contact_types import (
@@ -75,3 +75,15 @@ class _TaskToMake:
             priority=self.input.priority,
             due_at=self.input.due_at,
         )
+        if self.made[1]:
+            # The task is the contact: its receipt commits with it, or neither does.
+            await receipts.write_receipt(
+                conn,
+                receipts.from_facts(
+                    contact_key=self.input.idempotency_key,
+                    account_id=self.input.account_id,
+                    channel="call_task",
+                    stage_id=self.input.stage_id,
+                    facts=self.input.facts,
+                ),
+            )

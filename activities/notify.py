@@ -33,7 +33,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from overdue.settings import NotifyConfig
-from overdue.store import contact_gate, contact_ledger
+from overdue.store import contact_gate, contact_ledger, receipts
 from overdue.store.contact_ledger import LedgerRow, NewContact, Settled, Source
 from workflows.contact_types import NotifyInput, NotifyResult
 
@@ -139,7 +139,8 @@ class NotifyActivities:
         `ContactWithheld` is raised (and the row marked) when a payment came after the
         decision."""
         payload = {
-            **input.model_dump(mode="json"),
+            # The receipt's facts are ours, not the backend's: the body stays as it was.
+            **input.model_dump(mode="json", exclude={"facts"}),
             "created_at": datetime.now(UTC).isoformat(),
         }
         new = NewContact(
@@ -153,7 +154,7 @@ class NotifyActivities:
             provider="webhook",
         )
         try:
-            row = await contact_ledger.create_or_get(self._pool, new)
+            row = await contact_ledger.create_or_get(self._pool, new, _receipt(input))
         except contact_ledger.KeyTaken as err:
             raise ApplicationError(str(err), type=KEY_CONFLICT, non_retryable=True) from None
         if row.status in ("delivered", "rejected"):
@@ -202,6 +203,18 @@ class NotifyActivities:
             self._pool, row.id, kind=kind, source=Source.ACTIVITY, error_code=code, detail=reason
         )
         logger.warning("%s", reason, extra={"ledger_id": row.id})
+
+
+def _receipt(input: NotifyInput) -> receipts.Receipt:
+    """The notice's compliance receipt, written with its ledger row (before the POST)."""
+    return receipts.from_facts(
+        contact_key=input.idempotency_key,
+        account_id=input.account_id,
+        channel="notify",
+        stage_id=input.stage_id,
+        facts=input.facts,
+        notify_kind=input.kind.value,
+    )
 
 
 def _ids(input: NotifyInput) -> dict[str, str]:

@@ -37,7 +37,15 @@ from activities.sms_types import (
 )
 from activities.templates import pick_locale, render
 from overdue.sms_segments import count_segments
-from overdue.store import accounts, contact_gate, contact_ledger, sms_consent, sms_ledger
+from overdue.store import (
+    accounts,
+    contact_gate,
+    contact_ledger,
+    receipts,
+    revocation_requests,
+    sms_consent,
+    sms_ledger,
+)
 from overdue.store.contact_ledger import FailureKind, LedgerRow, NewContact, Source
 from workflows.contact_types import SendSmsInput, SendSmsResult, SmsFailure
 
@@ -56,6 +64,8 @@ SMS_ATTEMPT_IN_FLIGHT = "SmsAttemptInFlight"
 
 # Our error code for a send we blocked ourselves: the number opted out in our records.
 BLOCKED_OPTED_OUT = "opted_out"
+# A free-text request to stop SMS awaits an agent (overdue/store/revocation_requests.py).
+BLOCKED_REVOCATION = "revocation_pending"
 _REFUSAL_BY_CODE = {
     BLOCKED_OPTED_OUT: Refusal.OPTED_OUT,
     "21610": Refusal.OPTED_OUT,
@@ -91,6 +101,11 @@ class SmsActivities:
                 row, BLOCKED_OPTED_OUT, None, refusal=Refusal.OPTED_OUT, status="blocked"
             )
             raise _refusal_error(Refusal.OPTED_OUT, "the number opted out of SMS", "opted_out")
+        if await revocation_requests.is_pending(self._pool, message.to):
+            await self._refuse(
+                row, BLOCKED_REVOCATION, None, refusal=Refusal.OTHER, status="blocked"
+            )
+            raise _refusal_error(Refusal.OTHER, "a request to stop SMS awaits", BLOCKED_REVOCATION)
         try:
             sent = await self._sender.send(message)
         except SmsRefused as err:
@@ -122,7 +137,9 @@ class SmsActivities:
                 self._pool, input.idempotency_key, channel="sms", account_id=input.account_id
             )
             if row is None:
-                row = await contact_ledger.create_or_get(self._pool, await self._new_row(input))
+                row = await contact_ledger.create_or_get(
+                    self._pool, await self._new_row(input), _receipt(input)
+                )
         except contact_ledger.KeyTaken as err:
             raise ApplicationError(str(err), type=KEY_CONFLICT, non_retryable=True) from None
         if row.recipient is None or row.body is None:
@@ -315,6 +332,17 @@ def _message(row: LedgerRow) -> OutboundSms:
         reference=str(row.id),
         to=row.recipient,
         body=row.body,
+    )
+
+
+def _receipt(input: SendSmsInput) -> receipts.Receipt:
+    """The SMS's compliance receipt, written with its ledger row (before any provider call)."""
+    return receipts.from_facts(
+        contact_key=input.idempotency_key,
+        account_id=input.account_id,
+        channel="sms",
+        stage_id=input.stage_id,
+        facts=input.facts,
     )
 
 

@@ -2,8 +2,10 @@
 
 The whole message is the keyword, as carriers and Twilio treat it: case, surrounding
 punctuation and whitespace do not matter (full-width letters count as their ASCII forms), so
-"stop", " Stop. ", "OPT OUT" and a full-width "TD" all match; "please stop calling" is a
-reply an agent reads.
+"stop", " Stop. ", "OPT OUT" and a full-width "TD" all match. Any other text is a reply an
+agent reads; `classify_message` tells, among replies, the requests to stop texting ("please
+stop texting me", "别再发短信了": `overdue/revocation_rules.py`), which stop SMS at once
+pending an agent's confirmation.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from __future__ import annotations
 import unicodedata
 from enum import StrEnum
 
+from overdue.revocation_rules import ReplyKind, classify_reply
+
 
 class InboundKind(StrEnum):
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
     HELP = "help"
     REPLY = "reply"
+    REVOCATION_REQUEST = "revocation_request"  # a reply asking to stop texting
 
 
 # US TCPA revocation words and Twilio's defaults, plus the Chinese 退订 ("unsubscribe") and its
@@ -58,3 +63,11 @@ def classify_inbound(body: str) -> InboundKind:
     if keyword in HELP_KEYWORDS:
         return InboundKind.HELP
     return InboundKind.REPLY
+
+
+def classify_message(body: str) -> InboundKind:
+    """The exact keywords first, as carriers treat them; then a reply's revocation rules."""
+    kind = classify_inbound(body)
+    if kind is InboundKind.REPLY and classify_reply(body) is ReplyKind.REVOCATION_REQUEST:
+        return InboundKind.REVOCATION_REQUEST
+    return kind

@@ -6,8 +6,9 @@ stored once per MessageSid; STOP/START change the number's consent and are audit
 number's STORED consent, with its version, is signalled to each open workflow of its accounts
 (`sms_consent_changed`), never the keyword of the message: a redelivered STOP after a START
 signals "opted in", and the workflow ignores versions older than one it applied. HELP is
-answered with TwiML; anything else becomes a call task for an agent. No phone number or
-message text is logged.
+answered with TwiML; a free-text request to stop texting stops SMS at once and asks an agent to
+confirm it (`api/revocation_requests.py`); anything else becomes a call task for an agent. No
+phone number or message text is logged.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from fastapi import APIRouter, Query, Request, Response, status
 from temporalio.service import RPCError, RPCStatusCode
 from twilio.twiml.messaging_response import MessagingResponse
 
+from api import revocation_requests
 from api.dependencies import Services, ServicesDep
 from api.problems import Problem, unavailable
-from api.sms_keywords import InboundKind, classify_inbound
+from api.sms_keywords import InboundKind, classify_message
 from api.twilio_signature import verified_form
 from overdue.inputs import ledger_ref, replace_control_characters
 from overdue.store import audit, sms_consent
@@ -110,14 +112,14 @@ async def inbound_sms(request: Request, services: ServicesDep) -> Response:
     phone = _required(form, "From", _PHONE, "an E.164 phone number")
     # Refusing the message would lose the customer's words (and Twilio would retry in vain).
     body = replace_control_characters(form.get("Body", ""))
-    kind = classify_inbound(body)
+    kind = classify_message(body)
     async with services.pool.acquire() as conn, conn.transaction():
         accounts = await sms_consent.accounts_for_phone(conn, phone)
         first_time = await record_inbound(
             conn, message_sid=message_sid, from_e164=phone, body=body, kind=kind.value
         )
         if first_time is not None:
-            await _apply(conn, kind, phone, message_sid, first_time, accounts)
+            await _apply(conn, kind, phone, message_sid, first_time, accounts, body)
         consent = await sms_consent.consent_state(conn, phone)
     logger.info(
         "twilio inbound sms: %s%s",
@@ -131,6 +133,8 @@ async def inbound_sms(request: Request, services: ServicesDep) -> Response:
         # signalling it twice or late changes nothing. The SMS activity checks the consent
         # table before every send either way.
         await _signal_consent(services, accounts, consent)
+    if kind is InboundKind.REVOCATION_REQUEST:
+        await revocation_requests.signal_requests(services, accounts, message_sid)
     reply = MessagingResponse()
     if kind is InboundKind.HELP:
         reply.message(_help_text(accounts))
@@ -144,6 +148,7 @@ async def _apply(
     message_sid: str,
     inbound_id: int,
     accounts: list[PhoneAccount],
+    body: str,
 ) -> None:
     """What a first delivery of an inbound message changes, in the webhook's transaction."""
     if kind in (InboundKind.OPT_OUT, InboundKind.OPT_IN):
@@ -159,6 +164,10 @@ async def _apply(
                 kind="sms.help_requested",
                 details={"message_sid": message_sid},
             )
+    elif kind is InboundKind.REVOCATION_REQUEST:
+        await revocation_requests.hand_to_agents(
+            conn, phone, message_sid, inbound_id, body, accounts
+        )
     else:
         await _hand_reply_to_agents(conn, message_sid, inbound_id, accounts)
 

@@ -36,7 +36,7 @@ import httpx
 from bench.chaos_check import check
 from bench.chaos_evidence import Settled, reparse_histories, settle_and_gather
 from bench.chaos_load import Account, Timeline, drive_accounts, make_accounts
-from bench.chaos_stack import Stack, disrupt, start_stack, stop_stack
+from bench.chaos_stack import POLICY_FILE, Stack, disrupt, start_stack, stop_stack
 from bench.common import api_server, mint_api_key, publish_result
 from bench.stack import temporary_folder
 from workers.fakes.twilio import FakeTwilio
@@ -73,11 +73,46 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         (folder / "evidence.pickle").write_bytes(pickle.dumps(settled.evidence))
         result.update(run_figures(accounts, settled, stack.fake, timeline))
         result.update(check(settled.evidence))
-        return result
+        return with_audit(result, await compliance_audit(stack.postgres.url))
     finally:
         await stop_stack(stack)
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+async def compliance_audit(database_url: str) -> dict[str, Any]:
+    """`overdue compliance audit` over the run's data: every receipt re-checked against the
+    chaos policy, every contact in the ledger with its receipt (docs/compliance.md)."""
+    import asyncpg
+
+    from overdue.compliance_audit import Summary, audit, load_policies
+
+    policies, _ = load_policies([POLICY_FILE])
+    summary = Summary()
+    examples: list[str] = []
+    conn = await asyncpg.connect(database_url)
+    try:
+        async for v in audit(conn, policies, summary=summary):
+            if len(examples) < 5:
+                examples.append(f"{v.account_id} {v.contact_key} {v.rule}: {v.details}")
+    finally:
+        await conn.close()
+    return {
+        "receipts": summary.receipts,
+        "ledger_rows": summary.ledger_rows,
+        "violations": sum(summary.violations.values()),
+        "by_rule": dict(summary.violations),
+        "examples": examples,
+    }
+
+
+def with_audit(result: dict[str, Any], audited: dict[str, Any]) -> dict[str, Any]:
+    """The checker's verdict with the compliance audit's: all zero only if both are."""
+    return {
+        **result,
+        "compliance_audit": audited,
+        "all_zero": result["all_zero"] and audited["violations"] == 0,
+    }
 
 
 async def drive_under_chaos(
@@ -146,6 +181,13 @@ def report(data: dict[str, Any]) -> None:
     print("info (not failures):")
     for name, count in sorted(data["info"].items()):
         print(f"  {name:28} {count}")
+    audited = data["compliance_audit"]
+    print(
+        f"compliance audit: {audited['receipts']:,} receipts, {audited['ledger_rows']:,} ledger "
+        f"rows, {audited['violations']} violations {audited['by_rule'] or ''}"
+    )
+    for example in audited["examples"]:
+        print(f"  {example}")
     print("ALL ZERO" if data["all_zero"] else "FAILED: see examples in the JSON result")
 
 

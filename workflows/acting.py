@@ -42,6 +42,7 @@ from workflows.decisions import (
     settle,
 )
 from workflows.policy import CallQueue, Channel, Stage
+from workflows.revocation import RevocationOverdue, escalate_overdue
 from workflows.types import (
     AccountRecord,
     ContactEntry,
@@ -140,6 +141,9 @@ def prepare(record: AccountRecord, step: Step, now: datetime) -> Action:
         return begin_reminder(record, step)
     if isinstance(step, BreakPromise | BreakPlan | PlanCompleted):
         apply_transition(record, step, now)
+        return Nothing()
+    if isinstance(step, RevocationOverdue):
+        escalate_overdue(record, now)
         return Nothing()
     return step
 

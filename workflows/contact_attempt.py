@@ -42,8 +42,10 @@ with workflow.unsafe.imports_passed_through():
     from activities.notify import NotifyActivities
     from activities.sms import SmsActivities
     from workflows import patches, stage_validity
+    from workflows.contact_facts import facts_for
     from workflows.contact_types import (
         CONTACT_WITHHELD,
+        ContactBasis,
         CreateCallTaskInput,
         DecisionBasis,
         NotifyInput,
@@ -256,6 +258,7 @@ async def send_sms(
         due_date=record.due_date,
         days_past_due=days_past_due(record.due_date, record.time_zone, workflow.now()),
         basis=decision_basis(record, stage_id),
+        facts=facts_for(record, stage_id),
     )
     attempted = await attempt(
         record,
@@ -289,12 +292,20 @@ async def send_sms(
             record.call_queue(CallQueue.GENERAL),
             SMS_FALLBACK_PRIORITY,
             f"{label}: SMS undeliverable",
+            basis="fallback",
         )
     return attempted.outcome is not Outcome.WITHHELD
 
 
 async def create_call_task(
-    record: AccountRecord, key: str, stage_id: str, queue: CallQueue, priority: int, label: str
+    record: AccountRecord,
+    key: str,
+    stage_id: str,
+    queue: CallQueue,
+    priority: int,
+    label: str,
+    *,
+    basis: ContactBasis = "stage",
 ) -> bool:
     """A call task for agents. False when withheld (decide again); True when created or given
     up. Only our own database can refuse one, so a permanent error fails the process."""
@@ -306,6 +317,7 @@ async def create_call_task(
         priority=priority,
         due_at=workflow.now(),
         basis=decision_basis(record, stage_id),
+        facts=facts_for(record, stage_id, basis),
     )
     attempted = await attempt(
         record,
@@ -338,6 +350,7 @@ async def send_notice(record: AccountRecord, stage: Stage, key: str) -> bool:
         currency=record.currency,
         days_past_due=days_past_due(record.due_date, record.time_zone, workflow.now()),
         basis=decision_basis(record, stage.id),
+        facts=facts_for(record, stage.id),
     )
     attempted = await attempt(
         record,
@@ -366,6 +379,7 @@ async def create_requested_task(record: AccountRecord, task: TaskRequest) -> Non
             queue=task.queue,
             priority=task.priority,
             due_at=task.due_at,
+            facts=facts_for(record, task.stage_id, "requested"),
         ),
         start_to_close_timeout=ACTIVITY_TIMEOUT,
         retry_policy=ACTIVITY_RETRY,

@@ -8,8 +8,9 @@ activities read contacts from Postgres.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -44,12 +45,43 @@ class DecisionBasis(_Model):
     )
 
 
+# Why the workflow makes a contact: a policy stage, a repayment plan's instalment reminder, the
+# call task that stands in for an SMS the number cannot receive, or a task an event or an agent
+# asked for (a review, a callback), which the caps do not count.
+ContactBasis = Literal["stage", "instalment", "fallback", "requested"]
+
+
+class ContactFacts(_Model):
+    """What the workflow knew and applied when it decided a contact, for its compliance
+    receipt (overdue/store/receipts.py): what Postgres does not know. No personal data."""
+
+    basis: ContactBasis
+    decided_at: AwareDatetime = Field(description="Workflow time of the decision.")
+    policy_id: str
+    policy_version: int
+    jurisdiction: str
+    time_zone: str
+    window_start: time | None = Field(description="The contact window applied; None: no window.")
+    window_end: time | None
+    calendar_rule: str | None = Field(default=None, description="The calendar rule applied.")
+    sms_per_day: int
+    sms_per_week: int
+    calls_per_day: int
+    calls_per_7_days: int
+    sms_opted_out: bool
+    contact_ceased: bool
+    open_disputes: int
+    vulnerable: bool
+
+
 class _ContactInput(_Model):
-    """Which contact: its ledger row's idempotency key, its account and its stage."""
+    """Which contact: its ledger row's idempotency key, its account and its stage; and the
+    facts of its decision, for its compliance receipt (None in inputs from before receipts)."""
 
     idempotency_key: str
     account_id: str
     stage_id: str
+    facts: ContactFacts | None = None
 
 
 class SendSmsInput(_ContactInput):

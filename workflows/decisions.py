@@ -7,9 +7,9 @@ answer always comes from the current state, never from the order in which timers
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, time, timedelta
 
+from workflows import revocation
 from workflows import stage_validity as validity_rules
 from workflows.account import (
     break_plan,
@@ -21,10 +21,15 @@ from workflows.account import (
     promise_deadline,
 )
 from workflows.calendars import ChannelCalendar
-from workflows.contact_rules import at_local, earliest_allowed, local_date
+from workflows.contact_rules import at_local, earliest_allowed
 from workflows.customer_rules import convenient_at, customer_blocked, passed_over, refused_reason
-from workflows.policy import Channel, ContactWindow, NotifyKind, Policy, Stage
+from workflows.policy import Channel, ContactWindow, NotifyKind, Stage
 from workflows.rest_days import contact_calendar, deferral_reason, stage_calendar
+from workflows.revocation import RevocationOverdue
+from workflows.stage_times import anchor_time as anchor_time
+from workflows.stage_times import contact_key as contact_key
+from workflows.stage_times import days_past_due as days_past_due
+from workflows.stage_times import stage_time as stage_time
 from workflows.steps import (
     Act,
     BreakPlan,
@@ -48,32 +53,6 @@ _CEASE_BLOCKS = {NotifyKind.APP_NOTICE, NotifyKind.EMAIL, NotifyKind.LETTER}
 _PAST_GRACE = timedelta(seconds=1)
 
 
-def anchor_time(policy: Policy, due_date: date, time_zone: str, started_at: datetime) -> datetime:
-    """The instant stage offsets count from, in UTC."""
-    if policy.anchor == "process_start":
-        return started_at
-    return at_local(due_date, time.min, time_zone)
-
-
-def stage_time(stage: Stage, anchor_at: datetime, time_zone: str, policy: Policy) -> datetime:
-    """When a stage is due: anchor + offset, at the stage's preferred local time if it has one."""
-    at = anchor_at + stage.offset
-    if stage.send_at is None or policy.anchor != "due_date":
-        return at
-    return at_local(local_date(at, time_zone), stage.send_at, time_zone)
-
-
-def days_past_due(due_date: date, time_zone: str, now: datetime) -> int:
-    """Whole days since the due date in the customer's calendar; 0 on or before it."""
-    local_today = now.astimezone(ZoneInfo(time_zone)).date()
-    return max(0, (local_today - due_date).days)
-
-
-def contact_key(account_id: str, episode_id: str, stage_id: str, attempt: int = 1) -> str:
-    """The business idempotency key of one contact: stable across retries and restarts."""
-    return f"{account_id}/{episode_id}/{stage_id}/{attempt}"
-
-
 def channel_rules(record: AccountRecord, stage: Stage) -> tuple[str | None, ContactWindow | None]:
     """(cap kind, contact window) that apply to acting on `stage`."""
     window = record.policy.window_for(record.jurisdiction)
@@ -95,6 +74,7 @@ def blocked_reason(record: AccountRecord, stage: Stage) -> str | None:
             (record.contact_ceased, "contact_ceased"),
             (record.wrong_number, "wrong_number"),
             (record.sms_unreachable, "sms_unreachable"),
+            (revocation.pending(record) is not None, "revocation_pending"),
         ):
             if flag:
                 return reason
@@ -166,6 +146,22 @@ def next_step_before_compliance(record: AccountRecord, now: datetime) -> Step:
 def _next_step(record: AccountRecord, now: datetime, validity: bool) -> Step:
     if record.finished:
         return Finished()
+    if revocation.overdue(record, now):
+        return RevocationOverdue()
+    return _wake_for_revocation(record, _state_step(record, now, validity))
+
+
+def _wake_for_revocation(record: AccountRecord, step: Step) -> Step:
+    """A pending revocation's deadline wakes the process, whatever else it waits for."""
+    wake = revocation.deadline_wake(record)
+    if wake is None or not isinstance(step, WaitUntil | WaitForEvents):
+        return step
+    if isinstance(step, WaitUntil) and step.at <= wake:
+        return step
+    return WaitUntil(at=wake, label="SMS revocation: an agent's decision is due")
+
+
+def _state_step(record: AccountRecord, now: datetime, validity: bool) -> Step:
     state = record.state
     if state in (AccountState.PAUSED, AccountState.DISPUTED, AccountState.HARDSHIP_REVIEW):
         return WaitForEvents(reason=state.value)
@@ -292,6 +288,7 @@ def _plan_step(record: AccountRecord, now: datetime) -> Step:
             at_local(instalment.due_date, time.min, record.time_zone) - rules.reminder_before
         )
         sms_ok = not (record.sms_opted_out or record.contact_ceased or record.wrong_number)
+        sms_ok = sms_ok and revocation.pending(record) is None
         if sms_ok and refused_reason(record, "sms") is None:
             window = record.policy.window_for(record.jurisdiction)
             allowed = contact_rules_at(record, window, "sms", contact_calendar(record, "sms"))
@@ -368,6 +365,7 @@ __all__ = [
     "PassOver",
     "PlanCompleted",
     "RemindInstalment",
+    "RevocationOverdue",
     "Step",
     "Suppress",
     "WaitForEvents",

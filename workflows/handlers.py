@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from workflows import account as acct
 from workflows import customer_requests as customer
+from workflows import revocation
 from workflows.types import (
     AccountRecord,
     CallOutcome,
@@ -39,6 +40,8 @@ from workflows.types import (
     PaymentReported,
     PromiseToPay,
     ResumeRequest,
+    RevocationDecision,
+    RevocationRequested,
     SmsConsentChanged,
     VulnerabilityChange,
 )
@@ -113,7 +116,8 @@ def _ceased(record: AccountRecord, request: ContactCeased, now: datetime) -> boo
 
 
 def _consent(record: AccountRecord, change: SmsConsentChanged, now: datetime) -> bool:
-    return acct.apply_sms_consent(record, change)
+    changed = acct.apply_sms_consent(record, change)
+    return revocation.settle_by_opt_out(record) or changed
 
 
 def _resume_by_ops(record: AccountRecord, request: ResumeRequest, now: datetime) -> bool:
@@ -129,6 +133,7 @@ CEASE_CONTACT = Signal("cease_contact", ContactCeased, _ceased)
 SMS_CONSENT_CHANGED = Signal("sms_consent_changed", SmsConsentChanged, _consent)
 PAUSE_BY_OPS = Signal("pause_by_ops", PauseRequest, acct.apply_pause_by_ops)
 RESUME_BY_OPS = Signal("resume_by_ops", ResumeRequest, _resume_by_ops)
+REVOCATION_REQUESTED = Signal("revocation_requested", RevocationRequested, revocation.apply_request)
 
 # --- updates ----------------------------------------------------------------------------
 
@@ -174,6 +179,12 @@ SET_CONTACT_PREFERENCES = Update(
     customer.validate_preferences,
     customer.apply_preferences,
 )
+DECIDE_REVOCATION = Update(
+    "decide_revocation",
+    RevocationDecision,
+    revocation.validate_decision,
+    revocation.apply_decision,
+)
 
 SIGNALS: tuple[Signal[Any], ...] = (
     REPORT_PAYMENT,
@@ -185,6 +196,7 @@ SIGNALS: tuple[Signal[Any], ...] = (
     SMS_CONSENT_CHANGED,
     PAUSE_BY_OPS,
     RESUME_BY_OPS,
+    REVOCATION_REQUESTED,
 )
 UPDATES: tuple[Update[Any], ...] = (
     RECORD_CALL_OUTCOME,
@@ -195,6 +207,7 @@ UPDATES: tuple[Update[Any], ...] = (
     RESUME,
     SET_VULNERABILITY,
     SET_CONTACT_PREFERENCES,
+    DECIDE_REVOCATION,
 )
 
 # A bare event is the signal that carries its type (a pause or resume: the ops batch job's).

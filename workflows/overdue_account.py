@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.publishing import Published, account_attributes
     from workflows.received_events import ReceivedEvents
+    from workflows.revocation_handlers import RevocationHandlers
     from workflows.status import account_status, stages_done
     from workflows.types import (
         AccountOutcome,
@@ -81,7 +82,7 @@ class HandlerFault(Exception):
 
 
 @workflow.defn
-class OverdueAccountWorkflow(CustomerStateUpdates):
+class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers):
     @workflow.init
     def __init__(self, input: OverdueAccountInput) -> None:
         self._input = input

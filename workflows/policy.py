@@ -24,6 +24,7 @@ from workflows.durations import (
     parse_grace,
     parse_local_time,
 )
+from workflows.revocation_types import RevocationRules
 from workflows.stage_ends import check_ends, check_final_stage, check_written_notice
 from workflows.stages import (
     CallQueue,
@@ -52,6 +53,7 @@ __all__ = [
     "NotifyKind",
     "Policy",
     "PromiseRules",
+    "RevocationRules",
     "Stage",
     "duration_text",
     "not_negative",
@@ -143,6 +145,7 @@ class Policy(BaseModel):
     caps: Caps = Field(default_factory=Caps)
     promise: PromiseRules = Field(default_factory=PromiseRules)
     hardship: HardshipRules = Field(default_factory=HardshipRules)
+    revocation: RevocationRules = Field(default_factory=RevocationRules)
     broken_promise_stage: str | None = Field(
         default=None, description="Stage to resume at when a promise or a plan is broken."
     )

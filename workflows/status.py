@@ -45,6 +45,7 @@ def account_status(
         vulnerable=record.vulnerable,
         vulnerability=record.vulnerability,
         preferences=record.preferences,
+        revocation=record.revocation.pending if record.revocation else None,
         recent_contacts=list(reversed(record.contacts[-10:])),
         notes=list(reversed(record.history[-10:])),
         policy_id=record.policy.id,

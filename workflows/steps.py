@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from workflows.policy import Stage
+from workflows.revocation import RevocationOverdue
 
 
 @dataclass(frozen=True)
@@ -92,4 +93,5 @@ Step = (
     | WaitUntil
     | WaitForEvents
     | Finished
+    | RevocationOverdue
 )

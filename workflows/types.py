@@ -27,6 +27,10 @@ from workflows.customer_state import VulnerabilityChange as VulnerabilityChange
 from workflows.messages import TEXT_ID_PATTERN as TEXT_ID_PATTERN
 from workflows.messages import Message, legacy_text_field, text_id_field
 from workflows.policy import CallQueue, Policy
+from workflows.revocation_types import PendingRevocation as PendingRevocation
+from workflows.revocation_types import RevocationDecision as RevocationDecision
+from workflows.revocation_types import RevocationRequested as RevocationRequested
+from workflows.revocation_types import RevocationState
 from workflows.vulnerability import vulnerable_queue
 
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
@@ -232,6 +236,7 @@ class AccountRecord(BaseModel):
     pause: PauseState | None = None
     vulnerability: VulnerabilityState | None = None  # marked by an update (who, when, why)
     preferences: PreferencesState | None = None  # the customer's stated times and channels
+    revocation: RevocationState | None = None  # workflows.revocation; None: never requested
 
     contacts: list[ContactEntry] = Field(default_factory=list)
     unchecked_stages: list[str] = Field(
@@ -341,6 +346,9 @@ class AccountStatus(Message):
     vulnerable: bool = False
     vulnerability: VulnerabilityState | None = None
     preferences: PreferencesState | None = None
+    revocation: PendingRevocation | None = Field(
+        default=None, description="A free-text request to stop SMS, waiting for an agent."
+    )
     recent_contacts: list[ContactEntry] = Field(default_factory=list, description="Newest first.")
     notes: list[str] = Field(default_factory=list, description="What happened, newest first.")
     policy_id: str

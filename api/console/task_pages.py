@@ -14,8 +14,9 @@ from api.console import dials
 from api.console.calling_hours import CallingHours, calling_hours, workable_now
 from api.console.context import Console, ConsoleError, CsrfForm, SignedIn
 from api.console.customer_forms import CUSTOMER_ACTIONS, customer_action, preferences_text
-from api.console.outcomes import FormInvalid, agent_action, perform
+from api.console.outcomes import FormInvalid, perform
 from api.console.rendering import render
+from api.console.revocation_form import after_action, build_action, revocation_view
 from api.console.task_view import mask_phone
 from api.workflow_calls import (
     ProcessNotRunning,
@@ -127,6 +128,7 @@ async def _render_task(
         dial_outcomes=dials.OUTCOMES,
         dials=dials.rows(await dial_attempts.for_account(pool, task.account_id)),
         preferences_text=preferences_text(current),
+        revocation=await revocation_view(pool, current),
     )
 
 
@@ -152,7 +154,7 @@ async def record_outcome(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Res
         answer = {"ok": False, "message": page.t("answer.not_running")}
         return await _render_task(page, task, status_code=409, answer=answer, forms=keep)
     try:
-        build = customer_action if typed.get("action") in CUSTOMER_ACTIONS else agent_action
+        build = customer_action if typed.get("action") in CUSTOMER_ACTIONS else build_action
         action = build(typed, actor=page.actor, task_id=task.id, status=current)
     except FormInvalid as err:
         answer = {"ok": False, "message": page.t("answer.invalid", reason=str(err))}
@@ -160,6 +162,7 @@ async def record_outcome(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Res
     handle = account_handle(page.services.temporal, task.account_id)
     try:
         new_status = await perform(page.services.pool, handle, task.account_id, page.actor, action)
+        await after_action(page.services.pool, task.account_id, page.actor, action)
     except UpdateRejected as err:
         answer = {"ok": False, "message": page.t("answer.rejected", reason=err.reason)}
         return await _render_task(

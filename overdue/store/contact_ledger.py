@@ -21,7 +21,8 @@ from typing import Any, Literal
 
 import asyncpg
 
-from overdue.store import audit
+from overdue.store import audit, receipts
+from overdue.store.receipts import Receipt
 from overdue.store.transactions import Db, transaction
 
 # Statuses a provider reports for an outbound message (Twilio's names).
@@ -126,32 +127,36 @@ async def find(
     return None if found is None else _owned(ledger_row(found), channel, account_id)
 
 
-async def create_or_get(db: Db, new: NewContact) -> LedgerRow:
-    """The contact's row, written `pending` if it is new; KeyTaken when the key is another
-    contact's. A concurrent duplicate's row wins and is returned as it is."""
-    inserted = await db.fetchrow(
-        f"""
-        INSERT INTO contact_ledger
-            (idempotency_key, account_id, workflow_run_id, channel, stage_id, template_id,
-             body, recipient, segments, encoding, status, provider)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11)
-        ON CONFLICT (idempotency_key) DO NOTHING
-        RETURNING {COLUMNS}
-        """,
-        new.idempotency_key,
-        new.account_id,
-        new.workflow_run_id,
-        new.channel,
-        new.stage_id,
-        new.template_id,
-        new.body,
-        new.recipient,
-        new.segments,
-        new.encoding,
-        new.provider,
-    )
-    if inserted is not None:
-        return ledger_row(inserted)
+async def create_or_get(db: Db, new: NewContact, receipt: Receipt | None = None) -> LedgerRow:
+    """The contact's row, written `pending` if it is new, with its compliance receipt (if
+    given) in the same transaction; KeyTaken when the key is another contact's. A concurrent
+    duplicate's row wins and is returned as it is."""
+    async with transaction(db) as conn:
+        inserted = await conn.fetchrow(
+            f"""
+            INSERT INTO contact_ledger
+                (idempotency_key, account_id, workflow_run_id, channel, stage_id, template_id,
+                 body, recipient, segments, encoding, status, provider)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING {COLUMNS}
+            """,
+            new.idempotency_key,
+            new.account_id,
+            new.workflow_run_id,
+            new.channel,
+            new.stage_id,
+            new.template_id,
+            new.body,
+            new.recipient,
+            new.segments,
+            new.encoding,
+            new.provider,
+        )
+        if inserted is not None:
+            if receipt is not None:
+                await receipts.write_receipt(conn, receipt)
+            return ledger_row(inserted)
     row = await find(db, new.idempotency_key, channel=new.channel, account_id=new.account_id)
     assert row is not None  # rows are never deleted
     return row

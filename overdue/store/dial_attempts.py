@@ -6,7 +6,7 @@ with the policy's window and caps) and inserts the attempt with the facts checke
 Under the number's lock two agents dialling the same number cannot both pass a cap.
 `histories` is the claim's one read of the attempts of a batch of candidate numbers.
 
-Numbers are referred to by `number_ref`, never in clear (see migrations 0008).
+Numbers are referred to by `number_ref`, never in clear (see migration 0010).
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ from tests.workflows.timelines import (
     AGENTS_AND_BACKENDS,
     FEATURED,
     PLAN_BROKEN,
+    REVOCATIONS,
     UNTIL,
     Planned,
     messages,
@@ -153,6 +154,7 @@ def _vulnerable_section(ids: list[str]) -> dict[str, Any]:
 )
 @example(FEATURED, PLAN_BROKEN, DEFAULT_START, 0, False)
 @example(FEATURED, AGENTS_AND_BACKENDS, DEFAULT_START, 0, True)
+@example(FEATURED, REVOCATIONS, DEFAULT_START, 0, False)
 async def test_the_simulator_does_what_the_workflow_does(
     policy: Policy, timeline: list[Planned], start_at: StartAt, due_day: int, vulnerable: bool
 ) -> None:
@@ -291,6 +293,9 @@ def _features(sim: Simulation) -> list[str]:
             for n in record.history
         ),
         "contact preferences set": "contact preferences set" in notes,
+        "a revocation escalated": "sms revocation not decided" in notes,
+        "a revocation decided": "sms revocation confirmed" in notes
+        or "sms revocation rejected" in notes,
     }
     return [feature for feature, yes in seen.items() if yes]
 
@@ -326,12 +331,18 @@ def _record_view(record: AccountRecord, next_action: NextAction | None) -> dict[
         "vulnerable": record.vulnerable,
         "vulnerability": record.vulnerability.model_dump() if record.vulnerability else None,
         "preferences": record.preferences.model_dump() if record.preferences else None,
+        "revocation": _pending_revocation(record),
         "recent_contacts": [c.model_dump() for c in reversed(record.contacts[-10:])],
         "notes": list(reversed(record.history[-10:])),
         "policy_id": record.policy.id,
         "policy_version": record.policy.version,
         "parked": None,  # the simulator meets no unexpected error; the workflow parks on one
     }
+
+
+def _pending_revocation(record: AccountRecord) -> dict[str, Any] | None:
+    pending = record.revocation.pending if record.revocation else None
+    return pending.model_dump() if pending else None
 
 
 def _lines(observed: Observed) -> list[str]:

@@ -44,6 +44,8 @@ from workflows.types import (
     PaymentReported,
     PromiseToPay,
     ResumeRequest,
+    RevocationDecision,
+    RevocationRequested,
     SmsConsentChanged,
 )
 
@@ -72,6 +74,8 @@ KINDS = (
     "escalate",
     "vulnerability",  # flag: mark (a category from size), else clear
     "preferences",  # one inconvenient time from size and days; a refused channel from size
+    "revocation",  # a free-text request to stop SMS (flag: one id, so a redelivery)
+    "decide_revocation",  # flag: confirm
 )
 
 
@@ -151,6 +155,16 @@ AGENTS_AND_BACKENDS = [
     Planned(9 * DAY, "close_dispute", 1, (0,), False),
     Planned(10 * DAY, "opt_out", 1, (0,), False),
     Planned(20 * DAY, "pay_full", 1, (0,), False),
+]
+# Free-text revocations: one rejected after a day (SMS resume), one redelivered and then left
+# undecided past its 10 business days (escalated, SMS still stopped), then confirmed.
+REVOCATIONS = [
+    Planned(DAY // 2, "revocation", 1, (0,), False),
+    Planned(2 * DAY, "decide_revocation", 1, (0,), False),
+    Planned(3 * DAY, "revocation", 1, (0,), True),
+    Planned(3 * DAY + 1, "revocation", 1, (0,), True),
+    Planned(25 * DAY, "decide_revocation", 1, (0,), True),
+    Planned(26 * DAY, "decide_revocation", 1, (0,), True),
 ]
 
 
@@ -263,6 +277,12 @@ def _request(item: Planned, n: int, at: datetime) -> Message[Any]:
     if kind == "cease":
         ceased = ContactCeased(request_id=f"c{n}", reason="asked")
         return Message(handlers.CEASE_CONTACT, ceased)
+    if kind == "revocation":
+        request = RevocationRequested(request_id="SMrepeated" if item.flag else f"SM{n}")
+        return Message(handlers.REVOCATION_REQUESTED, request)
+    if kind == "decide_revocation":
+        decision = RevocationDecision(actor="agent-1", confirm=item.flag)
+        return Message(handlers.DECIDE_REVOCATION, decision)
     if kind == "escalate":
         escalation = Escalation(actor="agent-1", reason="refuses to pay")
         return Message(handlers.ESCALATE, escalation)

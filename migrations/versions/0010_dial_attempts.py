@@ -11,15 +11,15 @@ The number dialled is held as `number_ref`, a SHA-256 digest of its E.164 form (
 account's number) can still be counted. `checked` holds the facts checked at that instant, for
 a compliance receipt. Rows are never changed after the fact.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03
 """
 
 from overdue.migrate import execute_script
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,59 @@
+"""Free-text requests to stop SMS, per number, until an agent decides (migration 0008).
+
+The workflow blocks SMS while a request is pending; this table is the SMS activity's second
+fence, for a message already in flight or retrying when the request came: a number with an
+undecided request newer than its last consent change gets no SMS. A STOP after the request
+settles it, as in the workflow; a START after that opts the number back in.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from overdue.store.transactions import Db
+
+Decision = Literal["confirmed", "rejected"]
+
+
+async def record_request(db: Db, message_sid: str, phone_e164: str) -> None:
+    """Once per message: a redelivery changes nothing."""
+    await db.execute(
+        """
+        INSERT INTO sms_revocation_requests (message_sid, phone_e164) VALUES ($1, $2)
+        ON CONFLICT (message_sid) DO NOTHING
+        """,
+        message_sid,
+        phone_e164,
+    )
+
+
+async def is_pending(db: Db, phone_e164: str) -> bool:
+    """Whether the number has an undecided request newer than its last consent change."""
+    pending: bool = await db.fetchval(
+        """
+        SELECT EXISTS (
+            SELECT 1 FROM sms_revocation_requests r
+              LEFT JOIN sms_opt_outs c ON c.phone_e164 = r.phone_e164
+             WHERE r.phone_e164 = $1 AND r.decided_at IS NULL
+               AND (c.changed_at IS NULL OR r.received_at > c.changed_at)
+        )
+        """,
+        phone_e164,
+    )
+    return pending
+
+
+async def decide(db: Db, phone_e164: str, decision: Decision, actor: str) -> int:
+    """An agent decided: every undecided request of the number is settled. How many were."""
+    rows = await db.fetch(
+        """
+        UPDATE sms_revocation_requests
+           SET decided_at = now(), decision = $2, decided_by = $3
+         WHERE phone_e164 = $1 AND decided_at IS NULL
+        RETURNING message_sid
+        """,
+        phone_e164,
+        decision,
+        actor,
+    )
+    return len(rows)
