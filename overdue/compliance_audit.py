@@ -104,8 +104,13 @@ class Auditor:
 
 def _contact_row(r: AuditedReceipt) -> list[Finding]:
     """The receipt's instant is its contact's: the ledger row's (SMS, notice) or the task's."""
-    if r.channel == "dial":
-        return []  # dial attempts live in their own table
+    if r.channel == "dial":  # its own table (dial_attempts)
+        made_at = r.dial_at
+        if made_at is None:
+            return [("no_contact", "no dial attempt row for this receipt")]
+        if made_at != r.at:
+            return [("instant", f"receipt at {r.at.isoformat()}, dial at {made_at.isoformat()}")]
+        return []
     made_at = r.task_at if r.channel == "call_task" else r.ledger_at
     if made_at is None:
         return [("no_contact", f"no {r.channel} row for this receipt")]
@@ -183,6 +188,8 @@ def _caps(
         limits = (caps.sms_per_day, caps.sms_per_week, caps.calls_per_day, caps.calls_per_7_days)
         if recorded != limits:
             found.append(("caps_mismatch", f"recorded {recorded}, policy {limits}"))
+    if r.channel == "dial":
+        return found + _dial_caps(r, policy, zone)
     if r.channel == "sms":
         made, per_day, per_week, what = r.sms_made, limits[0], limits[1], "SMS"
     elif r.channel in CALL_CHANNELS and r.basis != "requested":
@@ -195,6 +202,27 @@ def _caps(
         found.append(("over_cap", f"{today} {what} on {local.date()} (local), cap {per_day}"))
     if per_week is not None and week > per_week:
         found.append(("over_cap", f"{week} {what} in the 7 days to it, cap {per_week}"))
+    return found
+
+
+def _dial_caps(r: AuditedReceipt, policy: Policy | None, zone: ZoneInfo) -> list[Finding]:
+    """An agent's dial, counted from the number's dial attempts (CBA: unanswered attempts per
+    local day; Reg F §1006.14(b): calls in 7 days and the quiet period after a conversation)."""
+    if policy is None or r.dial_at is None:
+        return []
+    caps, at = policy.caps, r.dial_at
+    day = at.astimezone(zone).date()
+    unanswered = sum(1 for t in r.dials_unanswered if t.astimezone(zone).date() == day)
+    week = len(r.dials_made)
+    found: list[Finding] = []
+    if unanswered > caps.calls_per_day:
+        cap = caps.calls_per_day
+        found.append(("over_cap", f"{unanswered} unanswered dials on {day}, cap {cap}"))
+    if week > caps.calls_per_7_days:
+        found.append(("over_cap", f"{week} dials in 7 days, cap {caps.calls_per_7_days}"))
+    quiet = timedelta(days=caps.call_quiet_days_after_conversation)
+    if r.last_conversation is not None and at < r.last_conversation + quiet:
+        found.append(("quiet_period", f"a conversation at {r.last_conversation.isoformat()}"))
     return found
 
 

@@ -16,7 +16,7 @@ import asyncpg
 
 from api.console.calling_hours import dial_check
 from api.console.i18n import Translator
-from overdue.store import dial_attempts
+from overdue.store import dial_attempts, receipts
 from overdue.store.accounts import customer_reach
 from overdue.store.call_tasks import CallTask
 from overdue.store.dial_attempts import RecordedDial
@@ -64,7 +64,7 @@ async def record_dial(
         def check(history: Sequence[DialAttempt], at: datetime) -> DialCheck:
             return dial_check(policy, phone, time_zone, history, at, preferences)
 
-        return await dial_attempts.record(
+        recorded, checked = await dial_attempts.record(
             conn,
             task_id=task.id,
             agent_id=agent_id,
@@ -73,6 +73,35 @@ async def record_dial(
             now=now,
             check=check,
         )
+        receipt = dial_receipt(policy, task, recorded, checked)
+        await receipts.write_receipt(conn, receipt, at=recorded.dialled_at)
+        return recorded, checked
+
+
+def dial_receipt(
+    policy: Policy, task: CallTask, recorded: RecordedDial, checked: DialCheck
+) -> receipts.Receipt:
+    """The compliance receipt of one dial: the hours that held that day (the rest-day hours on
+    a rest day), the caps, the policy. Its counts are the dial attempts' (the audit recounts)."""
+    start, end = checked.day_hours or (checked.window_start, checked.window_end)
+    caps = policy.caps
+    return receipts.Receipt(
+        contact_key=receipts.dial_key(recorded.id),
+        account_id=task.account_id,
+        channel="dial",
+        stage_id=task.stage_id,
+        basis="agent",
+        time_zone=recorded.time_zone,
+        jurisdiction=checked.jurisdiction,
+        window_start=start,
+        window_end=end,
+        calendar_rule="rest day" if checked.rest_day else None,
+        caps=receipts.CapsInForce(
+            caps.sms_per_day, caps.sms_per_week, caps.calls_per_day, caps.calls_per_7_days
+        ),
+        policy_id=policy.id,
+        policy_version=policy.version,
+    )
 
 
 async def current_check(

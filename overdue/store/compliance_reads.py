@@ -49,6 +49,10 @@ class AuditedReceipt:
     sent_at: datetime | None  # an SMS: its first status past pending (at the provider)
     sms_made: list[datetime]  # the account's SMS in the ledger, 7 days up to `at`
     calls_made: list[datetime]  # its call tasks the caps count, 7 days up to `at`
+    dial_at: datetime | None  # a dial receipt: its attempt's instant (None: no such row)
+    dials_made: list[datetime]  # the number's dial attempts, 7 days up to the dial
+    dials_unanswered: list[datetime]  # those unanswered (no answer, busy, voicemail)
+    last_conversation: datetime | None  # the number's last conversation before the dial
     opted_out_then: bool | None  # the audit trail's last consent change by `at`
     ceased_then: bool
     disputes_then: int
@@ -96,6 +100,24 @@ async def receipts_page(
                       AND m.created_at > r.at - interval '7 days' AND m.created_at <= r.at
                     ORDER BY m.created_at
                ) AS calls_made,
+               d.dialled_at AS dial_at,
+               ARRAY(
+                   SELECT x.dialled_at FROM dial_attempts x
+                    WHERE x.number_ref = d.number_ref
+                      AND x.dialled_at > d.dialled_at - interval '7 days'
+                      AND x.dialled_at <= d.dialled_at
+                    ORDER BY x.dialled_at
+               ) AS dials_made,
+               ARRAY(
+                   SELECT x.dialled_at FROM dial_attempts x
+                    WHERE x.number_ref = d.number_ref AND x.unanswered
+                      AND x.dialled_at > d.dialled_at - interval '2 days'
+                      AND x.dialled_at <= d.dialled_at
+                    ORDER BY x.dialled_at
+               ) AS dials_unanswered,
+               (SELECT max(x.dialled_at) FROM dial_attempts x
+                 WHERE x.number_ref = d.number_ref AND x.conversation
+                   AND x.dialled_at < d.dialled_at) AS last_conversation,
                (SELECT (a.details ->> 'opted_out')::boolean FROM audit_events a
                  WHERE a.account_id = r.account_id AND a.kind = 'sms.consent_changed'
                    AND a.occurred_at <= r.at
@@ -116,6 +138,7 @@ async def receipts_page(
           FROM compliance_receipts r
           LEFT JOIN contact_ledger l ON l.idempotency_key = r.contact_key
           LEFT JOIN call_tasks t ON t.idempotency_key = r.contact_key
+          LEFT JOIN dial_attempts d ON r.channel = 'dial' AND r.contact_key = 'dial/' || d.id
          WHERE (r.at, r.id) > ($1, $2)
          ORDER BY r.at, r.id
          LIMIT $3
@@ -131,6 +154,8 @@ async def receipts_page(
                 **dict(row),
                 "sms_made": list(row["sms_made"]),
                 "calls_made": list(row["calls_made"]),
+                "dials_made": list(row["dials_made"]),
+                "dials_unanswered": list(row["dials_unanswered"]),
             }
         )
         for row in rows

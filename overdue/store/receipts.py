@@ -32,6 +32,11 @@ NOT_MADE = ("withheld", "blocked", "rejected")
 WEEK = timedelta(days=7)
 
 
+def dial_key(attempt_id: int) -> str:
+    """The contact key of an agent's dial attempt (its row in dial_attempts)."""
+    return f"dial/{attempt_id}"
+
+
 @dataclass(frozen=True)
 class CapsInForce:
     sms_per_day: int
@@ -124,9 +129,12 @@ def local_midnight(at: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
-async def write_receipt(conn: asyncpg.Connection, receipt: Receipt) -> bool:
+async def write_receipt(
+    conn: asyncpg.Connection, receipt: Receipt, at: datetime | None = None
+) -> bool:
     """Write the contact's receipt in the caller's transaction (the one that makes the
-    contact); False when its key already has one (a retry of the same contact)."""
+    contact); False when its key already has one (a retry of the same contact). `at`: the
+    contact's own instant when its row has one (a dial attempt's); else the transaction's."""
     if not conn.is_in_transaction():
         raise RuntimeError("write_receipt needs the transaction that makes the contact")
     known = await conn.fetchrow(
@@ -139,7 +147,7 @@ async def write_receipt(conn: asyncpg.Connection, receipt: Receipt) -> bool:
         receipt.account_id,
     )
     assert known is not None
-    at: datetime = known["at"]
+    at = known["at"] if at is None else at
     # The workflow's zone, else the stored customer's; UTC only for an account with neither,
     # which the API never stores (tests make such contacts).
     zone_name = receipt.time_zone or known["time_zone"] or "UTC"
