@@ -36,6 +36,7 @@ from overdue.settings import NotifyConfig
 from overdue.store import contact_gate, contact_ledger, receipts
 from overdue.store.contact_ledger import LedgerRow, NewContact, Settled, Source
 from workflows.contact_types import NotifyInput, NotifyResult
+from workflows.decisions import CEASE_BLOCKED_NOTICES
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +160,9 @@ class NotifyActivities:
             raise ApplicationError(str(err), type=KEY_CONFLICT, non_retryable=True) from None
         if row.status in ("delivered", "rejected"):
             return row
-        return await contact_gate.clear_to_send(self._pool, row, input.basis)
+        return await contact_gate.clear_to_send(
+            self._pool, row, input.basis, cease_applies=input.kind in CEASE_BLOCKED_NOTICES
+        )
 
     async def _settle(
         self,

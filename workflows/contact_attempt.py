@@ -9,8 +9,9 @@ the call task that stands in for an SMS a number cannot receive) is one `attempt
   checks again just before the provider call;
 - **given up** if the account resolves while it is under way: an SMS still retrying through a
   provider outage must not reach a customer who has paid;
-- **withheld** when that check finds a payment the decision did not know: nothing was sent,
-  and once the workflow has the payment the stage is decided again;
+- **withheld** when that check finds a payment, a cease-contact request or an open dispute the
+  decision did not know: nothing was sent, and once the workflow has it the stage is decided
+  again (workflows/contact_withheld.py);
 - **refused** on a permanent (non-retryable) error: what that means is the channel's to say;
 - **made** otherwise, and recorded in the account's contacts, which the caps count.
 
@@ -24,7 +25,6 @@ workflows/patches.py before changing `GiveUp` or the order of the steps in `atte
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.call_tasks import CallTaskActivities
     from activities.notify import NotifyActivities
     from activities.sms import SmsActivities
-    from workflows import patches, stage_validity
+    from workflows import contact_withheld, patches, stage_validity
     from workflows.contact_facts import facts_for
     from workflows.contact_types import (
         CONTACT_WITHHELD,
@@ -63,9 +63,6 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
 )
-# How long to wait for a payment an activity withheld a contact for. Its signal reaches the
-# workflow before the activity's answer, so this is a bound for the unexpected, not a delay.
-WITHHELD_WAIT = timedelta(minutes=1)
 WAIT_FOR_THE_ATTEMPT = ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
 # Priority of the call task that stands in for an SMS the number cannot receive.
 SMS_FALLBACK_PRIORITY = 50
@@ -139,6 +136,9 @@ def decision_basis(record: AccountRecord, stage_id: str) -> DecisionBasis | None
     return DecisionBasis(
         payments_known=list(record.payments_seen),
         since=workflow.info().workflow_start_time,
+        ceased_known=record.contact_ceased,
+        disputes_known=list(record.open_disputes),
+        calls_after_cease=record.policy.calls_after_cease,
     )
 
 
@@ -199,7 +199,8 @@ async def _failed(
     cause = err.cause
     failure = cause.type if isinstance(cause, ApplicationError) else None
     if failure == CONTACT_WITHHELD:
-        await _after_withheld(record, contact.stage_id, known)
+        assert isinstance(cause, ApplicationError)
+        await contact_withheld.decide_again(record, contact.stage_id, cause, known)
         return Attempted(Outcome.WITHHELD)
     if contact.answers is None:
         raise err
@@ -211,27 +212,6 @@ async def _failed(
         raise err
     record.note(f"{contact.stage_id}: {contact.channel} refused ({cause.type})")
     return Attempted(Outcome.REFUSED, cause.type)
-
-
-async def _after_withheld(record: AccountRecord, stage_id: str, known: int) -> None:
-    """The activity sent nothing: a payment came after the decision. Once the workflow has
-    that payment, the loop decides again (resolved: nothing more; partly paid: the stage acts
-    again, with the new balance)."""
-    record.note(f"{stage_id}: contact withheld, a payment arrived after the decision")
-    if len(record.payments_seen) > known:
-        return
-    with contextlib.suppress(TimeoutError):
-        await workflow.wait_condition(
-            lambda: len(record.payments_seen) > known,
-            timeout=WITHHELD_WAIT,
-            timeout_summary=f"{stage_id}: wait for the payment the contact was withheld for",
-        )
-    if len(record.payments_seen) <= known:
-        # A payment the workflow does not receive (another currency, another process): not
-        # one to wait for; the stage's next attempt goes without the check.
-        record.note(f"{stage_id}: the withheld-for payment never arrived; sending anyway")
-        if stage_id not in record.unchecked_stages:
-            record.unchecked_stages.append(stage_id)
 
 
 # --- the channels ----------------------------------------------------------------------

@@ -25,8 +25,8 @@ class SmsFailure(StrEnum):
 
 
 # ApplicationError type (non-retryable) every contact activity raises when the account changed
-# after the workflow decided the contact (a payment it had not seen): nothing was sent, and the
-# workflow decides again from its current state.
+# after the workflow decided the contact (a payment, a cease-contact request or an open dispute
+# it had not seen): nothing was sent, and the workflow decides again from its current state.
 CONTACT_WITHHELD = "ContactWithheld"
 
 
@@ -36,12 +36,26 @@ class _Model(BaseModel):
 
 class DecisionBasis(_Model):
     """What the workflow knew when it decided a contact. The activity checks it again just
-    before the provider is called: a payment can arrive while an attempt is in flight or
-    retrying, and a customer who has paid must not be reminded."""
+    before the provider is called: a payment, a cease-contact request or a dispute can arrive
+    while an attempt is in flight or retrying, and a customer who has paid, asked us to stop
+    or disputes the debt must not be contacted (overdue/store/contact_gate.py).
+
+    The cease and dispute fields are None in inputs recorded before they were checked: such
+    a basis is checked for payments only, as it always was."""
 
     payments_known: list[str] = Field(description="Payment ids the workflow had applied.")
     since: AwareDatetime = Field(
         description="Start of the workflow run; events reported earlier are carried in its state."
+    )
+    ceased_known: bool | None = Field(
+        default=None, description="Whether the workflow had applied a cease-contact request."
+    )
+    disputes_known: list[str] | None = Field(
+        default=None, description="Ids of the disputes the workflow knew open."
+    )
+    calls_after_cease: bool | None = Field(
+        default=None,
+        description="The policy's `calls_after_cease`: a cease then does not withhold calls.",
     )
 
 

@@ -47,7 +47,8 @@ from workflows.types import AccountRecord, AccountState
 
 # Notifications the customer receives directly obey contact hours; internal ones do not.
 _CUSTOMER_FACING = {NotifyKind.APP_NOTICE, NotifyKind.EMAIL}
-_CEASE_BLOCKS = {NotifyKind.APP_NOTICE, NotifyKind.EMAIL, NotifyKind.LETTER}
+# The notices a cease-contact request stops (the pre-send check applies the same set).
+CEASE_BLOCKED_NOTICES = frozenset({NotifyKind.APP_NOTICE, NotifyKind.EMAIL, NotifyKind.LETTER})
 # How far past its grace an earlier stage, deferred by contact hours or caps, is looked at again
 # (and then skipped): the latest stage does not wait longer than that behind it.
 _PAST_GRACE = timedelta(seconds=1)
@@ -85,7 +86,7 @@ def blocked_reason(record: AccountRecord, stage: Stage) -> str | None:
         if record.contact_ceased and not record.policy.calls_after_cease:
             return "contact_ceased"
         return None
-    if record.contact_ceased and stage.kind in _CEASE_BLOCKS:
+    if record.contact_ceased and stage.kind in CEASE_BLOCKED_NOTICES:
         return "contact_ceased"
     return None
 

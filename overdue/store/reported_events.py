@@ -2,8 +2,8 @@
 per id: the table `reported_events`, whose primary key (account, kind, id) makes a replayed
 report a no-op.
 
-It is what the API's de-duplication and the pre-send payment check read; the audit trail
-keeps its own row for each event and is never read as an index.
+It is what the API's de-duplication and the pre-send check (payments, cease, disputes) read;
+the audit trail keeps its own row for each event and is never read as an index.
 
 It is also an outbox (migration 0007): the API commits the event with the signal to send
 (`Intent`) before calling Temporal, and marks it delivered after; the event's audit row is
@@ -24,6 +24,9 @@ import asyncpg
 from overdue.store import audit
 
 PAYMENT_REPORTED = "payment.reported"
+CONTACT_CEASED = "contact.ceased"
+DISPUTE_OPENED = "dispute.opened"
+DISPUTE_CLOSED = "dispute.closed"
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,49 @@ async def unseen_payments(
         """,
         account_id,
         PAYMENT_REPORTED,
+        since,
+        list(known),
+    )
+    return count
+
+
+async def cease_reported(
+    conn: asyncpg.Connection | asyncpg.Pool, account_id: str, *, since: datetime
+) -> bool:
+    """Whether a cease-contact request was reported for the account at or after `since`."""
+    found: bool = await conn.fetchval(
+        """
+        SELECT EXISTS (SELECT 1 FROM reported_events
+                        WHERE account_id = $1 AND kind = $2 AND reported_at >= $3)
+        """,
+        account_id,
+        CONTACT_CEASED,
+        since,
+    )
+    return found
+
+
+async def unseen_open_disputes(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    account_id: str,
+    *,
+    since: datetime,
+    known: Sequence[str],
+) -> int:
+    """How many disputes were reported opened for the account at or after `since`, are not in
+    `known` and have not been reported closed since."""
+    count: int = await conn.fetchval(
+        """
+        SELECT count(*) FROM reported_events opened
+         WHERE opened.account_id = $1 AND opened.kind = $2 AND opened.reported_at >= $4
+           AND NOT (opened.event_id = ANY($5::text[]))
+           AND NOT EXISTS (SELECT 1 FROM reported_events closed
+                            WHERE closed.account_id = opened.account_id AND closed.kind = $3
+                              AND closed.event_id = opened.event_id)
+        """,
+        account_id,
+        DISPUTE_OPENED,
+        DISPUTE_CLOSED,
         since,
         list(known),
     )
