@@ -41,7 +41,13 @@ from workflows.event_audit import RecordEventsInput, RecordEventsResult
 from workflows.names import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE, account_id_of, workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy
-from workflows.types import AccountOutcome, OverdueAccountInput, PaymentReported
+from workflows.types import (
+    AccountOutcome,
+    ContactCeased,
+    DisputeOpened,
+    OverdueAccountInput,
+    PaymentReported,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TZ = "Asia/Shanghai"
@@ -63,6 +69,9 @@ class Recorder:
     # stage id -> a payment the backend reports while that stage's first attempt is in flight;
     # the stand-in then withholds the contact, as the real activities' check does.
     pay_during: dict[str, PaymentReported] = field(default_factory=dict)
+    # stage id -> a cease-contact request or a dispute reported while that stage's first
+    # attempt is in flight; withheld, like a payment, when the decision did not know of it.
+    event_during: dict[str, ContactCeased | DisputeOpened] = field(default_factory=dict)
     withheld: list[str] = field(default_factory=list)  # keys of the attempts withheld
     client: Client | None = None
 
@@ -86,6 +95,7 @@ class Recorder:
     async def _payment_in_flight(
         self, input: SendSmsInput | CreateCallTaskInput | NotifyInput
     ) -> None:
+        await self._event_in_flight(input)
         payment = self.pay_during.pop(input.stage_id, None)
         if payment is None:
             return
@@ -101,6 +111,30 @@ class Recorder:
         await asyncio.sleep(0.5)
         if unseen:
             raise contact_gate.withheld(1)
+
+    async def _event_in_flight(
+        self, input: SendSmsInput | CreateCallTaskInput | NotifyInput
+    ) -> None:
+        event = self.event_during.pop(input.stage_id, None)
+        if event is None:
+            return
+        assert self.client is not None, "running_worker sets the client"
+        handle = self.client.get_workflow_handle(activity.info().workflow_id)
+        basis = input.basis
+        if isinstance(event, ContactCeased):
+            await handle.signal(OverdueAccountWorkflow.cease_contact, event)
+            reason = "contact_ceased"
+            unseen = basis is not None and basis.ceased_known is False
+        else:
+            await handle.signal(OverdueAccountWorkflow.open_dispute, event)
+            reason = "dispute_opened"
+            known = basis.disputes_known if basis is not None else None
+            unseen = known is not None and event.dispute_id not in known
+        if unseen:
+            self.withheld.append(input.idempotency_key)
+            raise contact_gate.withheld(
+                contact_gate.Withholding({"reason": reason}, f"a {reason} was")
+            )
 
     def activities(self) -> list[Callable[..., Any]]:
         @activity.defn(name="send_sms")
