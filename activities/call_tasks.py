@@ -1,5 +1,6 @@
 """Call tasks for agents: created once per stage, cancelled when the account resolves, and
-withheld when a payment arrived after the workflow decided the call (`contact_gate`).
+withheld when a payment, a cease-contact request (unless the policy allows calls after one) or
+a dispute arrived after the workflow decided the call (`contact_gate`).
 
 A task is a contact like an SMS: its ledger row is written first, and the pre-send check
 creates the task in its own transaction, under the account's lock, so a payment being

@@ -9,7 +9,8 @@ deduplicates retries and a replay never differs from the original. Headers:
     X-Overdue-Idempotency-Key: <key>
     X-Overdue-Attempt: <Temporal attempt number>
 
-Just before each POST, a payment the workflow had not seen when it decided withholds the
+Just before each POST, a payment, an open dispute, or a cease-contact request (for the
+notices a cease stops) the workflow had not seen when it decided withholds the
 notice (`contact_gate.clear_to_send`, the check every contact makes under the account's lock):
 the row becomes `withheld` and nothing is posted. The POST itself is made after that check's
 transaction, holding no lock. All SQL is in `overdue.store`.

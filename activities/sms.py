@@ -6,10 +6,11 @@
    sender's `reconcile_after` ago may still be in flight: this attempt retries later.
 3. A row an earlier attempt claimed has an unknown outcome: the provider is asked first
    (`SmsSender.find`) and a message found there is adopted instead of sending again.
-4. Just before the provider is called, a payment the workflow had not seen when it decided
-   withholds the message (`contact_gate.clear_to_send`, the check every contact makes under
-   the account's lock, in its own short transaction): the row becomes `withheld`, nothing is
-   sent. The provider is called after that transaction, holding no lock.
+4. Just before the provider is called, a payment, a cease-contact request or an open dispute
+   the workflow had not seen when it decided withholds the message
+   (`contact_gate.clear_to_send`, the check every contact makes under the account's lock, in
+   its own short transaction): the row becomes `withheld`, nothing is sent. The provider is
+   called after that transaction, holding no lock.
 5. Refusals are recorded and raised non-retryable (`SmsFailure`), other failures are recorded
    in `contact_events` and raised retryable, for Temporal's backoff.
 
