@@ -22,11 +22,14 @@ from typing import Any
 import asyncpg
 
 from overdue.store import audit
+from workflows.event_audit import KINDS
+from workflows.types import ContactCeased, DisputeClosed, DisputeOpened
 
 PAYMENT_REPORTED = "payment.reported"
-CONTACT_CEASED = "contact.ceased"
-DISPUTE_OPENED = "dispute.opened"
-DISPUTE_CLOSED = "dispute.closed"
+# The kinds the pre-send check reads, as the API records them (one table: workflows.event_audit).
+CONTACT_CEASED = KINDS[ContactCeased].audit_kind
+DISPUTE_OPENED = KINDS[DisputeOpened].audit_kind
+DISPUTE_CLOSED = KINDS[DisputeClosed].audit_kind
 
 
 @dataclass(frozen=True)
