@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, datetime
 
 import asyncpg
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.dependencies import Services
+from api.inbound_tasks import note_unmatched, open_reply_task
 from api.problems import unavailable
-from overdue.store import audit, free_texts, revocation_requests
-from overdue.store.call_tasks import create_task
+from overdue.store import free_texts, revocation_requests
 from overdue.store.free_texts import FreeText
 from overdue.store.sms_consent import PhoneAccount
 from workflows.names import workflow_id
@@ -66,31 +65,20 @@ async def hand_to_agents(
     for account in accounts:
         text = text_of(message_sid, account.account_id, body)
         await free_texts.keep(conn, account.account_id, text)
-        task, _ = await create_task(
+        await open_reply_task(
             conn,
-            idempotency_key=f"revocation/{message_sid}/{account.account_id}",
+            key=f"revocation/{message_sid}/{account.account_id}",
             account_id=account.account_id,
             stage_id=CONFIRM_STAGE,
             queue=CONFIRM_QUEUE,
             priority=CONFIRM_PRIORITY,
-            due_at=datetime.now(UTC),
-            inbound_message_id=inbound_id,
-        )
-        await audit.record_event(
-            conn,
-            account_id=account.account_id,
-            actor="customer",
-            kind="sms.revocation_requested",
-            details={"message_sid": message_sid, "task_id": task.id, "text_id": text.id},
+            inbound_id=inbound_id,
+            message_sid=message_sid,
+            audit_kind="sms.revocation_requested",
+            text_id=text.id,
         )
     if not accounts:
-        await audit.record_event(
-            conn,
-            account_id=None,
-            actor="customer",
-            kind="sms.reply_unmatched",
-            details={"message_sid": message_sid, "revocation_request": True},
-        )
+        await note_unmatched(conn, message_sid, revocation_request=True)
 
 
 async def signal_requests(

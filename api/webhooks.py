@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime
 from typing import Annotated
 
 import asyncpg
@@ -25,12 +24,12 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from api import revocation_requests
 from api.dependencies import Services, ServicesDep
+from api.inbound_tasks import note_unmatched, open_reply_task
 from api.problems import Problem, unavailable
 from api.sms_keywords import InboundKind, classify_message
 from api.twilio_signature import verified_form
 from overdue.inputs import ledger_ref, replace_control_characters
 from overdue.store import audit, sms_consent
-from overdue.store.call_tasks import create_task
 from overdue.store.contact_ledger import PROVIDER_STATUSES, apply_provider_status
 from overdue.store.inbound_messages import record_inbound
 from overdue.store.sms_consent import PhoneAccount
@@ -207,31 +206,19 @@ async def _hand_reply_to_agents(
 ) -> None:
     """Any other reply: a call task for an agent on each of the number's accounts."""
     for account in accounts:
-        task, _ = await create_task(
+        await open_reply_task(
             conn,
-            idempotency_key=f"inbound/{message_sid}/{account.account_id}",
+            key=f"inbound/{message_sid}/{account.account_id}",
             account_id=account.account_id,
             stage_id=REPLY_STAGE,
             queue=REPLY_QUEUE,
             priority=REPLY_PRIORITY,
-            due_at=datetime.now(UTC),
-            inbound_message_id=inbound_id,
-        )
-        await audit.record_event(
-            conn,
-            account_id=account.account_id,
-            actor="customer",
-            kind="sms.reply_received",
-            details={"message_sid": message_sid, "task_id": task.id},
+            inbound_id=inbound_id,
+            message_sid=message_sid,
+            audit_kind="sms.reply_received",
         )
     if not accounts:
-        await audit.record_event(
-            conn,
-            account_id=None,
-            actor="customer",
-            kind="sms.reply_unmatched",
-            details={"message_sid": message_sid},
-        )
+        await note_unmatched(conn, message_sid)
 
 
 async def _signal_consent(

@@ -35,6 +35,7 @@ from overdue.store.agent_desk import (
 )
 from overdue.store.audit import record_event
 from overdue.store.call_tasks import CallTask, CallTaskConflict
+from workflows.customer_state import VulnerabilityCategory
 from workflows.types import AccountStatus
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -128,6 +129,7 @@ async def _render_task(
         dial_outcomes=dials.OUTCOMES,
         dials=dials.rows(await dial_attempts.for_account(pool, task.account_id)),
         preferences_text=preferences_text(current),
+        vulnerability_categories=[c.value for c in VulnerabilityCategory],
         revocation=await revocation_view(pool, current),
     )
 
