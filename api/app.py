@@ -14,6 +14,7 @@ from api import (
     account_events,
     account_list,
     accounts,
+    erasure,
     health,
     problems,
     timeline,
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(account_events.router)
     app.include_router(vulnerability.router)
     app.include_router(timeline.router)
+    app.include_router(erasure.router)
     app.include_router(health.router)
     app.include_router(webhooks.router)  # Twilio signs these: no API key
     mount_console(app)
