@@ -32,9 +32,7 @@ from workflows.names import workflow_id
 
 
 def _word(rng: random.Random) -> str:
-    return rng.choice(string.ascii_uppercase) + "".join(
-        rng.choices(string.ascii_lowercase, k=9)
-    )
+    return rng.choice(string.ascii_uppercase) + "".join(rng.choices(string.ascii_lowercase, k=9))
 
 
 def _person() -> tuple[str, str]:
@@ -61,7 +59,7 @@ async def _scan(pool: asyncpg.Pool, needles: list[str]) -> list[str]:
         for needle in needles:
             hits = await pool.fetchval(
                 f'SELECT count(*) FROM "{schema}"."{table}" '
-                f"WHERE strpos(lower(\"{column}\"::text), lower($1)) > 0",
+                f'WHERE strpos(lower("{column}"::text), lower($1)) > 0',
                 needle,
             )
             if hits:
@@ -147,9 +145,12 @@ async def test_an_erased_account_is_found_nowhere_and_its_record_stays(
     refused = assert_problem(await stack.api.post(f"/v1/accounts/{account}/erasure"), 409)
     assert "still running" in refused["detail"]
     assert await _record(stack.pool, account) == before
-    assert await stack.pool.fetchval(
-        "SELECT full_name FROM customer_contacts WHERE account_id = $1", account
-    ) == name
+    assert (
+        await stack.pool.fetchval(
+            "SELECT full_name FROM customer_contacts WHERE account_id = $1", account
+        )
+        == name
+    )
 
     await _pay_in_full(stack, account)
     before = await _record(stack.pool, account)
@@ -173,8 +174,7 @@ async def test_an_erased_account_is_found_nowhere_and_its_record_stays(
     }
     assert before["receipts"] and before["ledger"]
     erased = await stack.pool.fetchrow(
-        "SELECT actor, details FROM audit_events WHERE account_id = $1 "
-        "AND kind = 'privacy.erased'",
+        "SELECT actor, details FROM audit_events WHERE account_id = $1 AND kind = 'privacy.erased'",
         account,
     )
     assert erased["actor"].startswith("api:")
@@ -190,7 +190,7 @@ async def test_an_erased_account_is_found_nowhere_and_its_record_stays(
     assert sms and all(c["body"] == ERASED for c in sms)
     timeline = await stack.api.get(f"/v1/accounts/{account}/timeline")
     assert timeline.status_code == 200, timeline.text
-    texts = [i["details"]["text"] for i in timeline.json()["items"] if "text" in i["details"]]
+    texts = [i["details"]["text"] for i in timeline.json()["entries"] if "text" in i["details"]]
     assert texts and set(texts) == {ERASED}
 
     # Idempotent: the first erasure again, nothing written.
