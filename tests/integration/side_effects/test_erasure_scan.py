@@ -199,6 +199,18 @@ async def test_an_erased_account_is_found_nowhere_and_its_record_stays(
     assert again.json() == {**done, "already_erased": True}
     assert await _record(stack.pool, account) == after
 
+    # An erased account id stays erased: a new report or event is refused and keeps nothing.
+    report = overdue_body()
+    report["customer"] = {**report["customer"], "name": name, "phone": phone}
+    refused = assert_problem(
+        await stack.api.put(f"/v1/accounts/{account}/overdue", json=report), 409
+    )
+    assert refused["title"] == "Account erased"
+    dispute = {"dispute_id": "d-2", "reason": f"{name} again"}
+    assert_problem(await stack.api.post(f"/v1/accounts/{account}/disputes", json=dispute), 409)
+    assert await _scan(stack.pool, needles) == []
+    assert await _record(stack.pool, account) == after
+
 
 async def test_erasure_answers_precisely_at_its_boundary(stack: Stack) -> None:
     unknown = assert_problem(await stack.api.post(f"/v1/accounts/{new_account()}/erasure"), 404)
