@@ -113,12 +113,12 @@ async def _live_account(stack: Stack, twilio_stack: TwilioStack, name: str, phon
     return account
 
 
-async def _pay_in_full(stack: Stack, account: str) -> None:
+async def pay_in_full(stack: Stack, account: str, amount_minor: int = 50_000) -> None:
     paid = await stack.api.post(
         f"/v1/accounts/{account}/payments",
         json={
             "payment_id": "p-1",
-            "amount_minor": 50_000,
+            "amount_minor": amount_minor,
             "currency": "CNY",
             "paid_at": datetime.now(UTC).isoformat(),
         },
@@ -152,7 +152,7 @@ async def test_an_erased_account_is_found_nowhere_and_its_record_stays(
         == name
     )
 
-    await _pay_in_full(stack, account)
+    await pay_in_full(stack, account)
     before = await _record(stack.pool, account)
     answer = await stack.api.post(f"/v1/accounts/{account}/erasure")
     assert answer.status_code == 200, answer.text
