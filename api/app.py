@@ -31,6 +31,7 @@ from api.security_headers import SecurityHeadersMiddleware
 from api.workflow_calls import with_deadlines
 from overdue.db import create_pool
 from overdue.policy_files import load_policy
+from overdue.privacy_keys import keyring_from, use_keyring
 from overdue.settings import Settings
 from overdue.temporal_client import connect
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         policy = load_policy(settings.policy_file)  # fail at start, not on the first request
+        use_keyring(keyring_from(settings))  # so do the privacy keys (docs/privacy.md)
         pool = await create_pool(settings)
         try:
             # Lazy: the API starts (and answers 503) while Temporal is down or restarting.
