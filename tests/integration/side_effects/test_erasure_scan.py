@@ -19,6 +19,7 @@ import asyncpg
 from temporalio.client import WorkflowExecutionStatus
 
 from overdue.number_refs import number_ref
+from overdue.store.api_keys import Scope
 from overdue.store.sealed_texts import ERASED
 from tests.integration.conftest import Stack
 from tests.integration.side_effects.conftest import TwilioStack
@@ -27,7 +28,14 @@ from tests.integration.side_effects.test_twilio_webhooks import (
     inbound_params,
     post_signed,
 )
-from tests.integration.support import assert_problem, eventually, new_account, overdue_body
+from tests.integration.support import (
+    assert_problem,
+    client,
+    eventually,
+    key_with,
+    new_account,
+    overdue_body,
+)
 from workflows.names import workflow_id
 
 
@@ -219,3 +227,7 @@ async def test_erasure_answers_precisely_at_its_boundary(stack: Stack) -> None:
     assert_problem(
         await stack.api.post("/v1/accounts/x/erasure", headers={"Authorization": ""}), 401
     )
+    # Erasure is its own scope: a key that may write accounts may not erase them.
+    writer = await key_with(stack, Scope.ACCOUNTS_WRITE, Scope.ACCOUNTS_READ)
+    async with client(stack, writer) as api:
+        assert_problem(await api.post(f"/v1/accounts/{new_account()}/erasure"), 403)
