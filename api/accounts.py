@@ -36,7 +36,7 @@ AccountId = Annotated[
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"model": OverdueStarted, "description": "The process was already running."},
-        **problem_responses(400, 401, 403, 404, 413, 422),
+        **problem_responses(400, 401, 403, 404, 409, 413, 422),
     },
 )
 async def report_overdue(
