@@ -53,14 +53,16 @@ async def erase_account(
         raise UnknownAccount(account_id)
     if (before := await erasure.recorded_erasure(pool, account_id)) is not None:
         return _summary(account_id, before, already_erased=True)
+    checked_at = await erasure.database_now(pool)
     await _check_process_ended(temporal, account_id)
     async with pool.acquire() as conn, conn.transaction():
-        # Under the lock a report takes too: one recorded meanwhile is seen here, undelivered.
+        # Under the lock a report takes too (no Temporal call under it): a report recorded
+        # or delivered since the check is seen here, and a later one finds the account erased.
         await lock_account(conn, account_id)
-        if waiting := await erasure.undelivered_reports(conn, account_id):
+        if waiting := await erasure.reports_since(conn, account_id, checked_at):
             raise NotErasableYet(
-                f"{waiting} report(s) for the account wait to reach its process; "
-                "erase it once the process has ended"
+                f"{waiting} report(s) for the account wait to reach its process or reached it "
+                "just now; erase it once the process has ended"
             )
         before = await erasure.recorded_erasure(conn, account_id)
         done = before or await erasure.erase(conn, account_id, actor)

@@ -173,16 +173,24 @@ def _affected(status: str) -> int:
     return int(status.rsplit(" ", 1)[-1])
 
 
-async def undelivered_reports(conn: asyncpg.Connection, account_id: str) -> int:
-    """Bills and events recorded for the account and not yet delivered to its process (the
-    relay will start or signal it): the account is not closed while any waits."""
+async def database_now(db: asyncpg.Connection | asyncpg.Pool) -> datetime:
+    """Postgres's clock: what `delivered_at` is compared with."""
+    now: datetime = await db.fetchval("SELECT now()")
+    return now
+
+
+async def reports_since(conn: asyncpg.Connection, account_id: str, since: datetime) -> int:
+    """Bills and events for the account not yet delivered to its process (the relay will
+    start or signal it), or delivered at or after `since` (it may have started again after
+    the caller saw it ended)."""
     count: int = await conn.fetchval(
         """
         SELECT (SELECT count(*) FROM account_bills
-                 WHERE account_id = $1 AND delivered_at IS NULL)
+                 WHERE account_id = $1 AND (delivered_at IS NULL OR delivered_at >= $2))
              + (SELECT count(*) FROM reported_events
-                 WHERE account_id = $1 AND delivered_at IS NULL)
+                 WHERE account_id = $1 AND (delivered_at IS NULL OR delivered_at >= $2))
         """,
         account_id,
+        since,
     )
     return count

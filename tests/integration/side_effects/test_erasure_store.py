@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 from alembic import command
 
+from overdue.erasure import NotErasableYet, UnknownAccount, erase_account
 from overdue.migrate import alembic_config, upgrade_async
 from overdue.number_refs import number_ref
 from overdue.privacy_keys import Keyring, Unreadable, is_sealed, keyring, use_keyring
@@ -193,3 +194,38 @@ async def test_migration_0011_seals_stored_texts_and_keys_numbers_by_reference(
         assert bytes(await db.fetchval("SELECT number_ref FROM dial_attempts")) == old_ref
     finally:
         await db.close()
+
+
+async def test_a_report_waiting_to_reach_the_process_refuses_the_erasure(
+    twilio_stack: TwilioStack,
+) -> None:
+    """The process of an account never started has ended, but a bill recorded for it and not
+    yet delivered would start it: refused with the reason, nothing changed; once delivered and
+    the process ended (never started here), erasable."""
+    pool, temporal = twilio_stack.pool, twilio_stack.temporal
+    customer = await add_customer(pool, name=NAME)
+    await pool.execute(
+        """
+        INSERT INTO account_bills (account_id, bill_id, amount_minor, currency, due_date)
+        VALUES ($1, 'b-1', 100, 'CNY', current_date)
+        """,
+        customer.account_id,
+    )
+    with pytest.raises(NotErasableYet, match="wait to reach its process"):
+        await erase_account(pool, temporal, customer.account_id, "ops:test")
+    assert not await sealed_texts.is_erased(pool, customer.account_id)
+    assert (
+        await pool.fetchval(
+            "SELECT full_name FROM customer_contacts WHERE account_id = $1", customer.account_id
+        )
+        == NAME
+    )
+
+    await pool.execute(
+        "UPDATE account_bills SET delivered_at = now() - interval '1 minute' WHERE account_id = $1",
+        customer.account_id,
+    )
+    done = await erase_account(pool, temporal, customer.account_id, "ops:test")
+    assert not done.already_erased and done.counts["customer_details"] == 1
+    with pytest.raises(UnknownAccount):
+        await erase_account(pool, temporal, "acct-never-reported", "ops:test")
