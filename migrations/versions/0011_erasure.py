@@ -4,8 +4,9 @@
   data key, wrapped by the master key from settings; erasing an account destroys its key and
   keeps the row as a tombstone (`overdue.store.sealed_texts`).
 - Texts already stored are sealed here, in Python, with the keys from settings:
-  `contact_ledger.body`, `free_texts.text`, `inbound_messages.body` (an inbound message under
-  the first account of its number, by account id, or `*`).
+  `customer_contacts.full_name`, `contact_ledger.body`, `free_texts.text`,
+  `inbound_messages.body` (an inbound message under the first account of its number, by
+  account id, or `*`).
 - `sms_opt_outs` and `sms_revocation_requests` are keyed by `number_ref` (HMAC-SHA256 of the
   number, `overdue.number_refs`) instead of the number, so an opt-out survives the erasure of
   the customer who sent it. `dial_attempts.number_ref` (an unkeyed SHA-256 until now) is
@@ -73,7 +74,19 @@ def upgrade() -> None:
     """)
 
 
+async def _seal_names(conn: asyncpg.Connection) -> None:
+    for row in await conn.fetch("SELECT account_id, full_name FROM customer_contacts"):
+        if not is_sealed(row["full_name"]):
+            sealed = await seal_text(conn, row["account_id"], row["full_name"])
+            await conn.execute(
+                "UPDATE customer_contacts SET full_name = $2 WHERE account_id = $1",
+                row["account_id"],
+                sealed,
+            )
+
+
 async def _seal_and_reference(conn: asyncpg.Connection) -> None:
+    await _seal_names(conn)
     for row in await conn.fetch("SELECT id, account_id, body FROM contact_ledger"):
         if row["body"] is not None and not is_sealed(row["body"]):
             sealed = await seal_text(conn, row["account_id"], row["body"])
@@ -142,6 +155,14 @@ def downgrade() -> None:
 
 
 async def _open_and_unreference(conn: asyncpg.Connection) -> None:
+    for row in await conn.fetch("SELECT account_id, full_name FROM customer_contacts"):
+        if is_sealed(row["full_name"]):
+            opened = await open_text(conn, row["full_name"])
+            await conn.execute(
+                "UPDATE customer_contacts SET full_name = $2 WHERE account_id = $1",
+                row["account_id"],
+                opened,
+            )
     for table, column in (
         ("contact_ledger", "body"),
         ("free_texts", "text"),

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from overdue.store.accounts import contact_details
 from tests.integration.conftest import Stack
 from tests.integration.side_effects.test_erasure_scan import pay_in_full
 from tests.integration.support import new_account, start_account
@@ -36,11 +37,9 @@ async def overdue(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def _customer(stack: Stack, account: str) -> tuple[str, str]:
-    row = await stack.pool.fetchrow(
-        "SELECT full_name, phone_e164 FROM customer_contacts WHERE account_id = $1", account
-    )
-    assert row is not None
-    return row["full_name"], row["phone_e164"]
+    details = await contact_details(stack.pool, account)
+    assert details is not None
+    return details.full_name, details.phone_e164
 
 
 async def test_erase_refuses_what_it_must_and_erases_once(stack: Stack) -> None:

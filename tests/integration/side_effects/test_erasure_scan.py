@@ -19,6 +19,7 @@ import asyncpg
 from temporalio.client import WorkflowExecutionStatus
 
 from overdue.number_refs import number_ref
+from overdue.store.accounts import contact_details
 from overdue.store.api_keys import Scope
 from overdue.store.sealed_texts import ERASED
 from tests.integration.conftest import Stack
@@ -153,12 +154,8 @@ async def test_an_erased_account_is_found_nowhere_and_its_record_stays(
     refused = assert_problem(await stack.api.post(f"/v1/accounts/{account}/erasure"), 409)
     assert "still running" in refused["detail"]
     assert await _record(stack.pool, account) == before
-    assert (
-        await stack.pool.fetchval(
-            "SELECT full_name FROM customer_contacts WHERE account_id = $1", account
-        )
-        == name
-    )
+    details = await contact_details(stack.pool, account)
+    assert details is not None and (details.full_name, details.phone_e164) == (name, phone)
 
     await pay_in_full(stack, account)
     before = await _record(stack.pool, account)

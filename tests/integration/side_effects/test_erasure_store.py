@@ -141,7 +141,8 @@ INSERT INTO call_tasks (id, idempotency_key, account_id, stage_id, queue, due_at
 VALUES (1, 'a1/t', 'a1', 's', 'general', now());
 """
 _TEXTS = """
-SELECT (SELECT body FROM contact_ledger) AS ledger,
+SELECT (SELECT full_name FROM customer_contacts) AS name,
+       (SELECT body FROM contact_ledger) AS ledger,
        (SELECT array_agg(text ORDER BY id) FROM free_texts) AS texts,
        (SELECT array_agg(body ORDER BY id) FROM inbound_messages) AS inbound
 """
@@ -170,11 +171,13 @@ async def test_migration_0011_seals_stored_texts_and_keys_numbers_by_reference(
         await upgrade_async(scratch_database, "head")
 
         sealed = dict(await db.fetchrow(_TEXTS))
-        for value in [sealed["ledger"], *sealed["texts"], *sealed["inbound"]]:
+        for value in [sealed["name"], sealed["ledger"], *sealed["texts"], *sealed["inbound"]]:
             assert is_sealed(value) and "Wuxian" not in value
         assert sealed["inbound"][1].endswith(":*")  # a number no account has: the shared key
-        opened = await sealed_texts.open_texts(db, [sealed["ledger"], *sealed["texts"]])
-        assert opened == [plain["ledger"], *plain["texts"]]
+        opened = await sealed_texts.open_texts(
+            db, [sealed["name"], sealed["ledger"], *sealed["texts"]]
+        )
+        assert opened == [plain["name"], plain["ledger"], *plain["texts"]]
         assert await db.fetchval(
             "SELECT opted_out FROM sms_opt_outs WHERE number_ref = $1", number_ref(phone)
         )
