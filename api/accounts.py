@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from api.auth import AuthenticatedRoute, ReadAccounts, WriteAccounts
 from api.dependencies import ServicesDep
-from api.overdue_reports import BillRefused, report_bill
-from api.problems import invalid_field, problem_responses
+from api.overdue_reports import AccountErased, BillRefused, report_bill
+from api.problems import Problem, invalid_field, problem_responses
 from api.schemas import ContactAttempt, ContactLedger, OverdueReport, OverdueStarted
 from api.workflow_calls import (
     ProcessNotRunning,
@@ -36,7 +36,7 @@ AccountId = Annotated[
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"model": OverdueStarted, "description": "The process was already running."},
-        **problem_responses(400, 401, 403, 404, 413, 422),
+        **problem_responses(400, 401, 403, 404, 409, 413, 422),
     },
 )
 async def report_overdue(
@@ -53,6 +53,8 @@ async def report_overdue(
     """
     try:
         started = await report_bill(services, account_id, body, client.actor)
+    except AccountErased as erased:
+        raise Problem(409, "Account erased", erased.reason) from erased
     except BillRefused as refused:
         raise invalid_field(refused.field, refused.reason) from refused
     if not started.created:

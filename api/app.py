@@ -14,6 +14,7 @@ from api import (
     account_events,
     account_list,
     accounts,
+    erasure,
     health,
     problems,
     timeline,
@@ -30,6 +31,7 @@ from api.security_headers import SecurityHeadersMiddleware
 from api.workflow_calls import with_deadlines
 from overdue.db import create_pool
 from overdue.policy_files import load_policy
+from overdue.privacy_keys import keyring_from, use_keyring
 from overdue.settings import Settings
 from overdue.temporal_client import connect
 
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         policy = load_policy(settings.policy_file)  # fail at start, not on the first request
+        use_keyring(keyring_from(settings))  # so do the privacy keys (docs/privacy.md)
         pool = await create_pool(settings)
         try:
             # Lazy: the API starts (and answers 503) while Temporal is down or restarting.
@@ -91,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(account_events.router)
     app.include_router(vulnerability.router)
     app.include_router(timeline.router)
+    app.include_router(erasure.router)
     app.include_router(health.router)
     app.include_router(webhooks.router)  # Twilio signs these: no API key
     mount_console(app)

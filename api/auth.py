@@ -131,3 +131,4 @@ class AuthenticatedRoute(APIRoute):
 ReadAccounts = Annotated[ApiClient, Security(api_client, scopes=[Scope.ACCOUNTS_READ])]
 WriteAccounts = Annotated[ApiClient, Security(api_client, scopes=[Scope.ACCOUNTS_WRITE])]
 WritePayments = Annotated[ApiClient, Security(api_client, scopes=[Scope.PAYMENTS_WRITE])]
+ErasePersonalData = Annotated[ApiClient, Security(api_client, scopes=[Scope.PRIVACY_ERASE])]

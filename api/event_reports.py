@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from api.deliveries import deliver_event
 from api.dependencies import Services
+from api.workflow_calls import ProcessNotRunning
 from overdue.store import free_texts
 from overdue.store.accounts import account_currency, lock_account
 from overdue.store.reported_events import Intent, Undelivered, record_once
+from overdue.store.sealed_texts import is_erased
 from workflows.event_audit import KINDS
 from workflows.handlers import signal_of
 from workflows.types import (
@@ -77,6 +79,8 @@ async def report_event(
         # Held until commit, and no longer: a contact's last check waits for this payment and
         # then sees it committed, before the workflow has even been signalled.
         await lock_account(conn, account_id)
+        if await is_erased(conn, account_id):  # its process has ended; nothing is recorded
+            raise ProcessNotRunning(account_id)
         recorded = await record_once(
             conn,
             account_id=account_id,

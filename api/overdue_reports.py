@@ -27,6 +27,7 @@ from overdue.store.accounts import (
     store_customer,
 )
 from overdue.store.bills import PendingBill, add_bill, bill_delivered, bills_total
+from overdue.store.sealed_texts import is_erased
 from workflows.names import workflow_id
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,17 @@ class BillRefused(Exception):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class AccountErased(BillRefused):
+    """The account's personal data was erased (docs/privacy.md): its id is not used again."""
+
+    def __init__(self, account_id: str) -> None:
+        super().__init__(
+            "account_id",
+            f"account {account_id!r} was erased on request; report the customer under a new "
+            "account id",
+        )
 
 
 async def report_bill(
@@ -68,6 +80,8 @@ async def report_bill(
     async with services.pool.acquire() as conn, conn.transaction():
         # One report per account at a time: the stored account, customer and bill agree.
         await lock_account(conn, account_id)
+        if await is_erased(conn, account_id):
+            raise AccountErased(account_id)
         new_bill = await _store_report(conn, pending, body)
         delivered = not new_bill and await bill_delivered(conn, account_id, bill_id)
     if delivered:

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError, RPCStatusCode
 
 from overdue.request_context import current_request_id
+from overdue.store.sealed_texts import SubjectErased
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger(__name__)
@@ -188,6 +189,16 @@ def install(app: FastAPI) -> None:
             else "the request failed; quote the request id when reporting it",
             instance=request.url.path,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)} if down else None,
+        )
+
+    @app.exception_handler(SubjectErased)
+    async def _erased(request: Request, exc: SubjectErased) -> JSONResponse:
+        # A text about an erased account (docs/privacy.md): nothing is kept for it any more.
+        return problem_response(
+            409,
+            "Account erased",
+            f"account {exc.subject!r} was erased on request; nothing more is kept for it",
+            instance=request.url.path,
         )
 
     for error in DATABASE_DOWN:

@@ -115,7 +115,12 @@ async def inbound_sms(request: Request, services: ServicesDep) -> Response:
     async with services.pool.acquire() as conn, conn.transaction():
         accounts = await sms_consent.accounts_for_phone(conn, phone)
         first_time = await record_inbound(
-            conn, message_sid=message_sid, from_e164=phone, body=body, kind=kind.value
+            conn,
+            message_sid=message_sid,
+            from_e164=phone,
+            body=body,
+            kind=kind.value,
+            account_id=accounts[0].account_id if accounts else None,
         )
         if first_time is not None:
             await _apply(conn, kind, phone, message_sid, first_time, accounts, body)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 
@@ -48,3 +50,13 @@ def execute_script(sql: str) -> None:
     raw = op.get_bind().connection.dbapi_connection
     assert raw is not None
     raw.run_async(lambda connection: connection.execute(sql))
+
+
+def run_async(work: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
+    """Run `work` on the migration's own asyncpg connection, in its transaction: for data
+    conversions done in Python (sealing texts with keys from settings)."""
+    from alembic import op
+
+    raw = op.get_bind().connection.dbapi_connection
+    assert raw is not None
+    raw.run_async(work)

@@ -25,6 +25,7 @@ from activities.sms import SmsActivities
 from activities.sms_senders import SmsSender, build_sender
 from overdue.db import create_pool
 from overdue.metrics import ProductMetricsInterceptor, build_runtime, call_task_gauges
+from overdue.privacy_keys import keyring_from, use_keyring
 from overdue.settings import Settings
 from overdue.temporal_client import connect
 from workers.sandbox import workflow_runner
@@ -91,6 +92,7 @@ def build_sms_worker(
 async def run_worker(settings: Settings) -> None:
     # Bad notify or Twilio settings stop the worker here, before it takes any task.
     notify_config = settings.notify()
+    use_keyring(keyring_from(settings))  # the privacy keys (docs/privacy.md) too
     if notify_config is None:
         logger.warning("OVERDUE_NOTIFY_URL is unset: notify stages are recorded, not sent")
     stop = asyncio.Event()

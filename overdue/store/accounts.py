@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from overdue.store.sealed_texts import open_text, seal_text
+
 
 def account_lock_key(account_id: str) -> str:
     """The text whose `hashtext` is the account's advisory-lock key; the one place it is built."""
@@ -42,9 +44,9 @@ async def contact_details(
     )
     if row is None:
         return None
-    return ContactDetails(
-        full_name=row["full_name"], phone_e164=row["phone_e164"], locale=row["locale"]
-    )
+    full_name = await open_text(conn, row["full_name"])  # sealed at rest (docs/privacy.md)
+    assert full_name is not None
+    return ContactDetails(full_name=full_name, phone_e164=row["phone_e164"], locale=row["locale"])
 
 
 async def account_exists(conn: asyncpg.Connection | asyncpg.Pool, account_id: str) -> bool:
@@ -109,7 +111,9 @@ async def store_customer(
     conn: asyncpg.Connection, account_id: str, customer: CustomerReport
 ) -> None:
     """Replace the customer's details with the latest report. Activities read them at send
-    time, so an updated phone number takes effect at the next contact."""
+    time, so an updated phone number takes effect at the next contact. The name is sealed with
+    the account's key (`sealed_texts`)."""
+    full_name = await seal_text(conn, account_id, customer.full_name)
     await conn.execute(
         """
         INSERT INTO customer_contacts (account_id, full_name, phone_e164, time_zone, locale)
@@ -119,7 +123,7 @@ async def store_customer(
                time_zone = EXCLUDED.time_zone, locale = EXCLUDED.locale, updated_at = now()
         """,
         account_id,
-        customer.full_name,
+        full_name,
         customer.phone_e164,
         customer.time_zone,
         customer.locale,

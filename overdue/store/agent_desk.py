@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from overdue.store.call_tasks import CallTask
+from overdue.store.sealed_texts import open_details
 from overdue.store.timeline import AUDIT_DETAILS, TEXT_JOIN
 
 # Audit kinds written by agents and supervisors through the console (see
@@ -139,13 +140,9 @@ async def earlier_outcomes(
         list(OUTCOME_KINDS),
         limit,
     )
+    # asyncpg returns jsonb as text unless a codec is set; the pool sets none.
+    details = await open_details(conn, [json.loads(row["details"]) for row in rows])
     return [
-        Outcome(
-            occurred_at=row["occurred_at"],
-            actor=row["actor"],
-            kind=row["kind"],
-            # asyncpg returns jsonb as text unless a codec is set; the pool sets none.
-            details=json.loads(row["details"]),
-        )
-        for row in rows
+        Outcome(occurred_at=row["occurred_at"], actor=row["actor"], kind=row["kind"], details=shown)
+        for row, shown in zip(rows, details, strict=True)
     ]

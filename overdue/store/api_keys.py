@@ -24,6 +24,7 @@ class Scope(StrEnum):
     ACCOUNTS_READ = "accounts:read"  # status, timeline, contacts, listing
     ACCOUNTS_WRITE = "accounts:write"  # overdue reports, hardship, disputes, cease contact
     PAYMENTS_WRITE = "payments:write"  # payment reports
+    PRIVACY_ERASE = "privacy:erase"  # erasing an account's personal data (api/erasure.py)
 
 
 ALL_SCOPES = frozenset(Scope)

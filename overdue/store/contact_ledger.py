@@ -14,7 +14,7 @@ and provider messages are in `sms_ledger`, the pre-send check in `contact_gate`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -23,6 +23,7 @@ import asyncpg
 
 from overdue.store import audit, receipts
 from overdue.store.receipts import Receipt
+from overdue.store.sealed_texts import open_text, open_texts, seal_text
 from overdue.store.transactions import Db, transaction
 
 # Statuses a provider reports for an outbound message (Twilio's names).
@@ -87,7 +88,14 @@ class LedgerRow:
 
 
 def ledger_row(record: asyncpg.Record) -> LedgerRow:
+    """The row as stored (its body sealed: `opened_row` opens it)."""
     return LedgerRow(**{name: record[name] for name in LedgerRow.__dataclass_fields__})
+
+
+async def opened_row(db: Db, record: asyncpg.Record) -> LedgerRow:
+    """The row with its body opened; None for the body of an erased account (nothing to send)."""
+    row = ledger_row(record)
+    return replace(row, body=await open_text(db, row.body, erased=None))
 
 
 @dataclass(frozen=True)
@@ -124,13 +132,14 @@ async def find(
     found = await db.fetchrow(
         f"SELECT {COLUMNS} FROM contact_ledger WHERE idempotency_key = $1", idempotency_key
     )
-    return None if found is None else _owned(ledger_row(found), channel, account_id)
+    return None if found is None else _owned(await opened_row(db, found), channel, account_id)
 
 
 async def create_or_get(db: Db, new: NewContact, receipt: Receipt | None = None) -> LedgerRow:
     """The contact's row, written `pending` if it is new, with its compliance receipt (if
     given) in the same transaction; KeyTaken when the key is another contact's. A concurrent
     duplicate's row wins and is returned as it is."""
+    body = None if new.body is None else await seal_text(db, new.account_id, new.body)
     async with transaction(db) as conn:
         inserted = await conn.fetchrow(
             f"""
@@ -147,7 +156,7 @@ async def create_or_get(db: Db, new: NewContact, receipt: Receipt | None = None)
             new.channel,
             new.stage_id,
             new.template_id,
-            new.body,
+            body,
             new.recipient,
             new.segments,
             new.encoding,
@@ -156,7 +165,7 @@ async def create_or_get(db: Db, new: NewContact, receipt: Receipt | None = None)
         if inserted is not None:
             if receipt is not None:
                 await receipts.write_receipt(conn, receipt)
-            return ledger_row(inserted)
+            return await opened_row(conn, inserted)
     row = await find(db, new.idempotency_key, channel=new.channel, account_id=new.account_id)
     assert row is not None  # rows are never deleted
     return row
@@ -168,7 +177,7 @@ async def lock_row(conn: asyncpg.Connection, ledger_id: int) -> LedgerRow:
         f"SELECT {COLUMNS} FROM contact_ledger WHERE id = $1 FOR UPDATE", ledger_id
     )
     assert found is not None
-    return ledger_row(found)
+    return await opened_row(conn, found)
 
 
 async def mark_cleared(conn: asyncpg.Connection, ledger_id: int) -> None:
@@ -387,4 +396,5 @@ async def account_contacts(db: Db, account_id: str, limit: int) -> list[dict[str
         account_id,
         limit,
     )
-    return [dict(row) for row in rows]
+    bodies = await open_texts(db, (row["body"] for row in rows))
+    return [{**dict(row), "body": body} for row, body in zip(rows, bodies, strict=True)]

@@ -6,12 +6,11 @@ with the policy's window and caps) and inserts the attempt with the facts checke
 Under the number's lock two agents dialling the same number cannot both pass a cap.
 `histories` is the claim's one read of the attempts of a batch of candidate numbers.
 
-Numbers are referred to by `number_ref`, never in clear (see migration 0010).
+Numbers are referred to by `number_ref` (keyed, `overdue.number_refs`), never in clear.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,8 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+# Re-exported: callers count attempts by the one reference `overdue.number_refs` computes.
+from overdue.number_refs import number_ref as number_ref
 from overdue.store import audit
 from workflows.contact_rules import WEEK
 from workflows.dial_caps import DialAttempt, DialCheck, DialOutcome
@@ -30,14 +31,6 @@ _RECENT = WEEK + timedelta(days=1)
 # The caller's cap check (the policy's window and caps for this customer) over the number's
 # recorded attempts at an instant.
 DialChecker = Callable[[Sequence[DialAttempt], datetime], DialCheck]
-
-
-def number_ref(phone_e164: str) -> bytes:
-    """The reference a dialled number is stored and counted by: a digest of its E.164 form.
-
-    Pseudonymous, not anonymous (phone numbers are few enough to enumerate); it keeps the
-    number out of the attempt log, where the clear number is not needed."""
-    return hashlib.sha256(b"overdue.dialled-number\x00" + phone_e164.encode()).digest()
 
 
 class NotHeld(Exception):

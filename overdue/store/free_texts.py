@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from overdue.store.sealed_texts import open_texts, seal_text
 from overdue.store.transactions import Db
 
 
@@ -32,7 +33,9 @@ def new_text(kind: str, text: str) -> FreeText:
 
 async def keep(db: Db, account_id: str | None, text: FreeText) -> None:
     """Store the text (once: its id is unique); `account_id` None for a text about many
-    accounts (an ops batch job's reason)."""
+    accounts (an ops batch job's reason). Sealed with the account's data key (the shared one
+    without an account): erasing the account makes it unreadable."""
+    sealed = await seal_text(db, account_id, text.text)
     await db.execute(
         """
         INSERT INTO free_texts (id, account_id, kind, text) VALUES ($1, $2, $3, $4)
@@ -41,7 +44,7 @@ async def keep(db: Db, account_id: str | None, text: FreeText) -> None:
         text.id,
         account_id,
         text.kind,
-        text.text,
+        sealed,
     )
 
 
@@ -51,9 +54,11 @@ async def forget(db: Db, text_id: str) -> None:
 
 
 async def texts_by_id(db: Db, ids: Iterable[str | None]) -> dict[str, str]:
-    """The texts with these ids (missing or erased ones are absent)."""
+    """The texts with these ids (missing ones are absent, an erased account's read
+    `sealed_texts.ERASED`)."""
     wanted = sorted({i for i in ids if i})
     if not wanted:
         return {}
     rows = await db.fetch("SELECT id, text FROM free_texts WHERE id = ANY($1::text[])", wanted)
-    return {row["id"]: row["text"] for row in rows}
+    opened = await open_texts(db, (row["text"] for row in rows))
+    return {row["id"]: text for row, text in zip(rows, opened, strict=True) if text is not None}

@@ -7,11 +7,22 @@ from __future__ import annotations
 
 import asyncpg
 
+from overdue.store.sealed_texts import seal_text
+
 
 async def record_inbound(
-    conn: asyncpg.Connection, *, message_sid: str, from_e164: str, body: str, kind: str
+    conn: asyncpg.Connection,
+    *,
+    message_sid: str,
+    from_e164: str,
+    body: str,
+    kind: str,
+    account_id: str | None,
 ) -> int | None:
-    """Store an inbound message; its row id, or None when this SID was stored before."""
+    """Store an inbound message; its row id, or None when this SID was stored before. The
+    body is sealed with `account_id`'s data key (the number's first account; None: a number
+    no account has, the shared key)."""
+    sealed = await seal_text(conn, account_id, body)
     row_id: int | None = await conn.fetchval(
         """
         INSERT INTO inbound_messages (message_sid, from_e164, body, kind)
@@ -20,7 +31,7 @@ async def record_inbound(
         """,
         message_sid,
         from_e164,
-        body,
+        sealed,
         kind,
     )
     return row_id

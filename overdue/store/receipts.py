@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from overdue.number_refs import number_ref
 from workflows.contact_types import ContactFacts
 
 ReceiptChannel = Literal["sms", "call_task", "notify", "dial"]
@@ -137,14 +138,18 @@ async def write_receipt(
     contact's own instant when its row has one (a dial attempt's); else the transaction's."""
     if not conn.is_in_transaction():
         raise RuntimeError("write_receipt needs the transaction that makes the contact")
+    phone = await conn.fetchval(
+        "SELECT phone_e164 FROM customer_contacts WHERE account_id = $1", receipt.account_id
+    )
     known = await conn.fetchrow(
         """
         SELECT now() AS at, c.time_zone, o.opted_out, o.version
           FROM (SELECT 1) one
           LEFT JOIN customer_contacts c ON c.account_id = $1
-          LEFT JOIN sms_opt_outs o ON o.phone_e164 = c.phone_e164
+          LEFT JOIN sms_opt_outs o ON o.number_ref = $2
         """,
         receipt.account_id,
+        number_ref(phone) if phone else None,
     )
     assert known is not None
     at = known["at"] if at is None else at

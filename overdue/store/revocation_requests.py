@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from overdue.number_refs import number_ref
 from overdue.store.transactions import Db
 
 Decision = Literal["confirmed", "rejected"]
@@ -19,11 +20,11 @@ async def record_request(db: Db, message_sid: str, phone_e164: str) -> None:
     """Once per message: a redelivery changes nothing."""
     await db.execute(
         """
-        INSERT INTO sms_revocation_requests (message_sid, phone_e164) VALUES ($1, $2)
+        INSERT INTO sms_revocation_requests (message_sid, number_ref) VALUES ($1, $2)
         ON CONFLICT (message_sid) DO NOTHING
         """,
         message_sid,
-        phone_e164,
+        number_ref(phone_e164),
     )
 
 
@@ -33,12 +34,12 @@ async def is_pending(db: Db, phone_e164: str) -> bool:
         """
         SELECT EXISTS (
             SELECT 1 FROM sms_revocation_requests r
-              LEFT JOIN sms_opt_outs c ON c.phone_e164 = r.phone_e164
-             WHERE r.phone_e164 = $1 AND r.decided_at IS NULL
+              LEFT JOIN sms_opt_outs c ON c.number_ref = r.number_ref
+             WHERE r.number_ref = $1 AND r.decided_at IS NULL
                AND (c.changed_at IS NULL OR r.received_at > c.changed_at)
         )
         """,
-        phone_e164,
+        number_ref(phone_e164),
     )
     return pending
 
@@ -49,10 +50,10 @@ async def decide(db: Db, phone_e164: str, decision: Decision, actor: str) -> int
         """
         UPDATE sms_revocation_requests
            SET decided_at = now(), decision = $2, decided_by = $3
-         WHERE phone_e164 = $1 AND decided_at IS NULL
+         WHERE number_ref = $1 AND decided_at IS NULL
         RETURNING message_sid
         """,
-        phone_e164,
+        number_ref(phone_e164),
         decision,
         actor,
     )

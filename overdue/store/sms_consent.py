@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from overdue.number_refs import number_ref
+
 
 @dataclass(frozen=True)
 class PhoneAccount:
@@ -30,14 +32,14 @@ async def consent_state(
 ) -> ConsentState | None:
     """The number's stored consent and its version; None when it never changed."""
     row = await conn.fetchrow(
-        "SELECT opted_out, version FROM sms_opt_outs WHERE phone_e164 = $1", phone_e164
+        "SELECT opted_out, version FROM sms_opt_outs WHERE number_ref = $1", number_ref(phone_e164)
     )
     return None if row is None else ConsentState(row["opted_out"], row["version"])
 
 
 async def is_opted_out(conn: asyncpg.Connection | asyncpg.Pool, phone_e164: str) -> bool:
     opted_out: bool | None = await conn.fetchval(
-        "SELECT opted_out FROM sms_opt_outs WHERE phone_e164 = $1", phone_e164
+        "SELECT opted_out FROM sms_opt_outs WHERE number_ref = $1", number_ref(phone_e164)
     )
     return bool(opted_out)
 
@@ -48,14 +50,14 @@ async def set_consent(
     """Record the number's consent; True when that changed it (a repeated STOP does not)."""
     changed: bool | None = await conn.fetchval(
         """
-        INSERT INTO sms_opt_outs (phone_e164, opted_out, source) VALUES ($1, $2, $3)
-        ON CONFLICT (phone_e164) DO UPDATE
+        INSERT INTO sms_opt_outs (number_ref, opted_out, source) VALUES ($1, $2, $3)
+        ON CONFLICT (number_ref) DO UPDATE
            SET opted_out = EXCLUDED.opted_out, source = EXCLUDED.source, changed_at = now(),
                version = nextval('sms_consent_version')
          WHERE sms_opt_outs.opted_out IS DISTINCT FROM EXCLUDED.opted_out
         RETURNING true
         """,
-        phone_e164,
+        number_ref(phone_e164),
         opted_out,
         source,
     )

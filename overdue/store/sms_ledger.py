@@ -23,8 +23,8 @@ from overdue.store.contact_ledger import (
     Source,
     advance,
     audit_accepted,
-    ledger_row,
     lock_row,
+    opened_row,
     settle,
 )
 
@@ -59,7 +59,7 @@ async def claim_attempt(pool: asyncpg.Pool, row: LedgerRow, *, in_flight_for: ti
             row.id,
         )
         assert current is not None
-        found = ledger_row(current)
+        found = await opened_row(conn, current)
         if found.status != "pending":
             return Claim(found)
         age: timedelta | None = current["age"]

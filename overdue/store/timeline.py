@@ -2,7 +2,7 @@
 
 Contact rows show what was sent and how it went; never the text or the number (personal).
 An audit row that refers to a text someone typed (`text_id`, see `overdue.store.free_texts`)
-shows it as `text`, read back from `free_texts`.
+shows it as `text`, read back from `free_texts` and opened (`sealed_texts`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from overdue.store.sealed_texts import open_details
 from overdue.store.transactions import Db
 
 # An audit row's details, with the text it refers to (if any) joined back as `text`.
@@ -62,6 +63,7 @@ async def timeline_items(
     """Up to `limit` entries older than `after`, newest first, and whether more follow."""
     at, source, id_ = after if after else (None, None, None)
     rows = await db.fetch(_TIMELINE_SQL, account_id, at, source, id_, limit + 1)
+    details = await open_details(db, [json.loads(row["details"]) for row in rows[:limit]])
     items = [
         TimelineItem(
             at=row["at"],
@@ -69,8 +71,8 @@ async def timeline_items(
             id=row["id"],
             kind=row["kind"],
             actor=row["actor"],
-            details=json.loads(row["details"]),
+            details=shown,
         )
-        for row in rows[:limit]
+        for row, shown in zip(rows[:limit], details, strict=True)
     ]
     return items, len(rows) > limit

@@ -11,6 +11,7 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from overdue.store.sealed_texts import open_text
 from tests.integration import support
 from tests.integration.conftest import Stack
 from tests.integration.support import eventually, new_account
@@ -64,7 +65,9 @@ async def test_start_sms_call_task_pay_resolved(
     )
     assert sms["status"] == "sent"
     assert sms["stage_id"] == "t1s_sms"
-    assert sms["body"].startswith(f"Hello {NAME}, 1234.56 CNY was due on ")
+    assert not sms["body"].startswith("Hello")  # sealed at rest (overdue/store/sealed_texts.py)
+    sent_body = await open_text(stack.pool, sms["body"])
+    assert sent_body is not None and sent_body.startswith(f"Hello {NAME}, 1234.56 CNY was due on ")
     recorded = [
         m for m, _ in stack.sender.sent.values() if m.idempotency_key == sms["idempotency_key"]
     ]

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from overdue.store.console_users import Role
+from overdue.store.sealed_texts import open_text
 from tests.integration.conftest import Stack
 from tests.integration.console.conftest import (
     PASSWORD,
@@ -252,7 +253,9 @@ async def test_agent_records_outcomes_escalates_and_finishes_the_task(
         account,
         "call.outcome",
     )
-    assert notes == "tried"  # the note is kept here, not in the workflow's history
+    assert (
+        await open_text(stack.pool, notes) == "tried"
+    )  # the note is kept here, not in the workflow's history
     history = (
         await stack.temporal.get_workflow_handle(workflow_id(account)).fetch_history()
     ).to_json()

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from overdue.store.sealed_texts import open_text
 from tests.integration.conftest import Stack
 from tests.integration.console.conftest import User, csrf_of, logged_in
 from workflows.names import workflow_id
@@ -81,7 +82,7 @@ async def test_an_agent_marks_and_clears_vulnerability_with_a_category(
     note = await stack.pool.fetchval(
         "SELECT text FROM free_texts WHERE id = $1", details["text_id"]
     )
-    assert note == "lost her husband last month"
+    assert await open_text(stack.pool, note) == "lost her husband last month"
     assert len(await _audit(stack, account, "vulnerability.cleared")) == 1
     history = await decoded_history(stack, account)
     assert '"category":"bereavement"' in history  # payloads are read, decoded

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from overdue.store.sealed_texts import open_text
 from tests.integration.conftest import Stack
 from tests.integration.ops.support import ops
 from tests.integration.support import eventually, start_account, state_of
@@ -62,7 +63,9 @@ async def test_pause_and_resume_every_matching_account(stack: Stack) -> None:
     reason = await stack.pool.fetchval(
         "SELECT text FROM free_texts WHERE id = $1", details["text_id"]
     )
-    assert reason == "incident 42"  # the reason stays in Postgres; the signal has its id
+    assert (
+        await open_text(stack.pool, reason) == "incident 42"
+    )  # the reason stays in Postgres; the signal has its id
 
     resumed = await ops(
         stack.settings, "resume", "--query", query, "--reason", "incident over", "--yes"

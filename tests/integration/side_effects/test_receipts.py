@@ -26,6 +26,7 @@ from activities.sms_senders import RecordingSmsSender
 from overdue.migrate import upgrade_async
 from overdue.store import contact_ledger, receipts, reported_events
 from overdue.store.contact_ledger import NewContact
+from overdue.store.sealed_texts import open_text
 from tests.integration.conftest import ROOT
 from tests.integration.side_effects.support import Customer, add_customer, sms_input
 from tests.integration.support import CUSTOMER_ZONE
@@ -166,7 +167,7 @@ async def test_the_notice_body_the_backend_gets_carries_no_facts(db: Db) -> None
     customer = await add_customer(db.pool)
     key = await send_notice(db.pool, customer)
     body = await db.pool.fetchval("SELECT body FROM contact_ledger WHERE idempotency_key = $1", key)
-    assert "facts" not in json.loads(body)
+    assert "facts" not in json.loads(await open_text(db.pool, body) or "")
 
 
 async def test_a_receipt_that_cannot_be_written_leaves_no_contact(db: Db) -> None:

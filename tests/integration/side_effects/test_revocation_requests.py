@@ -22,8 +22,10 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.sms import BLOCKED_REVOCATION, SMS_REFUSED, SmsActivities
 from api.revocation_requests import CONFIRM_PRIORITY, CONFIRM_STAGE
+from overdue.number_refs import number_ref
 from overdue.store import revocation_requests
 from overdue.store.console_users import Role
+from overdue.store.sealed_texts import open_text
 from tests.integration.conftest import Stack
 from tests.integration.console.conftest import csrf_of, logged_in, make_user
 from tests.integration.side_effects.conftest import TwilioStack
@@ -116,7 +118,8 @@ async def test_a_request_to_stop_texting_signals_at_once_and_asks_an_agent(
             "SELECT account_id, kind, text FROM free_texts WHERE id = $1", text_id
         )
         assert kept is not None
-        assert tuple(kept) == (customer.account_id, "sms.revocation_request", text)
+        opened = await open_text(twilio_stack.pool, kept["text"])
+        assert (*tuple(kept)[:2], opened) == (customer.account_id, "sms.revocation_request", text)
         audited = await twilio_stack.pool.fetchval(
             """
             SELECT count(*) FROM audit_events
@@ -131,7 +134,7 @@ async def test_a_request_to_stop_texting_signals_at_once_and_asks_an_agent(
     # Not an opt-out until an agent confirms it; the keyword path is untouched.
     assert (
         await twilio_stack.pool.fetchval(
-            "SELECT count(*) FROM sms_opt_outs WHERE phone_e164 = $1", first.phone
+            "SELECT count(*) FROM sms_opt_outs WHERE number_ref = $1", number_ref(first.phone)
         )
         == 0
     )
@@ -224,7 +227,7 @@ async def test_an_agent_confirms_it_and_the_number_is_opted_out(
     status = await _status(stack, account)
     assert status.sms_opted_out and status.revocation is None
     consent = await stack.pool.fetchrow(
-        "SELECT opted_out, source FROM sms_opt_outs WHERE phone_e164 = $1", phone
+        "SELECT opted_out, source FROM sms_opt_outs WHERE number_ref = $1", number_ref(phone)
     )
     assert consent is not None and tuple(consent) == (True, "agent_confirmed_revocation")
     assert await _decisions(stack, phone) == ["confirmed"]
@@ -236,7 +239,7 @@ async def test_an_agent_confirms_it_and_the_number_is_opted_out(
         """,
         account,
     )
-    assert decided is not None and decided["text"] == note
+    assert decided is not None and await open_text(stack.pool, decided["text"]) == note
     assert '"confirm": true' in decided["details"]
     assert note not in str(
         await stack.temporal.get_workflow_handle(workflow_id(account)).fetch_history()
@@ -253,7 +256,9 @@ async def test_an_agent_rejects_it_and_sms_resume(stack: Stack, twilio_stack: Tw
     status = await _status(stack, account)
     assert not status.sms_opted_out and status.revocation is None
     assert (
-        await stack.pool.fetchval("SELECT count(*) FROM sms_opt_outs WHERE phone_e164 = $1", phone)
+        await stack.pool.fetchval(
+            "SELECT count(*) FROM sms_opt_outs WHERE number_ref = $1", number_ref(phone)
+        )
         == 0
     )
     assert any("sms revocation rejected" in note for note in status.notes)
@@ -264,7 +269,7 @@ async def test_an_agent_rejects_it_and_sms_resume(stack: Stack, twilio_stack: Tw
 
 async def _decisions(stack: Stack, phone: str) -> list[str | None]:
     rows = await stack.pool.fetch(
-        "SELECT decision FROM sms_revocation_requests WHERE phone_e164 = $1", phone
+        "SELECT decision FROM sms_revocation_requests WHERE number_ref = $1", number_ref(phone)
     )
     return [r["decision"] for r in rows]
 

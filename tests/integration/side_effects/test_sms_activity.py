@@ -14,6 +14,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.sms import SMS_NOT_SENT, SMS_OUTCOME_UNKNOWN, SMS_REFUSED, SmsActivities
 from activities.twilio_sender import TwilioSmsSender
+from overdue.number_refs import number_ref
 from tests.integration.side_effects.conftest import TwilioStack
 from tests.integration.side_effects.support import (
     Attempts,
@@ -127,7 +128,7 @@ async def test_opted_out_at_twilio_marks_the_number_and_is_not_retried(
     row = await ledger(twilio_stack, input.idempotency_key)
     assert (row["status"], row["error_code"], row["attempts"]) == ("rejected", "21610", 1)
     assert await twilio_stack.pool.fetchval(
-        "SELECT opted_out FROM sms_opt_outs WHERE phone_e164 = $1", customer.phone
+        "SELECT opted_out FROM sms_opt_outs WHERE number_ref = $1", number_ref(customer.phone)
     )
     assert await audit_kinds(twilio_stack, customer.account_id) == [
         "sms.rejected",
@@ -160,7 +161,7 @@ async def test_unreachable_number_is_not_retried_and_not_an_opt_out(
     row = await ledger(twilio_stack, input.idempotency_key)
     assert (row["status"], row["error_code"]) == ("rejected", str(code))
     assert not await twilio_stack.pool.fetchval(
-        "SELECT count(*) FROM sms_opt_outs WHERE phone_e164 = $1", customer.phone
+        "SELECT count(*) FROM sms_opt_outs WHERE number_ref = $1", number_ref(customer.phone)
     )
 
 

@@ -15,6 +15,7 @@ from collections import Counter
 import pytest
 
 from activities.sms import SmsActivities
+from overdue.store.sealed_texts import open_texts
 from tests.integration.side_effects.conftest import TwilioStack
 from tests.integration.side_effects.support import (
     add_customer,
@@ -75,9 +76,10 @@ async def test_two_hundred_sends_under_twenty_percent_faults(
     # with that row's number and text.
     assert len(fake_twilio.messages) == 200
     assert {r["provider_id"] for r in rows} == set(fake_twilio.messages)
-    for row in rows:
+    bodies = await open_texts(twilio_stack.pool, (r["body"] for r in rows))
+    for row, body in zip(rows, bodies, strict=True):
         message = fake_twilio.messages[row["provider_id"]]
-        assert (message.to, message.body) == (row["recipient"], row["body"])
+        assert (message.to, message.body) == (row["recipient"], body)
 
     # Every injected fault is in the ledger's events, as the failure it looked like.
     injected = fake_twilio.injected

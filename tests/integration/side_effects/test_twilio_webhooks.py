@@ -16,6 +16,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from twilio.request_validator import RequestValidator
 
+from overdue.number_refs import number_ref
+from overdue.store.sealed_texts import open_text, open_texts
 from tests.integration.side_effects.conftest import TwilioStack
 from tests.integration.side_effects.support import (
     TWILIO_ACCOUNT_SID,
@@ -279,7 +281,7 @@ async def consent_audit(stack: TwilioStack, account_id: str) -> list[bool]:
 
 async def opted_out(stack: TwilioStack, phone: str) -> bool | None:
     value: bool | None = await stack.pool.fetchval(
-        "SELECT opted_out FROM sms_opt_outs WHERE phone_e164 = $1", phone
+        "SELECT opted_out FROM sms_opt_outs WHERE number_ref = $1", number_ref(phone)
     )
     return value
 
@@ -382,7 +384,8 @@ async def test_a_free_text_reply_becomes_one_agent_task_per_account(
         """,
         params["MessageSid"],
     )
-    assert [tuple(t) for t in tasks] == sorted(
+    bodies = await open_texts(twilio_stack.pool, (t["body"] for t in tasks))
+    assert [(*tuple(t)[:-1], b) for t, b in zip(tasks, bodies, strict=True)] == sorted(
         (c.account_id, "general", "inbound_reply", 60, "open", text) for c in (first, second)
     )
     assert await opted_out(twilio_stack, first.phone) is None
@@ -402,7 +405,7 @@ async def test_a_reply_with_control_characters_is_kept_not_refused(
     body = await twilio_stack.pool.fetchval(
         "SELECT body FROM inbound_messages WHERE message_sid = $1", params["MessageSid"]
     )
-    assert body == "pay\ufffd later\ufffd[31m\nthanks"
+    assert await open_text(twilio_stack.pool, body) == "pay\ufffd later\ufffd[31m\nthanks"
 
 
 async def test_an_unsigned_inbound_message_is_403_and_stores_nothing(
