@@ -14,6 +14,7 @@ from api import (
     account_events,
     account_list,
     accounts,
+    consents,
     health,
     problems,
     timeline,
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts.router)
     app.include_router(account_events.router)
     app.include_router(vulnerability.router)
+    app.include_router(consents.router)
     app.include_router(timeline.router)
     app.include_router(health.router)
     app.include_router(webhooks.router)  # Twilio signs these: no API key
