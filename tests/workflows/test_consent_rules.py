@@ -90,9 +90,7 @@ def test_a_list_is_every_jurisdictions_rule_and_a_mapping_says_it_per_country() 
         ("sms", "Input should be a valid dictionary"),
     ],
 )
-def test_an_unusable_consent_rule_is_refused_at_load(
-    value: Any, message: str
-) -> None:
+def test_an_unusable_consent_rule_is_refused_at_load(value: Any, message: str) -> None:
     with pytest.raises(ValidationError, match=re.escape(message)):
         policy(consent_required=value)
 

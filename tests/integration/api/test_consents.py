@@ -1,0 +1,185 @@
+"""Consent through the API: a start request carries consents, `POST .../consents` records a
+grant or a withdrawal (history, audit, the process's signal), `GET .../consents` lists the
+history in order; bad input is answered precisely and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import Stack
+from tests.integration.support import (
+    assert_problem,
+    eventually,
+    new_account,
+    overdue_body,
+    start_account,
+)
+
+pytestmark = pytest.mark.integration
+
+SIGNED = "2026-01-05T09:00:00+08:00"
+
+
+def iso(at: datetime) -> str:
+    return at.isoformat()
+
+
+async def _history(stack: Stack, account: str) -> list[dict[str, Any]]:
+    answer = await stack.api.get(f"/v1/accounts/{account}/consents")
+    assert answer.status_code == 200, answer.text
+    changes: list[dict[str, Any]] = answer.json()["changes"]
+    return changes
+
+
+async def _audited(stack: Stack, account: str) -> list[str]:
+    rows = await stack.pool.fetch(
+        "SELECT kind FROM audit_events WHERE account_id = $1 AND kind LIKE 'consent.%' ORDER BY id",
+        account,
+    )
+    return [r["kind"] for r in rows]
+
+
+async def test_consents_from_the_start_and_changes_after_it_are_history_in_order(
+    stack: Stack,
+) -> None:
+    consents = [
+        {"channel": "sms", "source": "contract", "given_at": SIGNED},
+        {"channel": "call", "source": "app_settings", "given_at": SIGNED},
+    ]
+    account = await start_account(stack, consents=consents)
+    status = (await stack.api.get(f"/v1/accounts/{account}")).json()
+    assert status["consents"]["sms"]["granted"] is True
+    assert status["consents"]["call"]["source"] == "app_settings"
+    assert await _audited(stack, account) == ["consent.granted", "consent.granted"]
+
+    url = f"/v1/accounts/{account}/consents"
+    withdrawn_at = datetime.now(UTC) - timedelta(minutes=1)
+    withdraw = {
+        "change_id": "chg-1",
+        "channel": "sms",
+        "action": "withdraw",
+        "source": "app_settings",
+        "at": iso(withdrawn_at),
+    }
+    answer = await stack.api.post(url, json=withdraw)
+    assert answer.status_code == 201, answer.text
+    assert answer.json() == {
+        "account_id": account,
+        "change_id": "chg-1",
+        "channel": "sms",
+        "granted": False,
+        "recorded": True,
+        "delivered": True,
+    }
+    again = await stack.api.post(url, json=withdraw)  # a retry: recognised, nothing more
+    assert again.status_code == 200 and again.json()["recorded"] is False
+
+    async def sms_withdrawn() -> bool:
+        status = (await stack.api.get(f"/v1/accounts/{account}")).json()
+        return status["consents"]["sms"]["granted"] is False
+
+    await eventually(sms_withdrawn)
+    history = await _history(stack, account)
+    assert [(c["channel"], c["granted"], c["source"]) for c in history] == [
+        ("sms", True, "contract"),
+        ("call", True, "app_settings"),
+        ("sms", False, "app_settings"),
+    ]
+    assert all(c["actor"].startswith("api:") for c in history)
+    assert await _audited(stack, account) == ["consent.granted"] * 2 + ["consent.withdrawn"]
+
+
+async def test_a_repeated_start_records_its_consents_once(stack: Stack) -> None:
+    account = new_account()
+    body = overdue_body(consents=[{"channel": "email", "source": "contract", "given_at": SIGNED}])
+    first = await stack.api.put(f"/v1/accounts/{account}/overdue", json=body)
+    again = await stack.api.put(f"/v1/accounts/{account}/overdue", json=body)
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    assert len(await _history(stack, account)) == 1
+    assert await _audited(stack, account) == ["consent.granted"]
+
+
+def _future() -> str:
+    return iso(datetime.now(UTC) + timedelta(hours=1))
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"channel": "fax"}, "channel"),
+        ({"action": "revoke"}, "action"),
+        ({"source": "inbound_sms"}, "inbound_sms"),
+        ({"source": "rumour"}, "source"),
+        ({"at": "2026-01-05T09:00:00"}, "UTC offset"),
+        ({"at": None}, "at"),
+        ({"change_id": "has space"}, "change_id"),
+        ({"extra": 1}, "extra"),
+    ],
+)
+async def test_a_bad_change_is_refused_precisely_and_changes_nothing(
+    stack: Stack, change: dict[str, Any], reason: str
+) -> None:
+    account = await start_account(stack)
+    body = {
+        "change_id": "chg-x",
+        "channel": "sms",
+        "action": "grant",
+        "source": "backend",
+        "at": SIGNED,
+        **change,
+    }
+    problem = assert_problem(
+        await stack.api.post(f"/v1/accounts/{account}/consents", json=body), 422
+    )
+    assert reason in str(problem), problem
+    assert await _history(stack, account) == []
+    assert await _audited(stack, account) == []
+
+
+async def test_a_future_instant_is_refused(stack: Stack) -> None:
+    account = await start_account(stack)
+    body = {"change_id": "c", "channel": "sms", "action": "grant", "source": "backend"}
+    problem = assert_problem(
+        await stack.api.post(f"/v1/accounts/{account}/consents", json={**body, "at": _future()}),
+        422,
+    )
+    assert "must not be in the future" in str(problem)
+    start = overdue_body(consents=[{"channel": "sms", "source": "contract", "given_at": _future()}])
+    refused = await stack.api.put(f"/v1/accounts/{new_account()}/overdue", json=start)
+    assert "must not be in the future" in str(assert_problem(refused, 422))
+    twice = overdue_body(
+        consents=[{"channel": "sms", "source": "contract", "given_at": SIGNED}] * 2
+    )
+    refused = await stack.api.put(f"/v1/accounts/{new_account()}/overdue", json=twice)
+    assert "sms is listed twice" in str(assert_problem(refused, 422))
+    assert await _history(stack, account) == []
+
+
+async def test_a_change_id_reused_for_another_change_is_refused(stack: Stack) -> None:
+    account = await start_account(stack)
+    url = f"/v1/accounts/{account}/consents"
+    body = {"change_id": "c-1", "channel": "sms", "action": "grant", "source": "backend"}
+    assert (await stack.api.post(url, json={**body, "at": SIGNED})).status_code == 201
+    other = await stack.api.post(url, json={**body, "action": "withdraw", "at": SIGNED})
+    assert "c-1" in str(assert_problem(other, 409))
+    assert [c["granted"] for c in await _history(stack, account)] == [True]
+
+
+async def test_an_unknown_account_is_404_and_records_nothing(stack: Stack) -> None:
+    account = new_account()
+    body = {
+        "change_id": "c-1",
+        "channel": "sms",
+        "action": "grant",
+        "source": "backend",
+        "at": SIGNED,
+    }
+    assert_problem(await stack.api.post(f"/v1/accounts/{account}/consents", json=body), 404)
+    assert_problem(await stack.api.get(f"/v1/accounts/{account}/consents"), 404)
+    count = await stack.pool.fetchval(
+        "SELECT count(*) FROM consent_events WHERE account_id = $1", account
+    )
+    assert count == 0
