@@ -40,9 +40,7 @@ class StartConsent(_Body):
     """The customer agreed to reminders on `channel`."""
 
     channel: ConsentChannel = Field(description="sms, call, app_notice, email or letter.")
-    source: ConsentSource = Field(
-        description="contract, app_settings, agent_recorded or backend (inbound_sms is ours)."
-    )
+    source: ConsentSource = Field(description="contract, app_settings, agent_recorded or backend.")
     given_at: PastInstant = Field(description="When it was given; not in the future.")
 
     def given(self) -> ConsentGiven:
@@ -52,8 +50,6 @@ class StartConsent(_Body):
 def check_start_consents(consents: list[StartConsent]) -> list[StartConsent]:
     seen: set[str] = set()
     for index, consent in enumerate(consents):
-        if consent.source is ConsentSource.INBOUND_SMS:
-            raise ValueError(f"[{index}].source inbound_sms records only a STOP reply")
         if consent.channel.value in seen:
             raise ValueError(f"[{index}].channel {consent.channel.value} is listed twice")
         seen.add(consent.channel.value)
@@ -77,9 +73,7 @@ class ConsentChangeReport(_Body):
     )
     channel: ConsentChannel
     action: Literal["grant", "withdraw"]
-    source: ConsentSource = Field(
-        description="contract, app_settings, agent_recorded or backend (inbound_sms is ours)."
-    )
+    source: ConsentSource = Field(description="contract, app_settings, agent_recorded or backend.")
     at: PastInstant = Field(description="When the customer gave or withdrew it.")
 
 

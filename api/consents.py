@@ -28,7 +28,6 @@ from api.workflow_calls import unknown_account_problem
 from overdue.store import consents
 from overdue.store.accounts import account_exists, lock_account
 from overdue.store.consents import ConsentEvent
-from workflows.consent import ConsentSource
 
 router = APIRouter(prefix="/v1/accounts", tags=["consent"], route_class=AuthenticatedRoute)
 
@@ -52,8 +51,6 @@ async def record_consent(
     """Record that the customer gave (`grant`) or withdrew (`withdraw`) consent on a channel.
     Channels the policy lists in `consent_required` are used only while consent is granted;
     a contact decided before a withdrawal is withheld at its pre-send check."""
-    if body.source is ConsentSource.INBOUND_SMS:
-        raise Problem(422, "Invalid source", "inbound_sms is recorded from STOP replies only")
     if not await account_exists(services.pool, account_id):
         raise unknown_account_problem(account_id)
     event = ConsentEvent(

@@ -36,7 +36,6 @@ class ConsentSource(StrEnum):
     APP_SETTINGS = "app_settings"  # the customer's own settings in the lender's app
     AGENT_RECORDED = "agent_recorded"  # the customer told an agent
     BACKEND = "backend"  # the lender's systems, no finer source
-    INBOUND_SMS = "inbound_sms"  # a STOP reply (withdrawal of SMS only)
 
 
 class ConsentGiven(Message):

@@ -31,7 +31,7 @@ def upgrade() -> None:
                      CHECK (channel IN ('sms', 'call', 'app_notice', 'email', 'letter')),
         granted      boolean NOT NULL,
         source       text NOT NULL CHECK (source IN ('contract', 'app_settings',
-                         'agent_recorded', 'backend', 'inbound_sms')),
+                         'agent_recorded', 'backend')),
         at           timestamptz NOT NULL,
         recorded_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
         actor        text NOT NULL CHECK (actor <> ''),

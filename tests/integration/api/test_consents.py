@@ -111,7 +111,7 @@ def _future() -> str:
     [
         ({"channel": "fax"}, "channel"),
         ({"action": "revoke"}, "action"),
-        ({"source": "inbound_sms"}, "inbound_sms"),
+        ({"source": "inbound_sms"}, "source"),
         ({"source": "rumour"}, "source"),
         ({"at": "2026-01-05T09:00:00"}, "UTC offset"),
         ({"at": None}, "at"),
