@@ -183,3 +183,49 @@ async def test_an_unknown_account_is_404_and_records_nothing(stack: Stack) -> No
         "SELECT count(*) FROM consent_events WHERE account_id = $1", account
     )
     assert count == 0
+
+
+async def test_a_report_to_a_running_process_signals_its_new_consents(stack: Stack) -> None:
+    account = await start_account(stack)
+    body = overdue_body(
+        bill_id="B-2", consents=[{"channel": "letter", "source": "contract", "given_at": SIGNED}]
+    )
+    added = await stack.api.put(f"/v1/accounts/{account}/overdue", json=body)
+    assert added.status_code == 200 and added.json()["bill_added"] is True, added.text
+
+    async def letter_granted() -> bool:
+        status = (await stack.api.get(f"/v1/accounts/{account}")).json()
+        return bool(status["consents"].get("letter", {}).get("granted"))
+
+    await eventually(letter_granted)
+    assert [c["channel"] for c in await _history(stack, account)] == ["letter"]
+    assert await _audited(stack, account) == ["consent.granted"]
+
+
+async def test_a_change_for_an_ended_process_stays_in_the_history_audited_once(
+    stack: Stack,
+) -> None:
+    account = await start_account(stack)
+    await stack.temporal.get_workflow_handle(f"overdue-{account}").terminate("test")
+    url = f"/v1/accounts/{account}/consents"
+    body = {
+        "change_id": "late-1",
+        "channel": "call",
+        "action": "withdraw",
+        "source": "agent_recorded",
+        "at": SIGNED,
+    }
+    first = await stack.api.post(url, json=body)
+    assert first.status_code == 201, first.text
+    assert (first.json()["recorded"], first.json()["delivered"]) == (True, False)
+    again = await stack.api.post(url, json=body)
+    assert (again.status_code, again.json()["delivered"]) == (200, False)
+    assert [(c["channel"], c["granted"]) for c in await _history(stack, account)] == [
+        ("call", False)
+    ]
+    assert await _audited(stack, account) == ["consent.withdrawn"]
+    undelivered = await stack.pool.fetchval(
+        "SELECT count(*) FROM reported_events WHERE account_id = $1 AND delivered_at IS NULL",
+        account,
+    )
+    assert undelivered == 0  # nothing left for the relay to retry
