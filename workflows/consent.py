@@ -55,7 +55,8 @@ class ConsentChanged(Message):
     granted: bool
     source: ConsentSource
     at: AwareDatetime
-    actor: str = Field(min_length=1, max_length=64)
+    # Who recorded it: an API key's actor (`api:` and a name of up to 64), an ops user.
+    actor: str = Field(min_length=1, max_length=80)
 
 
 class ChannelConsent(BaseModel):
