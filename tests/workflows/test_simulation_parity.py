@@ -119,6 +119,7 @@ def parity_policies(draw: st.DrawFn) -> Policy:
             "broken_promise_stage": draw(st.sampled_from([None, *ids])),
             "final_stage": draw(st.sampled_from([None, *final])),
             "calls_after_cease": draw(st.booleans()),
+            "consent_required": draw(st.sampled_from([[], ["sms"], ["sms", "call"]])),
             "vulnerable": draw(st.sampled_from([None, _vulnerable_section(ids)])),
         }
     )
