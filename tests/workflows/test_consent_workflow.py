@@ -125,4 +125,5 @@ async def test_a_withdrawal_during_the_attempt_withholds_it_and_the_stage_goes_w
     )
     assert "d1_sms suppressed: no_consent: sms" in status.notes
     assert not status.consents["sms"].granted
+    await scenario.keep_history(handle, "consent_withdrawn_in_flight")
     await handle.terminate("test over")
