@@ -7,8 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 
+from overdue.store import consents
+from tests.integration.api.test_faults import assert_unavailable, cut_off, timed
 from tests.integration.conftest import Stack
 from tests.integration.support import (
     assert_problem,
@@ -19,6 +22,7 @@ from tests.integration.support import (
 )
 
 pytestmark = pytest.mark.integration
+__all__ = ["cut_off"]  # the fixture, used here too
 
 SIGNED = "2026-01-05T09:00:00+08:00"
 
@@ -229,3 +233,33 @@ async def test_a_change_for_an_ended_process_stays_in_the_history_audited_once(
         account,
     )
     assert undelivered == 0  # nothing left for the relay to retry
+
+
+async def test_a_withdrawal_while_temporal_is_down_is_seen_at_once_and_relayed(
+    stack: Stack, cut_off: httpx.AsyncClient
+) -> None:
+    account = await start_account(
+        stack, consents=[{"channel": "sms", "source": "contract", "given_at": SIGNED}]
+    )
+    withdraw = {
+        "change_id": "outage-1",
+        "channel": "sms",
+        "action": "withdraw",
+        "source": "app_settings",
+        "at": iso(datetime.now(UTC) - timedelta(minutes=1)),
+    }
+    answer, took = await timed(cut_off.post(f"/v1/accounts/{account}/consents", json=withdraw))
+    assert_unavailable(answer, took)
+    # The pre-send check reads the history: the withdrawal holds before any signal.
+    assert await consents.withdrawn(stack.pool, account, "sms")
+
+    async def sms_withdrawn() -> bool:  # the suite's API relays it once Temporal "is back"
+        status = (await stack.api.get(f"/v1/accounts/{account}")).json()
+        return status["consents"]["sms"]["granted"] is False
+
+    await eventually(sms_withdrawn)
+
+    async def audited_once() -> bool:  # written when the relay marks it delivered
+        return await _audited(stack, account) == ["consent.granted", "consent.withdrawn"]
+
+    await eventually(audited_once)
