@@ -14,6 +14,7 @@ from api import (
     account_events,
     account_list,
     accounts,
+    consents,
     erasure,
     health,
     problems,
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts.router)
     app.include_router(account_events.router)
     app.include_router(vulnerability.router)
+    app.include_router(consents.router)
     app.include_router(timeline.router)
     app.include_router(erasure.router)
     app.include_router(health.router)

@@ -13,6 +13,7 @@ import asyncpg
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from api import consent_changes
 from api import workflow_messages as messages
 from api.deliveries import deliver_bill
 from api.dependencies import Services
@@ -84,11 +85,14 @@ async def report_bill(
             raise AccountErased(account_id)
         new_bill = await _store_report(conn, pending, body)
         delivered = not new_bill and await bill_delivered(conn, account_id, bill_id)
+        consents = await _record_consents(conn, account_id, body, actor)
     if delivered:
         run_id = await _current_run_id(services, account_id)
         if run_id is not None:
+            await _deliver_consents(services, consents, started=False)
             return _answer(account_id, run_id, bill_id, created=False, bill_added=False)
     outcome = await deliver_bill(services.pool, services.temporal, pending)
+    await _deliver_consents(services, consents, started=outcome.started)
     if outcome.started:
         logger.info("overdue process started", extra={"account_id": account_id})
     return _answer(
@@ -169,6 +173,29 @@ async def _store_report(
         ),
     )
     return await add_bill(conn, pending.bill, start_input=pending.start_input, actor=pending.actor)
+
+
+async def _record_consents(
+    conn: asyncpg.Connection, account_id: str, body: OverdueReport, actor: str
+) -> list[consent_changes.Recorded]:
+    """The report's consents, appended to the consent history (each once: a report repeated
+    repeats them); only those new to it are returned, for delivery."""
+    recorded = []
+    for consent in body.consents:
+        event = consent_changes.start_event(account_id, consent.given(), actor)
+        change = await consent_changes.record(conn, event)
+        if change.pending is not None:
+            recorded.append(change)
+    return recorded
+
+
+async def _deliver_consents(
+    services: Services, recorded: list[consent_changes.Recorded], *, started: bool
+) -> None:
+    """A process this report started has its consents in its input: they are only marked
+    delivered (and audited). A running one is signalled the consents new to it."""
+    for change in recorded:
+        await consent_changes.deliver(services.pool, services.temporal, change, signal=not started)
 
 
 async def _current_run_id(services: Services, account_id: str) -> str | None:

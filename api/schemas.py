@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 import phonenumbers
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from api.consent_schemas import StartConsents
 from overdue.inputs import AmountMinor, RecentDate, RecentInstant, Text, TimeZoneName
 from workflows.currencies import CURRENCIES
 from workflows.types import AccountStatus, NextAction
@@ -83,6 +84,11 @@ class OverdueReport(_Body):
     )
     vulnerable: bool = Field(default=False, description="Route calls to specialist agents.")
     risk_segment: Text | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,32}$")
+    consents: StartConsents = Field(
+        default_factory=list,
+        description="Consents recorded for the customer (channel, source, given_at), each "
+        "channel at most once. Kept in the consent history; the process starts with them.",
+    )
 
     def effective_bill_id(self) -> str:
         return self.bill_id or (

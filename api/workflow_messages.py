@@ -49,6 +49,7 @@ def process_input(account_id: str, body: OverdueReport, policy: Policy) -> Overd
         vulnerable=body.vulnerable,
         policy=policy,
         bill_id=body.effective_bill_id(),
+        consents=[consent.given() for consent in body.consents],
     )
 
 

@@ -237,7 +237,28 @@ def _state(r: AuditedReceipt, policy: Policy | None) -> list[Finding]:
         found.append(("after_cease", "a cease-contact request was recorded before it"))
     if r.disputes_then:
         found.append(("during_dispute", f"{r.disputes_then} dispute(s) open at the instant"))
+    channel = _consent_channel(r)
+    if policy is not None and channel in _consent_required(policy, r.jurisdiction):
+        if r.consent_then is not True:
+            held = "withdrawn" if r.consent_then is False else "never recorded"
+            found.append(("no_consent", f"{channel} needs recorded consent; it was {held}"))
     return found
+
+
+def _consent_channel(r: AuditedReceipt) -> str | None:
+    if r.channel == "sms":
+        return "sms"
+    if r.channel in CALL_CHANNELS:
+        return "call"
+    return r.notify_kind
+
+
+def _consent_required(policy: Policy, jurisdiction: str | None) -> set[str]:
+    """The policy's `consent_required` for the jurisdiction (docs/policies.md)."""
+    rules = policy.consent_required
+    key = (jurisdiction or "default").upper()
+    channels = rules.get(key) if key in rules else rules.get("default", ())
+    return {str(c) for c in channels or ()}
 
 
 def _cease_stops(r: AuditedReceipt, policy: Policy | None) -> bool:

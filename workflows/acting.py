@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from workflows import consent_rules
 from workflows.decisions import (
     Act,
     BreakPlan,
@@ -107,6 +108,7 @@ def new_record(input: OverdueAccountInput, episode_id: str, started_at: datetime
         balance_minor=input.amount_due_minor,
         # Inputs from before bill ids (old histories) start with none seen, as they did.
         bills_seen=[input.bill_id] if input.bill_id else [],
+        consents=consent_rules.start_state(input),  # none in inputs from before consent
     )
 
 

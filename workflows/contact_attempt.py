@@ -41,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.call_tasks import CallTaskActivities
     from activities.notify import NotifyActivities
     from activities.sms import SmsActivities
-    from workflows import contact_withheld, patches, stage_validity
+    from workflows import consent_rules, contact_withheld, patches, stage_validity
     from workflows.contact_facts import facts_for
     from workflows.contact_types import (
         CONTACT_WITHHELD,
@@ -128,9 +128,12 @@ class Contact(Generic[InputT]):
     answers: frozenset[str] | None = frozenset()
 
 
-def decision_basis(record: AccountRecord, stage_id: str) -> DecisionBasis | None:
+def decision_basis(
+    record: AccountRecord, stage_id: str, channel: str | None = None
+) -> DecisionBasis | None:
     """What this decision knew, for the activity to check again just before it sends; None for
-    a stage whose withheld-for payment never arrived (the check would withhold it again)."""
+    a stage whose withheld-for payment never arrived (the check would withhold it again).
+    `channel`: the consent channel of the contact (workflows.consent_rules)."""
     if stage_id in record.unchecked_stages:
         return None
     return DecisionBasis(
@@ -139,6 +142,7 @@ def decision_basis(record: AccountRecord, stage_id: str) -> DecisionBasis | None
         ceased_known=record.contact_ceased,
         disputes_known=list(record.open_disputes),
         calls_after_cease=record.policy.calls_after_cease,
+        consent_channel=consent_rules.relied_on(record, channel),
     )
 
 
@@ -237,7 +241,7 @@ async def send_sms(
         currency=record.currency,
         due_date=record.due_date,
         days_past_due=days_past_due(record.due_date, record.time_zone, workflow.now()),
-        basis=decision_basis(record, stage_id),
+        basis=decision_basis(record, stage_id, "sms"),
         facts=facts_for(record, stage_id),
     )
     attempted = await attempt(
@@ -262,6 +266,9 @@ async def send_sms(
         record.sms_unreachable = True
         if not stage_validity.call_allowed_before_notice(record):
             record.note(f"{stage_id}: number cannot receive SMS; no call before the notice")
+            return True
+        if not consent_rules.allows(record, "call"):
+            record.note(f"{stage_id}: number cannot receive SMS; no call: no_consent: call")
             return True
         record.note(f"{stage_id}: number cannot receive SMS; call task instead")
         fallback = f"{stage_id}_fallback"
@@ -296,7 +303,7 @@ async def create_call_task(
         queue=queue,
         priority=priority,
         due_at=workflow.now(),
-        basis=decision_basis(record, stage_id),
+        basis=decision_basis(record, stage_id, "call"),
         facts=facts_for(record, stage_id, basis),
     )
     attempted = await attempt(
@@ -329,7 +336,7 @@ async def send_notice(record: AccountRecord, stage: Stage, key: str) -> bool:
         amount_minor=record.balance_minor,
         currency=record.currency,
         days_past_due=days_past_due(record.due_date, record.time_zone, workflow.now()),
-        basis=decision_basis(record, stage.id),
+        basis=decision_basis(record, stage.id, consent_rules.channel_of(stage)),
         facts=facts_for(record, stage.id),
     )
     attempted = await attempt(

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from temporalio import workflow
 
+from workflows import consent_rules
 from workflows.calendars import ChannelCalendar, RestDayChannel, rest_day
 from workflows.contact_rules import local_date
 from workflows.contact_types import ContactBasis, ContactFacts
@@ -53,7 +54,12 @@ def facts_for(
     else:
         window = record.policy.window_for(record.jurisdiction)
     calendar = contact_calendar(record, channel) if window is not None else None
-    return contact_facts(record, basis, now or workflow.now(), window, calendar)
+    facts = contact_facts(record, basis, now or workflow.now(), window, calendar)
+    consent_channel = None if basis == "requested" else "call" if basis == "fallback" else "sms"
+    if stage is not None and basis == "stage":
+        consent_channel = consent_rules.channel_of(stage)
+    consent = consent_rules.basis_of(record, consent_channel)
+    return facts if consent is None else facts.model_copy(update={"consent": consent})
 
 
 def contact_facts(

@@ -57,12 +57,25 @@ class DecisionBasis(_Model):
         default=None,
         description="The policy's `calls_after_cease`: a cease then does not withhold calls.",
     )
+    consent_channel: str | None = Field(
+        default=None,
+        description="The channel whose recorded consent the decision relied on (the policy "
+        "requires it): withheld if Postgres has it withdrawn. None: consent plays no part.",
+    )
 
 
 # Why the workflow makes a contact: a policy stage, a repayment plan's instalment reminder, the
 # call task that stands in for an SMS the number cannot receive, or a task an event or an agent
 # asked for (a review, a callback), which the caps do not count.
 ContactBasis = Literal["stage", "instalment", "fallback", "requested"]
+
+
+class ConsentBasis(_Model):
+    """The grant a contact on a channel needing consent relied on, for its receipt."""
+
+    channel: str
+    source: str = Field(description="The grant's source; `none`: no grant was held.")
+    given_at: AwareDatetime | None
 
 
 class ContactFacts(_Model):
@@ -86,6 +99,11 @@ class ContactFacts(_Model):
     contact_ceased: bool
     open_disputes: int
     vulnerable: bool
+    consent: ConsentBasis | None = Field(
+        default=None,
+        description="The recorded consent the contact relied on; None: its channel needs none "
+        "(or the input is from before consent was recorded).",
+    )
 
 
 class _ContactInput(_Model):

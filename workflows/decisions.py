@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
-from workflows import revocation
+from workflows import consent_rules, revocation
 from workflows import stage_validity as validity_rules
 from workflows.account import (
     break_plan,
@@ -69,6 +69,9 @@ def blocked_reason(record: AccountRecord, stage: Stage) -> str | None:
     refused = customer_blocked(record, stage)  # their own word, or the vulnerable section's
     if refused is not None:
         return refused
+    no_consent = consent_rules.missing(record, stage)  # the policy's consent_required
+    if no_consent is not None:
+        return no_consent
     if stage.channel is Channel.SMS:
         for flag, reason in (
             (record.sms_opted_out, "sms_opted_out"),
@@ -289,7 +292,9 @@ def _plan_step(record: AccountRecord, now: datetime) -> Step:
             at_local(instalment.due_date, time.min, record.time_zone) - rules.reminder_before
         )
         sms_ok = not (record.sms_opted_out or record.contact_ceased or record.wrong_number)
-        sms_ok = sms_ok and revocation.pending(record) is None
+        sms_ok = (
+            sms_ok and revocation.pending(record) is None and consent_rules.allows(record, "sms")
+        )
         if sms_ok and refused_reason(record, "sms") is None:
             window = record.policy.window_for(record.jurisdiction)
             allowed = contact_rules_at(record, window, "sms", contact_calendar(record, "sms"))

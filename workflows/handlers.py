@@ -23,8 +23,9 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from workflows import account as acct
+from workflows import consent_rules, revocation
 from workflows import customer_requests as customer
-from workflows import revocation
+from workflows.consent import ConsentChanged
 from workflows.types import (
     AccountRecord,
     CallOutcome,
@@ -135,6 +136,13 @@ PAUSE_BY_OPS = Signal("pause_by_ops", PauseRequest, acct.apply_pause_by_ops)
 RESUME_BY_OPS = Signal("resume_by_ops", ResumeRequest, _resume_by_ops)
 REVOCATION_REQUESTED = Signal("revocation_requested", RevocationRequested, revocation.apply_request)
 
+
+def _consent_changed(record: AccountRecord, change: ConsentChanged, now: datetime) -> bool:
+    return consent_rules.apply_change(record, change)
+
+
+CONSENT_CHANGED = Signal("consent_changed", ConsentChanged, _consent_changed)
+
 # --- updates ----------------------------------------------------------------------------
 
 
@@ -197,6 +205,7 @@ SIGNALS: tuple[Signal[Any], ...] = (
     PAUSE_BY_OPS,
     RESUME_BY_OPS,
     REVOCATION_REQUESTED,
+    CONSENT_CHANGED,
 )
 UPDATES: tuple[Update[Any], ...] = (
     RECORD_CALL_OUTCOME,

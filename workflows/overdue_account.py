@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import acting, handlers, parking
     from workflows import search_attributes as sa
     from workflows.acting import Reminder, StageContact
+    from workflows.consent_handlers import ConsentSignals
     from workflows.contact_attempt import (
         ACTIVITY_RETRY,
         ACTIVITY_TIMEOUT,
@@ -82,7 +83,7 @@ class HandlerFault(Exception):
 
 
 @workflow.defn
-class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers):
+class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSignals):
     @workflow.init
     def __init__(self, input: OverdueAccountInput) -> None:
         self._input = input

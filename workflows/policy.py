@@ -9,11 +9,12 @@ from __future__ import annotations
 import itertools
 import string
 from datetime import time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from workflows.calendars import Calendar, check_calendar_keys
+from workflows.consent import ConsentChannel, normalize_required, required_problem
 from workflows.durations import (
     Duration,
     Grace,
@@ -167,6 +168,12 @@ class Policy(BaseModel):
         "came due more than this long ago; within it, it still acts (oldest first) before the "
         "latest. 0: only the latest acts. Covers a worker outage or backlog, not a late start.",
     )
+    consent_required: dict[str, tuple[ConsentChannel, ...]] = Field(
+        default_factory=dict,
+        description="Channels used only with the customer's recorded consent (workflows.consent): "
+        "a list for every jurisdiction, or per ISO country code with 'default' for the others. "
+        "None (the default): no channel needs it, as before consent was recorded.",
+    )
     stages: tuple[Stage, ...] = Field(min_length=1)
     templates: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="template id -> locale -> text"
@@ -190,6 +197,11 @@ class Policy(BaseModel):
         "to the built-in table (overdue/template_rules.yaml).",
     )
 
+    @field_validator("consent_required", mode="before")
+    @classmethod
+    def _required_form(cls, value: Any) -> Any:
+        return normalize_required(value)
+
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
         ids = [stage.id for stage in self.stages]
@@ -209,6 +221,9 @@ class Policy(BaseModel):
         if "default" not in self.contact_windows:
             raise ValueError("contact_windows needs a 'default' window")
         check_calendar_keys(self.calendars)
+        consent_problem = required_problem(self.consent_required)
+        if consent_problem:
+            raise ValueError(consent_problem)
         for name in ("broken_promise_stage", "final_stage"):
             stage_id = getattr(self, name)
             if stage_id is not None and stage_id not in ids:

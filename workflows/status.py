@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from workflows.consent_rules import required_channels
 from workflows.decisions import days_past_due
 from workflows.types import AccountRecord, AccountState, AccountStatus, NextAction, Parked
 
@@ -46,6 +47,8 @@ def account_status(
         vulnerability=record.vulnerability,
         preferences=record.preferences,
         revocation=record.revocation.pending if record.revocation else None,
+        consents=dict(record.consents),
+        consent_required=list(required_channels(record.policy, record.jurisdiction)),
         recent_contacts=list(reversed(record.contacts[-10:])),
         notes=list(reversed(record.history[-10:])),
         policy_id=record.policy.id,

@@ -21,6 +21,7 @@ from workflows.agent_requests import Instalment as Instalment
 from workflows.agent_requests import PauseRequest as PauseRequest
 from workflows.agent_requests import PromiseToPay as PromiseToPay
 from workflows.agent_requests import ResumeRequest as ResumeRequest
+from workflows.consent import ChannelConsent, ConsentGiven
 from workflows.customer_state import ContactPreferences as ContactPreferences
 from workflows.customer_state import PreferencesState, VulnerabilityState
 from workflows.customer_state import VulnerabilityChange as VulnerabilityChange
@@ -79,6 +80,11 @@ class OverdueAccountInput(Message):
         max_length=128,
         description="The bill this process was started for: a later signal of the same bill "
         "(a start retried after its answer was lost) is recognized, not added again.",
+    )
+    consents: list[ConsentGiven] = Field(
+        default_factory=list,
+        description="Consents the start request carried (workflows.consent); none in inputs "
+        "from before consent was recorded.",
     )
 
 
@@ -237,6 +243,8 @@ class AccountRecord(BaseModel):
     vulnerability: VulnerabilityState | None = None  # marked by an update (who, when, why)
     preferences: PreferencesState | None = None  # the customer's stated times and channels
     revocation: RevocationState | None = None  # workflows.revocation; None: never requested
+    # Channel -> the last consent change applied (workflows.consent_rules); empty: none known.
+    consents: dict[str, ChannelConsent] = Field(default_factory=dict)
 
     contacts: list[ContactEntry] = Field(default_factory=list)
     unchecked_stages: list[str] = Field(
@@ -348,6 +356,13 @@ class AccountStatus(Message):
     preferences: PreferencesState | None = None
     revocation: PendingRevocation | None = Field(
         default=None, description="A free-text request to stop SMS, waiting for an agent."
+    )
+    consents: dict[str, ChannelConsent] = Field(
+        default_factory=dict, description="Channel -> the consent recorded for it, if any."
+    )
+    consent_required: list[str] = Field(
+        default_factory=list,
+        description="Channels the policy uses only with recorded consent, here.",
     )
     recent_contacts: list[ContactEntry] = Field(default_factory=list, description="Newest first.")
     notes: list[str] = Field(default_factory=list, description="What happened, newest first.")

@@ -169,6 +169,11 @@ _EN: dict[str, str] = {
     "preferences.refused": "refused",
     "preferences.refuse_sms": "No SMS",
     "preferences.refuse_call": "No calls",
+    "consent.title": "Consent per channel",
+    "consent.granted": "granted",
+    "consent.withdrawn": "withdrawn",
+    "consent.none": "none recorded",
+    "consent.required": "required by the policy",
 }
 
 _ZH: dict[str, str] = {
@@ -321,6 +326,11 @@ _ZH: dict[str, str] = {
     "preferences.refused": "拒绝",
     "preferences.refuse_sms": "不发短信",
     "preferences.refuse_call": "不打电话",
+    "consent.title": "各渠道的同意",
+    "consent.granted": "已同意",
+    "consent.withdrawn": "已撤回",
+    "consent.none": "未记录",
+    "consent.required": "政策要求",
 }
 
 CATALOGUES: Mapping[str, Mapping[str, str]] = {"en": _EN, "zh-CN": _ZH}

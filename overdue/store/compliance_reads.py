@@ -4,8 +4,8 @@ stays bounded however long the period.
 
 For each receipt, the record is read from the tables that made or recorded things, not from
 the receipt: the contact's own row, the account's SMS and calls in the ledger in the 7 days up
-to the instant, the last consent change in the audit trail, and the cease-contact requests
-and disputes reported by then.
+to the instant, the last consent change in the audit trail, the channel's consent in
+`consent_events`, and the cease-contact requests and disputes reported by then.
 """
 
 from __future__ import annotations
@@ -56,6 +56,9 @@ class AuditedReceipt:
     opted_out_then: bool | None  # the audit trail's last consent change by `at`
     ceased_then: bool
     disputes_then: int
+    # The contact's channel's consent in `consent_events` by `at`: True granted, False
+    # withdrawn, None nothing recorded.
+    consent_then: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,13 @@ async def receipts_page(
                        SELECT 1 FROM reported_events c
                         WHERE c.account_id = o.account_id AND c.kind = 'dispute.closed'
                           AND c.event_id = o.event_id AND c.reported_at <= r.at
-                   )) AS disputes_then
+                   )) AS disputes_then,
+               (SELECT ce.granted FROM consent_events ce
+                 WHERE ce.account_id = r.account_id AND ce.recorded_at <= r.at
+                   AND ce.channel = CASE r.channel WHEN 'sms' THEN 'sms'
+                                                   WHEN 'notify' THEN r.notify_kind
+                                                   ELSE 'call' END
+                 ORDER BY ce.at DESC, ce.id DESC LIMIT 1) AS consent_then
           FROM compliance_receipts r
           LEFT JOIN contact_ledger l ON l.idempotency_key = r.contact_key
           LEFT JOIN call_tasks t ON t.idempotency_key = r.contact_key

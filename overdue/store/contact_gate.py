@@ -10,7 +10,9 @@ when the decision did not know of:
 - a payment (every contact);
 - a cease-contact request: SMS, `app_notice` / `email` / `letter` notices, and call tasks
   unless the policy has `calls_after_cease` (the rules of `workflows.decisions.blocked_reason`);
-- a dispute opened and not closed since (every contact: a disputed account is not contacted).
+- a dispute opened and not closed since (every contact: a disputed account is not contacted);
+- a withdrawal of the consent the contact relied on (`consent_channel`: the policy requires
+  consent for its channel), the latest row of `consent_events` for that channel.
 
 A basis recorded before the cease and dispute fields existed (they are None) is checked for
 payments only, as it always was.
@@ -32,7 +34,7 @@ from typing import Any
 import asyncpg
 from temporalio.exceptions import ApplicationError
 
-from overdue.store import reported_events
+from overdue.store import consents, reported_events
 from overdue.store.accounts import lock_account
 from overdue.store.contact_ledger import LedgerRow, Settled, lock_row, mark_cleared, settle
 from workflows.contact_types import CONTACT_WITHHELD, DecisionBasis
@@ -95,6 +97,12 @@ async def withholding(
                 {"reason": "dispute_opened", "unseen_disputes": disputes},
                 f"{disputes} dispute(s) still open were",
             )
+    channel = basis.consent_channel
+    if channel is not None and await consents.withdrawn(conn, row.account_id, channel):
+        return Withholding(
+            {"reason": "consent_withdrawn", "channel": channel},
+            f"a withdrawal of {channel} consent was",
+        )
     return None
 
 

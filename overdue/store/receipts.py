@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from overdue.number_refs import number_ref
-from workflows.contact_types import ContactFacts
+from workflows.contact_types import ConsentBasis, ContactFacts
 
 ReceiptChannel = Literal["sms", "call_task", "notify", "dial"]
 ReceiptBasis = Literal["stage", "instalment", "fallback", "requested", "agent"]
@@ -77,6 +77,7 @@ class Receipt:
     seen: SeenState | None = None
     policy_id: str | None = None
     policy_version: int | None = None
+    consent: ConsentBasis | None = None  # the grant relied on; None: the channel needs none
 
 
 def from_facts(
@@ -113,6 +114,7 @@ def from_facts(
         ),
         policy_id=facts.policy_id,
         policy_version=facts.policy_version,
+        consent=facts.consent,
     )
 
 
@@ -214,7 +216,7 @@ async def _insert(
     consent: str,
     consent_version: int | None,
 ) -> bool:
-    caps, seen = receipt.caps, receipt.seen
+    caps, seen, relied = receipt.caps, receipt.seen, receipt.consent
     inserted: bool | None = await conn.fetchval(
         """
         INSERT INTO compliance_receipts
@@ -224,9 +226,9 @@ async def _insert(
              sms_per_day, sms_per_week, calls_per_day, calls_per_7_days,
              sms_consent, sms_consent_version,
              sms_opted_out, contact_ceased, open_disputes, vulnerable,
-             policy_id, policy_version)
+             policy_id, policy_version, consent_channel, consent_source, consent_given_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
+                $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)
         ON CONFLICT (contact_key) DO NOTHING RETURNING true
         """,
         receipt.contact_key,
@@ -258,5 +260,8 @@ async def _insert(
         seen.vulnerable if seen else None,
         receipt.policy_id,
         receipt.policy_version,
+        relied.channel if relied else None,
+        relied.source if relied else None,
+        relied.given_at if relied else None,
     )
     return bool(inserted)

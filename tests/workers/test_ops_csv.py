@@ -123,3 +123,35 @@ def test_a_row_outside_the_apis_bounds_is_rejected(
     fields[column] = value
     (row,) = checked(tmp_path, f"{HEADER}\n{','.join(fields.values())}\n")
     assert isinstance(row, Rejected) and row.reason.startswith(reason), row
+
+
+def test_consents_are_the_apis_consents(tmp_path: Path) -> None:
+    consents = "sms:contract:2026-01-05T09:00:00+08:00; call:app_settings:2026-02-01T10:00:00Z"
+    (row,) = checked(tmp_path, f'{HEADER},consents\n{GOOD},"{consents}"\n')
+    assert isinstance(row, ValidRow)
+    assert [
+        (c.channel.value, c.source.value, c.given_at.isoformat()) for c in row.report.consents
+    ] == [
+        ("sms", "contract", "2026-01-05T09:00:00+08:00"),
+        ("call", "app_settings", "2026-02-01T10:00:00+00:00"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [
+        ("sms:contract", "consents: entry 1 is not channel:source:given_at"),
+        ("fax:contract:2026-01-05T09:00:00Z", "consents[0].channel: Input should be"),
+        ("sms:contract:2026-01-05T09:00:00", "consents[0].given_at: must carry a UTC offset"),
+        (
+            "sms:contract:2026-01-05T09:00:00Z;sms:backend:2026-01-06T09:00:00Z",
+            "consents: [1].channel sms is listed twice",
+        ),
+    ],
+)
+def test_a_bad_consent_is_a_rejected_row_naming_the_column(
+    tmp_path: Path, cell: str, reason: str
+) -> None:
+    (row,) = checked(tmp_path, f'{HEADER},consents\n{GOOD},"{cell}"\n')
+    assert isinstance(row, Rejected)
+    assert reason in row.reason, row.reason

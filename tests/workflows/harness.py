@@ -27,6 +27,7 @@ from temporalio.worker import Worker
 from overdue.store import contact_gate
 from tests.clock import DST_ZONE, next_dst_change, next_local_instant
 from workers.sandbox import workflow_runner
+from workflows.consent import ConsentChanged
 from workflows.contact_types import (
     CancelCallTasksInput,
     CancelCallTasksResult,
@@ -71,7 +72,10 @@ class Recorder:
     pay_during: dict[str, PaymentReported] = field(default_factory=dict)
     # stage id -> a cease-contact request or a dispute reported while that stage's first
     # attempt is in flight; withheld, like a payment, when the decision did not know of it.
-    event_during: dict[str, ContactCeased | DisputeOpened] = field(default_factory=dict)
+    # A consent withdrawal too: withheld when the decision relied on that channel's consent.
+    event_during: dict[str, ContactCeased | DisputeOpened | ConsentChanged] = field(
+        default_factory=dict
+    )
     withheld: list[str] = field(default_factory=list)  # keys of the attempts withheld
     client: Client | None = None
 
@@ -121,6 +125,17 @@ class Recorder:
         assert self.client is not None, "running_worker sets the client"
         handle = self.client.get_workflow_handle(activity.info().workflow_id)
         basis = input.basis
+        if isinstance(event, ConsentChanged):
+            await handle.signal(OverdueAccountWorkflow.consent_changed, event)
+            channel = event.channel.value
+            if basis is not None and basis.consent_channel == channel and not event.granted:
+                self.withheld.append(input.idempotency_key)
+                raise contact_gate.withheld(
+                    contact_gate.Withholding(
+                        {"reason": "consent_withdrawn", "channel": channel}, "a withdrawal was"
+                    )
+                )
+            return
         if isinstance(event, ContactCeased):
             await handle.signal(OverdueAccountWorkflow.cease_contact, event)
             reason = "contact_ceased"

@@ -1,7 +1,7 @@
 """Hypothesis strategies from the API's published JSON schemas (pydantic's
 `model_json_schema()`), for the subset pydantic emits for request bodies: objects with `$ref`
-and `$defs`, `anyOf`, strings (length, pattern, `date`, `date-time`), bounded integers,
-booleans, null.
+and `$defs`, `anyOf`, enums, arrays, strings (length, pattern, `date`, `date-time`), bounded
+integers, booleans, null.
 
 hypothesis-jsonschema would do this, but its last release (0.23.1) fails on the pinned
 Hypothesis (`'many' object has no attribute 'more'`), so this small reader does it here.
@@ -42,7 +42,12 @@ def from_schema(
         return from_schema(root["$defs"][name], overrides, root)
     if "anyOf" in schema:
         return st.one_of([from_schema(option, overrides, root) for option in schema["anyOf"]])
+    if "enum" in schema:
+        return st.sampled_from(list(schema["enum"]))
     kind = schema.get("type")
+    if kind == "array":
+        items = from_schema(schema["items"], overrides, root)
+        return st.lists(items, min_size=schema.get("minItems", 0), max_size=schema.get("maxItems"))
     if kind == "object":
         return _object(schema, overrides, root)
     if kind == "string":

@@ -76,6 +76,7 @@ REALISTIC: dict[str, st.SearchStrategy[Any]] = {
     ).map(date.isoformat),
     "paid_at": window_instants(*WINDOW),
     "reported_at": st.one_of(st.none(), window_instants(*WINDOW)),
+    "given_at": window_instants(WINDOW[0], datetime.now(UTC)),  # consent: never ahead of now
 }
 FOLLOW_UPS: dict[str, type[BaseModel]] = {
     "bill": OverdueReport,

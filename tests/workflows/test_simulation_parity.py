@@ -56,6 +56,7 @@ from tests.workflows.timelines import (
 )
 from workflows import handlers
 from workflows.acting import new_record
+from workflows.consent_rules import required_channels
 from workflows.handlers import Message
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy
@@ -118,6 +119,7 @@ def parity_policies(draw: st.DrawFn) -> Policy:
             "broken_promise_stage": draw(st.sampled_from([None, *ids])),
             "final_stage": draw(st.sampled_from([None, *final])),
             "calls_after_cease": draw(st.booleans()),
+            "consent_required": draw(st.sampled_from([[], ["sms"], ["sms", "call"]])),
             "vulnerable": draw(st.sampled_from([None, _vulnerable_section(ids)])),
         }
     )
@@ -332,6 +334,8 @@ def _record_view(record: AccountRecord, next_action: NextAction | None) -> dict[
         "vulnerability": record.vulnerability.model_dump() if record.vulnerability else None,
         "preferences": record.preferences.model_dump() if record.preferences else None,
         "revocation": _pending_revocation(record),
+        "consents": {k: v.model_dump() for k, v in record.consents.items()},
+        "consent_required": list(required_channels(record.policy, record.jurisdiction)),
         "recent_contacts": [c.model_dump() for c in reversed(record.contacts[-10:])],
         "notes": list(reversed(record.history[-10:])),
         "policy_id": record.policy.id,

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import strategies as st
 
 from workflows import handlers
+from workflows.consent import ConsentChanged, ConsentChannel, ConsentSource
 from workflows.customer_state import (
     UNTIL_MIDNIGHT,
     ContactPreferences,
@@ -76,6 +77,7 @@ KINDS = (
     "preferences",  # one inconvenient time from size and days; a refused channel from size
     "revocation",  # a free-text request to stop SMS (flag: one id, so a redelivery)
     "decide_revocation",  # flag: confirm
+    "consent",  # flag: grant, else withdraw; a channel from size, given size hours before
 )
 
 
@@ -274,6 +276,15 @@ def _request(item: Planned, n: int, at: datetime) -> Message[Any]:
     if kind in ("opt_out", "opt_in"):
         change = SmsConsentChanged(opted_out=kind == "opt_out", source="inbound_sms")
         return Message(handlers.SMS_CONSENT_CHANGED, change)
+    if kind == "consent":
+        change = ConsentChanged(
+            channel=list(ConsentChannel)[item.size % len(ConsentChannel)],
+            granted=item.flag,
+            source=ConsentSource.APP_SETTINGS,
+            at=at - timedelta(hours=item.size),
+            actor="backend",
+        )
+        return Message(handlers.CONSENT_CHANGED, change)
     if kind == "cease":
         ceased = ContactCeased(request_id=f"c{n}", reason="asked")
         return Message(handlers.CEASE_CONTACT, ceased)

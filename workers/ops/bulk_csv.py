@@ -12,6 +12,9 @@ UTF-8 (a BOM is fine), a header row naming the columns in any order:
 | due_date | yes | due_date (YYYY-MM-DD) |
 | bill_id, risk_segment | no | bill_id, risk_segment |
 | vulnerable | no (false) | vulnerable: true/false, yes/no, 1/0 |
+| consents | no (none) | consents: `channel:source:given_at` entries separated by `;` |
+
+e.g. `sms:contract:2026-01-05T09:00:00+08:00; call:app_settings:2026-02-01T10:00:00Z`.
 
 Each row is validated by the API's own schema (`OverdueReport`), so a row is accepted exactly
 when the API would accept it. Reasons name the column and never quote a name or phone number.
@@ -41,7 +44,7 @@ REQUIRED = (
     "currency",
     "due_date",
 )
-OPTIONAL = ("locale", "bill_id", "risk_segment", "vulnerable")
+OPTIONAL = ("locale", "bill_id", "risk_segment", "vulnerable", "consents")
 # Where each column goes in OverdueReport, and back (for error messages).
 _FIELD = {
     "name": ("customer", "name"),
@@ -170,7 +173,10 @@ def _body(values: dict[str, str]) -> tuple[dict[str, Any], str | None]:
     for column, value in values.items():
         if column == "account_id" or value == "":
             continue  # empty: not given (the schema then says "required" where it is)
-        if column == "vulnerable":
+        if column == "consents":
+            body["consents"], consent_problem = _consents(value)
+            problem = problem or consent_problem
+        elif column == "vulnerable":
             if value.lower() not in _TRUE | _FALSE:
                 problem = f"vulnerable: {value!r} is not true/false, yes/no or 1/0"
                 continue
@@ -186,8 +192,21 @@ def _body(values: dict[str, str]) -> tuple[dict[str, Any], str | None]:
     return body, problem
 
 
+def _consents(value: str) -> tuple[list[dict[str, str]], str | None]:
+    """`channel:source:given_at; ...` as the API's `consents` (the instant keeps its colons)."""
+    entries: list[dict[str, str]] = []
+    for number, entry in enumerate((e.strip() for e in value.split(";") if e.strip()), 1):
+        parts = [p.strip() for p in entry.split(":", 2)]
+        if len(parts) != 3 or not all(parts):
+            return [], f"consents: entry {number} is not channel:source:given_at"
+        entries.append({"channel": parts[0], "source": parts[1], "given_at": parts[2]})
+    return entries, None
+
+
 def _reason(error: Any) -> str:
     location = tuple(str(part) for part in error["loc"])
     column = _COLUMN.get(location[:2]) or (location[-1] if location else "row")
+    if location and location[0] == "consents":
+        column = "consents" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in location[1:])
     message = "required" if error["type"] == "missing" else str(error["msg"])
     return f"{column}: {message.removeprefix('Value error, ')}"

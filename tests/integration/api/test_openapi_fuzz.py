@@ -40,6 +40,7 @@ GROUPS = {
         "GET /v1/accounts",
         f"GET {_ACCOUNT}/contacts",
         f"GET {_ACCOUNT}/timeline",
+        f"GET {_ACCOUNT}/consents",
         "GET /healthz",
         "GET /readyz",
         # Here, away from payments: the seeded accounts keep running, so it answers 409.
@@ -51,6 +52,7 @@ GROUPS = {
         f"POST {_ACCOUNT}/disputes/{{dispute_id}}/close",
         f"POST {_ACCOUNT}/cease-contact",
         f"PUT {_ACCOUNT}/vulnerability",
+        f"POST {_ACCOUNT}/consents",
     ),
 }
 
