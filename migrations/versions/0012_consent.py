@@ -8,15 +8,15 @@ recognised). The pre-send check reads the latest row (overdue/store/contact_gate
 
 Compliance receipts gain the consent a contact relied on (NULL: its channel needed none).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-03
 """
 
 from overdue.migrate import execute_script
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
