@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 
 import asyncpg
 import pytest
@@ -43,7 +44,7 @@ async def test_a_chain_of_appended_events_verifies(db: Database) -> None:
     )
     assert [r["id"] for r in rows] == ids
     assert bytes(rows[0]["prev_hash"]) == GENESIS
-    for before, after in zip(rows, rows[1:], strict=False):
+    for before, after in itertools.pairwise(rows):
         assert after["prev_hash"] == before["row_hash"]
     report = await verify_chain(db.pool)
     assert report.ok and report.checked == 5
