@@ -101,6 +101,12 @@ async def test_the_worker_creates_the_schedule_and_a_triggered_run_purges(
             )
             >= 1
         )
+        # An operator's pause (a legal hold) survives the next worker start's ensure.
+        await handle.pause(note="legal hold")
+        await ensure_schedules(stack.temporal, purge_interval=timedelta(hours=12))
+        after = await handle.describe()
+        assert after.schedule.state.paused
+        assert after.schedule.spec.intervals[0].every == timedelta(hours=12)
     finally:
         worker.terminate()
         worker.wait(timeout=30)
