@@ -48,7 +48,7 @@ class RetentionSettings(BaseSettings):
     retention_contact_details_days: int = Field(
         default=RetentionPeriods.contact_details,
         ge=1,
-        description="Days a customer's name, phone and contact preferences are kept after the "
+        description="Days a customer's name, phone, time zone and locale are kept after the "
         "account's last activity; never while its workflow is open.",
     )
     retention_message_bodies_days: int = Field(

@@ -132,13 +132,15 @@ def upgrade() -> None:
         last_hash bytea;
         n integer;
     BEGIN
-        SELECT e.chain_seq, e.row_hash INTO last_seq, last_hash
-          FROM (SELECT chain_seq, row_hash, occurred_at FROM audit_events
-                 ORDER BY chain_seq LIMIT max_rows) e
-         WHERE e.chain_seq < coalesce(
-                   (SELECT min(chain_seq) FROM audit_events WHERE occurred_at >= cutoff),
-                   9223372036854775807)
-         ORDER BY e.chain_seq DESC LIMIT 1;
+        -- Only the first max_rows rows are looked at: the purge stops at the first of them
+        -- that has not expired, so it never reads the rest of the table.
+        WITH head AS (
+            SELECT chain_seq, row_hash, occurred_at FROM audit_events
+             ORDER BY chain_seq LIMIT max_rows)
+        SELECT chain_seq, row_hash INTO last_seq, last_hash FROM head
+         WHERE chain_seq < coalesce((SELECT min(chain_seq) FROM head WHERE occurred_at >= cutoff),
+                                    9223372036854775807)
+         ORDER BY chain_seq DESC LIMIT 1;
         IF last_seq IS NULL THEN
             RETURN 0;
         END IF;
@@ -148,7 +150,6 @@ def upgrade() -> None:
         RETURN n;
     END
     $$;
-    CREATE INDEX audit_events_occurred ON audit_events (occurred_at, chain_seq);
 
     -- The collection-record horizon each purge declared before deleting: receipts older than
     -- the latest one may go, no others.
@@ -176,12 +177,18 @@ def upgrade() -> None:
     CREATE INDEX free_texts_created ON free_texts (created_at);
     CREATE INDEX dial_attempts_dialled ON dial_attempts (dialled_at, id);
     CREATE INDEX call_tasks_updated ON call_tasks (updated_at, id);
+    CREATE INDEX contact_ledger_updated ON contact_ledger (updated_at, id);
+    CREATE INDEX contact_ledger_body_created ON contact_ledger (created_at, id)
+        WHERE body IS NOT NULL;
+    CREATE INDEX inbound_messages_kept ON inbound_messages (received_at, id)
+        WHERE body <> '' OR from_e164 <> '';
     """)
 
 
 def downgrade() -> None:
     execute_script("""
-    DROP INDEX call_tasks_updated, dial_attempts_dialled, free_texts_created;
+    DROP INDEX call_tasks_updated, dial_attempts_dialled, free_texts_created,
+        contact_ledger_updated, contact_ledger_body_created, inbound_messages_kept;
     CREATE OR REPLACE FUNCTION compliance_receipts_append_only() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
@@ -190,7 +197,6 @@ def downgrade() -> None:
     END
     $$;
     DROP TABLE retention_horizons;
-    DROP INDEX audit_events_occurred;
     DROP FUNCTION audit_events_purge(timestamptz, integer);
     CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN

@@ -133,3 +133,23 @@ async def test_the_migration_chains_the_rows_already_there(
         assert (await verify_chain(conn)).checked == 4
     finally:
         await conn.close()
+
+
+async def test_the_migration_goes_down_and_up_again(retention_postgres: LocalPostgres) -> None:
+    from alembic import command
+
+    from overdue.migrate import alembic_config
+
+    url = await new_database(retention_postgres)
+    conn = await asyncpg.connect(url)
+    try:
+        await record_event(conn, account_id="acct-1", actor="system", kind="a.b")
+    finally:
+        await conn.close()
+    await asyncio.to_thread(command.downgrade, alembic_config(url), "0010")
+    await upgrade_async(url)
+    conn = await asyncpg.connect(url)
+    try:
+        assert (await verify_chain(conn)).checked == 1
+    finally:
+        await conn.close()
