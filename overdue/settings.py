@@ -17,6 +17,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from overdue.settings_privacy import PrivacySettings
+from overdue.settings_retention import RetentionSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _TWILIO_API = "https://api.twilio.com"
@@ -55,7 +56,7 @@ class ConfigurationError(RuntimeError):
     """A setting the command needs is missing; the message says how to set it."""
 
 
-class Settings(PrivacySettings, BaseSettings):
+class Settings(PrivacySettings, RetentionSettings, BaseSettings):
     """Runtime configuration. Field docs double as the settings reference."""
 
     model_config = SettingsConfigDict(env_prefix="OVERDUE_", extra="ignore", frozen=True)

@@ -21,27 +21,33 @@ from temporalio.worker import Worker
 from activities.call_tasks import CallTaskActivities
 from activities.event_audit import EventAuditActivities
 from activities.notify import NotifyActivities
+from activities.retention import RetentionActivities, workflow_open_in
 from activities.sms import SmsActivities
 from activities.sms_senders import SmsSender, build_sender
 from overdue.db import create_pool
 from overdue.metrics import ProductMetricsInterceptor, build_runtime, call_task_gauges
 from overdue.privacy_keys import keyring_from, use_keyring
 from overdue.settings import Settings
+from overdue.settings_retention import RetentionPeriods
 from overdue.temporal_client import connect
 from workers.sandbox import workflow_runner
+from workers.schedules import ensure_schedules
 from workflows.names import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE
 from workflows.overdue_account import OverdueAccountWorkflow
+from workflows.retention_purge import RetentionPurgeWorkflow
 
 logger = logging.getLogger(__name__)
 
-WORKFLOWS: Sequence[type] = (OverdueAccountWorkflow,)
+WORKFLOWS: Sequence[type] = (OverdueAccountWorkflow, RetentionPurgeWorkflow)
 
 
 # Let in-flight activities finish their ledger write on shutdown.
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 
 
-def activities(pool: asyncpg.Pool, notify: NotifyActivities | None = None) -> list[Any]:
+def activities(
+    pool: asyncpg.Pool, notify: NotifyActivities | None, retention: RetentionActivities
+) -> list[Any]:
     """The main queue's activities. SMS have a queue of their own (build_sms_worker)."""
     calls = CallTaskActivities(pool)
     notify = notify or NotifyActivities(pool, None)
@@ -51,18 +57,24 @@ def activities(pool: asyncpg.Pool, notify: NotifyActivities | None = None) -> li
         calls.cancel_open_call_tasks,
         notify.send_notification,
         audit.record_received_events,
+        retention.purge_batch,
     ]
 
 
 def build_worker(
-    client: Client, pool: asyncpg.Pool, notify: NotifyActivities | None = None
+    client: Client,
+    pool: asyncpg.Pool,
+    notify: NotifyActivities | None = None,
+    retention: RetentionPeriods | None = None,
 ) -> Worker:
-    """The main queue's worker: workflows, call tasks and notifications."""
+    """The main queue's worker: workflows, call tasks, notifications and the retention purge
+    (with the default periods unless given the settings')."""
+    purge = RetentionActivities(pool, retention or RetentionPeriods(), workflow_open_in(client))
     return Worker(
         client,
         task_queue=OVERDUE_TASK_QUEUE,
         workflows=list(WORKFLOWS),
-        activities=activities(pool, notify),
+        activities=activities(pool, notify, purge),
         workflow_runner=workflow_runner(),
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         interceptors=[ProductMetricsInterceptor()],
@@ -112,8 +124,11 @@ async def run_worker(settings: Settings) -> None:
             logger.info("metrics at http://%s/metrics", settings.worker_metrics_address)
         notify = NotifyActivities(pool, notify_config)
         resources.push_async_callback(notify.close)
+        await ensure_schedules(
+            client, purge_interval=timedelta(hours=settings.retention_purge_interval_hours)
+        )
         async with (
-            build_worker(client, pool, notify),
+            build_worker(client, pool, notify, settings.retention_periods()),
             build_sms_worker(client, pool, sender, rate_per_second=settings.sms_rate_per_second),
         ):
             logger.info(

@@ -1,7 +1,10 @@
 """The audit trail: every event and contact, who did it and when. Append-only.
 
 The table rejects UPDATE, DELETE and TRUNCATE (a trigger), so the collection record a regulator
-asks for cannot be edited after the fact. Details refer to people by account id only.
+asks for cannot be edited after the fact. Details refer to people by account id only. Each
+row is also chained to the one before by a SHA-256 hash a trigger computes as it is inserted
+(overdue/store/audit_chain.py): an edit made past the trigger is found by `overdue audit verify`.
+Inserting an event holds the chain's head until the transaction ends: record it late.
 """
 
 from __future__ import annotations

@@ -11,7 +11,13 @@ from pydantic import ValidationError
 
 from overdue.logs import configure_logging
 from overdue.settings import ConfigurationError, Settings
-from workers.cli import compliance_commands, ops_commands, policy_commands, privacy_commands
+from workers.cli import (
+    compliance_commands,
+    ops_commands,
+    policy_commands,
+    privacy_commands,
+    retention_commands,
+)
 from workers.cli.admin_commands import add_parsers
 
 
@@ -110,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     handlers.update(policy_commands.add_parsers(commands))
     handlers.update(compliance_commands.add_parsers(commands))
     handlers.update(privacy_commands.add_parsers(commands))
+    handlers.update(retention_commands.add_parsers(commands))
     parser.set_defaults(_handlers=handlers)
     return parser
 
