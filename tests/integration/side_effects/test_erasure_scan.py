@@ -21,6 +21,7 @@ from temporalio.client import WorkflowExecutionStatus
 from overdue.number_refs import number_ref
 from overdue.store.accounts import contact_details
 from overdue.store.api_keys import Scope
+from overdue.store.audit_chain import verify_chain
 from overdue.store.sealed_texts import ERASED
 from tests.integration.conftest import Stack
 from tests.integration.side_effects.conftest import TwilioStack
@@ -178,6 +179,11 @@ async def test_an_erased_account_is_found_nowhere_and_its_record_stays(
         k: before[k] for k in ("receipts", "ledger", "tasks")
     }
     assert before["receipts"] and before["ledger"]
+    # The audit trail's hash chain still verifies, the erasure's own row included: erasure
+    # destroys keys and blanks fields, it never edits or removes an audit row.
+    chain = await verify_chain(stack.pool)
+    assert chain.ok, chain.broken
+    assert chain.checked >= len(after["audit"])
     erased = await stack.pool.fetchrow(
         "SELECT actor, details FROM audit_events WHERE account_id = $1 AND kind = 'privacy.erased'",
         account,
