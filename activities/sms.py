@@ -27,6 +27,7 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.sms_routing import jurisdiction, provider_for
 from activities.sms_senders import SmsSender
 from activities.sms_types import (
     OutboundSms,
@@ -36,6 +37,7 @@ from activities.sms_types import (
     SmsOutcomeUnknown,
     SmsRefused,
 )
+from activities.template_params import template_messages
 from activities.templates import pick_locale, render
 from overdue.sms_segments import count_segments
 from overdue.store import (
@@ -89,7 +91,7 @@ class SmsActivities:
         row, reconcile = await self._claim(row)
         if row.status != "pending":
             return self._finished(input, row)
-        message = _message(row)
+        message = _message(row, input)
         if reconcile:
             adopted = await self._reconcile(input, row, message)
             if adopted is not None:
@@ -174,7 +176,7 @@ class SmsActivities:
             recipient=contact.phone_e164,
             segments=segments.segments,
             encoding=segments.encoding,
-            provider=self._sender.name,
+            provider=provider_for(self._sender, contact.phone_e164, jurisdiction(input)),
         )
 
     async def _claim(self, row: LedgerRow) -> tuple[LedgerRow, bool]:
@@ -326,13 +328,16 @@ class SmsActivities:
         )
 
 
-def _message(row: LedgerRow) -> OutboundSms:
+def _message(row: LedgerRow, input: SendSmsInput) -> OutboundSms:
+    """The row's message, also as each provider's registered template where one is mapped."""
     assert row.recipient is not None and row.body is not None  # checked by _open_row
     return OutboundSms(
         idempotency_key=row.idempotency_key,
         reference=str(row.id),
         to=row.recipient,
         body=row.body,
+        jurisdiction=jurisdiction(input),
+        templates=template_messages(input, row.body),
     )
 
 

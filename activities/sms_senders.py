@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from activities.sms_types import OutboundSms, SentSms
-from overdue.settings import Settings
+from overdue.settings import ConfigurationError, Settings
+from overdue.settings_alibaba import DOMESTIC_CN_SENDERS, AlibabaConfigurationError
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +65,56 @@ class RecordingSmsSender:
 
 
 def build_sender(settings: Settings) -> SmsSender:
-    """The configured sender; call inside the event loop that will use it."""
-    if settings.sms_sender == "recording":
-        return RecordingSmsSender()
-    if settings.sms_sender == "twilio":
+    """The configured sender, routed by jurisdiction when OVERDUE_SMS_ROUTES names routes;
+    call inside the event loop that will use it.
+
+    With routes, CN messages must take a domestic one (ConfigurationError otherwise). Without
+    routes every message takes OVERDUE_SMS_SENDER, as before routes existed; a foreign one is
+    logged as a residency warning (docs/sms-providers.md)."""
+    from activities.sms_routing import RESIDENT, RoutingSmsSender
+
+    routes = settings.sms_route_map()
+    cn_sender = routes.get(RESIDENT, settings.sms_sender)
+    if cn_sender not in DOMESTIC_CN_SENDERS:
+        if routes:
+            raise ConfigurationError(
+                f"CN messages would go through {cn_sender!r}, a provider outside the PRC: "
+                f"add {RESIDENT}=alibaba to OVERDUE_SMS_ROUTES"
+            )
+        logger.warning(
+            "no SMS routes: CN messages go through %s, outside the PRC; set "
+            "OVERDUE_SMS_ROUTES=%s=alibaba to keep them in",
+            cn_sender,
+            RESIDENT,
+        )
+    built: dict[str, SmsSender] = {}
+    default = _sender(settings, settings.sms_sender, built)
+    if not routes:
+        return default
+    return RoutingSmsSender(
+        default, {where: _sender(settings, name, built) for where, name in routes.items()}
+    )
+
+
+def _sender(settings: Settings, name: str, built: dict[str, SmsSender]) -> SmsSender:
+    """One sender per name, shared by the routes that name it."""
+    if name in built:
+        return built[name]
+    sender: SmsSender
+    if name == "recording":
+        sender = RecordingSmsSender()
+    elif name == "twilio":
         from activities.twilio_sender import TwilioSmsSender
 
-        return TwilioSmsSender(settings.twilio())
-    raise ValueError(f"unknown SMS sender {settings.sms_sender!r}")
+        sender = TwilioSmsSender(settings.twilio())
+    elif name == "alibaba":
+        from activities.alibaba_sender import AlibabaSmsSender
+
+        try:
+            sender = AlibabaSmsSender(settings.alibaba())
+        except AlibabaConfigurationError as err:
+            raise ConfigurationError(str(err)) from None
+    else:
+        raise ValueError(f"unknown SMS sender {name!r}")
+    built[name] = sender
+    return sender

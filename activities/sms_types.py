@@ -7,8 +7,18 @@ separately, for the ledger only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class TemplateMessage:
+    """The message as a provider that sends no free text takes it: a registered signature and
+    template code, and the values of the template's variables (activities.template_params)."""
+
+    sign_name: str
+    template_code: str
+    params: dict[str, str] = field(repr=False)  # personal data (the name); never logged
 
 
 @dataclass(frozen=True)
@@ -17,6 +27,9 @@ class OutboundSms:
     reference: str  # our ledger row id: lets a status callback find the row before its sid
     to: str  # E.164; never logged
     body: str  # personal data (the name); never logged
+    jurisdiction: str | None = None  # the account's (ISO code), when the workflow said
+    # provider -> the message as that provider's registered template, where one is mapped
+    templates: dict[str, TemplateMessage] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from overdue.settings_alibaba import AlibabaSettings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _TWILIO_API = "https://api.twilio.com"
 
@@ -53,7 +55,7 @@ class ConfigurationError(RuntimeError):
     """A setting the command needs is missing; the message says how to set it."""
 
 
-class Settings(BaseSettings):
+class Settings(AlibabaSettings, BaseSettings):
     """Runtime configuration. Field docs double as the settings reference."""
 
     model_config = SettingsConfigDict(env_prefix="OVERDUE_", extra="ignore", frozen=True)
