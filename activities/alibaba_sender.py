@@ -35,10 +35,13 @@ from activities.sms_types import (
 )
 from overdue.settings_alibaba import AlibabaConfig
 
+# provider_id of a message adopted before its receipt named its BizId
+from overdue.store.alibaba_receipts import OUT_ID_PREFIX
+
 logger = logging.getLogger(__name__)
 
 NAME = "alibaba"
-OUT_ID_PREFIX = "out:"  # provider_id of a message adopted before its receipt named its BizId
+
 CHINA = ZoneInfo("Asia/Shanghai")  # SendDate is a day in China time
 CLOCK_SKEW = timedelta(minutes=5)
 PAGE_SIZE = 50  # QuerySendDetails' largest page
