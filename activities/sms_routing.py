@@ -16,8 +16,7 @@ from datetime import datetime, timedelta
 
 import phonenumbers
 
-from activities.sms_senders import SmsSender
-from activities.sms_types import OutboundSms, SentSms
+from activities.sms_types import OutboundSms, SentSms, SmsSender
 from workflows.contact_types import SendSmsInput
 
 # The jurisdiction whose messages stay with its own route whichever side (the account's

@@ -10,33 +10,15 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from activities.sms_types import OutboundSms, SentSms
+from activities.sms_routing import RESIDENT, RoutingSmsSender
+from activities.sms_types import OutboundSms, SentSms, SmsSender
 from overdue.settings import ConfigurationError, Settings
 from overdue.settings_alibaba import DOMESTIC_CN_SENDERS, AlibabaConfigurationError
 
+__all__ = ["RecordingSmsSender", "SmsSender", "build_sender"]
+
 logger = logging.getLogger(__name__)
-
-
-class SmsSender(Protocol):
-    name: str
-    # After an attempt whose outcome is unknown, how long until `find` can be trusted: the
-    # request may still be in flight until its timeout, and a provider's list can lag.
-    reconcile_after: timedelta
-
-    async def send(self, message: OutboundSms) -> SentSms:
-        """Hand the message to the provider; raise an SmsSendError on failure."""
-        ...
-
-    async def find(self, message: OutboundSms, since: datetime) -> list[SentSms]:
-        """Messages created since `since` to the same number with the same body, newest first.
-
-        Raises SmsNotSent when the provider cannot be asked right now.
-        """
-        ...
-
-    async def close(self) -> None: ...
 
 
 @dataclass
@@ -71,8 +53,6 @@ def build_sender(settings: Settings) -> SmsSender:
     With routes, CN messages must take a domestic one (ConfigurationError otherwise). Without
     routes every message takes OVERDUE_SMS_SENDER, as before routes existed; a foreign one is
     logged as a residency warning (docs/sms-providers.md)."""
-    from activities.sms_routing import RESIDENT, RoutingSmsSender
-
     routes = settings.sms_route_map()
     cn_sender = routes.get(RESIDENT, settings.sms_sender)
     if cn_sender not in DOMESTIC_CN_SENDERS:

@@ -8,7 +8,9 @@ separately, for the ledger only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -70,3 +72,23 @@ class SmsNotSent(SmsSendError):
 
 class SmsOutcomeUnknown(SmsSendError):
     """The request may have created the message (timeout, dropped answer, 5xx): reconcile."""
+
+
+class SmsSender(Protocol):
+    name: str
+    # After an attempt whose outcome is unknown, how long until `find` can be trusted: the
+    # request may still be in flight until its timeout, and a provider's list can lag.
+    reconcile_after: timedelta
+
+    async def send(self, message: OutboundSms) -> SentSms:
+        """Hand the message to the provider; raise an SmsSendError on failure."""
+        ...
+
+    async def find(self, message: OutboundSms, since: datetime) -> list[SentSms]:
+        """Messages created since `since` to the same number with the same body, newest first.
+
+        Raises SmsNotSent when the provider cannot be asked right now.
+        """
+        ...
+
+    async def close(self) -> None: ...

@@ -24,7 +24,11 @@ from workflows.durations import (
     parse_grace,
     parse_local_time,
 )
-from workflows.provider_templates import ProviderMapping, provider_templates_problem
+from workflows.provider_templates import (
+    ProviderMapping,
+    TemplateProvider,
+    provider_templates_problem,
+)
 from workflows.revocation_types import RevocationRules
 from workflows.stage_ends import check_ends, check_final_stage, check_written_notice
 from workflows.stages import (
@@ -172,7 +176,7 @@ class Policy(BaseModel):
     templates: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="template id -> locale -> text"
     )
-    provider_templates: dict[Literal["alibaba"], ProviderMapping] = Field(
+    provider_templates: dict[TemplateProvider, ProviderMapping] = Field(
         default_factory=dict,
         description="provider -> template id -> locale -> its registered sign name and code "
         "(workflows.provider_templates); required where a route sends no free text (CN).",

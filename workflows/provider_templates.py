@@ -10,11 +10,12 @@ the message the customer gets is the text the ledger keeps. Pure data; no I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 # Providers a policy can map its templates for.
-TEMPLATE_PROVIDERS = ("alibaba",)
+TemplateProvider = Literal["alibaba"]
 
 
 class RegisteredTemplate(BaseModel):
@@ -35,7 +36,8 @@ ProviderMapping = dict[str, dict[str, RegisteredTemplate]]
 
 
 def provider_templates_problem(
-    templates: Mapping[str, Mapping[str, str]], providers: Mapping[str, ProviderMapping]
+    templates: Mapping[str, Mapping[str, str]],
+    providers: Mapping[TemplateProvider, ProviderMapping],
 ) -> str | None:
     """Why a policy's provider mappings do not fit its templates, or None.
 
@@ -57,9 +59,11 @@ def provider_templates_problem(
 
 
 def registered_for(
-    providers: Mapping[str, ProviderMapping], template_id: str
+    providers: Mapping[TemplateProvider, ProviderMapping], template_id: str
 ) -> dict[str, dict[str, RegisteredTemplate]] | None:
     """provider -> locale -> registered template, for one template id; None when unmapped
     (so an SMS input of a policy without mappings is what it was before they existed)."""
-    found = {p: dict(m[template_id]) for p, m in providers.items() if template_id in m}
+    found: dict[str, dict[str, RegisteredTemplate]] = {
+        p: dict(m[template_id]) for p, m in providers.items() if template_id in m
+    }
     return found or None

@@ -16,19 +16,32 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from workers.fakes.twilio.faults import FaultKind, FaultPlan
-
-if TYPE_CHECKING:
-    from workers.fakes.alibaba.server import FakeAlibaba
+from workers.fakes.alibaba.sms_api import FakeSms
+from workers.fakes.twilio.faults import FaultKind, FaultPlan, InjectedFault
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _NUMBER = r"^\+?[0-9]{6,15}$"
 _CODE = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+
+class Controlled(Protocol):
+    """What the control API works on: the fake (workers.fakes.alibaba.server.FakeAlibaba)."""
+
+    messages: list[FakeSms]
+    injected: list[InjectedFault]
+    faults: FaultPlan
+    receipt_loss: float
+
+    def fail_number(self, number: str, code: str) -> None: ...
+
+    def fail_delivery(self, number: str, err_code: str) -> None: ...
+
+    def reset(self) -> None: ...
 
 
 class _FaultsBody(BaseModel):
@@ -56,7 +69,7 @@ class _NumberBody(BaseModel):
 
 
 class ControlApi:
-    def __init__(self, fake: FakeAlibaba, token: str) -> None:
+    def __init__(self, fake: Controlled, token: str) -> None:
         self._fake = fake
         self._expected = f"Bearer {token}".encode()
 
