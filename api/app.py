@@ -48,7 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        policy = load_policy(settings.policy_file)  # fail at start, not on the first request
+        # Fail at start, not on the first request; routes need registered templates.
+        policy = load_policy(settings.policy_file, sms_senders=settings.sms_route_map().values())
         pool = await create_pool(settings)
         try:
             # Lazy: the API starts (and answers 503) while Temporal is down or restarting.

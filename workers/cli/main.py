@@ -11,7 +11,12 @@ from pydantic import ValidationError
 
 from overdue.logs import configure_logging
 from overdue.settings import ConfigurationError, Settings
-from workers.cli import compliance_commands, ops_commands, policy_commands
+from workers.cli import (
+    compliance_commands,
+    fake_alibaba_command,
+    ops_commands,
+    policy_commands,
+)
 from workers.cli.admin_commands import add_parsers
 
 
@@ -109,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     handlers.update(ops_commands.add_parsers(commands))
     handlers.update(policy_commands.add_parsers(commands))
     handlers.update(compliance_commands.add_parsers(commands))
+    handlers.update(fake_alibaba_command.add_parsers(commands))
     parser.set_defaults(_handlers=handlers)
     return parser
 
