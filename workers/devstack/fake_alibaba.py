@@ -43,7 +43,7 @@ def fake_alibaba_lines(settings: Settings, shown_state_dir: str) -> list[str]:
     url = fake_alibaba_url(settings)
     token_file = f"{shown_state_dir}/{FAKE_ALIBABA_TOKEN_FILE}"
     return [
-        f"  Fake Alibaba {url}  (CN SMS; control token in {token_file})",
+        f"  Fake Alibaba  {url}  (CN SMS; control token in {token_file})",
         f'  CN SMS sent  curl -s -H "Authorization: Bearer $(cat {token_file})" '
         f"{url}/_fake/messages",
     ]
