@@ -32,6 +32,10 @@ _NOT_SENT = frozenset(
 )
 
 
+# How a finished row's refusal is answered again on a retry (activities.sms `_finished`).
+REFUSAL_BY_CODE = {code: Refusal.UNREACHABLE for code in _UNREACHABLE}
+
+
 def classify_code(code: str, provider_message: str | None = None) -> SmsSendError:
     """The error for a SendSms answer (HTTP 200) whose Code is not OK."""
     if code in _UNREACHABLE:

@@ -27,7 +27,8 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.sms_routing import jurisdiction, provider_for
+from activities import alibaba_errors
+from activities.sms_routing import jurisdiction, outbound_message, provider_for
 from activities.sms_senders import SmsSender
 from activities.sms_types import (
     OutboundSms,
@@ -37,7 +38,6 @@ from activities.sms_types import (
     SmsOutcomeUnknown,
     SmsRefused,
 )
-from activities.template_params import template_messages
 from activities.templates import pick_locale, render
 from overdue.sms_segments import count_segments
 from overdue.store import (
@@ -74,6 +74,7 @@ _REFUSAL_BY_CODE = {
     "21610": Refusal.OPTED_OUT,
     "21211": Refusal.UNREACHABLE,
     "21614": Refusal.UNREACHABLE,
+    **alibaba_errors.REFUSAL_BY_CODE,
 }
 
 
@@ -91,7 +92,7 @@ class SmsActivities:
         row, reconcile = await self._claim(row)
         if row.status != "pending":
             return self._finished(input, row)
-        message = _message(row, input)
+        message = outbound_message(row, input)
         if reconcile:
             adopted = await self._reconcile(input, row, message)
             if adopted is not None:
@@ -326,19 +327,6 @@ class SmsActivities:
             segments=row.segments,
             encoding=row.encoding,
         )
-
-
-def _message(row: LedgerRow, input: SendSmsInput) -> OutboundSms:
-    """The row's message, also as each provider's registered template where one is mapped."""
-    assert row.recipient is not None and row.body is not None  # checked by _open_row
-    return OutboundSms(
-        idempotency_key=row.idempotency_key,
-        reference=str(row.id),
-        to=row.recipient,
-        body=row.body,
-        jurisdiction=jurisdiction(input),
-        templates=template_messages(input, row.body),
-    )
 
 
 def _receipt(input: SendSmsInput) -> receipts.Receipt:

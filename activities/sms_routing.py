@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 import phonenumbers
 
 from activities.sms_types import OutboundSms, SentSms, SmsSender
+from activities.template_params import template_messages
+from overdue.store.contact_ledger import LedgerRow
 from workflows.contact_types import SendSmsInput
 
 # The jurisdiction whose messages stay with its own route whichever side (the account's
@@ -64,6 +66,20 @@ class RoutingSmsSender:
             if id(sender) not in closed:
                 closed.add(id(sender))
                 await sender.close()
+
+
+def outbound_message(row: LedgerRow, input: SendSmsInput) -> OutboundSms:
+    """The row's message: its route's facts, and the text as each provider's registered
+    template where the policy maps one (activities.template_params)."""
+    assert row.recipient is not None and row.body is not None  # checked by the activity
+    return OutboundSms(
+        idempotency_key=row.idempotency_key,
+        reference=str(row.id),
+        to=row.recipient,
+        body=row.body,
+        jurisdiction=jurisdiction(input),
+        templates=template_messages(input, row.body),
+    )
 
 
 def jurisdiction(input: SendSmsInput) -> str | None:
