@@ -1,5 +1,7 @@
-"""`make run` with OVERDUE_DEV_FAKE_ALIBABA=1: a CN account's SMS goes through the fake Alibaba
-(real SDK, signed) and is delivered by its receipt push; a US account's through the fake Twilio."""
+"""`make run` with OVERDUE_DEV_FAKE_ALIBABA=1: CN accounts' SMS go through the fake Alibaba (real
+SDK, signed), exactly once each under injected faults, and are delivered by their receipt
+pushes; a US account's goes through the fake Twilio. The whole product: API, workflows on the
+Temporal dev server, the SMS worker, the receipt webhook."""
 
 from __future__ import annotations
 
@@ -47,7 +49,18 @@ async def delivered_sms(http: httpx.AsyncClient, api_url: str, key: str, account
     raise AssertionError(f"no delivered SMS for {account}: {ledger.text}")
 
 
-async def test_cn_sms_go_through_the_fake_alibaba_and_others_through_twilio(
+CN_ACCOUNTS = 6
+# Two lost answers for messages Alibaba did create, a 500, then 20% of the calls at random.
+FAULTS = {
+    "queue": ["accepted_timeout", "server_error", "response_lost"],
+    "rate": 0.2,
+    "seed": 20261203,
+    "receipt_loss": 0.2,
+}
+
+
+@pytest.mark.timeout(150)  # a lost answer is reconciled after the call's timeout + 10 s
+async def test_cn_sms_go_through_the_fake_alibaba_once_each_under_faults(
     dev_env: dict[str, str], tmp_path: Path
 ) -> None:
     (alibaba_port,) = free_tcp_ports(1)
@@ -55,27 +68,37 @@ async def test_cn_sms_go_through_the_fake_alibaba_and_others_through_twilio(
         "OVERDUE_DEV_FAKE_TWILIO": "1",
         "OVERDUE_DEV_FAKE_ALIBABA": "1",
         "OVERDUE_FAKE_ALIBABA_PORT": str(alibaba_port),
+        "OVERDUE_ALIBABA_TIMEOUT_SECONDS": "1",
         "OVERDUE_POLICY_FILE": str(ROOT / "tests" / "policies" / "fast_cn.yaml"),
     }
+    cn_accounts = [f"DEV-CN-{n}" for n in range(CN_ACCOUNTS)]
     async with overdue_dev(dev_env, tmp_path) as run:
         await run.wait_for(READY_BANNER, 0)
         fake_url = f"http://127.0.0.1:{alibaba_port}"
         api_url = f"http://127.0.0.1:{dev_env['OVERDUE_API_PORT']}"
         key = (tmp_path / "state" / "dev-api-key").read_text().strip()
-        async with httpx.AsyncClient() as http:
-            await start(http, api_url, key, "DEV-CN-1", "+8613800138002")
+        token = (tmp_path / "state" / "fake-alibaba-token").read_text().strip()
+        control = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(timeout=30) as http:
+            faults = await http.post(f"{fake_url}/_fake/faults", json=FAULTS, headers=control)
+            assert faults.status_code == 200, faults.text
+            for n, account in enumerate(cn_accounts):
+                await start(http, api_url, key, account, f"+861380013{n:04d}")
             await start(http, api_url, key, "DEV-US-1", "+12025550143")
-            cn = await delivered_sms(http, api_url, key, "DEV-CN-1")
+            cn = [await delivered_sms(http, api_url, key, a) for a in cn_accounts]
             us = await delivered_sms(http, api_url, key, "DEV-US-1")
-            token = (tmp_path / "state" / "fake-alibaba-token").read_text().strip()
             assert (await http.get(f"{fake_url}/_fake/messages")).status_code == 401
-            listed = await http.get(
-                f"{fake_url}/_fake/messages", headers={"Authorization": f"Bearer {token}"}
-            )
+            listed = (await http.get(f"{fake_url}/_fake/messages", headers=control)).json()
+            injected = (await http.get(f"{fake_url}/_fake/faults", headers=control)).json()
         assert run.banner_value("Fake Alibaba").startswith(fake_url)
-        assert (cn["provider"], us["provider"]) == ("alibaba", "twilio")
-        (message,) = listed.json()
-        # Delivered by the receipt push, which named the BizId; the text is the ledger's.
-        assert cn["provider_id"] == message["BizId"]
-        assert message["PhoneNum"] == "13800138002" and message["TemplateCode"] == "SMS_910000001"
-        assert message["Content"] == f"【逾期提醒】{cn['body']}"
+    assert {c["provider"] for c in cn} == {"alibaba"} and us["provider"] == "twilio"
+    # Exactly one message per SMS, each the one its row names (the receipt named its BizId).
+    assert len(listed) == CN_ACCOUNTS
+    assert sorted(c["provider_id"] for c in cn) == sorted(m["BizId"] for m in listed)
+    by_biz_id = {m["BizId"]: m for m in listed}
+    for contact in cn:
+        message = by_biz_id[contact["provider_id"]]
+        assert message["TemplateCode"] == "SMS_910000001"
+        assert message["Content"] == f"【逾期提醒】{contact['body']}"
+    assert [f["kind"] for f in injected][:3] == FAULTS["queue"]
+    assert sum(f["created_biz_id"] is not None for f in injected) >= 2
