@@ -36,11 +36,13 @@ def number_country(e164: str) -> str | None:
 class RoutingSmsSender:
     """Dispatches to one sender per route; `default` for jurisdictions not routed."""
 
-    name = "routing"
-
     def __init__(self, default: SmsSender, routes: Mapping[str, SmsSender]) -> None:
         self._default = default
         self._routes = {jurisdiction.upper(): sender for jurisdiction, sender in routes.items()}
+        # What the worker's start line shows, e.g. "CN=alibaba,*=twilio" (never a ledger value:
+        # rows carry the routed sender's own name).
+        shown = [f"{where}={sender.name}" for where, sender in self._routes.items()]
+        self.name = ",".join([*shown, f"*={default.name}"])
         senders = [default, *self._routes.values()]
         # A claim is trusted for the slowest sender: rows of every route share the claim rule.
         self.reconcile_after: timedelta = max(s.reconcile_after for s in senders)
