@@ -104,9 +104,11 @@ class AlibabaSmsSender:
                 f"no answer from Alibaba ({type(_inner(err)).__name__})", code="no_answer"
             ) from None
         body = answer.body
-        if body is None or body.code != "OK" or not body.biz_id:
+        if body is None or body.code != "OK":
             code = (body.code if body is not None else None) or "no_code"
             raise alibaba_errors.classify_code(code, body.message if body else None)
+        if not body.biz_id:  # accepted, but which message is unknown: the lookup tells
+            raise SmsOutcomeUnknown("Alibaba answered OK without a BizId", code="no_biz_id")
         return SentSms(provider=NAME, provider_id=body.biz_id, status="sent")
 
     async def find(self, message: OutboundSms, since: datetime) -> list[SentSms]:
