@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import asyncpg
 import pytest
 
 from activities.sms import SmsActivities
 from activities.sms_routing import RoutingSmsSender
+from activities.sms_types import SmsSender
 from tests.integration.side_effects.alibaba_support import (
     SIGN,
     AlibabaStack,
@@ -34,8 +36,24 @@ pytestmark = pytest.mark.integration
 
 CN_ACCOUNTS = 20
 STAGES = (("d1_sms", 1), ("d2_sms", 2), ("d3_sms", 3))
-DUPLICATED = 10  # keys that also run as a concurrent duplicate activity
+DUPLICATED = 10
 CONCURRENCY = 12
+
+
+async def send_all(pool: asyncpg.Pool, sender: SmsSender, inputs: list[SendSmsInput]) -> None:
+    """Run every input's activity as Temporal would, CONCURRENCY at a time; all must succeed."""
+    sms = SmsActivities(pool, sender)
+    gate = asyncio.Semaphore(CONCURRENCY)
+
+    async def send(input: SendSmsInput) -> object:
+        async with gate:
+            return await run_like_temporal(sms.send_sms, input)
+
+    try:
+        results = await asyncio.gather(*(send(i) for i in inputs))
+    finally:
+        await sender.close()
+    assert all(isinstance(r, SendSmsResult) for r in results)
 
 
 async def test_cn_sms_go_through_alibaba_once_each_under_faults_and_end_delivered(
@@ -61,20 +79,8 @@ async def test_cn_sms_go_through_alibaba_once_each_under_faults_and_end_delivere
             twilio_sender(twilio.url, alibaba_stack.settings.public_url),
             {"CN": alibaba_sender(alibaba.url)},
         )
-        sms = SmsActivities(pool, sender)
-        gate = asyncio.Semaphore(CONCURRENCY)
-
-        async def send(input: SendSmsInput) -> object:
-            async with gate:
-                return await run_like_temporal(sms.send_sms, input)
-
-        try:
-            results = await asyncio.gather(
-                *(send(i) for i in [*inputs, us_input]), *(send(i) for i in inputs[:DUPLICATED])
-            )
-        finally:
-            await sender.close()
-        assert all(isinstance(r, SendSmsResult) for r in results)
+        # Some keys also run as a concurrent duplicate activity.
+        await send_all(pool, sender, [*inputs, us_input, *inputs[:DUPLICATED]])
         await alibaba.settle(within=60)
         injected = list(alibaba.injected)
 
