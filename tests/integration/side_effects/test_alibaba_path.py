@@ -56,6 +56,16 @@ async def send_all(pool: asyncpg.Pool, sender: SmsSender, inputs: list[SendSmsIn
     assert all(isinstance(r, SendSmsResult) for r in results)
 
 
+async def failures(pool: asyncpg.Pool, ledger_ids: list[int]) -> dict[str, int]:
+    """The failures the activity recorded for these rows, by kind."""
+    rows = await pool.fetch(
+        "SELECT kind, count(*) AS n FROM contact_events WHERE ledger_id = ANY($1::bigint[]) "
+        "AND kind <> 'status' GROUP BY kind",
+        ledger_ids,
+    )
+    return {r["kind"]: r["n"] for r in rows}
+
+
 async def test_cn_sms_go_through_alibaba_once_each_under_faults_and_end_delivered(
     alibaba_stack: AlibabaStack,
 ) -> None:
@@ -83,12 +93,9 @@ async def test_cn_sms_go_through_alibaba_once_each_under_faults_and_end_delivere
         await send_all(pool, sender, [*inputs, us_input, *inputs[:DUPLICATED]])
         await alibaba.settle(within=60)
         injected = list(alibaba.injected)
-
     rows = await pool.fetch(
-        """
-        SELECT id, provider, provider_id, recipient, body, status FROM contact_ledger
-         WHERE idempotency_key = ANY($1::text[])
-        """,
+        "SELECT id, provider, provider_id, recipient, body, status FROM contact_ledger "
+        "WHERE idempotency_key = ANY($1::text[])",
         [i.idempotency_key for i in inputs],
     )
     assert len(rows) == len(inputs) == 60
@@ -105,12 +112,7 @@ async def test_cn_sms_go_through_alibaba_once_each_under_faults_and_end_delivere
     assert len(injected) >= 8, "the seed should inject a fair number of faults"
     created = [f for f in injected if f.created_sid is not None]
     assert created, "some messages should be created with their answer lost"
-    failures = await pool.fetch(
-        "SELECT kind, count(*) AS n FROM contact_events WHERE ledger_id = ANY($1::bigint[]) "
-        "AND kind <> 'status' GROUP BY kind",
-        [r["id"] for r in rows],
-    )
-    seen = {r["kind"]: r["n"] for r in failures}
+    seen = await failures(pool, [r["id"] for r in rows])
     assert seen.get("outcome_unknown", 0) >= len(created)
     assert {f.kind for f in injected} == set(FaultKind)
     assert any(code == 0 for _, code in alibaba.receipts), "some receipts should be lost"
