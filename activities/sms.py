@@ -27,6 +27,8 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import alibaba_errors
+from activities.sms_routing import jurisdiction, outbound_message, provider_for
 from activities.sms_senders import SmsSender
 from activities.sms_types import (
     OutboundSms,
@@ -72,6 +74,7 @@ _REFUSAL_BY_CODE = {
     "21610": Refusal.OPTED_OUT,
     "21211": Refusal.UNREACHABLE,
     "21614": Refusal.UNREACHABLE,
+    **alibaba_errors.REFUSAL_BY_CODE,
 }
 
 
@@ -89,7 +92,7 @@ class SmsActivities:
         row, reconcile = await self._claim(row)
         if row.status != "pending":
             return self._finished(input, row)
-        message = _message(row)
+        message = outbound_message(row, input)
         if reconcile:
             adopted = await self._reconcile(input, row, message)
             if adopted is not None:
@@ -174,7 +177,7 @@ class SmsActivities:
             recipient=contact.phone_e164,
             segments=segments.segments,
             encoding=segments.encoding,
-            provider=self._sender.name,
+            provider=provider_for(self._sender, contact.phone_e164, jurisdiction(input)),
         )
 
     async def _claim(self, row: LedgerRow) -> tuple[LedgerRow, bool]:
@@ -324,16 +327,6 @@ class SmsActivities:
             segments=row.segments,
             encoding=row.encoding,
         )
-
-
-def _message(row: LedgerRow) -> OutboundSms:
-    assert row.recipient is not None and row.body is not None  # checked by _open_row
-    return OutboundSms(
-        idempotency_key=row.idempotency_key,
-        reference=str(row.id),
-        to=row.recipient,
-        body=row.body,
-    )
 
 
 def _receipt(input: SendSmsInput) -> receipts.Receipt:

@@ -10,32 +10,15 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from activities.sms_types import OutboundSms, SentSms
-from overdue.settings import Settings
+from activities.sms_routing import RESIDENT, RoutingSmsSender
+from activities.sms_types import OutboundSms, SentSms, SmsSender
+from overdue.settings import ConfigurationError, Settings
+from overdue.settings_alibaba import DOMESTIC_CN_SENDERS, AlibabaConfigurationError
+
+__all__ = ["RecordingSmsSender", "SmsSender", "build_sender"]
 
 logger = logging.getLogger(__name__)
-
-
-class SmsSender(Protocol):
-    name: str
-    # After an attempt whose outcome is unknown, how long until `find` can be trusted: the
-    # request may still be in flight until its timeout, and a provider's list can lag.
-    reconcile_after: timedelta
-
-    async def send(self, message: OutboundSms) -> SentSms:
-        """Hand the message to the provider; raise an SmsSendError on failure."""
-        ...
-
-    async def find(self, message: OutboundSms, since: datetime) -> list[SentSms]:
-        """Messages created since `since` to the same number with the same body, newest first.
-
-        Raises SmsNotSent when the provider cannot be asked right now.
-        """
-        ...
-
-    async def close(self) -> None: ...
 
 
 @dataclass
@@ -64,11 +47,56 @@ class RecordingSmsSender:
 
 
 def build_sender(settings: Settings) -> SmsSender:
-    """The configured sender; call inside the event loop that will use it."""
-    if settings.sms_sender == "recording":
-        return RecordingSmsSender()
-    if settings.sms_sender == "twilio":
+    """The configured sender, routed by jurisdiction when OVERDUE_SMS_ROUTES names routes;
+    call inside the event loop that will use it.
+
+    With routes, CN messages must take a domestic one (ConfigurationError otherwise). Without
+    routes every message takes OVERDUE_SMS_SENDER, as before routes existed; a foreign one is
+    logged as a residency warning (docs/sms-providers.md)."""
+    routes = settings.sms_route_map()
+    cn_sender = routes.get(RESIDENT, settings.sms_sender)
+    if cn_sender not in DOMESTIC_CN_SENDERS:
+        # Strict wherever real customers are reached; a warning on fakes and the recorder,
+        # whose +86 test numbers reach no one.
+        if routes or settings.sms_reaches_customers:
+            raise ConfigurationError(
+                f"CN messages would go through {cn_sender!r}, a provider outside the PRC: "
+                f"add {RESIDENT}=alibaba to OVERDUE_SMS_ROUTES"
+            )
+        logger.warning(
+            "no SMS routes: CN messages go through %s, outside the PRC; set "
+            "OVERDUE_SMS_ROUTES=%s=alibaba to keep them in",
+            cn_sender,
+            RESIDENT,
+        )
+    built: dict[str, SmsSender] = {}
+    default = _sender(settings, settings.sms_sender, built)
+    if not routes:
+        return default
+    return RoutingSmsSender(
+        default, {where: _sender(settings, name, built) for where, name in routes.items()}
+    )
+
+
+def _sender(settings: Settings, name: str, built: dict[str, SmsSender]) -> SmsSender:
+    """One sender per name, shared by the routes that name it."""
+    if name in built:
+        return built[name]
+    sender: SmsSender
+    if name == "recording":
+        sender = RecordingSmsSender()
+    elif name == "twilio":
         from activities.twilio_sender import TwilioSmsSender
 
-        return TwilioSmsSender(settings.twilio())
-    raise ValueError(f"unknown SMS sender {settings.sms_sender!r}")
+        sender = TwilioSmsSender(settings.twilio())
+    elif name == "alibaba":
+        from activities.alibaba_sender import AlibabaSmsSender
+
+        try:
+            sender = AlibabaSmsSender(settings.alibaba())
+        except AlibabaConfigurationError as err:
+            raise ConfigurationError(str(err)) from None
+    else:
+        raise ValueError(f"unknown SMS sender {name!r}")
+    built[name] = sender
+    return sender

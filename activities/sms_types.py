@@ -7,8 +7,20 @@ separately, for the ledger only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class TemplateMessage:
+    """The message as a provider that sends no free text takes it: a registered signature and
+    template code, and the values of the template's variables (activities.template_params)."""
+
+    sign_name: str
+    template_code: str
+    params: dict[str, str] = field(repr=False)  # personal data (the name); never logged
 
 
 @dataclass(frozen=True)
@@ -17,6 +29,9 @@ class OutboundSms:
     reference: str  # our ledger row id: lets a status callback find the row before its sid
     to: str  # E.164; never logged
     body: str  # personal data (the name); never logged
+    jurisdiction: str | None = None  # the account's (ISO code), when the workflow said
+    # provider -> the message as that provider's registered template, where one is mapped
+    templates: dict[str, TemplateMessage] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
@@ -57,3 +72,23 @@ class SmsNotSent(SmsSendError):
 
 class SmsOutcomeUnknown(SmsSendError):
     """The request may have created the message (timeout, dropped answer, 5xx): reconcile."""
+
+
+class SmsSender(Protocol):
+    name: str
+    # After an attempt whose outcome is unknown, how long until `find` can be trusted: the
+    # request may still be in flight until its timeout, and a provider's list can lag.
+    reconcile_after: timedelta
+
+    async def send(self, message: OutboundSms) -> SentSms:
+        """Hand the message to the provider; raise an SmsSendError on failure."""
+        ...
+
+    async def find(self, message: OutboundSms, since: datetime) -> list[SentSms]:
+        """Messages created since `since` to the same number with the same body, newest first.
+
+        Raises SmsNotSent when the provider cannot be asked right now.
+        """
+        ...
+
+    async def close(self) -> None: ...

@@ -14,6 +14,7 @@ from api import (
     account_events,
     account_list,
     accounts,
+    alibaba_receipts,
     consents,
     erasure,
     health,
@@ -50,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        policy = load_policy(settings.policy_file)  # fail at start, not on the first request
+        # Fail at start, not on the first request; routes need registered templates.
+        policy = load_policy(settings.policy_file, sms_senders=settings.sms_route_map().values())
         use_keyring(keyring_from(settings))  # so do the privacy keys (docs/privacy.md)
         pool = await create_pool(settings)
         try:
@@ -99,5 +101,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(erasure.router)
     app.include_router(health.router)
     app.include_router(webhooks.router)  # Twilio signs these: no API key
+    app.include_router(alibaba_receipts.router)  # a shared token in the URL: no API key
     mount_console(app)
     return app

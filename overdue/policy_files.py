@@ -7,6 +7,7 @@ a template rule (`overdue.template_lint`) is refused too, with the same path-and
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from overdue.calendar_sources import CalendarSourceError, calendar_notes, expand_calendars
+from overdue.provider_template_check import unregistered
 from overdue.template_lint import lint_policy
 from workflows.policy import Policy
 
@@ -30,17 +32,22 @@ class PolicyFileError(ValueError):
         super().__init__(f"invalid policy file {file}:\n{lines}")
 
 
-def load_policy(file: Path, today: date | None = None) -> Policy:
+def load_policy(
+    file: Path, today: date | None = None, *, sms_senders: Collection[str] = ()
+) -> Policy:
     """The policy in `file`, valid and within the template rules; PolicyFileError otherwise.
 
     Calendar sources are expanded into dates here; `today` (default: today's UTC date) picks
     the years of a calendar whose file states none. Calendar warnings (a year a package has
-    no data for) do not refuse the policy: they are logged, so the API's start shows them."""
+    no data for) do not refuse the policy: they are logged, so the API's start shows them.
+    `sms_senders`: the senders SMS are routed to; one that takes only registered templates
+    needs them for every SMS text (overdue.provider_template_check)."""
     today = today or datetime.now(UTC).date()
     policy = read_policy(file, today)
     findings = lint_policy(policy)
-    if findings:
-        raise PolicyFileError(file, [(f.path, f.reason) for f in findings])
+    problems = [(f.path, f.reason) for f in findings] + unregistered(policy, sms_senders)
+    if problems:
+        raise PolicyFileError(file, problems)
     for note in calendar_notes(policy, today):
         log.warning("policy file %s: %s: %s", file, note.path, note.reason)
     return policy

@@ -29,7 +29,6 @@ SEALED_PREFIX = "sealed:v1:"
 # account has); never destroyed by an account's erasure. Not a valid account id.
 SHARED_SUBJECT = "*"
 _NONCE = 12
-_TWILIO_API = "https://api.twilio.com"
 
 
 class Unreadable(Exception):
@@ -105,12 +104,12 @@ def open_token(data_key: bytes, token: str) -> str:
 
 def keyring_from(settings: Settings) -> Keyring:
     """The keys settings name; the public development keys are refused where SMS reach real
-    customers (Twilio's real API), the one sign of production the settings carry."""
-    real_sms = settings.sms_sender == "twilio" and settings.twilio_api_base == _TWILIO_API
-    if real_sms and settings.privacy_uses_dev_keys:
+    customers (a real provider's API), the one sign of production the settings carry."""
+    if settings.sms_reaches_customers and settings.privacy_uses_dev_keys:
         raise ConfigurationError(
             "OVERDUE_PRIVACY_MASTER_KEY and OVERDUE_PRIVACY_NUMBER_KEY must be set (not the "
-            "public development defaults) when SMS go through Twilio's API; see docs/privacy.md"
+            "public development defaults) when SMS go through a real provider's API; see "
+            "docs/privacy.md"
         )
     return Keyring(
         master_key=decode_master_key(settings.privacy_master_key.get_secret_value()),

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from overdue.settings_alibaba import ALIBABA_API, AlibabaSettings
 from overdue.settings_privacy import PrivacySettings
 from overdue.settings_retention import RetentionSettings
 
@@ -56,7 +57,7 @@ class ConfigurationError(RuntimeError):
     """A setting the command needs is missing; the message says how to set it."""
 
 
-class Settings(PrivacySettings, RetentionSettings, BaseSettings):
+class Settings(AlibabaSettings, PrivacySettings, RetentionSettings, BaseSettings):
     """Runtime configuration. Field docs double as the settings reference."""
 
     model_config = SettingsConfigDict(env_prefix="OVERDUE_", extra="ignore", frozen=True)
@@ -308,6 +309,15 @@ class Settings(PrivacySettings, RetentionSettings, BaseSettings):
     @cached_property
     def postgres_data_dir(self) -> Path:
         return self.state_dir / "postgres"
+
+    @property
+    def sms_reaches_customers(self) -> bool:
+        """Whether a configured SMS sender is a real provider's API, not a fake or the
+        recorder: the one sign of production settings carry (privacy keys, residency)."""
+        names = {self.sms_sender, *self.sms_route_map().values()}
+        return ("twilio" in names and self.twilio_api_base == _TWILIO_API) or (
+            "alibaba" in names and self.alibaba_api_base == ALIBABA_API
+        )
 
     def twilio(self) -> TwilioConfig:
         """The Twilio settings as one checked group; the message names what is missing."""

@@ -55,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.decisions import contact_key, days_past_due
     from workflows.names import SMS_TASK_QUEUE
     from workflows.policy import CallQueue, Stage
+    from workflows.provider_templates import registered_for
     from workflows.types import AccountRecord, ContactEntry, TaskRequest
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -243,6 +244,7 @@ async def send_sms(
         days_past_due=days_past_due(record.due_date, record.time_zone, workflow.now()),
         basis=decision_basis(record, stage_id, "sms"),
         facts=facts_for(record, stage_id),
+        registered=registered_for(record.policy.provider_templates, template_id),
     )
     attempted = await attempt(
         record,

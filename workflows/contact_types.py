@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from workflows.policy import CallQueue, NotifyKind
+from workflows.provider_templates import RegisteredTemplate
 
 
 class SmsFailure(StrEnum):
@@ -126,6 +127,11 @@ class SendSmsInput(_ContactInput):
     days_past_due: int
     basis: DecisionBasis | None = Field(
         default=None, description="None (inputs from before the check): sent without it."
+    )
+    registered: dict[str, dict[str, RegisteredTemplate]] | None = Field(
+        default=None,
+        description="provider -> locale -> this template as registered there (sign name, "
+        "code); None: none mapped (a provider that sends no free text refuses it).",
     )
 
 

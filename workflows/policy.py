@@ -25,6 +25,11 @@ from workflows.durations import (
     parse_grace,
     parse_local_time,
 )
+from workflows.provider_templates import (
+    ProviderMapping,
+    TemplateProvider,
+    provider_templates_problem,
+)
 from workflows.revocation_types import RevocationRules
 from workflows.stage_ends import check_ends, check_final_stage, check_written_notice
 from workflows.stages import (
@@ -178,6 +183,11 @@ class Policy(BaseModel):
     templates: dict[str, dict[str, str]] = Field(
         default_factory=dict, description="template id -> locale -> text"
     )
+    provider_templates: dict[TemplateProvider, ProviderMapping] = Field(
+        default_factory=dict,
+        description="provider -> template id -> locale -> its registered sign name and code "
+        "(workflows.provider_templates); required where a route sends no free text (CN).",
+    )
     vulnerable: VulnerableTreatment | None = Field(
         default=None,
         description="How treatment adapts while the customer is vulnerable "
@@ -231,6 +241,9 @@ class Policy(BaseModel):
         check_ends(self.stages, self.anchor)
         check_written_notice(self.stages, self.written_notice)
         check_final_stage(self.stages, self.final_stage)
+        problem = provider_templates_problem(self.templates, self.provider_templates)
+        if problem:
+            raise ValueError(problem)
         used = [s.template for s in self.stages] + [self.hardship.reminder_template]
         for template in used:
             if template is not None and template not in self.templates:

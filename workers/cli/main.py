@@ -13,6 +13,7 @@ from overdue.logs import configure_logging
 from overdue.settings import ConfigurationError, Settings
 from workers.cli import (
     compliance_commands,
+    fake_alibaba_command,
     ops_commands,
     policy_commands,
     privacy_commands,
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     handlers.update(ops_commands.add_parsers(commands))
     handlers.update(policy_commands.add_parsers(commands))
     handlers.update(compliance_commands.add_parsers(commands))
+    handlers.update(fake_alibaba_command.add_parsers(commands))
     handlers.update(privacy_commands.add_parsers(commands))
     handlers.update(retention_commands.add_parsers(commands))
     parser.set_defaults(_handlers=handlers)

@@ -192,7 +192,7 @@ async def bulk_start_command(
         raise OpsError(f"{csv_path}: no such file", exit_code=2)
     progress_path = args.progress_file or bulk_start.default_progress_path(csv_path)
     try:
-        policy = load_policy(settings.policy_file)
+        policy = load_policy(settings.policy_file, sms_senders=settings.sms_route_map().values())
     except PolicyFileError as error:
         raise OpsError(str(error), exit_code=2) from None
     client = await connect_temporal(settings)

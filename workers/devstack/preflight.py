@@ -44,6 +44,9 @@ def check_ports(settings: Settings) -> str | None:
     if settings.dev_fake_twilio:
         ports.append(_PortSetting("fake Twilio", "OVERDUE_FAKE_TWILIO_PORT", "127.0.0.1",
                                   settings.fake_twilio_port))  # fmt: skip
+    if settings.dev_fake_alibaba:
+        ports.append(_PortSetting("fake Alibaba", "OVERDUE_FAKE_ALIBABA_PORT", "127.0.0.1",
+                                  settings.fake_alibaba_port))  # fmt: skip
     for index, first in enumerate(ports):
         for second in ports[index + 1 :]:
             if first.port == second.port:

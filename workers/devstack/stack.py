@@ -25,6 +25,7 @@ import psutil
 
 from overdue.settings import Settings
 from workers.devstack.console import Console, console_logging
+from workers.devstack.fake_alibaba import FAKE_ALIBABA_ARGV, fake_alibaba_lines, use_fake_alibaba
 from workers.devstack.local_postgres import LocalPostgres, start_local_postgres_async
 from workers.devstack.local_temporal import TemporalDevServer, TemporalStartError
 from workers.devstack.preflight import (
@@ -126,6 +127,9 @@ class DevStack:
         extra: list[Slot] = []
         if self._settings.dev_fake_twilio:
             extra.append(await self._start_fake_twilio(stack, env))
+        if self._settings.dev_fake_alibaba:  # CN SMS: routed to it (workers.devstack.fake_alibaba)
+            use_fake_alibaba(self._settings, env)
+            extra.append(await self._start_child(stack, "alibaba", FAKE_ALIBABA_ARGV, env))
         worker = await self._start_child(stack, "worker", WORKER_ARGV, env)
         api = await self._start_child(stack, "api", API_ARGV, env)
         return [*slots, self._temporal_slot(temporal), *extra, worker, api]
@@ -254,6 +258,7 @@ class DevStack:
             f"  Temporal     {settings.temporal_address} (namespace {namespace})",
             f"  Postgres     {self._postgres_shown}",
             *self._fake_twilio_lines(),
+            *fake_alibaba_lines(settings, _shown_path(settings.state_dir)),
             f"  State        {settings.state_dir.resolve()}",
             f"  API key      {self._api_key}  (dev only)",
             f'  Try          curl -s -H "Authorization: Bearer $(cat {key_file})" '
