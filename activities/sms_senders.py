@@ -50,10 +50,13 @@ def build_sender(settings: Settings) -> SmsSender:
     """The configured sender, routed by jurisdiction when OVERDUE_SMS_ROUTES names routes;
     call inside the event loop that will use it.
 
-    With routes, CN messages must take a domestic one (ConfigurationError otherwise). Without
-    routes every message takes OVERDUE_SMS_SENDER, as before routes existed; a foreign one is
-    logged as a residency warning (docs/sms-providers.md)."""
+    With routes, or a real provider's API, CN messages must take a domestic sender
+    (ConfigurationError otherwise). Without routes, against fakes or the recorder, every message
+    takes OVERDUE_SMS_SENDER and a foreign one is logged as a residency warning
+    (docs/sms-providers.md)."""
     routes = settings.sms_route_map()
+    if "twilio" in {settings.sms_sender, *routes.values()}:
+        settings.twilio()  # a missing Twilio setting is named first: it is needed either way
     cn_sender = routes.get(RESIDENT, settings.sms_sender)
     if cn_sender not in DOMESTIC_CN_SENDERS:
         # Strict wherever real customers are reached; a warning on fakes and the recorder,
