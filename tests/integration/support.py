@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
@@ -14,6 +16,7 @@ import httpx
 from overdue.store.api_keys import Scope, add_key
 from tests.clock import zone_where_it_is
 from tests.integration.conftest import Stack
+from workflows.names import workflow_id
 
 T = TypeVar("T")
 NAME = "Li Na"
@@ -89,3 +92,15 @@ def assert_problem(answer: httpx.Response, status: int) -> dict[str, Any]:
     assert body["request_id"] == answer.headers["x-request-id"]
     assert body["instance"] == answer.request.url.path
     return body
+
+
+_PAYLOAD_DATA = re.compile(r'"data": "([A-Za-z0-9+/=]+)"')
+
+
+async def decoded_history(stack: Stack, account: str) -> str:
+    """The workflow's history as JSON plus each payload's data decoded: payloads are base64 in
+    the JSON, so a search of `to_json()` alone could never find a name in an input."""
+    history = await stack.temporal.get_workflow_handle(workflow_id(account)).fetch_history()
+    text = history.to_json()
+    decoded = [base64.b64decode(d).decode("utf-8", "replace") for d in _PAYLOAD_DATA.findall(text)]
+    return "\n".join([text, *decoded])

@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from overdue.store.sealed_texts import open_text
 from tests.integration import support
 from tests.integration.conftest import Stack
-from tests.integration.support import eventually, new_account
+from tests.integration.support import decoded_history, eventually, new_account
 from workflows import search_attributes as sa
 from workflows.names import workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
@@ -127,7 +127,7 @@ async def test_start_sms_call_task_pay_resolved(
     ]
 
     # Personal data stays in Postgres: not in the workflow's history, not in any log line.
-    history = (await handle.fetch_history()).to_json()
+    history = await decoded_history(stack, account)
     for secret in (NAME, PHONE, PHONE.lstrip("+")):
         assert secret not in history
         assert not [r.getMessage() for r in caplog.records if secret in r.getMessage()]

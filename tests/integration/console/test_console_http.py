@@ -17,8 +17,7 @@ from tests.integration.console.conftest import (
     logged_in,
     make_user,
 )
-from tests.integration.support import customer_today, eventually
-from workflows.names import workflow_id
+from tests.integration.support import customer_today, decoded_history, eventually
 
 pytestmark = pytest.mark.integration
 
@@ -226,7 +225,12 @@ async def test_agent_records_outcomes_escalates_and_finishes_the_task(
         outcome = f"/console/tasks/{task_id}/outcome"
         no_answer = await browser.post(
             outcome,
-            data={"csrf_token": token, "action": "call", "outcome": "no_answer", "note": "tried"},
+            data={
+                "csrf_token": token,
+                "action": "call",
+                "outcome": "no_answer",
+                "note": "tried twice, left word",
+            },
         )
         assert no_answer.status_code == 200, no_answer.text
         escalated = await browser.post(
@@ -254,12 +258,9 @@ async def test_agent_records_outcomes_escalates_and_finishes_the_task(
         "call.outcome",
     )
     assert (
-        await open_text(stack.pool, notes) == "tried"
+        await open_text(stack.pool, notes) == "tried twice, left word"
     )  # the note is kept here, not in the workflow's history
-    history = (
-        await stack.temporal.get_workflow_handle(workflow_id(account)).fetch_history()
-    ).to_json()
-    assert "tried" not in history
+    assert "tried twice, left word" not in await decoded_history(stack, account)
 
     async with logged_in(stack, supervisor) as browser:
 

@@ -4,9 +4,7 @@ precisely and leaves no trace; what it accepts is audited (who, when, category) 
 
 from __future__ import annotations
 
-import base64
 import json
-import re
 from typing import Any
 
 import httpx
@@ -15,10 +13,9 @@ import pytest
 from overdue.store.sealed_texts import open_text
 from tests.integration.conftest import Stack
 from tests.integration.console.conftest import User, csrf_of, logged_in
-from workflows.names import workflow_id
+from tests.integration.support import decoded_history
 
 pytestmark = pytest.mark.integration
-_DATA = re.compile(r'"data": "([A-Za-z0-9+/=]+)"')
 
 
 async def _audit(stack: Stack, account: str, kind: str) -> list[Any]:
@@ -130,14 +127,6 @@ async def test_an_agent_records_inconvenient_times_and_refused_channels(
     status = (await stack.api.get(f"/v1/accounts/{account}")).json()
     assert status["preferences"]["refused_channels"] == ["sms"]
     assert len(status["preferences"]["inconvenient_times"]) == 2
-
-
-async def decoded_history(stack: Stack, account: str) -> str:
-    """The workflow's history as JSON, each payload's data decoded (base64 in the JSON)."""
-    history = await stack.temporal.get_workflow_handle(workflow_id(account)).fetch_history()
-    text = history.to_json()
-    decoded = [base64.b64decode(d).decode("utf-8", "replace") for d in _DATA.findall(text)]
-    return "\n".join([text, *decoded])
 
 
 def stack_json(value: Any) -> dict[str, Any]:

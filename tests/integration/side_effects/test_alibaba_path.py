@@ -19,6 +19,7 @@ import pytest
 from activities.sms import SmsActivities
 from activities.sms_routing import RoutingSmsSender
 from activities.sms_types import SmsSender
+from overdue.store.sealed_texts import open_text
 from tests.integration.side_effects.alibaba_support import (
     SIGN,
     AlibabaStack,
@@ -105,7 +106,8 @@ async def test_cn_sms_go_through_alibaba_once_each_under_faults_and_end_delivere
     assert per_row == Counter({str(r["id"]): 1 for r in rows})
     for row in rows:
         (message,) = alibaba.by_out_id(str(row["id"]))
-        assert message.content == f"【{SIGN}】{row['body']}"
+        # The ledger keeps the text sealed (docs/privacy.md); opened, it is what was sent.
+        assert message.content == f"【{SIGN}】{await open_text(pool, row['body'])}"
         assert message.phone == row["recipient"].removeprefix("+86")
         # The receipt named the BizId, also for messages adopted by a lookup.
         assert (row["provider_id"], row["status"]) == (message.biz_id, "delivered")

@@ -33,6 +33,7 @@ from tests.integration.side_effects.test_twilio_webhooks import (
 from tests.integration.support import (
     assert_problem,
     client,
+    decoded_history,
     eventually,
     key_with,
     new_account,
@@ -149,6 +150,9 @@ async def test_an_erased_account_is_found_nowhere_and_its_record_stays(
     account = await _live_account(stack, twilio_stack, name, phone)
     needles = [name, *name.split(), phone, phone.removeprefix("+"), phone.removeprefix("+86")]
     assert await _scan(stack.pool, needles)  # the scan finds them while they are kept
+    # Never in Temporal: the workflow's history, its payloads decoded, has none of them.
+    history = await decoded_history(stack, account)
+    assert [n for n in (name, phone, phone.removeprefix("+")) if n in history] == []
 
     # While the process runs: refused with the reason, and nothing changes.
     before = await _record(stack.pool, account)
