@@ -168,7 +168,11 @@ async def export_personal_data(
 ) -> PersonalData:
     """Everything held about the account, and its `privacy.accessed` audit row; UnknownAccount
     for an account no backend reported."""
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+    # One read-only snapshot, so the document is consistent with itself.
+    async with (
+        pool.acquire() as conn,
+        conn.transaction(isolation="repeatable_read", readonly=True),
+    ):
         if not await account_exists(conn, account_id):
             raise UnknownAccount(account_id)
         erasure = await recorded_erasure(conn, account_id)
@@ -198,14 +202,16 @@ async def export_personal_data(
             ],
             retention_days=retention_days(periods),
         )
-        # Late in the transaction: the audit insert holds the chain's head until commit.
-        await audit.record_event(
-            conn,
-            account_id=account_id,
-            actor=actor,
-            kind=ACCESSED_KIND,
-            details={"counts": export.counts()},
-        )
+    # Its own transaction, after the snapshot and before anything is handed out: an audit insert
+    # in a repeatable-read transaction would fail whenever another one moved the chain's head
+    # since the snapshot; and if this one fails, the caller gets no data.
+    await audit.record_event(
+        pool,
+        account_id=account_id,
+        actor=actor,
+        kind=ACCESSED_KIND,
+        details={"counts": export.counts()},
+    )
     return export
 
 
