@@ -19,7 +19,8 @@ import asyncpg
 CONSENT_EVENTS = "consent_events"
 
 # Nothing about the account `e.account_id` happened since `$1`, but its consent changes (the
-# caller checks those): the collection record's last activity.
+# caller checks those): the collection record's last activity. An access request
+# (`privacy.accessed`) is not activity: reading the data never extends its retention.
 _RECORD_IDLE = """
     NOT EXISTS (SELECT 1 FROM customer_contacts c
                  WHERE c.account_id = e.account_id AND c.updated_at >= $1)
@@ -35,7 +36,8 @@ _RECORD_IDLE = """
     AND NOT EXISTS (SELECT 1 FROM compliance_receipts r
                      WHERE r.account_id = e.account_id AND r.at >= $1)
     AND NOT EXISTS (SELECT 1 FROM audit_events x
-                     WHERE x.account_id = e.account_id AND x.occurred_at >= $1)
+                     WHERE x.account_id = e.account_id AND x.occurred_at >= $1
+                       AND x.kind <> 'privacy.accessed')
 """
 
 

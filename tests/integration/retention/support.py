@@ -102,13 +102,16 @@ async def receipt(conn: asyncpg.Connection, account_id: str, at: datetime) -> in
     return row_id
 
 
-async def audit(conn: asyncpg.Connection, account_id: str | None, at: datetime) -> int:
+async def audit(
+    conn: asyncpg.Connection, account_id: str | None, at: datetime, kind: str = "test.event"
+) -> int:
     row_id: int = await conn.fetchval(
         "INSERT INTO audit_events (account_id, actor, kind, details, occurred_at) "
-        "VALUES ($1, 'system', 'test.event', $2::jsonb, $3) RETURNING id",
+        "VALUES ($1, 'system', $4, $2::jsonb, $3) RETURNING id",
         account_id,
         json.dumps({"at": at.isoformat()}),
         at,
+        kind,
     )
     return row_id
 

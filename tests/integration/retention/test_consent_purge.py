@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from activities.retention import RetentionActivities
+from overdue.subject_access import ACCESSED_KIND
 from tests.integration.retention import support as rows
 from tests.integration.retention.conftest import Database
 from tests.integration.retention.test_purge import MINUTE, NOW, PERIODS, inside, outside
@@ -123,3 +124,21 @@ async def test_a_backfilled_change_keeps_the_history(db: Database) -> None:
     result = await purge.purge_batch(PurgeBatchInput(now=NOW, batch_size=100))
     assert result.counts["consent_events"] == 0
     assert (await db.pool.fetchval("SELECT count(*) FROM consent_events")) == 2
+
+
+async def test_an_access_request_never_extends_retention(db: Database) -> None:
+    """The customer asking what we hold (`privacy.accessed`, written by every export) inside
+    the period keeps neither their contact details nor their consent history."""
+    async with db.pool.acquire() as conn:
+        await rows.contact(conn, "c8-asked", outside(DAYS))
+        await rows.consent(conn, "c8-asked", outside(DAYS))
+        await rows.audit(conn, "c8-asked", NOW - MINUTE, kind=ACCESSED_KIND)
+        await rows.audit(conn, "c9-active", NOW - MINUTE)  # any other event is activity
+        await rows.contact(conn, "c9-active", outside(DAYS))
+        await rows.consent(conn, "c9-active", outside(DAYS))
+    purge = RetentionActivities(db.pool, PERIODS, _open_workflows)
+    result = await purge.purge_batch(PurgeBatchInput(now=NOW, batch_size=100))
+    assert (result.counts["contact_details"], result.counts["consent_events"]) == (1, 1)
+    async with db.pool.acquire() as conn:
+        assert await _histories(conn) == {"c9-active": 1}
+        assert await rows.ids(conn, "customer_contacts", "account_id") == {"c9-active"}
