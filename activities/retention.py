@@ -17,7 +17,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from overdue.settings_retention import RetentionPeriods
-from overdue.store import retention
+from overdue.store import consent_retention, retention
 from overdue.store.audit import record_event
 from workflows.names import workflow_id
 from workflows.retention_types import DATA_CLASSES, PurgeBatchInput, PurgeBatchResult
@@ -63,12 +63,31 @@ class RetentionActivities:
         closed = [a for a in candidates if not await self._workflow_open(a)]
         return closed, candidates[-1] if len(candidates) == limit else ""
 
+    async def _closed_consent_accounts(self, now: datetime, limit: int) -> list[str]:
+        """Up to `limit` accounts whose consent history may go: idle past the collection-record
+        period and their workflow closed. Those whose workflow runs are skipped, page after
+        page, so they never hold back the ones after them (no cursor crosses batches: a
+        running account idle for the whole period is rare, and asking again is only a cost)."""
+        cutoff = self._cutoff(now, self._periods.consent_events)
+        closed: list[str] = []
+        after = ""
+        while len(closed) < limit:
+            candidates = await consent_retention.idle_consent_accounts(
+                self._pool, cutoff, after, limit
+            )
+            closed += [a for a in candidates if not await self._workflow_open(a)]
+            if len(candidates) < limit:
+                break
+            after = candidates[-1]
+        return closed[:limit]
+
     @activity.defn
     async def purge_batch(self, input: PurgeBatchInput) -> PurgeBatchResult:
         """Remove at most `batch_size` rows of each class that expired before `now`, and
         record what was removed (counts only) in the audit trail, all in one transaction."""
         now, limit, periods = input.now, input.batch_size, self._periods
         closed, contacts_after = await self._closed_idle_accounts(now, input.contacts_after, limit)
+        consents_closed = await self._closed_consent_accounts(now, limit)
         counts = dict.fromkeys(DATA_CLASSES, 0)
         async with self._pool.acquire() as conn, conn.transaction():
             counts["message_bodies"] = await retention.blank_message_bodies(
@@ -83,6 +102,9 @@ class RetentionActivities:
             # evidence_files: none are stored yet (issue 16), so there is nothing to remove.
             counts["collection_records"] = await retention.delete_collection_records(
                 conn, self._cutoff(now, periods.collection_records), limit
+            )
+            counts["consent_events"] = await consent_retention.delete_consent_histories(
+                conn, self._cutoff(now, periods.consent_events), consents_closed
             )
             counts["audit_events"] = await retention.purge_audit_events(
                 conn, self._cutoff(now, periods.audit_events), limit

@@ -19,6 +19,7 @@ from api import (
     erasure,
     health,
     problems,
+    subject_access,
     timeline,
     vulnerability,
     webhooks,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(consents.router)
     app.include_router(timeline.router)
     app.include_router(erasure.router)
+    app.include_router(subject_access.router)
     app.include_router(health.router)
     app.include_router(webhooks.router)  # Twilio signs these: no API key
     app.include_router(alibaba_receipts.router)  # a shared token in the URL: no API key

@@ -132,3 +132,4 @@ ReadAccounts = Annotated[ApiClient, Security(api_client, scopes=[Scope.ACCOUNTS_
 WriteAccounts = Annotated[ApiClient, Security(api_client, scopes=[Scope.ACCOUNTS_WRITE])]
 WritePayments = Annotated[ApiClient, Security(api_client, scopes=[Scope.PAYMENTS_WRITE])]
 ErasePersonalData = Annotated[ApiClient, Security(api_client, scopes=[Scope.PRIVACY_ERASE])]
+AccessPersonalData = Annotated[ApiClient, Security(api_client, scopes=[Scope.PRIVACY_ACCESS])]

@@ -39,6 +39,12 @@ class RetentionPeriods:
     audit_events: int = 1825
     collection_records: int = 1825
 
+    @property
+    def consent_events(self) -> int:
+        """Consent history is evidence of the collection record: it goes with it, never
+        before (an account's whole history, once its whole record is past this period)."""
+        return self.collection_records
+
 
 class RetentionSettings(BaseSettings):
     """Retention periods per data class. Mixed into `overdue.settings.Settings`."""

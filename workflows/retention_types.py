@@ -16,6 +16,7 @@ DATA_CLASSES = (
     "contact_details",
     "evidence_files",
     "collection_records",
+    "consent_events",  # whole histories, with the collection record (docs/privacy.md#retention)
     "audit_events",
 )
 

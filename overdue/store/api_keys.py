@@ -25,6 +25,9 @@ class Scope(StrEnum):
     ACCOUNTS_WRITE = "accounts:write"  # overdue reports, hardship, disputes, cease contact
     PAYMENTS_WRITE = "payments:write"  # payment reports
     PRIVACY_ERASE = "privacy:erase"  # erasing an account's personal data (api/erasure.py)
+    PRIVACY_ACCESS = (
+        "privacy:access"  # exporting an account's personal data (api/subject_access.py)
+    )
 
 
 ALL_SCOPES = frozenset(Scope)

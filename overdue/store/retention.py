@@ -67,7 +67,8 @@ async def delete_free_texts(conn: asyncpg.Connection, cutoff: datetime, limit: i
     return int(deleted)
 
 
-# An account is idle since `cutoff` when nothing about it changed or happened since.
+# An account is idle since `cutoff` when nothing about it changed or happened since. Its
+# customer asking what we hold (`privacy.accessed`) is not activity: it never extends retention.
 _IDLE = """
     c.updated_at < $1
     AND NOT EXISTS (SELECT 1 FROM accounts a
@@ -78,7 +79,8 @@ _IDLE = """
                      WHERE t.account_id = c.account_id
                        AND (t.updated_at >= $1 OR t.status IN ('open', 'claimed')))
     AND NOT EXISTS (SELECT 1 FROM audit_events e
-                     WHERE e.account_id = c.account_id AND e.occurred_at >= $1)
+                     WHERE e.account_id = c.account_id AND e.occurred_at >= $1
+                       AND e.kind <> 'privacy.accessed')
 """
 
 

@@ -4,6 +4,11 @@
 Exit codes: 0 erased (now or before: repeating it changes nothing), 1 refused (an unknown
 account, or one whose process still runs: the reason is printed) or a failure on the way,
 2 a refused argument or setting.
+
+`overdue export-personal-data ACCOUNT [--output FILE] [--actor WHO]`: everything held about
+the account as JSON (PIPL art. 45, GDPR arts. 15 and 20), the same use case as
+`GET /v1/accounts/{id}/personal-data` (`overdue.subject_access`); exit codes as `erase`
+(workers/cli/access_command.py).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from overdue.settings import Settings
+from workers.cli import access_command
 from workflows.types import ACCOUNT_ID_PATTERN
 
 
@@ -43,7 +49,7 @@ def add_parsers(
     erase.add_argument("account", type=_account_id, metavar="ACCOUNT", help="the account id")
     erase.add_argument("--actor", default=None, help="recorded in the audit trail (ops:<login>)")
     erase.add_argument("--json", action="store_true", help="print the summary as JSON")
-    return {"erase": run_erase}
+    return {"erase": run_erase, **access_command.add_parser(commands, _account_id)}
 
 
 def run_erase(settings: Settings, args: argparse.Namespace) -> int:

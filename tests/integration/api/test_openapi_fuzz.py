@@ -41,6 +41,7 @@ GROUPS = {
         f"GET {_ACCOUNT}/contacts",
         f"GET {_ACCOUNT}/timeline",
         f"GET {_ACCOUNT}/consents",
+        f"GET {_ACCOUNT}/personal-data",
         "GET /healthz",
         "GET /readyz",
         # Here, away from payments: the seeded accounts keep running, so it answers 409.

@@ -102,16 +102,35 @@ async def receipt(conn: asyncpg.Connection, account_id: str, at: datetime) -> in
     return row_id
 
 
-async def audit(conn: asyncpg.Connection, account_id: str | None, at: datetime) -> int:
+async def audit(
+    conn: asyncpg.Connection, account_id: str | None, at: datetime, kind: str = "test.event"
+) -> int:
     row_id: int = await conn.fetchval(
         "INSERT INTO audit_events (account_id, actor, kind, details, occurred_at) "
-        "VALUES ($1, 'system', 'test.event', $2::jsonb, $3) RETURNING id",
+        "VALUES ($1, 'system', $4, $2::jsonb, $3) RETURNING id",
         account_id,
         json.dumps({"at": at.isoformat()}),
         at,
+        kind,
     )
     return row_id
 
 
 async def ids(conn: asyncpg.Connection, table: str, column: str = "id") -> set[object]:
     return {r[0] for r in await conn.fetch(f"SELECT {column} FROM {table}")}
+
+
+async def consent(
+    conn: asyncpg.Connection, account_id: str, at: datetime, *, granted: bool = True
+) -> int:
+    """A consent change given and recorded at `at`."""
+    row_id: int = await conn.fetchval(
+        "INSERT INTO consent_events (account_id, change_id, channel, granted, source, at, "
+        "recorded_at, actor) VALUES ($1, $2, 'sms', $3, 'contract', $4, $4, 'api:backend') "
+        "RETURNING id",
+        account_id,
+        uuid.uuid4().hex,
+        granted,
+        at,
+    )
+    return row_id

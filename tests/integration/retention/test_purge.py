@@ -37,6 +37,7 @@ EXPECTED = {
     "contact_details": 1,  # acct-idle
     "evidence_files": 0,  # none are stored yet (issue 16)
     "collection_records": 4,  # R1, D1, T1, L3
+    "consent_events": 0,  # none seeded here: test_consent_purge.py
     "audit_events": 2,  # A1, A2
 }
 
