@@ -70,7 +70,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg $(MESSAGE_KEYWORDS) -c TRANSLATORS: --add-location=file \
 	  --sort-output --width=100 --project=overdue-reminders --version=console \
 	  -o $(LOCALES)/messages.pot api/console
-	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --width=100
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --width=100 --ignore-obsolete
 
 # A new language: `make messages-init LOCALE=ja` writes api/console/locale/ja/LC_MESSAGES/messages.po.
 messages-init: $(STAMP)

@@ -16,7 +16,7 @@ from api.console.i18n import Translator
 from overdue.store.agent_desk import SUMMARY_TEXT
 from workflows.currencies import format_minor
 from workflows.policy import Policy
-from workflows.stages import Channel, Stage, offset_label
+from workflows.stages import Stage
 
 
 def word(context: str, message: str) -> tuple[str, str]:
@@ -154,38 +154,53 @@ def in_words(t: Translator, table: str, value: object) -> str:
 
 
 def stage_words(t: Translator, policy: Policy, stage_id: str) -> str:
-    """A stage as an agent says it: when (days from the due date) and what it sends, e.g.
-    '2 days after the due date: agent call (general)'. A stage the current policy no longer
-    has reads as its id."""
+    """A stage as an agent says it: when (from the due date) and what it sends, e.g.
+    '2 days after the due date: agent call'. A stage the current policy no longer has reads as
+    its id."""
     stage = next((s for s in policy.stages if s.id == stage_id), None)
     if stage is None:
         return stage_id
     return t.gettext(
-        "%(when)s: %(what)s", when=_when(t, policy, stage.offset), what=_what(t, stage)
+        "%(when)s: %(what)s", when=_when(t, policy, stage.offset), what=_what(stage, t)
     )
 
 
 def _when(t: Translator, policy: Policy, offset: timedelta) -> str:
-    whole_days = offset % timedelta(days=1) == timedelta(0)
-    if policy.anchor != "due_date" or not whole_days:
-        return offset_label(offset)
-    days = offset.days
-    if days == 0:
-        return t.gettext("on the due date")
-    if days > 0:
-        return t.ngettext("%(num)d day after the due date", "%(num)d days after the due date", days)
-    return t.ngettext("%(num)d day before the due date", "%(num)d days before the due date", -days)
+    if policy.anchor == "due_date" and offset % timedelta(days=1) == timedelta(0):
+        days = offset.days
+        if days == 0:
+            return t.gettext("on the due date")
+        if days > 0:
+            return t.ngettext(
+                "%(num)d day after the due date", "%(num)d days after the due date", days
+            )
+        return t.ngettext(
+            "%(num)d day before the due date", "%(num)d days before the due date", -days
+        )
+    amount = _amount(t, abs(offset))
+    if policy.anchor == "process_start":
+        return t.gettext("%(amount)s after the process started", amount=amount)
+    if offset < timedelta(0):
+        return t.gettext("%(amount)s before the due date", amount=amount)
+    return t.gettext("%(amount)s after the due date", amount=amount)
 
 
-def _what(t: Translator, stage: Stage) -> str:
+def _amount(t: Translator, span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds % 86_400 == 0:
+        return t.ngettext("%(num)d day", "%(num)d days", seconds // 86_400)
+    if seconds % 3600 == 0:
+        return t.ngettext("%(num)d hour", "%(num)d hours", seconds // 3600)
+    if seconds % 60 == 0:
+        return t.ngettext("%(num)d minute", "%(num)d minutes", seconds // 60)
+    return t.ngettext("%(num)d second", "%(num)d seconds", seconds)
+
+
+def _what(stage: Stage, t: Translator) -> str:
+    # The stage's channel, or the notice it sends; not its queue (a vulnerable customer's
+    # task goes to the specialists whatever the stage says).
     if stage.kind is not None:
         return in_words(t, "notice_kind", stage.kind)
-    if stage.channel is Channel.CALL_TASK and stage.queue is not None:
-        return t.gettext(
-            "%(channel)s (%(queue)s)",
-            channel=in_words(t, "channel", stage.channel),
-            queue=in_words(t, "queue", stage.queue),
-        )
     return in_words(t, "channel", stage.channel)
 
 

@@ -139,13 +139,16 @@ def test_domain_ids_read_as_words_in_both_languages() -> None:
     assert words.in_words(zh, "state", "not_a_state") == "not_a_state"  # the id, not nothing
     call = next(s for s in DEFAULT_POLICY.stages if s.channel == "call_task")
     days = call.offset.days
-    assert (
-        words.stage_words(zh, DEFAULT_POLICY, call.id) == f"逾期第 {days} 天：人工外呼（普通队列）"
-    )
+    assert words.stage_words(zh, DEFAULT_POLICY, call.id) == f"逾期第 {days} 天：人工外呼"
     assert words.stage_words(en, DEFAULT_POLICY, call.id) == (
-        f"{days} days after the due date: agent call (general)"
+        f"{days} days after the due date: agent call"
     )
     assert words.stage_words(en, DEFAULT_POLICY, "gone_stage") == "gone_stage"
+    fast = load_policy(ROOT / "tests" / "policies" / "fast.yaml")  # anchored at the start
+    assert words.stage_words(zh, fast, "t3s_call") == "流程开始后 3 秒：人工外呼"
+    assert (
+        words.stage_words(en, fast, "t3s_call") == "3 seconds after the process started: agent call"
+    )
 
 
 def test_outcome_details_read_as_words() -> None:
