@@ -5,7 +5,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint typecheck check env lock clean-state debian-packages
+.PHONY: run test test-fast lint typecheck check env lock clean-state debian-packages messages \
+	messages-init
 
 # Some machines (this workplace's, its CI) set PYTHONDONTWRITEBYTECODE=1. Without cached
 # bytecode every Python process recompiles all it imports and pytest re-rewrites its plugins'
@@ -58,6 +59,23 @@ lock: $(STAMP)
 	  -o requirements-lock.txt
 	$(BIN)/uv pip compile pyproject.toml --constraints requirements-lock.txt --generate-hashes \
 	  --python-version 3.11 -o deploy/requirements-runtime.txt
+
+# The console's text (docs/translations.md): extract the English msgids from its Python and
+# templates into messages.pot and merge them into every language's .po (new text arrives
+# untranslated, changed text fuzzy; tests/api/test_console_catalogues.py fails until a
+# translator has done both). The app compiles each .po when it starts: there is no .mo to build.
+LOCALES          := api/console/locale
+MESSAGE_KEYWORDS := -k word:1c,2
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(MESSAGE_KEYWORDS) -c TRANSLATORS: --add-location=file \
+	  --sort-output --width=100 --project=overdue-reminders --version=console \
+	  -o $(LOCALES)/messages.pot api/console
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --width=100 --ignore-obsolete
+
+# A new language: `make messages-init LOCALE=ja` writes api/console/locale/ja/LC_MESSAGES/messages.po.
+messages-init: $(STAMP)
+	@test -n "$(LOCALE)" || { echo "usage: make messages-init LOCALE=ll_CC"; exit 1; }
+	$(BIN)/pybabel init -i $(LOCALES)/messages.pot -d $(LOCALES) -l $(LOCALE) --width=100
 
 clean-state:
 	rm -rf .state

@@ -53,7 +53,7 @@ CONVERSATIONS = frozenset({DialOutcome.REACHED, DialOutcome.REFUSED})
 
 
 class DialRefusal(StrEnum):
-    """Why a dial is not allowed now (the console translates `dial.refused.<value>`)."""
+    """Why a dial is not allowed now (the console says it in words: api/console/dials.py)."""
 
     UNKNOWN_TIME_ZONE = "unknown_time_zone"  # the local hour cannot be known
     NO_CALLS = "no_calls"  # the policy allows no calls at all (a cap of 0)

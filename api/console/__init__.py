@@ -32,4 +32,4 @@ def mount_console(app: FastAPI) -> None:
     @app.exception_handler(ConsoleError)
     async def _error(request: Request, exc: ConsoleError) -> Response:
         page = await build_console(request, get_services(request))
-        return render(page, "error.html", exc.status, message_key=exc.message_key)
+        return render(page, "error.html", exc.status, message=exc.message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from typing import Annotated
 
@@ -128,10 +129,14 @@ async def logout(page: SignedIn, _form: CsrfForm) -> Response:
     return response
 
 
+# Only a language the console has (a tag from i18n.LANGUAGES, never free text into a cookie).
+LANGUAGE_PATTERN = "^(" + "|".join(re.escape(lang) for lang in i18n.LANGUAGES) + ")$"
+
+
 @router.get("/lang")
 async def switch_language(
     request: Request,
-    to: Annotated[str, Query(pattern="^(zh-CN|en)$")],
+    to: Annotated[str, Query(pattern=LANGUAGE_PATTERN)],
     next: Annotated[str, Query(max_length=300)] = "/console",
 ) -> Response:
     # Only our own pages: a path under /console, never another host ("//evil", "/\\evil").

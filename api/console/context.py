@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from api.console import i18n
+from api.console.i18n import N_
 from api.console.sessions import COOKIE, load_session, tokens_match
 from api.dependencies import Services, ServicesDep
 from overdue.store.console_sessions import ConsoleSession
@@ -26,13 +27,28 @@ class LoginRequired(Exception):
     """No valid session: send the browser to the login page."""
 
 
+# The error pages' messages, by the key pages raise them with (translated on the error page).
+ERRORS: dict[str, str] = {
+    "error.forbidden": N_("You may not do this."),
+    "error.not_found": N_("Not found."),
+    "error.csrf": N_("The form expired. Go back, reload the page and try again."),
+    "error.claimed_by_other": N_("This task is claimed by another agent."),
+    "task.closed": N_("This task is closed; nothing more can be recorded on it."),
+}
+
+
 class ConsoleError(Exception):
-    """An error page: HTTP status and the catalogue key of the message."""
+    """An error page: HTTP status and the key of its message in `ERRORS`."""
 
     def __init__(self, status: int, message_key: str) -> None:
         super().__init__(message_key)
         self.status = status
         self.message_key = message_key
+
+    @property
+    def message(self) -> str:
+        """The message in English (the msgid); the error page translates it."""
+        return ERRORS[self.message_key]
 
 
 @dataclass(frozen=True)

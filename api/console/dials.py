@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from api.console.calling_hours import dial_check
-from api.console.i18n import Translator
+from api.console.i18n import N_, Translator
 from overdue.store import dial_attempts, receipts
 from overdue.store.accounts import customer_reach
 from overdue.store.call_tasks import CallTask
@@ -28,6 +28,30 @@ from workflows.policy import Policy
 OUTCOMES = tuple(DialOutcome)
 # Refusals the page already explains with the calling hours (local time, workable from).
 _SHOWN_WITH_HOURS = frozenset({DialRefusal.OUTSIDE_WINDOW, DialRefusal.UNKNOWN_TIME_ZONE})
+
+# Why a dial is refused, in words; `until` is when it is allowed again (the customer's time).
+REFUSALS: dict[DialRefusal, str] = {
+    DialRefusal.UNKNOWN_TIME_ZONE: N_(
+        "The customer's time zone is unknown: no dial can be recorded."
+    ),
+    DialRefusal.NO_CALLS: N_("The policy allows no calls: no dial can be recorded."),
+    DialRefusal.QUIET_PERIOD: N_(
+        "The customer was spoken to recently (quiet period): no dial until %(until)s."
+    ),
+    DialRefusal.DAILY_CAP: N_(
+        "Today's unanswered attempts to this number are used up: no dial until %(until)s."
+    ),
+    DialRefusal.WEEKLY_CAP: N_(
+        "The attempts allowed to this number in 7 days are used up: no dial until %(until)s."
+    ),
+    DialRefusal.OUTSIDE_WINDOW: N_(
+        "Outside the customer's calling hours: no dial until %(until)s."
+    ),
+    DialRefusal.CALLS_REFUSED: N_("The customer asked not to be called: no dial can be recorded."),
+    DialRefusal.INCONVENIENT_TIME: N_(
+        "The customer said this time is inconvenient: no dial until %(until)s."
+    ),
+}
 
 
 class NoNumber(Exception):
@@ -131,10 +155,10 @@ def refusal_text(t: Translator, check: DialCheck) -> str:
     """Why a dial is refused now and from when it is allowed, in the agent's language."""
     assert check.refusal is not None
     if check.workable_from is None:
-        until = t("dial.never")
+        until = t.gettext("no date (the policy allows no calls)")
     else:
         until = local_text(check.workable_from, check.time_zone)
-    return t(f"dial.refused.{check.refusal.value}", until=until)
+    return t.gettext(REFUSALS[check.refusal], until=until)
 
 
 def cap_refusal(t: Translator, check: DialCheck | None) -> str:

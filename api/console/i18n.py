@@ -1,5 +1,13 @@
-# ruff: noqa: RUF001 -- Chinese text uses full-width punctuation on purpose.
-"""The console's two languages: message catalogues and choosing one per request.
+"""The console's languages: gettext catalogues and choosing one per request.
+
+The text is English in the code and the templates (the msgids); every other language is a
+catalogue, `locale/<ll_CC>/LC_MESSAGES/messages.po` beside this module, which translators edit
+with ordinary tools (Poedit, msgfmt; docs/translations.md). `make messages` extracts the msgids
+into `locale/messages.pot` and merges them into each .po.
+
+Catalogues are compiled when first used, from the .po in memory: no .mo file is kept, so none
+can go stale. A fuzzy or empty translation reads in English (as msgfmt would compile it), and
+tests/api/test_console_catalogues.py fails the build on either.
 
 The choice is the `overdue_lang` cookie (set by the language switch), else the browser's
 Accept-Language, else English.
@@ -7,343 +15,87 @@ Accept-Language, else English.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import io
+from functools import cache
+from gettext import NullTranslations
+from pathlib import Path
 
-LANGUAGES = ("zh-CN", "en")
-DEFAULT = "en"
+from babel import Locale
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+DEFAULT = "en"  # the msgids' language: it needs no catalogue
 COOKIE = "overdue_lang"
 
-_EN: dict[str, str] = {
-    "app.title": "Overdue accounts console",
-    "nav.home": "My queue",
-    "nav.escalations": "Escalations",
-    "nav.logout": "Log out",
-    "lang.switch": "Language",
-    "login.title": "Log in",
-    "login.username": "Username",
-    "login.password": "Password",
-    "login.submit": "Log in",
-    "login.failed": "Wrong username or password.",
-    "login.throttled": "Too many attempts. Try again in {seconds} s.",
-    "home.queue": "Queue",
-    "home.role": "Role",
-    "home.next": "Next task",
-    "home.claimed": "Tasks you are working on",
-    "home.none_claimed": "You have no open tasks.",
-    "home.empty": "No task is due in your queue right now.",
-    "home.account_lookup": "Open an account",
-    "home.open": "Open",
-    "task.title": "Call task",
-    "task.account": "Account",
-    "task.stage": "Stage",
-    "task.due": "Due",
-    "task.status": "Task status",
-    "task.claimed_by": "Claimed by",
-    "task.finish": "Finish task",
-    "task.finished": "Task finished.",
-    "task.closed": "This task is closed; nothing more can be recorded on it.",
-    "task.release": "Release task",
-    "hours.local": "Customer's local time",
-    "hours.workable_from": "Workable from",
-    "hours.closed": "Outside the customer's calling hours until {until} (their time): "
-    "no call outcome can be recorded now. You may release the task.",
-    "hours.unknown": "The customer's time zone is unknown: no call can be worked.",
-    "hours.rest_day": "a rest day where the customer lives (weekend or holiday)",
-    "dial.title": "Dial attempts",
-    "dial.record": "Record a dial attempt",
-    "dial.save": "Record the dial",
-    "dial.recorded": "Dial attempt recorded.",
-    "dial.invalid": "Choose one of the listed dial outcomes.",
-    "dial.no_number": "The customer has no phone number on record: nothing to dial.",
-    "dial.local_time": "When (customer's time)",
-    "dial.never": "no date (the policy allows no calls)",
-    "dial.outcome.no_answer": "No answer",
-    "dial.outcome.busy": "Busy",
-    "dial.outcome.voicemail": "Voicemail",
-    "dial.outcome.reached": "Spoke with the customer",
-    "dial.outcome.refused": "Customer refused to talk",
-    "dial.outcome.wrong_party": "Someone else answered",
-    "dial.outcome.wrong_number": "Wrong number",
-    "dial.refused.unknown_time_zone": "The customer's time zone is unknown: no dial can be "
-    "recorded.",
-    "dial.refused.no_calls": "The policy allows no calls: no dial can be recorded.",
-    "dial.refused.quiet_period": "The customer was spoken to recently (quiet period): "
-    "no dial until {until}.",
-    "dial.refused.daily_cap": "Today's unanswered attempts to this number are used up: "
-    "no dial until {until}.",
-    "dial.refused.weekly_cap": "The attempts allowed to this number in 7 days are used up: "
-    "no dial until {until}.",
-    "dial.refused.outside_window": "Outside the customer's calling hours: no dial until {until}.",
-    "dial.refused.calls_refused": "The customer asked not to be called: no dial can be recorded.",
-    "dial.refused.inconvenient_time": "The customer said this time is inconvenient: "
-    "no dial until {until}.",
-    "account.state": "State",
-    "account.balance": "Balance",
-    "account.days_past_due": "Days past due",
-    "account.next_action": "Next step",
-    "account.promise": "Promise to pay",
-    "account.plan": "Repayment plan",
-    "account.pause": "Paused",
-    "account.disputes": "Open disputes",
-    "account.phone": "Phone",
-    "account.reveal": "Show number",
-    "account.reveal_note": "Showing the number is recorded.",
-    "account.no_process": "This account has no running process.",
-    "account.timeline": "Timeline",
-    "account.older": "Older entries",
-    "account.notes": "What happened",
-    "history.contacts": "Contact history",
-    "history.outcomes": "Earlier outcomes",
-    "history.none": "Nothing yet.",
-    "history.when": "When",
-    "history.what": "What",
-    "history.who": "Who",
-    "history.result": "Result",
-    "outcome.title": "Record the call",
-    "outcome.kind": "Outcome",
-    "outcome.reached": "Reached",
-    "outcome.no_answer": "No answer",
-    "outcome.wrong_number": "Wrong number",
-    "outcome.refused": "Refused to pay",
-    "outcome.complaint": "Complaint",
-    "outcome.callback_requested": "Call back at",
-    "outcome.callback_at": "Call back at (customer's local time)",
-    "outcome.note": "Note (kept in the contact record only)",
-    "outcome.save": "Save",
-    "promise.title": "Promise to pay",
-    "promise.amount": "Amount",
-    "promise.date": "Promised date",
-    "hardship.title": "Hardship",
-    "dispute.title": "Dispute",
-    "escalate.title": "Escalate to a supervisor",
-    "revocation.title": "Confirm the request to stop SMS",
-    "account.revocation": "SMS stopped",
-    "account.revocation_due": "a request to stop SMS waits for a decision, due {deadline}",
-    "revocation.explain": "The customer's reply reads as a request to stop text messages. SMS "
-    "are stopped until you decide; undecided by {deadline}, it goes to a supervisor.",
-    "revocation.erased": "(the text was erased on request)",
-    "revocation.confirm": "Confirm: opt the customer out of SMS",
-    "revocation.reject": "Not a request to stop SMS: resume them",
-    "form.reason": "Reason",
-    "answer.ok": "Done. The account is now: {state}.",
-    "answer.rejected": "Not accepted: {reason}",
-    "answer.invalid": "Please correct: {reason}",
-    "answer.not_running": "The account's process has ended; nothing was recorded.",
-    "supervisor.escalations": "Escalated accounts",
-    "supervisor.none": "No escalated accounts.",
-    "supervisor.pause": "Pause",
-    "supervisor.resume": "Resume",
-    "supervisor.hardship": "Hardship decision",
-    "supervisor.approve": "Approve with plan",
-    "supervisor.reject": "Reject",
-    "supervisor.plan": "Instalments, one per line: YYYY-MM-DD amount",
-    "error.forbidden": "You may not do this.",
-    "error.not_found": "Not found.",
-    "error.csrf": "The form expired. Go back, reload the page and try again.",
-    "error.claimed_by_other": "This task is claimed by another agent.",
-    "error.back": "Back to my queue",
-    "state.active": "active",
-    "state.promise": "promise to pay",
-    "state.hardship_review": "hardship review",
-    "state.repayment_plan": "repayment plan",
-    "state.disputed": "disputed",
-    "state.paused": "paused",
-    "state.escalated": "escalated",
-    "state.resolved": "resolved (paid)",
-    "state.closed": "closed",
-    "state.parked": "parked (waiting for ops)",
-    "vulnerability.title": "Vulnerable customer",
-    "vulnerability.change": "Change",
-    "vulnerability.mark": "Mark vulnerable",
-    "vulnerability.clear": "No longer vulnerable",
-    "vulnerability.category": "Category",
-    "vulnerability.elderly": "elderly",
-    "vulnerability.disability": "disability",
-    "vulnerability.illness": "illness",
-    "vulnerability.bereavement": "bereavement",
-    "vulnerability.financial": "financial difficulty",
-    "vulnerability.at_start": "flagged by the backend",
-    "preferences.title": "Customer's contact preferences",
-    "preferences.times": "Inconvenient times, one a line (their local time), "
-    "e.g. weekdays 12:00-14:00",
-    "preferences.refused": "refused",
-    "preferences.refuse_sms": "No SMS",
-    "preferences.refuse_call": "No calls",
-    "consent.title": "Consent per channel",
-    "consent.granted": "granted",
-    "consent.withdrawn": "withdrawn",
-    "consent.none": "none recorded",
-    "consent.required": "required by the policy",
-}
 
-_ZH: dict[str, str] = {
-    "app.title": "逾期账户坐席台",
-    "nav.home": "我的队列",
-    "nav.escalations": "升级处理",
-    "nav.logout": "退出登录",
-    "lang.switch": "语言",
-    "login.title": "登录",
-    "login.username": "用户名",
-    "login.password": "密码",
-    "login.submit": "登录",
-    "login.failed": "用户名或密码错误。",
-    "login.throttled": "尝试次数过多，请 {seconds} 秒后再试。",
-    "home.queue": "队列",
-    "home.role": "角色",
-    "home.next": "领取下一个任务",
-    "home.claimed": "正在处理的任务",
-    "home.none_claimed": "您没有未完成的任务。",
-    "home.empty": "您的队列中目前没有到期的任务。",
-    "home.account_lookup": "打开账户",
-    "home.open": "打开",
-    "task.title": "外呼任务",
-    "task.account": "账户",
-    "task.stage": "阶段",
-    "task.due": "到期时间",
-    "task.status": "任务状态",
-    "task.claimed_by": "领取人",
-    "task.finish": "完成任务",
-    "task.finished": "任务已完成。",
-    "task.closed": "此任务已关闭，无法再记录。",
-    "task.release": "释放任务",
-    "hours.local": "客户当地时间",
-    "hours.workable_from": "可外呼时间",
-    "hours.closed": "现在不在客户的可联系时段内，直到 {until}（客户当地时间）："
-    "现在不能记录外呼结果。您可以释放此任务。",
-    "hours.unknown": "客户时区未知：无法处理外呼。",
-    "hours.rest_day": "客户所在地今天是休息日（周末或节假日）",
-    "dial.title": "拨号记录",
-    "dial.record": "记录一次拨号",
-    "dial.save": "记录拨号",
-    "dial.recorded": "已记录拨号。",
-    "dial.invalid": "请选择列出的拨号结果之一。",
-    "dial.no_number": "客户没有登记电话号码：无法拨号。",
-    "dial.local_time": "时间（客户当地时间）",
-    "dial.never": "无（政策不允许外呼）",
-    "dial.outcome.no_answer": "无人接听",
-    "dial.outcome.busy": "占线",
-    "dial.outcome.voicemail": "语音信箱",
-    "dial.outcome.reached": "与客户本人通话",
-    "dial.outcome.refused": "客户拒绝通话",
-    "dial.outcome.wrong_party": "他人接听",
-    "dial.outcome.wrong_number": "号码错误",
-    "dial.refused.unknown_time_zone": "客户时区未知：不能记录拨号。",
-    "dial.refused.no_calls": "政策不允许外呼：不能记录拨号。",
-    "dial.refused.quiet_period": "近期已与客户通话（静默期）：{until} 之前不能拨号。",
-    "dial.refused.daily_cap": "今天对该号码的未接通拨号次数已用完：{until} 之前不能拨号。",
-    "dial.refused.weekly_cap": "7 天内对该号码的拨号次数已用完：{until} 之前不能拨号。",
-    "dial.refused.outside_window": "不在客户的可联系时段内：{until} 之前不能拨号。",
-    "dial.refused.calls_refused": "客户要求不要来电：不能记录拨号。",
-    "dial.refused.inconvenient_time": "客户表示此时间不便联系：{until} 之前不能拨号。",
-    "account.state": "状态",
-    "account.balance": "欠款余额",
-    "account.days_past_due": "逾期天数",
-    "account.next_action": "下一步",
-    "account.promise": "承诺还款",
-    "account.plan": "还款计划",
-    "account.pause": "已暂停",
-    "account.disputes": "未结争议",
-    "account.phone": "电话",
-    "account.reveal": "显示号码",
-    "account.reveal_note": "查看号码会被记录。",
-    "account.no_process": "此账户没有进行中的流程。",
-    "account.timeline": "时间线",
-    "account.older": "更早的记录",
-    "account.notes": "处理经过",
-    "history.contacts": "联系记录",
-    "history.outcomes": "以往结果",
-    "history.none": "暂无记录。",
-    "history.when": "时间",
-    "history.what": "内容",
-    "history.who": "操作人",
-    "history.result": "结果",
-    "outcome.title": "记录通话结果",
-    "outcome.kind": "结果",
-    "outcome.reached": "已接通",
-    "outcome.no_answer": "无人接听",
-    "outcome.wrong_number": "号码错误",
-    "outcome.refused": "拒绝还款",
-    "outcome.complaint": "投诉",
-    "outcome.callback_requested": "约定回拨",
-    "outcome.callback_at": "回拨时间（客户当地时间）",
-    "outcome.note": "备注（仅保存在联系记录中）",
-    "outcome.save": "保存",
-    "promise.title": "承诺还款",
-    "promise.amount": "金额",
-    "promise.date": "承诺日期",
-    "hardship.title": "经济困难",
-    "dispute.title": "争议",
-    "escalate.title": "升级给主管",
-    "revocation.title": "确认停止短信的请求",
-    "account.revocation": "短信已暂停",
-    "account.revocation_due": "停止短信的请求待确认，须在 {deadline} 前决定",
-    "revocation.explain": "客户的回复像是要求停止发送短信。在您决定之前短信已暂停；"
-    "若 {deadline} 前仍未决定，将升级给主管。",
-    "revocation.erased": "（原文已应客户要求删除）",
-    "revocation.confirm": "确认：为客户退订短信",
-    "revocation.reject": "并非停止短信的请求：恢复发送",
-    "form.reason": "原因",
-    "answer.ok": "已完成。账户当前状态：{state}。",
-    "answer.rejected": "未被接受：{reason}",
-    "answer.invalid": "请更正：{reason}",
-    "answer.not_running": "该账户的流程已结束，未作记录。",
-    "supervisor.escalations": "已升级的账户",
-    "supervisor.none": "没有已升级的账户。",
-    "supervisor.pause": "暂停",
-    "supervisor.resume": "恢复",
-    "supervisor.hardship": "困难申请审批",
-    "supervisor.approve": "批准并设定计划",
-    "supervisor.reject": "拒绝",
-    "supervisor.plan": "分期，每行一期：YYYY-MM-DD 金额",
-    "error.forbidden": "您无权执行此操作。",
-    "error.not_found": "未找到。",
-    "error.csrf": "表单已过期。请返回并刷新页面后重试。",
-    "error.claimed_by_other": "此任务已被其他坐席领取。",
-    "error.back": "返回我的队列",
-    "state.active": "催收中",
-    "state.promise": "承诺还款",
-    "state.hardship_review": "困难审核中",
-    "state.repayment_plan": "还款计划中",
-    "state.disputed": "争议中",
-    "state.paused": "已暂停",
-    "state.escalated": "已升级",
-    "state.resolved": "已结清",
-    "state.closed": "已关闭",
-    "state.parked": "已挂起（等待运维处理）",
-    "vulnerability.title": "弱势客户",
-    "vulnerability.change": "变更",
-    "vulnerability.mark": "标记为弱势客户",
-    "vulnerability.clear": "取消弱势标记",
-    "vulnerability.category": "类别",
-    "vulnerability.elderly": "老年",
-    "vulnerability.disability": "残障",
-    "vulnerability.illness": "疾病",
-    "vulnerability.bereavement": "丧亲",
-    "vulnerability.financial": "经济困难",
-    "vulnerability.at_start": "由业务系统标记",
-    "preferences.title": "客户的联系偏好",
-    "preferences.times": "不便联系的时间，每行一条（客户当地时间），例如 weekdays 12:00-14:00",
-    "preferences.refused": "拒绝",
-    "preferences.refuse_sms": "不发短信",
-    "preferences.refuse_call": "不打电话",
-    "consent.title": "各渠道的同意",
-    "consent.granted": "已同意",
-    "consent.withdrawn": "已撤回",
-    "consent.none": "未记录",
-    "consent.required": "政策要求",
-}
+def _tag(folder: str) -> str:
+    """gettext's folder name (zh_CN) as the page's language tag (zh-CN)."""
+    return folder.replace("_", "-")
 
-CATALOGUES: Mapping[str, Mapping[str, str]] = {"en": _EN, "zh-CN": _ZH}
+
+def _catalogue_path(lang: str) -> Path:
+    return LOCALE_DIR / lang.replace("-", "_") / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def _find_languages() -> tuple[str, ...]:
+    found = sorted(_tag(po.parents[1].name) for po in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+    return (*found, DEFAULT)
+
+
+# Every language with a catalogue, and English. A new .po is a new language in the switch.
+LANGUAGES: tuple[str, ...] = _find_languages()
+
+
+def language_name(lang: str) -> str:
+    """A language's name in itself, for the language switch: '中文', 'English'."""
+    name = Locale.parse(lang, sep="-").get_language_name()
+    return name or lang
+
+
+def compile_po(source: io.BufferedIOBase | io.BytesIO, locale: str) -> Translations:
+    """A .po file compiled (as msgfmt would: fuzzy entries left out) into gettext's form."""
+    catalog = read_po(source, locale=locale, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+@cache
+def translations(lang: str) -> NullTranslations:
+    """The compiled catalogue of `lang` (English: the msgids themselves)."""
+    if lang == DEFAULT or lang not in LANGUAGES:
+        return NullTranslations()
+    with _catalogue_path(lang).open("rb") as source:
+        return compile_po(source, lang.replace("-", "_"))
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is shown."""
+    return message
 
 
 class Translator:
-    def __init__(self, lang: str) -> None:
-        self.lang = lang if lang in CATALOGUES else DEFAULT
-        self._messages = CATALOGUES[self.lang]
+    """One language's gettext, with `%(name)s` placeholders filled after translating."""
 
-    def __call__(self, key: str, **values: object) -> str:
-        text = self._messages.get(key) or _EN.get(key) or key
-        return text.format(**values) if values else text
+    def __init__(self, lang: str) -> None:
+        self.lang = lang if lang in LANGUAGES else DEFAULT
+        self.translations = translations(self.lang)
+
+    def gettext(self, message: str, **values: object) -> str:
+        text = self.translations.gettext(message)
+        return text % values if values else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
+        text = self.translations.ngettext(singular, plural, n)
+        return text % {"num": n, **values}
+
+    def pgettext(self, context: str, message: str, **values: object) -> str:
+        text = self.translations.pgettext(context, message)
+        return text % values if values else text
 
 
 def _from_accept_language(header: str) -> str | None:
@@ -358,14 +110,15 @@ def _from_accept_language(header: str) -> str | None:
                 continue
         ranked.append((-quality, index, tag.strip().lower()))
     for _, _, tag in sorted(ranked):
-        if tag.startswith("zh"):
-            return "zh-CN"
-        if tag.startswith("en"):
-            return "en"
+        # The first language the browser asks for that we have, or one of its region's
+        # siblings: zh-TW reads zh-CN rather than English.
+        for lang in LANGUAGES:
+            if tag == lang.lower() or tag.split("-")[0] == lang.lower().split("-")[0]:
+                return lang
     return None
 
 
 def negotiate(cookie: str | None, accept_language: str | None) -> str:
-    if cookie is not None and cookie in CATALOGUES:
+    if cookie is not None and cookie in LANGUAGES:
         return cookie
     return _from_accept_language(accept_language or "") or DEFAULT

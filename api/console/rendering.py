@@ -1,23 +1,41 @@
-"""Rendering console pages: Jinja2 templates (autoescaped), security headers, language cookie."""
+"""Rendering console pages: Jinja2 templates (autoescaped), security headers, language cookie.
+
+One Jinja2 environment per language, each with gettext's catalogue installed (jinja2.ext.i18n,
+new style: `{{ _("Due by %(when)s", when=x) }}` escapes the values it fills in)."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from api.console import i18n, words
 from api.console.context import CSRF_FIELD, Console
 from workflows.currencies import format_minor
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-TEMPLATES.env.filters["money"] = lambda minor, currency: (
-    f"{format_minor(minor, currency)} {currency}" if minor is not None else ""
-)
-TEMPLATES.env.filters["when"] = lambda moment: (
-    moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else ""
-)
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+@cache
+def templates(lang: str) -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["money"] = lambda minor, currency: (
+        f"{format_minor(minor, currency)} {currency}" if minor is not None else ""
+    )
+    env.filters["when"] = lambda moment: (
+        moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else ""
+    )
+    return Jinja2Templates(env=env)
+
 
 # Pages show personal data: never cached, never framed, forms post only to ourselves.
 SECURITY_HEADERS = {
@@ -32,15 +50,21 @@ SECURITY_HEADERS = {
 
 
 def render(page: Console, template: str, status_code: int = 200, **values: Any) -> Response:
+    policy = page.services.policy
     context: dict[str, Any] = {
-        "t": page.t,
         "lang": page.lang,
+        "languages": [(lang, i18n.language_name(lang)) for lang in i18n.LANGUAGES],
+        "word": lambda table, value: words.in_words(page.t, table, value),
+        "stage_words": lambda stage_id: words.stage_words(page.t, policy, stage_id),
+        "details_words": lambda details, currency: words.detail_words(page.t, details, currency),
         "user": page.session.user if page.session else None,
         "csrf_field": CSRF_FIELD,
         "csrf_token": page.session.csrf_token if page.session else "",
         "here": page.request.url.path,
         **values,
     }
-    response = TEMPLATES.TemplateResponse(page.request, template, context, status_code=status_code)
+    response = templates(page.lang).TemplateResponse(
+        page.request, template, context, status_code=status_code
+    )
     response.headers.update(SECURITY_HEADERS)
     return response

@@ -14,6 +14,7 @@ from api.account_list import list_accounts, visibility_query
 from api.console.context import Console, ConsoleError, CsrfForm, Supervisor
 from api.console.outcomes import FormInvalid, perform, supervisor_action
 from api.console.rendering import render
+from api.console.words import in_words
 from api.problems import Problem
 from api.timeline import timeline_page
 from api.workflow_calls import (
@@ -95,7 +96,10 @@ async def account_action(page: Supervisor, account_id: AccountId, form: CsrfForm
     keep = {typed.get("action", ""): typed}
     current = await status_if_running(page.services.temporal, account_id)
     if current is None:
-        answer = {"ok": False, "message": page.t("answer.not_running")}
+        answer = {
+            "ok": False,
+            "message": page.t.gettext("The account's process has ended; nothing was recorded."),
+        }
         return await _render_account(page, account_id, status_code=409, answer=answer, forms=keep)
     try:
         action = supervisor_action(typed, actor=page.actor, status=current)
@@ -107,18 +111,32 @@ async def account_action(page: Supervisor, account_id: AccountId, form: CsrfForm
             action,
         )
     except FormInvalid as err:
-        answer = {"ok": False, "message": page.t("answer.invalid", reason=str(err))}
+        answer = {
+            "ok": False,
+            "message": page.t.gettext("Please correct: %(reason)s", reason=str(err)),
+        }
         return await _render_account(
             page, account_id, status_code=422, answer=answer, forms=keep, current=current
         )
     except UpdateRejected as err:
-        answer = {"ok": False, "message": page.t("answer.rejected", reason=err.reason)}
+        answer = {
+            "ok": False,
+            "message": page.t.gettext("Not accepted: %(reason)s", reason=err.reason),
+        }
         return await _render_account(
             page, account_id, status_code=422, answer=answer, forms=keep, current=current
         )
     except ProcessNotRunning:
-        answer = {"ok": False, "message": page.t("answer.not_running")}
+        answer = {
+            "ok": False,
+            "message": page.t.gettext("The account's process has ended; nothing was recorded."),
+        }
         return await _render_account(page, account_id, status_code=409, answer=answer, forms=keep)
     state = new_status.state.value if new_status else "?"
-    answer = {"ok": True, "message": page.t("answer.ok", state=page.t(f"state.{state}"))}
+    answer = {
+        "ok": True,
+        "message": page.t.gettext(
+            "Done. The account is now: %(state)s.", state=in_words(page.t, "state", state)
+        ),
+    }
     return await _render_account(page, account_id, answer=answer, current=new_status)

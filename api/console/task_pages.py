@@ -18,6 +18,7 @@ from api.console.outcomes import FormInvalid, perform
 from api.console.rendering import render
 from api.console.revocation_form import after_action, build_action, revocation_view
 from api.console.task_view import mask_phone
+from api.console.words import in_words
 from api.workflow_calls import (
     ProcessNotRunning,
     UpdateRejected,
@@ -87,8 +88,16 @@ async def _hours(page: Console, task: CallTask) -> CallingHours | None:
 def _outside_hours(page: Console, hours: CallingHours | None) -> str:
     """Why a call cannot be worked now ('' when it can)."""
     if hours is None:
-        return page.t("hours.unknown")
-    return "" if hours.open else page.t("hours.closed", until=hours.from_text)
+        return page.t.gettext("The customer's time zone is unknown: no call can be worked.")
+    return (
+        ""
+        if hours.open
+        else page.t.gettext(
+            "Outside the customer's calling hours until %(until)s (their time): "
+            "no call outcome can be recorded now. You may release the task.",
+            until=hours.from_text,
+        )
+    )
 
 
 async def _render_task(
@@ -153,29 +162,46 @@ async def record_outcome(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Res
             return await _render_task(page, task, status_code=409, answer=answer, forms=keep)
     current = await status_if_running(page.services.temporal, task.account_id)
     if current is None:
-        answer = {"ok": False, "message": page.t("answer.not_running")}
+        answer = {
+            "ok": False,
+            "message": page.t.gettext("The account's process has ended; nothing was recorded."),
+        }
         return await _render_task(page, task, status_code=409, answer=answer, forms=keep)
     try:
         build = customer_action if typed.get("action") in CUSTOMER_ACTIONS else build_action
         action = build(typed, actor=page.actor, task_id=task.id, status=current)
     except FormInvalid as err:
-        answer = {"ok": False, "message": page.t("answer.invalid", reason=str(err))}
+        answer = {
+            "ok": False,
+            "message": page.t.gettext("Please correct: %(reason)s", reason=str(err)),
+        }
         return await _render_task(page, task, status_code=422, answer=answer, forms=keep)
     handle = account_handle(page.services.temporal, task.account_id)
     try:
         new_status = await perform(page.services.pool, handle, task.account_id, page.actor, action)
         await after_action(page.services.pool, task.account_id, page.actor, action)
     except UpdateRejected as err:
-        answer = {"ok": False, "message": page.t("answer.rejected", reason=err.reason)}
+        answer = {
+            "ok": False,
+            "message": page.t.gettext("Not accepted: %(reason)s", reason=err.reason),
+        }
         return await _render_task(
             page, task, status_code=422, answer=answer, forms=keep, current=current
         )
     except ProcessNotRunning:
-        answer = {"ok": False, "message": page.t("answer.not_running")}
+        answer = {
+            "ok": False,
+            "message": page.t.gettext("The account's process has ended; nothing was recorded."),
+        }
         return await _render_task(page, task, status_code=409, answer=answer, forms=keep)
     logger.info("agent action recorded", extra={"task_id": task.id, "action": action.name})
     state = new_status.state.value if new_status else "?"
-    answer = {"ok": True, "message": page.t("answer.ok", state=page.t(f"state.{state}"))}
+    answer = {
+        "ok": True,
+        "message": page.t.gettext(
+            "Done. The account is now: %(state)s.", state=in_words(page.t, "state", state)
+        ),
+    }
     return await _render_task(page, task, answer=answer, current=new_status)
 
 
@@ -185,7 +211,7 @@ async def record_dial(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Respon
     task = await _task_for(page, task_id, acting=True)
     outcome = dials.parse_outcome(form)
     if outcome is None:
-        answer = {"ok": False, "message": page.t("dial.invalid")}
+        answer = {"ok": False, "message": page.t.gettext("Choose one of the listed dial outcomes.")}
         return await _render_task(page, task, status_code=422, answer=answer)
     pool, policy = page.services.pool, page.services.policy
     # The customer's stated preferences (inconvenient times, no calls) are the workflow's.
@@ -197,12 +223,17 @@ async def record_dial(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Respon
         answer = {"ok": False, "message": dials.refusal_text(page.t, refused.check)}
         return await _render_task(page, task, status_code=409, answer=answer)
     except dials.NoNumber:
-        answer = {"ok": False, "message": page.t("dial.no_number")}
+        answer = {
+            "ok": False,
+            "message": page.t.gettext(
+                "The customer has no phone number on record: nothing to dial."
+            ),
+        }
         return await _render_task(page, task, status_code=409, answer=answer)
     except dial_attempts.NotHeld as err:
         raise ConsoleError(409, "task.closed") from err
     logger.info("dial attempt recorded", extra={"task_id": task.id, "outcome": outcome.value})
-    answer = {"ok": True, "message": page.t("dial.recorded")}
+    answer = {"ok": True, "message": page.t.gettext("Dial attempt recorded.")}
     return await _render_task(page, task, answer=answer)
 
 

@@ -29,11 +29,11 @@ async def test_the_account_page_shows_consent_per_channel(stack: Stack, supervis
 
         async def shown() -> str | None:
             page = await browser.get(f"/console/accounts/{account}")
-            return page.text if "sms: withdrawn (agent_recorded" in page.text else None
+            return page.text if "SMS: withdrawn (told an agent," in page.text else None
 
         text = await eventually(shown)
         assert 'data-testid="consent-sms"' in text and "Consent per channel" in text
         chinese = await browser.get(
             f"/console/accounts/{account}", headers={"Accept-Language": "zh-CN"}
         )
-        assert "sms: 已撤回 (agent_recorded" in chinese.text
+        assert "短信: 已撤回 (客户告知坐席," in chinese.text  # channel and source in words

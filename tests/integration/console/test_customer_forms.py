@@ -116,7 +116,8 @@ async def test_an_agent_records_inconvenient_times_and_refused_channels(
             refuse_sms="on",
         )
         assert saved.status_code == 200, saved.text
-        shown = "Mon,Tue,Wed,Thu,Fri 12:00-14:00; Sat,Sun 20:00-24:00 · refused: sms"
+        # The refused channel reads as a word ("SMS"), not its id.
+        shown = "Mon,Tue,Wed,Thu,Fri 12:00-14:00; Sat,Sun 20:00-24:00 · refused: SMS"
         assert shown in saved.text
         # The form shows what is recorded, to edit it.
         assert "mon,tue,wed,thu,fri 12:00-14:00\nsat,sun 20:00-24:00</textarea>" in saved.text
