@@ -13,13 +13,19 @@ worker process:
 Starts go through the Temporal client as the API's start does (same id, search attributes),
 64 at a time; HTTP is measured by bench.latency.
 
-    .venv/bin/python -m bench.throughput [--n 5000] [--timeout 600] [--out FILE]
+`--workers 1,2,4` repeats both phases with 1, 2 and 4 worker PROCESSES polling the same task
+queues, each count on a fresh dev server and Postgres (bench/throughput_scaling.py: the CPU of
+the server, Postgres and this process beside the workers', and the N-process / 1-process
+ratios).
+
+    .venv/bin/python -m bench.throughput [--n 5000] [--workers 1,2,4] [--timeout 600] [--out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from datetime import date
 from pathlib import Path
@@ -30,7 +36,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from bench.common import fmt, percentile, print_table, publish_result, ratio
+from bench.common import fmt, percentile, publish_result
 from bench.noop import NOOP_TASK_QUEUE, NoopWorkflow
 from bench.stack import (
     Started,
@@ -40,6 +46,14 @@ from bench.stack import (
     start_account,
     start_many,
     wait_until,
+)
+from bench.throughput_scaling import (
+    add_others,
+    against_ceiling,
+    others_cpu,
+    report_run,
+    report_scaling,
+    scaling,
 )
 from workers.devstack.local_temporal import TemporalDevServer
 from workflows import search_attributes as sa
@@ -115,9 +129,11 @@ def _r(value: float | None) -> float | None:
 
 
 async def ceiling(
-    client: Client, server: TemporalDevServer, n: int, wait_seconds: float
+    client: Client, server: TemporalDevServer, n: int, wait_seconds: float, processes: int = 1
 ) -> dict[str, Any]:
-    worker = await WorkerChild("noop", ["--mode", "noop", "--address", server.address]).start()
+    args = ["--mode", "noop", "--address", server.address]
+    workers = await start_workers("noop", args, processes)
+    at_ready = [w.cpu_seconds() for w in workers]
     try:
         keys = [f"noop-{i:06d}" for i in range(n)]
 
@@ -148,22 +164,27 @@ async def ceiling(
 
         await start_many(keys, fetch)
         result = summarise("ceiling", n, started, contacts, start_seconds)
-        _add_cpu(result, worker.cpu_seconds())
+        _add_cpu(result, workers, at_ready)
         return result
     finally:
-        await worker.stop()
+        await stop_workers(workers)
 
 
 async def ours(
-    client: Client, server: TemporalDevServer, database_url: str, n: int, wait_seconds: float
+    client: Client,
+    server: TemporalDevServer,
+    database_url: str,
+    n: int,
+    wait_seconds: float,
+    processes: int = 1,
 ) -> dict[str, Any]:
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
     assert pool is not None
     keys = [f"tp-{i:06d}" for i in range(n)]
     await seed_accounts(pool, keys)
-    worker = await WorkerChild(
-        "ours", ["--mode", "real", "--address", server.address, "--database-url", database_url]
-    ).start()
+    args = ["--mode", "real", "--address", server.address, "--database-url", database_url]
+    workers = await start_workers("ours", args, processes)
+    at_ready = [w.cpu_seconds() for w in workers]
     try:
         due = date.today()
         began = time.monotonic()
@@ -189,11 +210,26 @@ async def ours(
 
         await wait_until(contacted, n, wait_seconds=wait_seconds, on_progress=_progress("ours", n))
         result = await first_contact_figures(pool, n, started, start_seconds)
-        _add_cpu(result, worker.cpu_seconds())
+        _add_cpu(result, workers, at_ready)
         return result
     finally:
-        await worker.stop()
+        await stop_workers(workers)
         await pool.close()
+
+
+async def start_workers(name: str, args: list[str], processes: int) -> list[WorkerChild]:
+    """`processes` worker processes polling the same task queues, all ready before any start."""
+    children = [WorkerChild(f"{name}-{i}", args) for i in range(processes)]
+    ready = await asyncio.gather(*(c.start() for c in children), return_exceptions=True)
+    failed = [r for r in ready if isinstance(r, BaseException)]
+    if failed:
+        await stop_workers(children)
+        raise failed[0]
+    return children
+
+
+async def stop_workers(children: list[WorkerChild]) -> None:
+    await asyncio.gather(*(c.stop() for c in children), return_exceptions=True)
 
 
 async def first_contact_figures(
@@ -222,7 +258,15 @@ async def first_contact_figures(
     return result
 
 
-def _add_cpu(result: dict[str, Any], cpu_seconds: float) -> None:
+def _add_cpu(result: dict[str, Any], workers: list[WorkerChild], at_ready: list[float]) -> None:
+    """Worker CPU from READY on, summed over the processes (user + system), and per first
+    contact: the start-up (imports, connecting; ~2 s a process here) is counted apart, or
+    more processes would look dearer per contact at a small N."""
+    per_process = [w.cpu_seconds() - ready for w, ready in zip(workers, at_ready, strict=True)]
+    cpu_seconds = sum(per_process)
+    result["worker_processes"] = len(workers)
+    result["worker_start_up_cpu_seconds"] = round(sum(at_ready), 1)
+    result["worker_cpu_seconds_per_process"] = [round(c, 1) for c in per_process]
     result["worker_cpu_seconds"] = round(cpu_seconds, 1)
     done = result["first_contacts"]
     result["worker_cpu_ms_per_contact"] = round(cpu_seconds * 1000 / done, 1) if done else None
@@ -239,57 +283,66 @@ def _progress(name: str, n: int) -> Any:
     return show
 
 
-async def run(n: int, wait_seconds: float) -> dict[str, Any]:
+async def run_processes(n: int, wait_seconds: float, processes: int) -> dict[str, Any]:
+    """Both phases with `processes` worker processes, on a fresh dev server and Postgres."""
+    load = round(os.getloadavg()[0], 2)
     async with (
         embedded_postgres() as (postgres, _),
         TemporalDevServer.on_free_ports() as server,
     ):
         client = await Client.connect(server.address, data_converter=pydantic_data_converter)
-        print(f"ceiling: {n:,} no-op workflows", flush=True)
-        base = await ceiling(client, server, n, wait_seconds)
-        print(f"ours: {n:,} accounts, first SMS due at once", flush=True)
-        mine = await ours(client, server, postgres.url, n, wait_seconds)
-    ratios = {
-        key: ratio(mine[key], base[key])
-        for key in (
-            "starts_per_second",
-            "completion_rate",
-            "contacts_per_second",
-            "latency_p50_s",
-            "latency_p99_s",
-            "worker_cpu_ms_per_contact",
-        )
+        print(f"ceiling: {n:,} no-op workflows, {processes} worker process(es)", flush=True)
+        with others_cpu(server.pid, postgres.pid) as spent:
+            base = await ceiling(client, server, n, wait_seconds, processes)
+        add_others(base, spent)
+        print(f"ours: {n:,} accounts, first SMS due at once, {processes} process(es)", flush=True)
+        with others_cpu(server.pid, postgres.pid) as spent:
+            mine = await ours(client, server, postgres.url, n, wait_seconds, processes)
+        add_others(mine, spent)
+    return {
+        "processes": processes,
+        "load_average_1min_at_start": load,
+        "ceiling": base,
+        "ours": mine,
+        "ours_over_ceiling": against_ceiling(mine, base),
     }
-    return {"n": n, "ceiling": base, "ours": mine, "ours_over_ceiling": ratios}
+
+
+async def run(n: int, wait_seconds: float, workers: list[int] | None = None) -> dict[str, Any]:
+    runs = [await run_processes(n, wait_seconds, p) for p in workers or [1]]
+    first = runs[0]
+    return {
+        "n": n,
+        "workers": [r["processes"] for r in runs],
+        # The first run's figures at the top, as before --workers (docs/benchmarks.md's table).
+        "ceiling": first["ceiling"],
+        "ours": first["ours"],
+        "ours_over_ceiling": first["ours_over_ceiling"],
+        "runs": runs,
+        "scaling": scaling(runs),
+    }
 
 
 def report(data: dict[str, Any]) -> None:
-    keys = [
-        ("starts_per_second", "starts/s"),
-        ("completion_rate", "first-contact rate"),
-        ("contacts_per_second", "contacts/s"),
-        ("latency_p50_s", "p50 start->contact s"),
-        ("latency_p99_s", "p99 start->contact s"),
-        ("worker_cpu_ms_per_contact", "worker CPU ms/contact"),
-    ]
-    rows = [
-        [
-            label,
-            fmt(data["ours"][k], 3),
-            fmt(data["ceiling"][k], 3),
-            fmt(data["ours_over_ceiling"][k], 2),
-        ]
-        for k, label in keys
-    ]
-    print(
-        f"throughput, N={data['n']:,} (dev server, in memory; ceiling = no-op workflow + activity)"
-    )
-    print_table(rows, ["figure", "ours", "ceiling", "ours/ceiling"])
-    sent = data["ours"].get("sent", {})
-    print(
-        f"ours, until the ledger row is sent: p50 {fmt(sent.get('latency_p50_s'), 3)} s, "
-        f"p99 {fmt(sent.get('latency_p99_s'), 3)} s"
-    )
+    for run_figures in data["runs"]:
+        report_run(run_figures, data["n"])
+        sent = run_figures["ours"].get("sent", {})
+        print(
+            f"ours, until the ledger row is sent: p50 {fmt(sent.get('latency_p50_s'), 3)} s, "
+            f"p99 {fmt(sent.get('latency_p99_s'), 3)} s"
+        )
+    report_scaling(data)
+
+
+def worker_counts(text: str) -> list[int]:
+    """`1,2,4` -> [1, 2, 4]: each a number of worker processes, 1 to 16, no repeats."""
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not a list of numbers: {text!r}") from err
+    if not counts or len(set(counts)) != len(counts) or not all(1 <= c <= 16 for c in counts):
+        raise argparse.ArgumentTypeError(f"want distinct counts from 1 to 16, got {text!r}")
+    return counts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -297,10 +350,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--n", type=int, default=2_000, help="accounts per phase (issue: 5,000, ~8 min here)"
     )
+    parser.add_argument(
+        "--workers",
+        type=worker_counts,
+        default=[1],
+        help="worker processes per run, e.g. 1,2,4 (each count: both phases, fresh stack)",
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait per phase")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
-    data = asyncio.run(run(args.n, args.timeout))
+    data = asyncio.run(run(args.n, args.timeout, args.workers))
     report(data)
     publish_result("throughput", data, args.out)
     return 0
