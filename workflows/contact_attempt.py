@@ -93,12 +93,12 @@ class GiveUp:
     waits_since: str | None
 
     def cancellation(self) -> ActivityCancellationType:
-        if self.waits_since is None or workflow.patched(self.waits_since):
+        if self.waits_since is None or patches.patched(self.waits_since):
             return WAIT_FOR_THE_ATTEMPT
         return ActivityCancellationType.TRY_CANCEL
 
     def enabled(self) -> bool:
-        return workflow.patched(self.gate)
+        return patches.patched(self.gate)
 
 
 # SMS and notices: given up since one patch, waiting for the attempt under way since the next.

@@ -86,6 +86,14 @@ class OverdueAccountInput(Message):
         description="Consents the start request carried (workflows.consent); none in inputs "
         "from before consent was recorded.",
     )
+    release: int = Field(
+        default=0,
+        ge=0,
+        le=1,
+        description="The code release that started the process (workflows/patches.py, "
+        "RELEASES); 0 in inputs from before cost-2026-12. Its patch ids are taken as given, "
+        "and its search attributes are kept (workflows/publishing.py).",
+    )
 
 
 class PaymentReported(Message):
