@@ -482,9 +482,13 @@ async def test_agent_requests_escalate_pause_resume_and_callbacks(
     await handle.terminate("test over")
 
 
-async def test_search_attributes_follow_transitions(scenario: Scenario, recorder: Recorder) -> None:
+async def test_search_attributes_follow_transitions_before_the_cost_release(
+    scenario: Scenario, recorder: Recorder
+) -> None:
+    """A process started before cost-2026-12 (release 0) keeps DaysPastDue and NextActionAt
+    current, as its history was recorded; later ones: test_transition_attributes.py."""
     due = await scenario.today()
-    handle = await scenario.start(POLICY, due)
+    handle = await scenario.start(POLICY, due, release=0)
     await scenario.sleep_until(due + DAY, time(18))
 
     attrs = (await handle.describe()).typed_search_attributes
