@@ -8,7 +8,11 @@ it closed): a marker the code no longer asks about fails the replay (TMPRL1100).
 workflow meets also costs it one billed upsert of `TemporalChangeVersion`, which is why one
 release's changes share one id.
 
-Retiring an id takes two releases (docs/operations.md, "Changing running workflows"):
+A process started on a release that already carried an id (`OverdueAccountInput.release`,
+`GIVEN_SINCE` below) never asks it: `patched` answers true without a marker. Only processes
+from before that release pay for the marker, and only they can need an old branch.
+
+Retiring an id takes two releases (docs/operations.md, "Retiring a patch id"):
 
 1. **Deprecate**: once no workflow that started before the id's release is open or still
    queried (the retention period after the last one closed; check with a list query on
