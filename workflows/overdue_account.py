@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError, TemporalError
 with workflow.unsafe.imports_passed_through():
     from activities.call_tasks import CallTaskActivities
     from workflows import account as acct
-    from workflows import acting, handlers, parking
+    from workflows import acting, handlers, parking, patches
     from workflows import search_attributes as sa
     from workflows.acting import Reminder, StageContact
     from workflows.consent_handlers import ConsentSignals
@@ -33,12 +33,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.customer_handlers import CustomerStateUpdates
     from workflows.decisions import Finished, WaitForEvents, WaitUntil
     from workflows.handlers import Signal, Update
-    from workflows.patches import (
-        ANCHOR_AT_EXECUTION_START,
-        COST_2026_12,
-        PARK_ON_UNEXPECTED_ERROR,
-        patched,
-    )
     from workflows.publishing import Published, account_attributes, publish_transitions
     from workflows.received_events import ReceivedEvents
     from workflows.revocation_handlers import RevocationHandlers
@@ -94,7 +88,7 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
         self._next: NextAction | None = None
         self._changed = False
         self._published = Published()
-        self._on_change = input.release >= COST_2026_12  # workflows/publishing.py
+        self._on_change = input.release >= patches.COST_2026_12  # workflows/publishing.py
         if self._on_change:
             self._published.seed(workflow.info().typed_search_attributes)
         self._timer = NextActionTimer(keep_across_events=self._on_change)
@@ -112,7 +106,7 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
         it). Only such policies ask, so the others' histories carry no marker."""
         info = workflow.info()
         at_start = input.policy.anchor == "process_start"
-        if at_start and patched(ANCHOR_AT_EXECUTION_START, input.release):
+        if at_start and patches.patched(patches.ANCHOR_AT_EXECUTION_START, input.release):
             return info.workflow_start_time
         return info.start_time
 
@@ -148,8 +142,8 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
 
         await self._settle()
         self._next = None
-        self._timer.stop()
-        await self._cancel_open_tasks(acting.closing_reason(record))
+        if record.call_tasks_asked or not self._on_change:  # cost-2026-12: none, none to cancel
+            await self._cancel_open_tasks(acting.closing_reason(record))
         self._publish()
         return AccountOutcome(
             account_id=record.account_id,
@@ -273,7 +267,9 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
             self._received.note(payload)
 
     async def _settle(self) -> None:
-        """Before the run ends: every handler done, every event it received recorded."""
+        """Before the run ends: every handler done, every event it received recorded, no timer
+        left running."""
+        self._timer.stop()
         await workflow.wait_condition(workflow.all_handlers_finished)
         while self._received.waiting:
             await self._received.record()
@@ -305,7 +301,7 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
         refusal, an activity's), not the SDK's own signal, and this history may park."""
         if isinstance(err, TemporalError) or type(err).__module__.startswith("temporalio"):
             return False
-        return patched(PARK_ON_UNEXPECTED_ERROR)
+        return patches.patched(patches.PARK_ON_UNEXPECTED_ERROR)
 
     def _handler_fault(self, err: Exception) -> None:
         if not self._may_park(err):

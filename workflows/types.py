@@ -263,6 +263,9 @@ class AccountRecord(BaseModel):
     )
     outbox: list[TaskRequest] = Field(default_factory=list)
     cancel_open_tasks: bool = False
+    # A call task was asked for in this process (any run): only then has its end any open task
+    # to cancel. Counted from release cost-2026-12; older processes cancel at the end anyway.
+    call_tasks_asked: bool = False
     task_counter: int = 0
     history: list[str] = Field(default_factory=list, description="Short audit notes, newest last.")
 

@@ -6,6 +6,7 @@ on the release. Processes from before it (release 0) keep every command they wer
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import time, timedelta
 
 import pytest
@@ -37,6 +38,14 @@ async def upserts(handle: Handle) -> list[dict[str, object]]:
             fields = e.upsert_workflow_search_attributes_event_attributes.search_attributes
             found.append({k: json.loads(p.data) for k, p in fields.indexed_fields.items()})
     return found
+
+
+def activities(events: Iterable[HistoryEvent]) -> list[str]:
+    return [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in events
+        if e.event_type == SCHEDULED
+    ]
 
 
 async def current_details(handle: Handle) -> str:
@@ -74,6 +83,9 @@ async def test_attributes_change_on_transitions_and_the_next_action_is_in_the_de
     assert await current_details(handle) == ""
     history = await handle.fetch_history()
     assert not [e for e in history.events if e.event_type == MARKER]  # no patch id asked
+    # Resolved before its first call task: no cancel_open_call_tasks activity at the end.
+    assert activities(history.events) == ["send_sms", "record_received_events"]
+    assert recorder.cancels == []
     await scenario.keep_history(handle, "cost_release_attributes_on_transitions")
 
 
