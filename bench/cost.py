@@ -85,6 +85,12 @@ async def never_pays(d: Driver) -> None:
     await d.sleep_until(d.local(120))
 
 
+async def pays_on_day_1(d: Driver) -> None:
+    """Pays in full at noon on D+1, after the day-one SMS and app notice, before any call."""
+    await d.sleep_until(d.local(1))
+    await d.pay("p-1", AMOUNT)
+
+
 async def pays_on_day_9(d: Driver) -> None:
     await d.sleep_until(d.local(9))
     await d.pay("p-9", AMOUNT)
@@ -125,6 +131,7 @@ async def hardship_plan(d: Driver) -> None:
 
 SCENARIOS: dict[str, Callable[[Driver], Awaitable[None]]] = {
     "never_pays_120_days": never_pays,
+    "pays_on_day_1": pays_on_day_1,
     "pays_on_day_9": pays_on_day_9,
     "promise_kept": promise_kept,
     "hardship_plan": hardship_plan,
