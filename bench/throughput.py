@@ -33,6 +33,7 @@ from typing import Any
 
 import asyncpg
 from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.common import fmt, percentile, publish_result
@@ -55,8 +56,10 @@ from bench.throughput_scaling import (
     scaling,
 )
 from workers.devstack.local_temporal import TemporalDevServer
+from workflows import search_attributes as sa
 from workflows.names import OVERDUE_TASK_QUEUE
 from workflows.policy import Policy
+from workflows.types import AccountState
 
 FIRST_STAGE = "t0_sms"
 POLICY = Policy.model_validate(
@@ -84,6 +87,14 @@ POLICY = Policy.model_validate(
             }
         },
     }
+)
+# As the API's start sets them.
+START_SEARCH_ATTRIBUTES = TypedSearchAttributes(
+    [
+        SearchAttributePair(sa.OVERDUE_STATE, AccountState.ACTIVE.value),
+        SearchAttributePair(sa.PRODUCT, "credit_line"),
+        SearchAttributePair(sa.AMOUNT_DUE_MINOR, 150_000),
+    ]
 )
 
 
@@ -184,7 +195,8 @@ async def ours(
                 key,
                 due=due,
                 policy=POLICY,
-                task_queue=OVERDUE_TASK_QUEUE,  # attributes as the API's start sets them
+                task_queue=OVERDUE_TASK_QUEUE,
+                search_attributes=START_SEARCH_ATTRIBUTES,
             ),
         )
         start_seconds = time.monotonic() - began
