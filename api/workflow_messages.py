@@ -17,7 +17,6 @@ from api.schemas import (
     PaymentReport,
 )
 from overdue.store.bills import Bill
-from workflows.patches import RELEASES
 from workflows.policy import Policy
 from workflows.types import (
     ContactCeased,
@@ -51,7 +50,6 @@ def process_input(account_id: str, body: OverdueReport, policy: Policy) -> Overd
         policy=policy,
         bill_id=body.effective_bill_id(),
         consents=[consent.given() for consent in body.consents],
-        release=max(RELEASES),  # this code's release (workflows/patches.py)
     )
 
 

@@ -8,7 +8,7 @@ repeat. Its patch ids, and when each can go, are in `workflows.patches`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError, TemporalError
 with workflow.unsafe.imports_passed_through():
     from activities.call_tasks import CallTaskActivities
     from workflows import account as acct
-    from workflows import acting, handlers, parking, patches
+    from workflows import acting, handlers, parking
     from workflows import search_attributes as sa
     from workflows.acting import Reminder, StageContact
     from workflows.consent_handlers import ConsentSignals
@@ -31,9 +31,17 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.contact_types import CancelCallTasksInput
     from workflows.customer_handlers import CustomerStateUpdates
-    from workflows.decisions import Finished, WaitForEvents, WaitUntil
+    from workflows.decisions import (
+        Finished,
+        WaitForEvents,
+        WaitUntil,
+    )
     from workflows.handlers import Signal, Update
-    from workflows.publishing import Published, account_attributes, publish_transitions
+    from workflows.patches import (
+        ANCHOR_AT_EXECUTION_START,
+        PARK_ON_UNEXPECTED_ERROR,
+    )
+    from workflows.publishing import Published, account_attributes
     from workflows.received_events import ReceivedEvents
     from workflows.revocation_handlers import RevocationHandlers
     from workflows.status import account_status, stages_done
@@ -60,7 +68,6 @@ with workflow.unsafe.imports_passed_through():
         SmsConsentChanged,
     )
     from workflows.validity_gate import ValidityGate
-    from workflows.waiting import NextActionTimer
 
 
 def _rejecting(error: acct.RequestRejected) -> ApplicationError:
@@ -80,7 +87,6 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
     @workflow.init
     def __init__(self, input: OverdueAccountInput) -> None:
         self._input = input
-        self.started_on_release = input.release  # workflows/patches.py, patched
         # `or` keeps a carried record from asking when the process started (a marker).
         self._record: AccountRecord = input.carried or acting.new_record(
             input, workflow.info().first_execution_run_id, self._process_start(input)
@@ -88,10 +94,6 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
         self._next: NextAction | None = None
         self._changed = False
         self._published = Published()
-        self._on_change = input.release >= patches.COST_2026_12  # workflows/publishing.py
-        if self._on_change:
-            self._published.seed(workflow.info().typed_search_attributes)
-        self._timer = NextActionTimer(keep_across_events=self._on_change)
         self._received = ReceivedEvents(self._record.account_id)  # for the audit trail
         self._parked: Parked | None = None
         self._fault: str | None = None  # a handler's unexpected error, for the loop to park on
@@ -105,8 +107,7 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
         not its first task's, which a worker outage or backlog delays (and every stage with
         it). Only such policies ask, so the others' histories carry no marker."""
         info = workflow.info()
-        at_start = input.policy.anchor == "process_start"
-        if at_start and patches.patched(patches.ANCHOR_AT_EXECUTION_START, input.release):
+        if input.policy.anchor == "process_start" and workflow.patched(ANCHOR_AT_EXECUTION_START):
             return info.workflow_start_time
         return info.start_time
 
@@ -142,8 +143,7 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
 
         await self._settle()
         self._next = None
-        if record.call_tasks_asked or not self._on_change:  # cost-2026-12: none, none to cancel
-            await self._cancel_open_tasks(acting.closing_reason(record))
+        await self._cancel_open_tasks(acting.closing_reason(record))
         self._publish()
         return AccountOutcome(
             account_id=record.account_id,
@@ -267,9 +267,7 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
             self._received.note(payload)
 
     async def _settle(self) -> None:
-        """Before the run ends: every handler done, every event it received recorded, no timer
-        left running."""
-        self._timer.stop()
+        """Before the run ends: every handler done, every event it received recorded."""
         await workflow.wait_condition(workflow.all_handlers_finished)
         while self._received.waiting:
             await self._received.record()
@@ -301,7 +299,7 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
         refusal, an activity's), not the SDK's own signal, and this history may park."""
         if isinstance(err, TemporalError) or type(err).__module__.startswith("temporalio"):
             return False
-        return patches.patched(patches.PARK_ON_UNEXPECTED_ERROR)
+        return workflow.patched(PARK_ON_UNEXPECTED_ERROR)
 
     def _handler_fault(self, err: Exception) -> None:
         if not self._may_park(err):
@@ -323,10 +321,7 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
             "account process parked: %s", reason, extra={"account_id": self._record.account_id}
         )
         workflow.set_current_details(parking.details(self._parked))
-        parked: dict[str, Any] = {sa.OVERDUE_STATE.name: AccountState.PARKED.value}
-        if not self._on_change:
-            parked[sa.NEXT_ACTION_AT.name] = None
-        self._timer.stop()
+        parked = {sa.OVERDUE_STATE.name: AccountState.PARKED.value, sa.NEXT_ACTION_AT.name: None}
         self._published.upsert(parked)
         self._changed = self._retry = False
         # A handler's fault while parked also sets `_changed`: the retry meets it and parks.
@@ -343,9 +338,19 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
 
     async def _wait(self, step: WaitUntil | WaitForEvents) -> None:
         self._next = acting.next_action(step)
-        self._publish(step)
+        timeout: timedelta | None = None
+        if isinstance(step, WaitUntil):
+            timeout = max(step.at - workflow.now(), timedelta(0))
+        self._publish()
         self._changed = False
-        await self._timer.wait(step, lambda: self._changed or bool(self._record.outbox))
+        try:
+            await workflow.wait_condition(
+                lambda: self._changed or bool(self._record.outbox),
+                timeout=timeout,
+                timeout_summary=step.label if isinstance(step, WaitUntil) else None,
+            )
+        except TimeoutError:
+            pass  # the time has come; the loop re-evaluates
 
     async def _contact(self, contact: StageContact) -> None:
         record, stage = self._record, contact.stage
@@ -386,10 +391,7 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
             summary=f"Cancel open call tasks: {reason}",
         )
 
-    def _publish(self, step: WaitUntil | WaitForEvents | None = None) -> None:
+    def _publish(self) -> None:
         """Upsert search attributes, only those whose value changed (each upsert is billed)."""
-        if self._on_change:
-            publish_transitions(self._published, self._record, self._next, step)
-            return
         at = self._next.at if self._next else None
         self._published.upsert(account_attributes(self._record, at, workflow.now()))

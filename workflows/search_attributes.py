@@ -14,18 +14,5 @@ DAYS_PAST_DUE = SearchAttributeKey.for_int("DaysPastDue")
 AMOUNT_DUE_MINOR = SearchAttributeKey.for_int("AmountDueMinor")
 NEXT_ACTION_AT = SearchAttributeKey.for_datetime("NextActionAt")
 PRODUCT = SearchAttributeKey.for_keyword("Product")
-# Local midnight of the due date in the customer's time zone, set once at the start: days past
-# due is derived from it at query time (`DueDate <= now - N days`), so it costs no upsert a day.
-# Processes started before release cost-2026-12 keep DaysPastDue and NextActionAt current
-# instead (workflows/publishing.py); the API's filters read both.
-DUE_DATE = SearchAttributeKey.for_datetime("DueDate")
 
-ALL = (
-    OVERDUE_STATE,
-    OVERDUE_STAGE,
-    DAYS_PAST_DUE,
-    AMOUNT_DUE_MINOR,
-    NEXT_ACTION_AT,
-    PRODUCT,
-    DUE_DATE,
-)
+ALL = (OVERDUE_STATE, OVERDUE_STAGE, DAYS_PAST_DUE, AMOUNT_DUE_MINOR, NEXT_ACTION_AT, PRODUCT)

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from tests.workflows.harness import Handle, Recorder, Scenario, account_of, payment
 from tests.workflows.test_overdue_account import POLICY
 from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.patches import AUDIT_RECEIVED_EVENTS, COST_2026_12
+from workflows.patches import AUDIT_RECEIVED_EVENTS
 from workflows.types import DisputeOpened, PaymentReported
 
 DAY = timedelta(days=1)
@@ -33,12 +31,11 @@ async def _markers(handle: Handle) -> int:
     )
 
 
-@pytest.mark.parametrize("release", [0, COST_2026_12], ids=["release=0", "release=cost-2026-12"])
 async def test_each_event_new_to_the_workflow_is_handed_to_the_audit_once(
-    scenario: Scenario, recorder: Recorder, release: int
+    scenario: Scenario, recorder: Recorder
 ) -> None:
     due = await scenario.today()
-    handle = await scenario.start(POLICY, due, release=release)
+    handle = await scenario.start(POLICY, due)
     account = account_of(handle)
     await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-1", 30_000))
     await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-1", 30_000))  # replayed
@@ -55,13 +52,10 @@ async def test_each_event_new_to_the_workflow_is_handed_to_the_audit_once(
     assert {i.account_id for i in recorder.audited} == {account}
     first = next(e for i in recorder.audited for e in i.events)
     assert PaymentReported.model_validate(first.details).amount_minor == 30_000
-    # A process from before cost-2026-12 asked once it had events; one started on it takes
-    # the id as given: no marker, no billed TemporalChangeVersion upsert.
-    assert await _markers(handle) == (1 if release == 0 else 0)
+    assert await _markers(handle) == 1  # asked once it had events
     audit_inputs = [str(e.details) for i in recorder.audited for e in i.events]
     assert not any("Typed Text" in d for d in audit_inputs)
-    if release == 0:
-        await scenario.keep_history(handle, "events_audited")  # replays the patched branch
+    await scenario.keep_history(handle, "events_audited")  # replays the patched branch
     await handle.terminate("test over")
 
 
