@@ -15,20 +15,16 @@ messages it lists carry names and numbers, and the dev stack's fake listens on a
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from workers.fakes.control_http import parse_body, token_guard
 from workers.fakes.twilio.faults import FaultKind, FaultPlan, InjectedFault
 from workers.fakes.twilio.messages_api import DEFAULT_TO, E164, MAX_BODY
 from workers.fakes.twilio.resources import FakeMessage
-
-M = TypeVar("M", bound=BaseModel)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class Controlled(Protocol):
@@ -84,29 +80,16 @@ class _InboundBody(BaseModel):
 class ControlApi:
     def __init__(self, fake: Controlled, token: str) -> None:
         self._fake = fake
-        self._expected = f"Bearer {token}".encode()
+        self._token = token
 
     def add_routes(self, app: web.Application) -> None:
-        guarded = self._guarded
+        guarded = token_guard(self._token)
         app.router.add_get("/_fake/messages", guarded(self._messages))
         app.router.add_get("/_fake/faults", guarded(self._injected))
         app.router.add_post("/_fake/faults", guarded(self._faults))
         app.router.add_post("/_fake/numbers", guarded(self._numbers))
         app.router.add_post("/_fake/inbound", guarded(self._inbound))
         app.router.add_post("/_fake/reset", guarded(self._reset))
-
-    def _guarded(self, handler: Handler) -> Handler:
-        async def with_token(request: web.Request) -> web.StreamResponse:
-            sent = request.headers.get("Authorization", "").encode()
-            if not hmac.compare_digest(sent, self._expected):
-                return web.json_response(
-                    {"error": "send the control token as `Authorization: Bearer <token>`"},
-                    status=401,
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-            return await handler(request)
-
-        return with_token
 
     async def _messages(self, _request: web.Request) -> web.StreamResponse:
         return web.json_response([m.resource() for m in self._fake.messages.values()])
@@ -120,7 +103,7 @@ class ControlApi:
         )
 
     async def _faults(self, request: web.Request) -> web.StreamResponse:
-        body = await _parse(request, _FaultsBody)
+        body = await parse_body(request, _FaultsBody)
         if isinstance(body, web.Response):
             return body
         self._fake.faults = FaultPlan(
@@ -129,7 +112,7 @@ class ControlApi:
         return web.json_response({"queued": len(body.queue), "rate": body.rate})
 
     async def _numbers(self, request: web.Request) -> web.StreamResponse:
-        body = await _parse(request, _NumberBody)
+        body = await parse_body(request, _NumberBody)
         if isinstance(body, web.Response):
             return body
         if body.create_error is not None:
@@ -139,7 +122,7 @@ class ControlApi:
         return web.json_response({"ok": True})
 
     async def _inbound(self, request: web.Request) -> web.StreamResponse:
-        body = await _parse(request, _InboundBody)
+        body = await parse_body(request, _InboundBody)
         if isinstance(body, web.Response):
             return body
         try:
@@ -153,17 +136,3 @@ class ControlApi:
     async def _reset(self, _request: web.Request) -> web.StreamResponse:
         self._fake.reset()
         return web.json_response({"ok": True})
-
-
-async def _parse(request: web.Request, model: type[M]) -> M | web.Response:
-    try:
-        return model.model_validate(await request.json())
-    except ValueError as err:  # JSON errors and ValidationError
-        detail = (
-            "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in err.errors()
-            )
-            if isinstance(err, ValidationError)
-            else f"not JSON: {err}"
-        )
-        return web.json_response({"error": detail}, status=422)
