@@ -100,7 +100,9 @@ async def report_bill(
         outcome.run_id,
         bill_id,
         created=outcome.started,
-        bill_added=not outcome.started,
+        # A bill stored before (a concurrent or repeated report of it) is already known,
+        # whichever report's delivery reached the process.
+        bill_added=new_bill and not outcome.started,
     )
 
 
