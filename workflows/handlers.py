@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from workflows import account as acct
-from workflows import consent_rules, revocation
+from workflows import consent_rules, policy_change, revocation
 from workflows import customer_requests as customer
 from workflows.consent import ConsentChanged
 from workflows.types import (
@@ -193,6 +193,12 @@ DECIDE_REVOCATION = Update(
     revocation.validate_decision,
     revocation.apply_decision,
 )
+ADOPT_POLICY = Update(
+    "adopt_policy",
+    policy_change.PolicyChange,
+    policy_change.validate_policy_change,
+    policy_change.apply_policy_change,
+)
 
 SIGNALS: tuple[Signal[Any], ...] = (
     REPORT_PAYMENT,
@@ -217,6 +223,7 @@ UPDATES: tuple[Update[Any], ...] = (
     SET_VULNERABILITY,
     SET_CONTACT_PREFERENCES,
     DECIDE_REVOCATION,
+    ADOPT_POLICY,
 )
 
 # A bare event is the signal that carries its type (a pause or resume: the ops batch job's).

@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
         ANCHOR_AT_EXECUTION_START,
         PARK_ON_UNEXPECTED_ERROR,
     )
+    from workflows.policy_handlers import PolicyMoves
     from workflows.publishing import Published, account_attributes
     from workflows.received_events import ReceivedEvents
     from workflows.revocation_handlers import RevocationHandlers
@@ -83,7 +84,7 @@ class HandlerFault(Exception):
 
 
 @workflow.defn
-class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSignals):
+class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSignals, PolicyMoves):
     @workflow.init
     def __init__(self, input: OverdueAccountInput) -> None:
         self._input = input

@@ -59,7 +59,7 @@ def _refused_output(output: Path | None) -> str | None:
 
 async def export(settings: Settings, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from overdue.subject_access import UnknownAccount, export_personal_data
-    from workers.cli.ops_commands import _pool
+    from workers.cli.ops_commands import open_pool
     from workers.ops.common import check_actor, default_actor
     from workers.ops.errors import OpsError
 
@@ -68,7 +68,7 @@ async def export(settings: Settings, args: argparse.Namespace, out: TextIO, err:
         return 2
     try:
         actor = check_actor(args.actor or default_actor())
-        pool = await _pool(settings)
+        pool = await open_pool(settings)
     except OpsError as error:
         print(f"overdue {COMMAND}: {error}", file=err)
         return error.exit_code

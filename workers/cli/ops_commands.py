@@ -114,10 +114,10 @@ def add_parsers(
         "--json", action="store_true", help="print JSON"
     )
 
-    return {name: _sync(command) for name, command in COMMANDS.items()}
+    return {name: sync_command(command) for name, command in COMMANDS.items()}
 
 
-def _sync(command: Command) -> Callable[[Settings, argparse.Namespace], int]:
+def sync_command(command: Command) -> Callable[[Settings, argparse.Namespace], int]:
     def handler(settings: Settings, args: argparse.Namespace) -> int:
         if settings.log_level != "DEBUG":
             # Results go to stdout: INFO lines of the code paths reused (one per account
@@ -196,7 +196,7 @@ async def bulk_start_command(
     except PolicyFileError as error:
         raise OpsError(str(error), exit_code=2) from None
     client = await connect_temporal(settings)
-    pool = await _pool(settings)
+    pool = await open_pool(settings)
     services = Services(settings=settings, pool=pool, temporal=client, policy=policy)
 
     async def report(account_id: str, body: OverdueReport) -> OverdueStarted:
@@ -248,10 +248,10 @@ async def batch_command(
         out.write(f"{_accounts(matching)} {verb}; --dry-run: nothing was {action}d\n")
         return 0
     # The audit trail records the job: an unreachable database stops us before it starts.
-    pool = await _pool(settings)
+    pool = await open_pool(settings)
     try:
         if not args.yes:
-            _confirm(f"{action.capitalize()} {_accounts(matching)} matching {args.query!r}?")
+            confirm(f"{action.capitalize()} {_accounts(matching)} matching {args.query!r}?")
         return await _run_batch(
             client, pool, action, (request, reason), args.query, matching, out, err
         )
@@ -321,7 +321,7 @@ async def tasks_command(
     from workers.ops import tasks
     from workers.ops.output import console_for, show
 
-    pool = await _pool(settings)
+    pool = await open_pool(settings)
     try:
         counts = await queue_counts(pool)
     finally:
@@ -343,7 +343,7 @@ COMMANDS: dict[str, Command] = {
 }
 
 
-async def _pool(settings: Settings) -> asyncpg.Pool:
+async def open_pool(settings: Settings) -> asyncpg.Pool:
     import asyncpg
 
     url = settings.require_database_url()
@@ -363,7 +363,7 @@ def _accounts(count: int) -> str:
     return f"{count} running account{'' if count == 1 else 's'}"
 
 
-def _confirm(question: str) -> None:
+def confirm(question: str) -> None:
     if not sys.stdin.isatty():
         raise OpsError(f"{question} There is no terminal to confirm on: pass --yes", exit_code=2)
     answer = input(f"{question} [y/N] ").strip().lower()

@@ -1,8 +1,10 @@
 """`overdue policy check FILE`: lint a policy file's SMS templates before it is deployed, and
-show its calendars (rest days per jurisdiction) with their warnings.
+show its calendars (rest days per jurisdiction) with their warnings. `overdue policy move
+FILE`: preview, then move, running accounts to that policy (workers/ops/policy_move.py).
 
-Exit codes: 0 no findings, 1 findings (each printed with its path), 2 a file that cannot be
-read or is not a valid policy (the loader's file, path and reason lines, on stderr).
+Exit codes of `check`: 0 no findings, 1 findings (each printed with its path), 2 a file that
+cannot be read or is not a valid policy (the loader's file, path and reason lines, on stderr).
+Of `move`: 0 done (or previewed), 1 some account refused or failed the move, 2 bad input.
 """
 
 from __future__ import annotations
@@ -33,10 +35,28 @@ def add_parsers(
         "that cannot be read or is not a valid policy.",
     )
     check.add_argument("file", metavar="FILE", type=Path, help="the policy's YAML file")
+    move = actions.add_parser(
+        "move",
+        help="Preview, then move running accounts to this policy (version).",
+        description="Show, for each running account the query matches, its next contacts now "
+        "and under the policy in FILE; with --apply, move them (each workflow validates the "
+        "move; each move is audited). Without --apply nothing changes.",
+    )
+    move.add_argument("file", metavar="FILE", type=Path, help="the new policy's YAML file")
+    move.add_argument("--query", default=None, help="visibility query (default: all running)")
+    move.add_argument("--horizon-days", type=int, default=30, help="preview window (default 30)")
+    move.add_argument("--apply", action="store_true", help="move the accounts (default: preview)")
+    move.add_argument("--actor", default=None, help="who (default ops:<login>)")
+    move.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     return {"policy": run_policy}
 
 
-def run_policy(_settings: Settings, args: argparse.Namespace) -> int:
+def run_policy(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "move":
+        from workers.cli.ops_commands import sync_command
+        from workers.cli.policy_move_command import move_policy_command
+
+        return sync_command(move_policy_command)(settings, args)
     return check_file(args.file, sys.stdout, sys.stderr)
 
 

@@ -58,14 +58,14 @@ def run_erase(settings: Settings, args: argparse.Namespace) -> int:
 
 async def erase(settings: Settings, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from overdue.erasure import NotErasableYet, UnknownAccount, erase_account
-    from workers.cli.ops_commands import _pool
+    from workers.cli.ops_commands import open_pool
     from workers.ops.common import check_actor, connect_temporal, default_actor
     from workers.ops.errors import OpsError
 
     try:
         actor = check_actor(args.actor or default_actor())
         client = await connect_temporal(settings)
-        pool = await _pool(settings)
+        pool = await open_pool(settings)
     except OpsError as error:
         print(f"overdue erase: {error}", file=err)
         return error.exit_code
