@@ -135,8 +135,8 @@ async def gather_evidence(
     ledger = [
         dict(r)
         for r in await pool.fetch(
-            "SELECT idempotency_key, account_id, channel, stage_id, status, provider_id, created_at"
-            " FROM contact_ledger"
+            "SELECT idempotency_key, account_id, channel, stage_id, status, provider_id,"
+            " created_at, cleared_at FROM contact_ledger"
         )
     ]
     call_tasks = [

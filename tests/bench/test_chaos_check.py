@@ -5,11 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from bench.chaos_check import AccountHistory, ScheduledContact, audit_stages
+from bench.chaos_check import (
+    AccountHistory,
+    Evidence,
+    Findings,
+    ScheduledContact,
+    audit_stages,
+    check_contacts_after_payment,
+)
 from overdue.policy_files import load_policy
 from tests.workflows.harness import ROOT
 from workflows.names import workflow_id
-from workflows.types import OverdueAccountInput
+from workflows.types import OverdueAccountInput, PaymentReported
 
 START = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # 12:00 UTC: inside the policy's window
 
@@ -69,3 +76,41 @@ def test_made_or_recorded_as_skipped_is_neither() -> None:
     assert audit_stages(history(t15_closed=True, t45_made=True), set(), set(), UNTIL).missed == []
     skipped = audit_stages(history(t15_closed=True), {"t45s_app_notice"}, set(), UNTIL)
     assert (skipped.missed, skipped.skipped_by_catch_up) == ([], ["t45s_app_notice"])
+
+
+def _evidence_with_sms(cleared_at: datetime, sms_at: datetime) -> Evidence:
+    account = history(t15_closed=True)
+    paid = PaymentReported(payment_id="p1", amount_minor=150_000, currency="CNY", paid_at=START)
+    account.payments.append((8, PAID, paid))
+    return Evidence(
+        accounts={"chaos-x": account},
+        skipped={},
+        suppressed={},
+        phones={"+8613800000000": "chaos-x"},
+        provider_messages=[
+            {"sid": "SM1", "to": "+8613800000000", "body": "b", "created_at": sms_at}
+        ],
+        ledger=[{"provider_id": "SM1", "cleared_at": cleared_at}],
+        call_tasks=[],
+        notices=[],
+        until=UNTIL,
+    )
+
+
+PAID = START + timedelta(seconds=20)
+
+
+def test_an_sms_let_go_before_the_payment_and_slow_to_arrive_is_in_flight_not_a_failure() -> None:
+    found = Findings()
+    late = PAID + timedelta(seconds=4)
+    check_contacts_after_payment(_evidence_with_sms(PAID - timedelta(seconds=1), late), found)
+    assert found.counts["contacts_after_resolution"] == 0
+    assert found.info["in_flight_at_payment_beyond_grace"] == 1
+
+
+def test_an_sms_let_go_after_the_payment_reached_the_process_fails() -> None:
+    found = Findings()
+    late = PAID + timedelta(seconds=4)
+    check_contacts_after_payment(_evidence_with_sms(PAID + timedelta(seconds=1), late), found)
+    assert found.counts["contacts_after_resolution"] == 1
+    assert found.info["in_flight_at_payment_beyond_grace"] == 0
