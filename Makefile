@@ -83,7 +83,7 @@ clean-state:
 # Benchmarks, the chaos run and the API fuzz (not part of `make test`): each prints its figures
 # and writes bench/results/<name>.json; see docs/benchmarks.md. One: `make bench BENCH=cost`;
 # sizes and other flags: `make bench BENCH=throughput BENCH_ARGS="--n 5000"`.
-BENCH ?= cost memory throughput latency chaos fuzz outage
+BENCH ?= cost memory sandbox_cost throughput latency chaos fuzz outage
 .PHONY: bench
 bench: $(STAMP)
 	@for name in $(BENCH); do \

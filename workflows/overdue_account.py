@@ -14,11 +14,16 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, TemporalError
 
+# `import workflows.x as x`, never `from workflows import x`: the sandbox imports this module
+# again per instance, and a name taken from the package would be imported again with it,
+# passthrough or not (docs/benchmarks.md, "The sandbox's imports").
 with workflow.unsafe.imports_passed_through():
+    import workflows.account as acct
+    import workflows.acting as acting
+    import workflows.handlers as handlers
+    import workflows.parking as parking
+    import workflows.search_attributes as sa
     from activities.call_tasks import CallTaskActivities
-    from workflows import account as acct
-    from workflows import acting, handlers, parking
-    from workflows import search_attributes as sa
     from workflows.acting import Reminder, StageContact
     from workflows.consent_handlers import ConsentSignals
     from workflows.contact_attempt import (
@@ -31,16 +36,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.contact_types import CancelCallTasksInput
     from workflows.customer_handlers import CustomerStateUpdates
-    from workflows.decisions import (
-        Finished,
-        WaitForEvents,
-        WaitUntil,
-    )
+    from workflows.decisions import Finished, WaitForEvents, WaitUntil
     from workflows.handlers import Signal, Update
-    from workflows.patches import (
-        ANCHOR_AT_EXECUTION_START,
-        PARK_ON_UNEXPECTED_ERROR,
-    )
+    from workflows.patches import ANCHOR_AT_EXECUTION_START, PARK_ON_UNEXPECTED_ERROR
     from workflows.policy_handlers import PolicyMoves
     from workflows.publishing import Published, account_attributes
     from workflows.received_events import ReceivedEvents
