@@ -37,6 +37,7 @@ def templates(lang: str) -> Jinja2Templates:
     # A moment in a zone (the customer's on the task page; none: UTC), named, as `lang` writes.
     env.filters["local"] = lambda moment, zone=None: formats.moment_text(moment, zone, lang)
     env.filters["day"] = lambda day: formats.date_text(day, lang)
+    env.filters["amount"] = lambda minor, currency: formats.amount_text(minor, currency, lang)
     return Jinja2Templates(env=env)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from api.console import dials
 from api.console.calling_hours import CallingHours
 from api.console.context import Console
-from api.console.formats import amount_text, date_text, moment_text, weekday_text
+from api.console.formats import date_text, moment_text, weekday_text
 from api.console.i18n import Translator
 from api.console.plan_calculator import plan_view
 from overdue.desk_policy import read_desk
@@ -92,7 +92,6 @@ async def task_facts(
         "agent_now": moment_text(now, None, lang),
         "contacts": contacts,
         "guide": guide,
-        "amount": amount_text(status.balance_minor, status.currency, lang) if status else "",
         "due_date_text": date_text(status.due_date, lang) if status else "",
         "plan": None,
     }

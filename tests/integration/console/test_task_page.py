@@ -62,6 +62,11 @@ async def _open_task(browser: Browser, stack: Stack, agent: User, lang: str) -> 
     return page
 
 
+async def _screenshot(page: Page, lang: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"console-task-page-{lang}.png"), full_page=True)
+
+
 async def _plan(page: Page, instalments: str) -> None:
     form = page.get_by_test_id("form-plan")
     await form.locator("input[name=instalments]").fill(instalments)
@@ -109,7 +114,7 @@ async def test_task_page_shows_the_customer_the_debt_the_guide_and_the_plan(
         call_now = page.get_by_test_id("call-now")
         await expect(call_now).to_have_attribute("data-allowed", "yes")
         await expect(call_now).to_have_text(str(words["allowed"]))
-        await expect(page.get_by_test_id("amount")).to_have_text(str(words["amount"]))
+        await expect(page.get_by_test_id("balance")).to_have_text(str(words["amount"]))
         await expect(page.get_by_test_id("product")).to_have_text("credit_line")
         # The SMS went out in the customer's language (en): its text, opened for this agent.
         texts = page.get_by_test_id("contacts").get_by_test_id("message-text")
@@ -124,9 +129,8 @@ async def test_task_page_shows_the_customer_the_debt_the_guide_and_the_plan(
         await expect(page.get_by_test_id("plan-total")).to_have_text(str(words["amount"]))
         await expect(page.get_by_test_id("plan-problem")).to_have_count(0)
         await expect(page.get_by_test_id("form-propose-plan")).to_be_visible()
-        if lang == "zh-CN":  # the page as an agent sees it; the limit case below after it
-            ARTIFACTS.mkdir(exist_ok=True)
-            await page.screenshot(path=str(ARTIFACTS / "console-task-page-zh-CN.png"), full_page=True)
+        if lang == "zh-CN":  # the page with a schedule; the English one shows the limit case
+            await _screenshot(page, lang)
 
         await _plan(page, "20")
         problem = page.get_by_test_id("plan-problem")
@@ -134,8 +138,7 @@ async def test_task_page_shows_the_customer_the_debt_the_guide_and_the_plan(
         await expect(problem).to_have_text(str(words["too_many"]))
         await expect(page.get_by_test_id("form-propose-plan")).to_have_count(0)
         if lang == "en":
-            ARTIFACTS.mkdir(exist_ok=True)
-            await page.screenshot(path=str(ARTIFACTS / "console-task-page-en.png"), full_page=True)
+            await _screenshot(page, lang)
     finally:
         await page.context.close()
     shown = await stack.pool.fetchval(
