@@ -1,4 +1,3 @@
-
 """The task page's pure parts: the plan schedule and its check (shared with the workflow's
 validator), the policy file's desk section, refusals in the agent's language, Babel formats
 and the call-allowed indicator at fixed clocks."""

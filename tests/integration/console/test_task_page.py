@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, expect
@@ -99,7 +100,7 @@ async def _plan(page: Page, instalments: str) -> None:
     ],
 )
 async def test_task_page_shows_the_customer_the_debt_the_guide_and_the_plan(
-    stack: Stack, browser: Browser, lang: str, words: dict[str, object]
+    stack: Stack, browser: Browser, lang: str, words: dict[str, Any]
 ) -> None:
     agent = await make_user(stack, Role.AGENT, CallQueue.SPECIALIST)
     account, task_id = await only_specialist_task(stack)
@@ -124,7 +125,7 @@ async def test_task_page_shows_the_customer_the_debt_the_guide_and_the_plan(
         await _plan(page, "3")
         rows = page.get_by_test_id("plan-schedule").locator("tbody tr")
         await expect(rows).to_have_count(3)
-        for row, part in zip(await rows.all(), words["parts"], strict=True):  # type: ignore[call-overload]
+        for row, part in zip(await rows.all(), words["parts"], strict=True):
             await expect(row).to_contain_text(part)
         await expect(page.get_by_test_id("plan-total")).to_have_text(str(words["amount"]))
         await expect(page.get_by_test_id("plan-problem")).to_have_count(0)
