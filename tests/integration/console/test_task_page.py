@@ -12,6 +12,7 @@ Screenshots: test-artifacts/console-task-page-{en,zh-CN}.png.
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,18 @@ from tests.integration.conftest import Stack
 from tests.integration.console.conftest import (
     PASSWORD,
     User,
+    csrf_of,
     logged_in,
     make_user,
     only_specialist_task,
 )
-from tests.integration.support import CUSTOMER_ZONE, NAME, eventually, start_account
+from tests.integration.support import (
+    CUSTOMER_ZONE,
+    NAME,
+    eventually,
+    start_account,
+    state_of,
+)
 from workflows.policy import CallQueue
 
 pytestmark = pytest.mark.integration
@@ -202,8 +210,7 @@ async def test_refusals_read_in_the_agents_language(stack: Stack) -> None:
     agent = await make_user(stack, Role.AGENT, CallQueue.SPECIALIST)
     _account, task_id = await only_specialist_task(stack)
     async with logged_in(stack, agent, **{"Accept-Language": "zh-CN"}) as browser:
-        home = await browser.get("/console")
-        token = home.text.split('name="csrf_token" value="')[1].split('"')[0]
+        token = csrf_of(await browser.get("/console"))
         taken = await browser.post("/console/tasks/next", data={"csrf_token": token})
         assert taken.headers["location"] == f"/console/tasks/{task_id}"
         url = f"/console/tasks/{task_id}/outcome"
@@ -216,3 +223,44 @@ async def test_refusals_read_in_the_agents_language(stack: Stack) -> None:
     assert rejected.status_code == 422
     assert 'data-reason-code="promise_past"' in rejected.text
     assert "未被接受：承诺还款日期 2020-01-01 已过。" in rejected.text
+
+
+async def test_a_calculated_plan_is_proposed_and_the_workflow_accepts_it(stack: Stack) -> None:
+    """The calculator's schedule, proposed by the agent (hardship report) and approved by a
+    supervisor from the same page, passes the workflow's check: it is the same function."""
+    agent = await make_user(stack, Role.AGENT, CallQueue.SPECIALIST)
+    supervisor = await make_user(stack, Role.SUPERVISOR, CallQueue.SUPERVISOR)
+    account, task_id = await only_specialist_task(stack)
+    async with logged_in(stack, agent) as browser:
+        home = await browser.get("/console")
+        token = csrf_of(home)
+        await browser.post("/console/tasks/next", data={"csrf_token": token})
+        page = await browser.get(f"/console/tasks/{task_id}", params={"instalments": "4"})
+        reason = re.search(r'name="reason" maxlength="500" value="([^"]+)"', page.text)
+        assert reason and reason.group(1).startswith("The customer asks for 4 instalments of")
+        proposed = await browser.post(
+            f"/console/tasks/{task_id}/outcome",
+            data={"csrf_token": token, "action": "hardship", "reason": reason.group(1)},
+        )
+        assert proposed.status_code == 200, proposed.text
+    assert await eventually(lambda: _state_is(stack, account, "hardship_review"))
+    async with logged_in(stack, supervisor) as browser:
+        page = await browser.get(f"/console/tasks/{task_id}", params={"instalments": "4"})
+        plan = re.search(r'name="plan" value="([^"]+)"', page.text)
+        assert plan and len(plan.group(1).splitlines()) == 4
+        approved = await browser.post(
+            f"/console/accounts/{account}/actions",
+            data={
+                "csrf_token": csrf_of(page),
+                "action": "hardship_decision",
+                "decision": "approve",
+                "plan": plan.group(1),
+                "reason": "",
+            },
+        )
+    assert approved.status_code == 200, approved.text
+    assert await state_of(stack, account) == "repayment_plan"
+
+
+async def _state_is(stack: Stack, account: str, state: str) -> bool:
+    return await state_of(stack, account) == state
