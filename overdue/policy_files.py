@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from overdue.calendar_sources import CalendarSourceError, calendar_notes, expand_calendars
+from overdue.desk_policy import desk_problems, split_desk
 from overdue.provider_template_check import unregistered
 from overdue.template_lint import lint_policy
 from workflows.policy import Policy
@@ -69,10 +70,14 @@ def read_policy(file: Path, today: date | None = None) -> Policy:
         raise PolicyFileError(file, [(where, f"not valid YAML: {err}")]) from err
     if not isinstance(data, dict):
         raise PolicyFileError(file, [("", "expected a mapping with id, version and stages")])
+    data, desk = split_desk(data)  # the console's section: not part of the Policy
     try:
         policy = Policy.model_validate(data)
     except ValidationError as err:
         raise PolicyFileError(file, [_describe(error, data) for error in err.errors()]) from err
+    desk_wrong = desk_problems(desk, {stage.id for stage in policy.stages})
+    if desk_wrong:
+        raise PolicyFileError(file, desk_wrong)
     computed = _computed_calendar_days(data)
     if computed:
         raise PolicyFileError(file, computed)

@@ -7,11 +7,11 @@ derived from the facts, so there is no "state to return to" to get wrong after a
 
 from __future__ import annotations
 
-import itertools
 from datetime import date, datetime, time, timedelta
 
 from workflows.contact_rules import Contact, at_local, local_date
 from workflows.customer_rules import plan_rules, promise_rules
+from workflows.plan_schedule import plan_problem
 from workflows.policy import CallQueue, Stage
 from workflows.types import (
     AccountRecord,
@@ -265,24 +265,12 @@ def validate_hardship_decision(
         if decision.plan:
             raise RequestRejected("a rejected hardship request takes no plan")
         return
+    # The same check the console's plan calculator shows before a plan is proposed.
     rules = plan_rules(record)  # a vulnerable customer's limits, where the policy has them
-    plan = decision.plan
-    if not plan:
-        raise RequestRejected("an approval needs a plan of instalments")
-    if len(plan) > rules.max_instalments:
-        raise RequestRejected(f"at most {rules.max_instalments} instalments")
     today = local_date(now, record.time_zone)
-    if plan[0].due_date < today:
-        raise RequestRejected("the first instalment is in the past")
-    if any(b.due_date <= a.due_date for a, b in itertools.pairwise(plan)):
-        raise RequestRejected("instalment dates must be strictly increasing")
-    if plan[-1].due_date > today + timedelta(days=rules.max_days):
-        raise RequestRejected(f"the last instalment must be within {rules.max_days} days")
-    total = sum(i.amount_minor for i in plan)
-    if total != record.balance_minor:
-        raise RequestRejected(
-            f"instalments add up to {total}, but the balance is {record.balance_minor}"
-        )
+    problem = plan_problem(decision.plan, rules, today, record.balance_minor)
+    if problem is not None:
+        raise RequestRejected(problem.message)
 
 
 def apply_hardship_decision(

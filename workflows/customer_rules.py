@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from workflows.plan_schedule import plan_limits
 from workflows.policy import Channel, HardshipRules, PromiseRules, Stage
 from workflows.preferences import earliest_convenient
 from workflows.types import AccountRecord
@@ -88,15 +89,7 @@ def promise_rules(record: AccountRecord) -> PromiseRules:
 
 
 def plan_rules(record: AccountRecord) -> HardshipRules:
-    rules, section = record.policy.hardship, treatment(record)
-    if section is None:
-        return rules
-    return rules.model_copy(
-        update={
-            "max_instalments": _either(section.plan_max_instalments, rules.max_instalments),
-            "max_days": _either(section.plan_max_days, rules.max_days),
-        }
-    )
+    return plan_limits(record.policy, record.vulnerable)  # shared with the plan calculator
 
 
 def _either(override: int | None, default: int) -> int:

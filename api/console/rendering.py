@@ -13,7 +13,7 @@ import jinja2
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from api.console import i18n, words
+from api.console import formats, i18n, words
 from api.console.context import CSRF_FIELD, Console
 from workflows.currencies import format_minor
 
@@ -34,6 +34,10 @@ def templates(lang: str) -> Jinja2Templates:
     env.filters["when"] = lambda moment: (
         moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else ""
     )
+    # A moment in a zone (the customer's on the task page; none: UTC), named, as `lang` writes.
+    env.filters["local"] = lambda moment, zone=None: formats.moment_text(moment, zone, lang)
+    env.filters["day"] = lambda day: formats.date_text(day, lang)
+    env.filters["amount"] = lambda minor, currency: formats.amount_text(minor, currency, lang)
     return Jinja2Templates(env=env)
 
 
@@ -61,6 +65,7 @@ def render(page: Console, template: str, status_code: int = 200, **values: Any) 
         "csrf_field": CSRF_FIELD,
         "csrf_token": page.session.csrf_token if page.session else "",
         "here": page.request.url.path,
+        "zone": None,  # the customer's time zone, on pages about one customer
         **values,
     }
     response = templates(page.lang).TemplateResponse(

@@ -13,6 +13,7 @@ from api import cursors
 from api.account_list import list_accounts, visibility_query
 from api.console.context import Console, ConsoleError, CsrfForm, Supervisor
 from api.console.outcomes import FormInvalid, perform, supervisor_action
+from api.console.reasons import refused_answer, status_money
 from api.console.rendering import render
 from api.console.words import in_words
 from api.problems import Problem
@@ -111,18 +112,12 @@ async def account_action(page: Supervisor, account_id: AccountId, form: CsrfForm
             action,
         )
     except FormInvalid as err:
-        answer = {
-            "ok": False,
-            "message": page.t.gettext("Please correct: %(reason)s", reason=str(err)),
-        }
+        answer = refused_answer(page.t, str(err), rejection=False, money=status_money(current))
         return await _render_account(
             page, account_id, status_code=422, answer=answer, forms=keep, current=current
         )
     except UpdateRejected as err:
-        answer = {
-            "ok": False,
-            "message": page.t.gettext("Not accepted: %(reason)s", reason=err.reason),
-        }
+        answer = refused_answer(page.t, err.reason, rejection=True, money=status_money(current))
         return await _render_account(
             page, account_id, status_code=422, answer=answer, forms=keep, current=current
         )

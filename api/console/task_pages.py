@@ -15,8 +15,10 @@ from api.console.calling_hours import CallingHours, calling_hours, workable_now
 from api.console.context import Console, ConsoleError, CsrfForm, SignedIn
 from api.console.customer_forms import CUSTOMER_ACTIONS, customer_action, preferences_text
 from api.console.outcomes import FormInvalid, perform
+from api.console.reasons import refused_answer, status_money
 from api.console.rendering import render
 from api.console.revocation_form import after_action, build_action, revocation_view
+from api.console.task_facts import task_facts
 from api.console.task_view import mask_phone
 from api.console.words import in_words
 from api.workflow_calls import (
@@ -30,7 +32,6 @@ from overdue.store import call_tasks, dial_attempts
 from overdue.store.accounts import customer_phone, customer_reach
 from overdue.store.agent_desk import (
     claimed_tasks,
-    contact_history,
     earlier_outcomes,
     last_outcome,
 )
@@ -117,6 +118,7 @@ async def _render_task(
     hours = await _hours(page, task)
     said = current.preferences if current else None
     dial = await dials.current_check(pool, page.services.policy, task, datetime.now(UTC), said)
+    facts = await task_facts(page, task, current, hours, dial, datetime.now(UTC))
     return render(
         page,
         "task.html",
@@ -127,7 +129,6 @@ async def _render_task(
         phone=phone,
         revealed=revealed is not None,
         can_act=task.status == "claimed" and task.claimed_by == page.actor,
-        contacts=await contact_history(pool, task.account_id),
         outcomes=await earlier_outcomes(pool, task.account_id),
         answer=answer,
         forms=forms or {},
@@ -140,6 +141,7 @@ async def _render_task(
         preferences_text=preferences_text(current),
         vulnerability_categories=[c.value for c in VulnerabilityCategory],
         revocation=await revocation_view(pool, current),
+        **facts,  # the customer and the debt (api/console/task_facts.py)
     )
 
 
@@ -171,20 +173,14 @@ async def record_outcome(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Res
         build = customer_action if typed.get("action") in CUSTOMER_ACTIONS else build_action
         action = build(typed, actor=page.actor, task_id=task.id, status=current)
     except FormInvalid as err:
-        answer = {
-            "ok": False,
-            "message": page.t.gettext("Please correct: %(reason)s", reason=str(err)),
-        }
+        answer = refused_answer(page.t, str(err), rejection=False, money=status_money(current))
         return await _render_task(page, task, status_code=422, answer=answer, forms=keep)
     handle = account_handle(page.services.temporal, task.account_id)
     try:
         new_status = await perform(page.services.pool, handle, task.account_id, page.actor, action)
         await after_action(page.services.pool, task.account_id, page.actor, action)
     except UpdateRejected as err:
-        answer = {
-            "ok": False,
-            "message": page.t.gettext("Not accepted: %(reason)s", reason=err.reason),
-        }
+        answer = refused_answer(page.t, err.reason, rejection=True, money=status_money(current))
         return await _render_task(
             page, task, status_code=422, answer=answer, forms=keep, current=current
         )

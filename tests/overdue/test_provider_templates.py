@@ -22,6 +22,7 @@ CODE = {"sign_name": "逾期提醒", "template_code": "SMS_1"}
 def default_data() -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(DEFAULT.read_text(encoding="utf-8"))
     data.pop("calendars", None)  # sources the loader expands; not what this is about
+    data.pop("desk", None)  # the console's section, which the loader takes out (desk_policy)
     return data
 
 

@@ -5,13 +5,12 @@ An agent whose browser asks for zh-CN works a task without touching the language
 stage, the task's status, the account's state, the contact history's channels and statuses and
 the earlier outcomes are words from the zh_CN catalogue, and no raw id (`t3s_call`, `call_task`,
 `task_created`, `promise.recorded`) is left in the page's visible text (the ids stay in data-*
-attributes). A screenshot is kept in test-artifacts/console-task-page-zh-CN.png.
+attributes). The page's screenshot is test_task_page.py's (console-task-page-zh-CN.png).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
@@ -22,8 +21,6 @@ from tests.integration.support import customer_today
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[3]
-ARTIFACTS = ROOT / "test-artifacts"
 RAW_IDS = ("t3s_call", "call_task", "task_created", "promise.recorded", "claimed", "active")
 
 
@@ -74,7 +71,5 @@ async def test_task_page_in_chinese_shows_words_not_ids(
         shown = await page.locator("main").inner_text()
         left = [raw for raw in RAW_IDS if raw in shown]
         assert not left, f"raw ids on the zh-CN task page: {left}"
-        ARTIFACTS.mkdir(exist_ok=True)
-        await page.screenshot(path=str(ARTIFACTS / "console-task-page-zh-CN.png"), full_page=True)
     finally:
         await context.close()
