@@ -45,7 +45,7 @@ def fit(
     )
     means = x_train.mean(axis=0)
     scales = x_train.std(axis=0)
-    scales[scales == 0] = 1.0  # a constant column: its coefficient stays 0
+    scales[scales < 1e-9] = 1.0  # a constant column (up to rounding): its coefficient stays 0
     regression = LogisticRegression(C=1.0, max_iter=2000)
     regression.fit((x_train - means) / scales, y_train)
     p_train = regression.predict_proba((x_train - means) / scales)[:, 1]
