@@ -19,6 +19,7 @@ from api import (
     erasure,
     health,
     problems,
+    risk_score_routes,
     subject_access,
     timeline,
     vulnerability,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(vulnerability.router)
     app.include_router(consents.router)
     app.include_router(timeline.router)
+    app.include_router(risk_score_routes.router)
     app.include_router(erasure.router)
     app.include_router(subject_access.router)
     app.include_router(health.router)

@@ -13,7 +13,7 @@ import asyncpg
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import consent_changes
+from api import consent_changes, risk_scoring
 from api import workflow_messages as messages
 from api.deliveries import deliver_bill
 from api.dependencies import Services
@@ -71,6 +71,9 @@ async def report_bill(
     await _check_total(services, account_id, bill_id, body)
     # Before the transaction: a Temporal call never runs under the account's lock.
     await _check_currency(services, services.pool, account_id, body)
+    body, scored = await risk_scoring.at_report(
+        services.pool, services.settings.score_at_start, account_id, body
+    )
     pending = PendingBill(
         bill=messages.bill(account_id, body),
         start_input=messages.process_input(account_id, body, services.policy).model_dump(
@@ -84,6 +87,7 @@ async def report_bill(
         if await is_erased(conn, account_id):
             raise AccountErased(account_id)
         new_bill = await _store_report(conn, pending, body)
+        await risk_scoring.keep(conn, scored)
         delivered = not new_bill and await bill_delivered(conn, account_id, bill_id)
         consents = await _record_consents(conn, account_id, body, actor)
     if delivered:

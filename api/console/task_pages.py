@@ -28,7 +28,7 @@ from api.workflow_calls import (
     status_if_running,
 )
 from overdue.account_status import days_past_due_now, with_texts
-from overdue.store import call_tasks, dial_attempts
+from overdue.store import call_tasks, dial_attempts, risk_scores
 from overdue.store.accounts import customer_phone, customer_reach
 from overdue.store.agent_desk import (
     claimed_tasks,
@@ -141,6 +141,7 @@ async def _render_task(
         preferences_text=preferences_text(current),
         vulnerability_categories=[c.value for c in VulnerabilityCategory],
         revocation=await revocation_view(pool, current),
+        score=await risk_scores.latest_score(pool, task.account_id),
         **facts,  # the customer and the debt (api/console/task_facts.py)
     )
 

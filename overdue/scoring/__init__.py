@@ -1,0 +1,2 @@
+"""Risk scoring (issue 18, docs/strategy-scoring.md): the features, the model as JSON, its
+training (scikit-learn, `training` only) and the synthetic training set."""
