@@ -13,7 +13,7 @@ import asyncpg
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import consent_changes
+from api import consent_changes, experiment_assignment
 from api import workflow_messages as messages
 from api.deliveries import deliver_bill
 from api.dependencies import Services
@@ -71,18 +71,26 @@ async def report_bill(
     await _check_total(services, account_id, bill_id, body)
     # Before the transaction: a Temporal call never runs under the account's lock.
     await _check_currency(services, services.pool, account_id, body)
-    pending = PendingBill(
-        bill=messages.bill(account_id, body),
-        start_input=messages.process_input(account_id, body, services.policy).model_dump(
-            mode="json"
-        ),
-        actor=actor,
-    )
+    experiment = await experiment_assignment.running_experiment(services)
     async with services.pool.acquire() as conn, conn.transaction():
         # One report per account at a time: the stored account, customer and bill agree.
         await lock_account(conn, account_id)
         if await is_erased(conn, account_id):
             raise AccountErased(account_id)
+        policy = await experiment_assignment.start_policy(
+            conn,
+            experiment,
+            account_id=account_id,
+            bill_id=bill_id,
+            body=body,
+            default=services.policy,
+            actor=actor,
+        )
+        pending = PendingBill(
+            bill=messages.bill(account_id, body),
+            start_input=messages.process_input(account_id, body, policy).model_dump(mode="json"),
+            actor=actor,
+        )
         new_bill = await _store_report(conn, pending, body)
         delivered = not new_bill and await bill_delivered(conn, account_id, bill_id)
         consents = await _record_consents(conn, account_id, body, actor)
