@@ -120,9 +120,10 @@ def test_too_few_accounts_say_so_and_flag_nothing() -> None:
 
 
 def test_mixed_currencies_leave_the_amount_out_and_say_why() -> None:
-    rows = _accounts(4, "a", 0.3, 50) + [
-        Outcome("b", False, True, 2.0, 100, "USD", 1, False, False, False)
-    ] * 50
+    rows = (
+        _accounts(4, "a", 0.3, 50)
+        + [Outcome("b", False, True, 2.0, 100, "USD", 1, False, False, False)] * 50
+    )
     analysis = analyse(rows, arms=["a", "b"], champion="a", alpha=ALPHA, seed=1)
     assert "recovered_minor" not in {c.metric for c in analysis.comparisons}
     assert "--currency" in analysis.notes[0]
