@@ -24,7 +24,6 @@ from api.schemas import OverdueReport
 from overdue.experiment_guardrails import breaches
 from overdue.experiments import SegmentFacts, arm_for, segment_for
 from overdue.store import experiments as store
-from overdue.store.audit import record_event
 from overdue.store.experiment_outcomes import outcome_rows
 from workflows.policy import Policy
 
@@ -93,18 +92,5 @@ async def start_policy(
         jurisdiction=facts.jurisdiction,
         vulnerable=body.vulnerable,
     )
-    await store.record_assignment(conn, assignment)
-    await record_event(
-        conn,
-        account_id=account_id,
-        actor=actor,
-        kind="experiment.assigned",
-        details={
-            "experiment_id": experiment.id,
-            "arm": arm,
-            "hashed_arm": hashed,
-            "policy": f"{policy.id}@{policy.version}",
-            "guardrail": hashed != arm,
-        },
-    )
+    await store.record_assignment(conn, assignment, actor=actor)
     return policy

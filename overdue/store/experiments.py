@@ -180,8 +180,11 @@ async def has_earlier_bills(conn: asyncpg.Connection, account_id: str, bill_id: 
     return bool(found)
 
 
-async def record_assignment(conn: asyncpg.Connection, assignment: Assignment) -> None:
-    """Call under the account's lock, in the transaction that stores its first bill."""
+async def record_assignment(
+    conn: asyncpg.Connection, assignment: Assignment, *, actor: str
+) -> None:
+    """Record and audit (`experiment.assigned`) an account's arm. Call under the account's
+    lock, in the transaction that stores its first bill."""
     await conn.execute(
         """
         INSERT INTO experiment_assignments (experiment_id, account_id, arm, hashed_arm, segment,
@@ -199,6 +202,19 @@ async def record_assignment(conn: asyncpg.Connection, assignment: Assignment) ->
         assignment.risk_segment,
         assignment.jurisdiction,
         assignment.vulnerable,
+    )
+    await record_event(
+        conn,
+        account_id=assignment.account_id,
+        actor=actor,
+        kind="experiment.assigned",
+        details={
+            "experiment_id": assignment.experiment_id,
+            "arm": assignment.arm,
+            "hashed_arm": assignment.hashed_arm,
+            "policy": f"{assignment.policy_id}@{assignment.policy_version}",
+            "guardrail": assignment.hashed_arm != assignment.arm,
+        },
     )
 
 

@@ -70,6 +70,7 @@ async def _assign(pool: asyncpg.Pool, experiment_id: str, arm: str, *, due: int)
                 jurisdiction="CN",
                 vulnerable=arm == "b",
             ),
+            actor="api:tests",
         )
         bill = Bill(account, "b1", due, "CNY", date(2026, 11, 1))
         await add_bill(conn, bill)

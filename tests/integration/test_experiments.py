@@ -216,3 +216,16 @@ async def test_a_guardrail_breach_stops_the_arm(stack: Stack, setup: Setup) -> N
         setup.experiment.id,
     )
     assert stops == 1
+    audited = await stack.pool.fetchrow(
+        "SELECT actor, details FROM audit_events WHERE kind = 'experiment.assigned' "
+        "AND account_id = $1",
+        redirected,
+    )
+    assert audited is not None and audited["actor"].startswith("api:")
+    assert json.loads(audited["details"]) == {
+        "experiment_id": setup.experiment.id,
+        "arm": "a",
+        "hashed_arm": "b",
+        "policy": "fast@1",
+        "guardrail": True,
+    }
