@@ -229,3 +229,32 @@ async def test_a_guardrail_breach_stops_the_arm(stack: Stack, setup: Setup) -> N
         "policy": "fast@1",
         "guardrail": True,
     }
+
+
+async def test_refusals_change_nothing_and_say_why(
+    stack: Stack, setup: Setup, tmp_path: Path
+) -> None:
+    second = tmp_path / "second.yaml"
+    second.write_text(
+        yaml.safe_dump(
+            {
+                **setup.experiment.model_dump(mode="json"),
+                "id": f"exp-{uuid.uuid4().hex[:8]}",
+            }
+        ),
+        "utf-8",
+    )
+    conflict = await cli(setup.settings, "create", str(second))
+    assert conflict.code == 2
+    assert f"experiment {setup.experiment.id!r} is running: stop it first" in conflict.err
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\nchampion: a\narms: []\n", "utf-8")
+    refused = await cli(setup.settings, "create", str(bad))
+    assert refused.code == 2
+    assert "arms: List should have at least 2 items" in refused.err
+
+    unknown = await cli(setup.settings, "show", "no-such-experiment")
+    assert (unknown.code, unknown.err.strip()) == (2, "overdue: no experiment 'no-such-experiment'")
+    shown = await cli(setup.settings, "show", setup.experiment.id, "--json")
+    assert json.loads(shown.out)["status"] == "running"

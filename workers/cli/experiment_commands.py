@@ -57,20 +57,29 @@ def add_parsers(
 
 
 def run_experiment(settings: Settings, args: argparse.Namespace) -> int:
-    from workers.ops.errors import OpsError
-
-    try:
-        if args.action == "report" and args.output is not None:
+    if args.action == "report" and args.output is not None:
+        try:
             with args.output.open("w", encoding="utf-8") as out:
                 return asyncio.run(experiment(settings, args, out, sys.stderr))
-        return asyncio.run(experiment(settings, args, sys.stdout, sys.stderr))
-    except OpsError as error:
-        sys.stderr.write(f"overdue: {error}\n")
-        return error.exit_code
+        except OSError as error:
+            sys.stderr.write(f"overdue: cannot write {args.output}: {error.strerror}\n")
+            return 2
+    return asyncio.run(experiment(settings, args, sys.stdout, sys.stderr))
 
 
 async def experiment(settings: Settings, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """One `overdue experiment ACTION`, on a connection of its own."""
+    """One `overdue experiment ACTION`, on a connection of its own; a refusal is written to
+    `err` with its exit code."""
+    from workers.ops.errors import OpsError
+
+    try:
+        return await _act(settings, args, out)
+    except OpsError as error:
+        err.write(f"overdue: {error}\n")
+        return error.exit_code
+
+
+async def _act(settings: Settings, args: argparse.Namespace, out: TextIO) -> int:
     import asyncpg
 
     from workers.ops import experiments as ops
