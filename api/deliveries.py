@@ -113,6 +113,7 @@ async def _start(temporal: Client, input: OverdueAccountInput) -> str | None:
                 SearchAttributePair(sa.OVERDUE_STATE, AccountState.ACTIVE.value),
                 SearchAttributePair(sa.PRODUCT, input.product),
                 SearchAttributePair(sa.AMOUNT_DUE_MINOR, input.amount_due_minor),
+                SearchAttributePair(sa.POLICY_ID, sa.policy_id_value(policy.id, policy.version)),
             ]
         ),
         static_summary=(

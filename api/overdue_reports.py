@@ -13,7 +13,7 @@ import asyncpg
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from api import consent_changes, risk_scoring
+from api import consent_changes, experiment_assignment, risk_scoring
 from api import workflow_messages as messages
 from api.deliveries import deliver_bill
 from api.dependencies import Services
@@ -28,6 +28,7 @@ from overdue.store.accounts import (
     store_customer,
 )
 from overdue.store.bills import PendingBill, add_bill, bill_delivered, bills_total
+from overdue.store.experiments import StoredExperiment
 from overdue.store.sealed_texts import is_erased
 from workflows.names import workflow_id
 
@@ -74,18 +75,13 @@ async def report_bill(
     body, scored = await risk_scoring.at_report(
         services.pool, services.settings.score_at_start, account_id, body
     )
-    pending = PendingBill(
-        bill=messages.bill(account_id, body),
-        start_input=messages.process_input(account_id, body, services.policy).model_dump(
-            mode="json"
-        ),
-        actor=actor,
-    )
+    experiment = await experiment_assignment.running_experiment(services)
     async with services.pool.acquire() as conn, conn.transaction():
         # One report per account at a time: the stored account, customer and bill agree.
         await lock_account(conn, account_id)
         if await is_erased(conn, account_id):
             raise AccountErased(account_id)
+        pending = await _pending(conn, services, experiment, account_id, body, actor)
         new_bill = await _store_report(conn, pending, body)
         await risk_scoring.keep(conn, scored)
         delivered = not new_bill and await bill_delivered(conn, account_id, bill_id)
@@ -107,6 +103,32 @@ async def report_bill(
         # A bill stored before (a concurrent or repeated report of it) is already known,
         # whichever report's delivery reached the process.
         bill_added=new_bill and not outcome.started,
+    )
+
+
+async def _pending(
+    conn: asyncpg.Connection,
+    services: Services,
+    experiment: StoredExperiment | None,
+    account_id: str,
+    body: OverdueReport,
+    actor: str,
+) -> PendingBill:
+    """The bill and the start it asks for, on the policy of the account's experiment arm (or
+    the configured one); under the account's lock, in the report's transaction."""
+    policy = await experiment_assignment.start_policy(
+        conn,
+        experiment,
+        account_id=account_id,
+        bill_id=body.effective_bill_id(),
+        body=body,
+        default=services.policy,
+        actor=actor,
+    )
+    return PendingBill(
+        bill=messages.bill(account_id, body),
+        start_input=messages.process_input(account_id, body, policy).model_dump(mode="json"),
+        actor=actor,
     )
 
 

@@ -17,6 +17,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from overdue.settings_alibaba import ALIBABA_API, AlibabaSettings
+from overdue.settings_experiments import ExperimentSettings
 from overdue.settings_privacy import PrivacySettings
 from overdue.settings_retention import RetentionSettings
 from overdue.settings_scoring import ScoringSettings
@@ -58,7 +59,14 @@ class ConfigurationError(RuntimeError):
     """A setting the command needs is missing; the message says how to set it."""
 
 
-class Settings(AlibabaSettings, PrivacySettings, RetentionSettings, ScoringSettings, BaseSettings):
+class Settings(
+    AlibabaSettings,
+    PrivacySettings,
+    RetentionSettings,
+    ScoringSettings,
+    ExperimentSettings,
+    BaseSettings,
+):
     """Runtime configuration. Field docs double as the settings reference."""
 
     model_config = SettingsConfigDict(env_prefix="OVERDUE_", extra="ignore", frozen=True)

@@ -14,5 +14,22 @@ DAYS_PAST_DUE = SearchAttributeKey.for_int("DaysPastDue")
 AMOUNT_DUE_MINOR = SearchAttributeKey.for_int("AmountDueMinor")
 NEXT_ACTION_AT = SearchAttributeKey.for_datetime("NextActionAt")
 PRODUCT = SearchAttributeKey.for_keyword("Product")
+# The policy a process started on, `id@version` (an experiment's arm shows here). Set by the
+# API's start only: the workflow never upserts it, so recorded histories replay unchanged.
+# The dev server (SQLite visibility) takes 10 custom Keyword attributes; this is the 4th.
+POLICY_ID = SearchAttributeKey.for_keyword("PolicyId")
 
-ALL = (OVERDUE_STATE, OVERDUE_STAGE, DAYS_PAST_DUE, AMOUNT_DUE_MINOR, NEXT_ACTION_AT, PRODUCT)
+ALL = (
+    OVERDUE_STATE,
+    OVERDUE_STAGE,
+    DAYS_PAST_DUE,
+    AMOUNT_DUE_MINOR,
+    NEXT_ACTION_AT,
+    PRODUCT,
+    POLICY_ID,
+)
+
+
+def policy_id_value(policy_id: str, version: int) -> str:
+    """The `PolicyId` search attribute's value for a policy (no personal data)."""
+    return f"{policy_id}@{version}"

@@ -13,6 +13,7 @@ from overdue.logs import configure_logging
 from overdue.settings import ConfigurationError, Settings
 from workers.cli import (
     compliance_commands,
+    experiment_commands,
     fake_alibaba_command,
     ops_commands,
     policy_commands,
@@ -121,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     handlers.update(privacy_commands.add_parsers(commands))
     handlers.update(retention_commands.add_parsers(commands))
     handlers.update(score_commands.add_parsers(commands))
+    handlers.update(experiment_commands.add_parsers(commands))
     parser.set_defaults(_handlers=handlers)
     return parser
 
