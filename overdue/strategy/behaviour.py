@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from overdue.billing_rules import PRICE_PER_MILLION_ACTIONS_USD
+
 Probability = float
 
 
@@ -84,7 +86,7 @@ class BehaviourModel(BaseModel):
     price_currency: str = "USD"
     handling_minutes_per_call: float = Field(default=6.0, gt=0)
     agent_time_zone: str = "Asia/Shanghai"
-    temporal_price_per_million_actions: float = Field(default=50.0, ge=0)
+    temporal_price_per_million_actions: float = Field(default=PRICE_PER_MILLION_ACTIONS_USD, ge=0)
 
     @field_validator("segments")
     @classmethod

@@ -18,6 +18,7 @@ from workers.cli import (
     policy_commands,
     privacy_commands,
     retention_commands,
+    simulate_command,
 )
 from workers.cli.admin_commands import add_parsers
 
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     handlers.update(fake_alibaba_command.add_parsers(commands))
     handlers.update(privacy_commands.add_parsers(commands))
     handlers.update(retention_commands.add_parsers(commands))
+    handlers.update(simulate_command.add_parsers(commands))
     parser.set_defaults(_handlers=handlers)
     return parser
 
