@@ -23,101 +23,28 @@ and two policies compared on one portfolio meet the same customers.
 from __future__ import annotations
 
 import copy
-import hashlib
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from overdue.strategy.behaviour import BehaviourModel, Segment
+from overdue.strategy.draws import account_key, draw
 from overdue.strategy.portfolio import PortfolioAccount
-from workflows import handlers
+from overdue.strategy.timeline import Ev, Path, messages
 from workflows.acting import new_record
-from workflows.handlers import Message
 from workflows.policy import Policy
-from workflows.simulation import SimulatedContact, SimulatedTask, Simulation, run
-from workflows.types import (
-    CallOutcome,
-    CallOutcomeKind,
-    HardshipDecision,
-    HardshipReported,
-    Instalment,
-    PaymentReported,
-    PromiseToPay,
-    SmsConsentChanged,
-)
+from workflows.simulation import run
+from workflows.types import AccountRecord, CallOutcomeKind
 
 STAND_IN_MINOR = 1_000_000
 MAX_EVENTS = 60  # an account's walk is bounded (each step adds at least one event)
 OPT_OUT_AFTER = timedelta(minutes=20)
 AFTER_CALL = timedelta(minutes=1)  # a promise or hardship report recorded after the call
 DECISION_TIME = time(11, 0, 13)
-_MASK = (1 << 64) - 1
 # What a draw is for (the hash's second input).
 PAYMENT, OPT_OUT, REACHED, ANSWER, KEEPS, INSTALMENT = range(1, 7)
-
-
-@dataclass(frozen=True)
-class Ev:
-    """An event the behaviour makes; a timeline of them is a path's key."""
-
-    at: datetime
-    kind: str  # pay, outcome, promise, hardship, decide, opt_out
-    amount: int = 0  # pay, promise: stand-in minor units
-    detail: str = ""  # outcome: the CallOutcomeKind
-    task: int = 0  # outcome: the call task's number (1, 2, ...)
-    day: date | None = None  # promise: the promised date
-    plan: tuple[tuple[date, int], ...] = ()  # decide: instalments
-
-
-def messages(timeline: Iterable[Ev], currency: str) -> list[tuple[datetime, Message[Any]]]:
-    """The timeline as the signals and updates a backend or an agent would send."""
-    return [(ev.at, _message(ev, n, currency)) for n, ev in enumerate(timeline)]
-
-
-def _message(ev: Ev, n: int, currency: str) -> Message[Any]:
-    if ev.kind == "pay":
-        paid = PaymentReported(
-            payment_id=f"sim-{n}", amount_minor=ev.amount, currency=currency, paid_at=ev.at
-        )
-        return Message(handlers.REPORT_PAYMENT, paid)
-    if ev.kind == "outcome":
-        outcome = CallOutcome(actor="sim", task_id=ev.task, outcome=CallOutcomeKind(ev.detail))
-        return Message(handlers.RECORD_CALL_OUTCOME, outcome)
-    if ev.kind == "promise":
-        assert ev.day is not None
-        promise = PromiseToPay(actor="sim", amount_minor=ev.amount, promised_date=ev.day)
-        return Message(handlers.PROMISE_TO_PAY, promise)
-    if ev.kind == "hardship":
-        report = HardshipReported(report_id=f"sim-{n}", reported_at=ev.at)
-        return Message(handlers.REPORT_HARDSHIP, report)
-    if ev.kind == "decide":
-        plan = [Instalment(due_date=d, amount_minor=a) for d, a in ev.plan]
-        return Message(
-            handlers.DECIDE_HARDSHIP, HardshipDecision(actor="sim", approve=True, plan=plan)
-        )
-    return Message(
-        handlers.SMS_CONSENT_CHANGED, SmsConsentChanged(opted_out=True, source="inbound_sms")
-    )
-
-
-def draw(key: int, purpose: int, value: int) -> float:
-    """A uniform number in [0, 1) from the account's key, the draw's purpose and a value."""
-    return _mix(key ^ _mix(purpose * 1_000_003 + value)) / 2.0**64
-
-
-def _mix(x: int) -> int:
-    x = (x + 0x9E3779B97F4A7C15) & _MASK
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
-    return x ^ (x >> 31)
-
-
-def account_key(seed: int, account_id: str) -> int:
-    digest = hashlib.blake2b(f"{seed}:{account_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
 
 
 def profile_key(account: PortfolioAccount, policy: Policy) -> tuple[Any, ...]:
@@ -146,49 +73,6 @@ def _reads_balance(policy: Policy) -> bool:
     return any(stage.when.min_balance_minor is not None for stage in policy.stages)
 
 
-@dataclass(frozen=True)
-class Path:
-    """What an account's process did over the simulated days, given its timeline."""
-
-    timeline: tuple[Ev, ...]
-    contacts: tuple[SimulatedContact, ...]
-    tasks: tuple[SimulatedTask, ...]  # call tasks events asked for (reviews, callbacks)
-    states: tuple[tuple[datetime, str], ...]  # each change, the first as it began
-    cancellations: tuple[tuple[datetime, str], ...]
-    answers: tuple[tuple[str, str | None], ...]  # each event's handler, why rejected
-    finished_at: datetime | None
-
-    @classmethod
-    def of(cls, sim: Simulation, timeline: tuple[Ev, ...]) -> Path:
-        return cls(
-            timeline,
-            tuple(sim.contacts),
-            tuple(sim.tasks),
-            tuple(sim.states),
-            tuple(sim.cancellations),
-            tuple((d.handler, d.receipt.rejected) for d in sim.delivered),
-            sim.finished_at,
-        )
-
-    def paid_off(self, payment: Ev) -> Path:
-        """This process, had the customer paid everything at `payment.at`: the same until
-        then (the payment is its timeline's last event), then resolved at once. The walk
-        takes this for a run of the longer timeline; `check_paths` and the tests re-run."""
-        at = payment.at
-        states = tuple(s for s in self.states if s[0] < at)
-        if states[-1][1] != "resolved":
-            states += ((at, "resolved"),)
-        return Path(
-            (*self.timeline, payment),
-            tuple(c for c in self.contacts if c.at < at),
-            tuple(t for t in self.tasks if t.at < at),
-            states,
-            (*(c for c in self.cancellations if c[0] < at), (at, "account resolved")),
-            (*self.answers, (handlers.REPORT_PAYMENT.name, None)),
-            at,
-        )
-
-
 @dataclass
 class Node:
     """One timeline's run, and what the behaviour needs of it."""
@@ -201,6 +85,9 @@ class Node:
     pay_odds: list[float] = field(default_factory=list)  # P(paid by pay_times[i]), rising
     texts: list[datetime] = field(default_factory=list)  # SMS after the last event
     calls: list[tuple[datetime, int]] = field(default_factory=list)  # call tasks after it
+    # The record as the process left it once everything up to the last event was done: a
+    # longer timeline's run goes on from a copy of it.
+    snapshot: AccountRecord | None = None
 
 
 class Paths:
@@ -229,17 +116,41 @@ class Paths:
     def local(self, day: date, clock: time) -> datetime:
         return datetime.combine(day, clock, tzinfo=self.zone).astimezone(UTC)
 
-    def node(self, timeline: tuple[Ev, ...]) -> Node:
-        found = self.nodes.get(timeline)
+    def root(self) -> Node:
+        found = self.nodes.get(())
         if found is None:
-            found = self.nodes[timeline] = self._build(timeline)
+            path = Path.of(run(self._copy(self.fresh), [], self.start, self.until), ())
+            at_start = self._copy(self.fresh)
+            run(at_start, [], self.start, self.start)  # what is due at the start, done
+            found = self.nodes[()] = self._node((), path, at_start)
         return found
 
-    def run(self, timeline: tuple[Ev, ...]) -> Path:
-        """The process on `timeline`: `workflows.simulation.run`, the workflow's own loop."""
-        record = copy.deepcopy(self.fresh, {id(self.policy): self.policy})
-        sim = run(record, messages(timeline, self.account.currency), self.start, self.until)
-        return Path.of(sim, timeline)
+    def child(self, parent: Node, events: tuple[Ev, ...]) -> Node:
+        timeline = parent.timeline + events
+        found = self.nodes.get(timeline)
+        if found is None:
+            found = self.nodes[timeline] = self._resume(parent, events)
+        return found
+
+    def _copy(self, record: AccountRecord) -> AccountRecord:
+        return copy.deepcopy(record, {id(self.policy): self.policy})
+
+    def _resume(self, parent: Node, events: tuple[Ev, ...]) -> Node:
+        """The parent's process given more events: `run` from a copy of the parent's record
+        at its last event, to the new last event (kept for longer timelines), then on to the
+        end. `check_paths` and the tests compare this with a run from the start."""
+        assert parent.snapshot is not None
+        timeline = parent.timeline + events
+        since, last = _last(parent.timeline, self.start), events[-1].at
+        if parent.path.finished_at is not None and parent.path.finished_at <= since:
+            return self._node(timeline, replace(parent.path, timeline=timeline), parent.snapshot)
+        record = self._copy(parent.snapshot)
+        said = messages(events, self.account.currency, len(parent.timeline))
+        upto = run(record, said, since, last)
+        snapshot = self._copy(record)
+        rest = run(record, [], last, self.until) if upto.finished_at is None else None
+        path = parent.path.continued(since, timeline, upto, rest)
+        return self._node(timeline, path, snapshot)
 
     def run_for(self, account: PortfolioAccount, timeline: tuple[Ev, ...]) -> Path:
         """The process of `account` itself (its own product, balance) on `timeline`, from its own
@@ -265,11 +176,10 @@ class Paths:
             found = self.paid_off[key] = node.path.paid_off(payment)
         return found
 
-    def _build(self, timeline: tuple[Ev, ...]) -> Node:
-        path = self.run(timeline)
+    def _node(self, timeline: tuple[Ev, ...], path: Path, snapshot: AccountRecord) -> Node:
         paid = sum(ev.amount for ev in timeline if ev.kind == "pay")
-        node = Node(timeline, path, path.finished_at, paid)
-        last = timeline[-1].at if timeline else self.start
+        node = Node(timeline, path, path.finished_at, paid, snapshot=snapshot)
+        last = _last(timeline, self.start)
         node.texts = [c.at for c in path.contacts if c.channel == "sms" and c.at > last]
         calls = [c.at for c in path.contacts if c.channel == "call_task"]
         node.calls = [(at, n) for n, at in enumerate(calls, 1) if at > last]
@@ -309,6 +219,10 @@ class Paths:
         return lifts
 
 
+def _last(timeline: tuple[Ev, ...], start: datetime) -> datetime:
+    return timeline[-1].at if timeline else start
+
+
 def _hold(ev: Ev, paths: Paths) -> datetime:
     """Until when the customer pays only as an event said (a promise, a plan)."""
     if ev.kind == "promise" and ev.day is not None:
@@ -320,20 +234,19 @@ def _hold(ev: Ev, paths: Paths) -> datetime:
 
 def walk(paths: Paths, key: int) -> Path:
     """The account's run: its timeline grown one drawn event at a time."""
-    timeline: tuple[Ev, ...] = ()
+    node = paths.root()
     for depth in range(MAX_EVENTS):
-        node = paths.node(timeline)
         found = _next_events(paths, node, key, depth)
         if not found:
-            return node.path
+            break
         if (
             len(found) == 1
             and found[0].kind == "pay"
             and found[0].amount + node.paid >= paths.stand_in
         ):
             return paths.paid_in_full(node, found[0])
-        timeline += found
-    return paths.node(timeline).path
+        node = paths.child(node, found)
+    return node.path
 
 
 def _next_events(paths: Paths, node: Node, key: int, depth: int) -> tuple[Ev, ...]:
@@ -390,3 +303,6 @@ def _plan(paths: Paths, key: int, when: datetime, left: int) -> tuple[Ev, ...]:
             break
         events.append(Ev(paths.local(due, model.payment_time), "pay", amount))
     return tuple(events)
+
+
+__all__ = ["STAND_IN_MINOR", "Ev", "Path", "Paths", "account_key", "profile_key", "walk"]
