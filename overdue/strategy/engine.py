@@ -86,8 +86,11 @@ class Node:
     texts: list[datetime] = field(default_factory=list)  # SMS after the last event
     calls: list[tuple[datetime, int]] = field(default_factory=list)  # call tasks after it
     # The record as the process left it once everything up to the last event was done: a
-    # longer timeline's run goes on from a copy of it.
+    # longer timeline's run goes on from a copy of it. Made when first needed (most paths
+    # are never extended), again from the parent's, with the new events.
     snapshot: AccountRecord | None = None
+    parent: Node | None = None
+    events: tuple[Ev, ...] = ()
 
 
 class Paths:
@@ -137,20 +140,32 @@ class Paths:
 
     def _resume(self, parent: Node, events: tuple[Ev, ...]) -> Node:
         """The parent's process given more events: `run` from a copy of the parent's record
-        at its last event, to the new last event (kept for longer timelines), then on to the
-        end. `check_paths` and the tests compare this with a run from the start."""
-        assert parent.snapshot is not None
+        at its last event, through the new events to the end. `check_paths` and the tests
+        compare this with a run from the start."""
         timeline = parent.timeline + events
         since, last = _last(parent.timeline, self.start), events[-1].at
         if parent.path.finished_at is not None and parent.path.finished_at <= since:
-            return self._node(timeline, replace(parent.path, timeline=timeline), parent.snapshot)
-        record = self._copy(parent.snapshot)
-        said = messages(events, self.account.currency, len(parent.timeline))
-        upto = run(record, said, since, last)
-        snapshot = self._copy(record)
+            path = replace(parent.path, timeline=timeline)
+            return self._node(timeline, path, self.snapshot(parent))
+        record = self._copy(self.snapshot(parent))
+        upto = run(record, self._said(parent, events), since, last)
         rest = run(record, [], last, self.until) if upto.finished_at is None else None
-        path = parent.path.continued(since, timeline, upto, rest)
-        return self._node(timeline, path, snapshot)
+        node = self._node(timeline, parent.path.continued(since, timeline, upto, rest), None)
+        node.parent, node.events = parent, events
+        return node
+
+    def snapshot(self, node: Node) -> AccountRecord:
+        """The node's record once everything up to its last event was done."""
+        if node.snapshot is None:
+            assert node.parent is not None
+            record = self._copy(self.snapshot(node.parent))
+            since = _last(node.parent.timeline, self.start)
+            run(record, self._said(node.parent, node.events), since, node.events[-1].at)
+            node.snapshot = record
+        return node.snapshot
+
+    def _said(self, parent: Node, events: tuple[Ev, ...]) -> list[tuple[datetime, Any]]:
+        return messages(events, self.account.currency, len(parent.timeline))
 
     def run_for(self, account: PortfolioAccount, timeline: tuple[Ev, ...]) -> Path:
         """The process of `account` itself (its own product, balance) on `timeline`, from its own
@@ -176,7 +191,7 @@ class Paths:
             found = self.paid_off[key] = node.path.paid_off(payment)
         return found
 
-    def _node(self, timeline: tuple[Ev, ...], path: Path, snapshot: AccountRecord) -> Node:
+    def _node(self, timeline: tuple[Ev, ...], path: Path, snapshot: AccountRecord | None) -> Node:
         paid = sum(ev.amount for ev in timeline if ev.kind == "pay")
         node = Node(timeline, path, path.finished_at, paid, snapshot=snapshot)
         last = _last(timeline, self.start)

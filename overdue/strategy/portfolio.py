@@ -55,14 +55,17 @@ MARKETS = (
 PRODUCTS = ((0.6, "credit_card"), (0.4, "consumer_loan"))
 SEGMENTS = ((0.5, "low"), (0.3, "medium"), (0.2, "high"))
 VULNERABLE_SHARE = 0.03
-DUE_DAYS = (-7, 7)  # due dates from a week before the simulation's first day to a week after
+# Four billing cycles, five days apart: each account's due date is its cycle's, from six days
+# before the simulation's first day to nine days after (a card issuer's due dates fall on a
+# few cycle days, not on every day).
+CYCLE_DUE_DAYS = (-6, -1, 4, 9)
 BALANCE_MINOR = (20_000, 2_000_000)  # log-uniform: 200 to 20,000 in major units
 
 
 def synthetic(count: int, seed: int, first_day: date) -> list[PortfolioAccount]:
     """`count` accounts drawn from `seed` (the same accounts every time): markets, products,
-    segments and the vulnerable share as above, due dates uniform over DUE_DAYS around
-    `first_day`, balances log-uniform over BALANCE_MINOR."""
+    segments and the vulnerable share as above, the due date of one of CYCLE_DUE_DAYS around
+    `first_day` (each as likely), balances log-uniform over BALANCE_MINOR."""
     rng = random.Random(seed)  # noqa: S311 - a reproducible sample, not a secret
     low, high = BALANCE_MINOR
     accounts = []
@@ -75,7 +78,7 @@ def synthetic(count: int, seed: int, first_day: date) -> list[PortfolioAccount]:
                 product=_pick(rng, PRODUCTS)[1],
                 amount_minor=balance,
                 currency=currency,
-                due_date=first_day + timedelta(days=rng.randint(*DUE_DAYS)),
+                due_date=first_day + timedelta(days=rng.choice(CYCLE_DUE_DAYS)),
                 time_zone=zone,
                 jurisdiction=jurisdiction,
                 risk_segment=_pick(rng, SEGMENTS)[1],
