@@ -39,3 +39,22 @@ def setup(policy: Policy | None = None, model: BehaviourModel | None = None, **k
         kw.get("days", 120),
         kw.get("seed", 7),
     )
+
+
+def with_day5_sms(policy: Policy) -> Policy:
+    """`policy` with one more SMS stage, five days past due at 10:00 (the first notice's text),
+    under another id."""
+    stages = [s.model_dump(mode="json", exclude_none=True) for s in policy.stages]
+    at = next(i for i, s in enumerate(policy.stages) if s.offset.days > 5)
+    day5 = {
+        "id": "d5_sms",
+        "offset": "5d",
+        "channel": "sms",
+        "template": "overdue_first_notice",
+        "send_at": "10:00",
+    }
+    data = policy.model_dump(mode="json") | {
+        "id": "default-d5",
+        "stages": [*stages[:at], day5, *stages[at:]],
+    }
+    return Policy.model_validate(data)
