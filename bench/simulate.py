@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,6 +40,12 @@ def baseline_seconds_per_account(setup: Setup, accounts: list[Any]) -> float:
     return (time.perf_counter() - started) / len(records)
 
 
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)  # counted once they have exited
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=100_000)
@@ -53,8 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     accounts = synthetic(args.accounts, args.seed, START.date())
     load_before = os.getloadavg()
     per_account = baseline_seconds_per_account(setup, accounts)
+    cpu_before = _cpu_seconds()
     with stopwatch() as took:
         tally = simulate(setup, accounts, args.workers)
+    cpu = _cpu_seconds() - cpu_before
     load_after = os.getloadavg()
     seconds = took[0]
     projected = per_account * len(accounts) / args.workers
@@ -63,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         "days": args.days,
         "workers": args.workers,
         "simulate_seconds": round(seconds, 2),
+        # CPU time of this process and its workers: what the run costs whatever else the
+        # shared machine runs; on idle cores the wall time is about this over the workers.
+        "simulate_cpu_seconds": round(cpu, 2),
+        "idle_machine_estimate_seconds": round(cpu / args.workers, 2),
         "target_seconds": 60,
         "distinct_paths": tally.paths,
         "baseline_run_ms_per_account": round(per_account * 1000, 3),
@@ -74,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(
         f"simulate: {len(accounts):,} accounts x {args.days} days on {args.workers} processes: "
-        f"{fmt(seconds)} s (target 60 s); baseline (one plain run per account, projected): "
+        f"{fmt(seconds)} s (target 60 s), {fmt(cpu)} CPU s (idle-machine estimate "
+        f"{fmt(cpu / args.workers)} s); baseline (one plain run per account, projected): "
         f"{fmt(projected)} s; ratio {result['ratio_to_baseline']}; load before "
         f"{result['load_average_before']}, after {result['load_average_after']}"
     )
