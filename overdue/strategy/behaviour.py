@@ -123,6 +123,11 @@ def parse_model(data: Any, source: str) -> BehaviourModel:
     if not isinstance(data, dict):
         raise ModelFileError(f"{source}: a behaviour model is a mapping (see docs/strategy.md)")
     segments = data.get("segments")
+    if isinstance(segments, dict) and "default" not in segments:
+        raise ModelFileError(
+            f"{source}: not a valid behaviour model:\n  segments: a 'default' segment is "
+            "required (the other segments take every value they omit from it)"
+        )
     if isinstance(segments, dict) and isinstance(segments.get("default"), dict):
         base = segments["default"]
         data = data | {
@@ -151,7 +156,6 @@ def load_model(path: Path) -> BehaviourModel:
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as err:
-        raise ModelFileError(
-            f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {err}"
-        ) from None
+        kind = "JSON" if path.suffix == ".json" else "YAML"
+        raise ModelFileError(f"{path}: not valid {kind}: {err}") from None
     return parse_model(data, str(path))
