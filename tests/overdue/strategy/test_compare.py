@@ -67,5 +67,5 @@ def test_the_html_report_shows_both_and_the_difference() -> None:
     )
     assert page.count("<svg") == 12  # six charts for each policy
     # Nothing fetched, nothing run: no script, stylesheet, image or font from elsewhere.
-    for fetching in ("<script", "<link", "<img", "src=", "url(http", "@import", "href=\"http"):
+    for fetching in ("<script", "<link", "<img", "src=", "url(http", "@import", 'href="http'):
         assert fetching not in page
