@@ -41,7 +41,9 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_a_portfolio_csv_is_simulated_into_json_and_html(tmp_path: Path) -> None:
     portfolio = write(tmp_path, "accounts.csv", HEADER + GOOD_ROWS)
-    code, out, err, out_dir = simulate(tmp_path, "--portfolio", str(portfolio), "--days", "60")
+    code, out, err, out_dir = simulate(
+        tmp_path, "--portfolio", str(portfolio), "--days", "60", "--daily"
+    )
     assert code == 0, err
     report = json.loads((out_dir / "report.json").read_text())
     assert report["accounts"] == 3
@@ -51,6 +53,7 @@ def test_a_portfolio_csv_is_simulated_into_json_and_html(tmp_path: Path) -> None
     page = (out_dir / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and "<svg" in page
     assert "compliance violations" in out and "report.html" in out
+    assert "2026-12-01" in out and "2027-01-29" in out  # --daily: the first and last days
 
 
 def test_the_same_seed_writes_the_same_bytes(tmp_path: Path) -> None:

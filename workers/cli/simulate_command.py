@@ -52,6 +52,7 @@ def add_parsers(
     )
     cmd.add_argument("--out", type=Path, default=Path("simulation"), help="output directory")
     cmd.add_argument("--workers", type=int, default=None, help="processes (default: CPUs)")
+    cmd.add_argument("--daily", action="store_true", help="also print the main figures day by day")
     return {"simulate": run_simulate}
 
 
@@ -105,8 +106,37 @@ def simulate_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"overdue simulate: {error}\n")
         return 2
     runs = [report["champion"], report["challenger"]] if "champion" in report else [report]
+    if args.daily:
+        for one in runs:
+            _print_days(out, one)
     _print(out, runs, report.get("differences"), args.out)
     return 1 if any(r["compliance"]["total_violations"] for r in runs) else 0
+
+
+def _print_days(out: TextIO, run: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from workers.ops.output import console_for, show
+
+    name = f"{run['policy']['id']} v{run['policy']['version']}"
+    columns = ("day", "date", "sms", "calls", "notices", "segments", "call tasks")
+    table = Table(*columns, "agent h", "actions", "open", "resolved", title=name)
+    contacts, states = run["contacts"], run["states"]
+    tasks = [sum(v) for v in zip(*run["call_tasks"].values(), strict=True)] or None
+    for d, day in enumerate(run["days"]):
+        open_now = sum(v[d] for k, v in states.items() if k not in ("resolved", "closed"))
+        table.add_row(
+            str(d),
+            day,
+            *(f"{contacts.get(c, [0] * (d + 1))[d]:,}" for c in ("sms", "call_task", "notify")),
+            f"{run['sms']['segments'][d]:,}",
+            f"{tasks[d] if tasks else 0:,}",
+            f"{sum(run['agent_hours']['per_day_and_hour'][d]):.1f}",
+            f"{run['temporal']['total'][d]:,}",
+            f"{open_now:,}",
+            f"{states.get('resolved', [0] * (d + 1))[d]:,}",
+        )
+    show(console_for(out), table)
 
 
 def _print(out: TextIO, runs: list[dict[str, Any]], diff: dict[str, Any] | None, to: Path) -> None:
