@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 from overdue.compliance_audit import Auditor
 from overdue.store.compliance_reads import AuditedReceipt
-from overdue.strategy.engine import Path
 from overdue.strategy.portfolio import PortfolioAccount
+from overdue.strategy.timeline import Path
 from workflows.policy import Policy
 
 BOOKKEEPING = frozenset(

@@ -11,9 +11,11 @@ from typing import Any
 
 from overdue.strategy.behaviour import BehaviourModel
 from overdue.strategy.compliance import ContactAudit
-from overdue.strategy.engine import Path, Paths, account_key, profile_key, walk
+from overdue.strategy.draws import account_key
+from overdue.strategy.engine import Paths, profile_key, walk
 from overdue.strategy.portfolio import PortfolioAccount
 from overdue.strategy.tally import Counting, Group, Tally
+from overdue.strategy.timeline import Path
 from workflows.policy import Policy
 
 CHUNKS_PER_WORKER = 24  # enough for a smooth progress bar and an even load
@@ -58,7 +60,7 @@ def simulate_profiles(setup: Setup, chunk: Sequence[Profile]) -> Tally:
             entry[1][1] += account.amount_minor
         first = accounts[0]
         for path, (count, balance) in walked.values():
-            group = Group(count, balance, first.currency, first.due_date, first.locale, "")
+            group = Group(count, balance, first.currency, first.due_date, first.locale)
             counting.add(path, group, audit.violations(path, first))
     return tally
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from overdue.strategy.engine import STAND_IN_MINOR, Path
+from overdue.strategy.timeline import Path
 from overdue.template_lint import worst_case_cost
 from workflows import handlers
 from workflows.policy import Policy
@@ -45,7 +45,6 @@ class Group:
     currency: str
     due_date: date
     locale: str
-    time_zone: str
 
 
 @dataclass
@@ -181,6 +180,3 @@ def _segments(policy: Policy, stage_id: str, locale: str) -> int:
     text = texts.get(locale) or texts.get(policy.default_locale) or next(iter(texts.values()), "")
     counted = worst_case_cost(locale, text) if text else None
     return counted.segments if counted else 1
-
-
-__all__ = ["STAND_IN_MINOR", "Counting", "Group", "Tally"]
