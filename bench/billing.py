@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 
+from overdue.billing_rules import CATEGORIES
+
 # One billable action per event of these types.
 BILLABLE_EVENTS: dict[int, str] = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED: "start",
@@ -28,19 +30,6 @@ BILLABLE_EVENTS: dict[int, str] = {
 }
 # Not in DOMAIN.md's list, so not billed here; counted beside the actions (`markers`).
 MARKER = EventType.EVENT_TYPE_MARKER_RECORDED
-CATEGORIES = (
-    "start",
-    "timer",
-    "activity",
-    "activity_retry",
-    "signal",
-    "update",
-    "query",
-    "upsert",
-    "heartbeat",
-    "child_start",
-    "signal_external",
-)
 
 # Activities that are contacts with the customer or an agent (the floor pays for these).
 CONTACT_ACTIVITIES = frozenset({"send_sms", "create_call_task", "send_notification"})

@@ -97,6 +97,9 @@ class Simulation:
     delivered: list[Delivered] = field(default_factory=list)  # events received, in order
     next_action: NextAction | None = None  # as the status shows it at the end
     finished_at: datetime | None = None
+    # The record's state each time it changed (first: as the process began): the portfolio
+    # simulator's accounts by state and day (overdue/strategy).
+    states: list[tuple[datetime, str]] = field(default_factory=list)
 
 
 def run(
@@ -119,6 +122,7 @@ def run(
             sim.delivered.append(Delivered(at, message.handler.name, receive(record, message, now)))
         _do_chores(sim, now)
         action = prepare(record, next_step(record, now), now)
+        _note_state(sim, now)
         if isinstance(action, Finished):
             sim.next_action, sim.finished_at = None, now
             sim.cancellations.append((now, closing_reason(record)))
@@ -148,6 +152,12 @@ def simulate(
 
 def _message(event: Event | Message[Any]) -> Message[Any]:
     return event if isinstance(event, Message) else signal_of(event)
+
+
+def _note_state(sim: Simulation, now: datetime) -> None:
+    state = sim.record.state.value
+    if not sim.states or sim.states[-1][1] != state:
+        sim.states.append((now, state))
 
 
 def _do_chores(sim: Simulation, now: datetime) -> None:

@@ -20,6 +20,7 @@ from workers.cli import (
     privacy_commands,
     retention_commands,
     score_commands,
+    simulate_command,
 )
 from workers.cli.admin_commands import add_parsers
 
@@ -123,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     handlers.update(retention_commands.add_parsers(commands))
     handlers.update(score_commands.add_parsers(commands))
     handlers.update(experiment_commands.add_parsers(commands))
+    handlers.update(simulate_command.add_parsers(commands))
     parser.set_defaults(_handlers=handlers)
     return parser
 
