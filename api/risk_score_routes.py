@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/accounts", tags=["accounts"], route_class=Authent
 
 
 class ScoreReason(BaseModel):
-    feature: str = Field(description="A feature's name (docs/strategy-scoring.md).")
+    feature: str = Field(description="A feature's name (docs/strategy.md#risk-scoring).")
     value: float = Field(description="This account's value of it.")
     contribution: float = Field(description="Its effect on the log-odds of paying.")
     direction: Literal["raises", "lowers"] = Field(description="Its effect on propensity.")

@@ -1,4 +1,4 @@
-"""Scoring an account with the active risk model (docs/strategy-scoring.md): at a report (the
+"""Scoring an account with the active risk model (docs/strategy.md#risk-scoring): at a report (the
 start, or a new bill) and on `overdue score ACCOUNT`.
 
 At a report, the score's segment becomes the starting process's `risk_segment` unless the

@@ -1,5 +1,5 @@
 """Champion / challenger experiments: what an experiment file says, and which arm an account
-gets (docs/strategy-experiments.md).
+gets (docs/strategy.md#champion--challenger).
 
 An experiment names its arms (a policy id and version each, with a weight), optional weights
 per segment (product, risk segment, jurisdiction), the champion arm, the significance level

@@ -1,4 +1,4 @@
-"""Champion / challenger settings (docs/strategy-experiments.md). Mixed into
+"""Champion / challenger settings (docs/strategy.md#champion--challenger). Mixed into
 `overdue.settings.Settings`."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Risk scoring's settings (docs/strategy-scoring.md): where trained models are written, how
+"""Risk scoring's settings (docs/strategy.md#risk-scoring): where trained models are written, how
 long a bill is watched for its outcome, and whether a start is scored."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Champion / challenger experiments: the experiments, each account's arm, and the arms a
-guardrail stopped (docs/strategy-experiments.md).
+guardrail stopped (docs/strategy.md#champion--challenger).
 
 `experiments` keeps the validated experiment file and a snapshot of each arm's policy, so an
 account assigned next month still starts on the exact version the experiment named. At most

@@ -1,2 +1,2 @@
-"""Risk scoring (issue 18, docs/strategy-scoring.md): the features, the model as JSON, its
+"""Risk scoring (issue 18, docs/strategy.md#risk-scoring): the features, the model as JSON, its
 training (scikit-learn, `training` only) and the synthetic training set."""

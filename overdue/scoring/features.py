@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
-# Name -> what it measures (docs/strategy-scoring.md lists the same).
+# Name -> what it measures (docs/strategy.md#risk-scoring lists the same).
 FEATURES: dict[str, str] = {
     "days_past_due": "days from the bill's due date to when it was scored (0 before it)",
     "amount_log": "log(1 + the bill's amount in major units)",

@@ -1,5 +1,5 @@
 """Experiments, each account's arm, the arms a guardrail stopped, and the outcome rows the
-report and the guardrails read (docs/strategy-experiments.md)."""
+report and the guardrails read (docs/strategy.md#champion--challenger)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Risk models and scores (migration 0015; docs/strategy-scoring.md), and the reads that
+"""Risk models and scores (migration 0015; docs/strategy.md#risk-scoring), and the reads that
 count an account's record into the score's features.
 
 The features read tables other modules write: `account_bills` and `accounts` (the reports),

@@ -1,5 +1,5 @@
 """`overdue experiment create|show|report|stop`: champion / challenger experiments
-(docs/strategy-experiments.md).
+(docs/strategy.md#champion--challenger).
 
 Exit codes: 0 done; 1 `report` found a guardrail stop (still printed in full); 2 a refused
 file, an unknown experiment or a conflict (another experiment running, an id in use).

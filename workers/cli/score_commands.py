@@ -1,5 +1,5 @@
 """`overdue score`: train the risk model, generate its synthetic training set, choose the
-active model, and score an account (docs/strategy-scoring.md).
+active model, and score an account (docs/strategy.md#risk-scoring).
 
     overdue score train [--from-csv FILE] [--no-activate] [--no-store] [--seed N]
     overdue score generate --out FILE [--rows N] [--seed N]
@@ -31,7 +31,7 @@ def add_parsers(
     score = commands.add_parser(
         "score",
         help="Risk scoring: train the model, or score an account.",
-        description="Risk scoring (docs/strategy-scoring.md). ACTION is one of "
+        description="Risk scoring (docs/strategy.md#risk-scoring). ACTION is one of "
         f"{', '.join(ACTIONS)}, or an account id to score now. Run `overdue score ACTION -h`.",
     )
     score.add_argument("what", nargs="?", metavar="ACTION|ACCOUNT")

@@ -1,4 +1,4 @@
-"""Risk scoring on the real stack (issue 18, docs/strategy-scoring.md).
+"""Risk scoring on the real stack (issue 18, docs/strategy.md#risk-scoring).
 
 A start the backend gave no segment gets the active model's segment in the workflow's input,
 so the default policy's `when: risk_segments: [high]` stage applies to a high-risk account; the
