@@ -25,6 +25,7 @@ from workflows.durations import (
     parse_grace,
     parse_local_time,
 )
+from workflows.letters import LetterPolicy, letters_problem
 from workflows.provider_templates import (
     ProviderMapping,
     TemplateProvider,
@@ -188,6 +189,11 @@ class Policy(BaseModel):
         description="provider -> template id -> locale -> its registered sign name and code "
         "(workflows.provider_templates); required where a route sends no free text (CN).",
     )
+    letters: LetterPolicy | None = Field(
+        default=None,
+        description="What letter stages print (workflows.letters, docs/letters.md); required "
+        "by a letter stage. None in snapshots from before letters were rendered.",
+    )
     vulnerable: VulnerableTreatment | None = Field(
         default=None,
         description="How treatment adapts while the customer is vulnerable "
@@ -241,6 +247,9 @@ class Policy(BaseModel):
         check_ends(self.stages, self.anchor)
         check_written_notice(self.stages, self.written_notice)
         check_final_stage(self.stages, self.final_stage)
+        problem = letters_problem(self.stages, self.letters, self.default_locale)
+        if problem:
+            raise ValueError(problem)
         problem = provider_templates_problem(self.templates, self.provider_templates)
         if problem:
             raise ValueError(problem)
