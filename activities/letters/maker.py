@@ -20,7 +20,7 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.letters.render import Fonts, LetterContent, Rendered, letter_ref, render
+from activities.letters.render import Fonts, LetterContent, Rendered, render
 from overdue.settings_letters import LetterSettings
 from overdue.store import contact_gate, contact_ledger, letters, receipts
 from overdue.store.contact_ledger import LedgerRow, NewContact
@@ -63,7 +63,7 @@ def content_for(
     locale = letter_locale(customer.locale, spec)
     return LetterContent(
         locale=locale,
-        letter_ref=letter_ref(input.idempotency_key),
+        letter_ref=letters.reference(input.idempotency_key),
         account_id=input.account_id,
         product=spec.product,
         due_date=spec.due_date,

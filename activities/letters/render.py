@@ -32,8 +32,8 @@ _MONTHS = (
     "January February March April May June July August September October November December"
 ).split()
 _FAMILY = "letter"
-_TEXT, _SMALL, _HEADING, _TITLE = 10.5, 8.5, 11.5, 16.0
-_LINE = 5.6  # mm per line of body text
+_TEXT, _SMALL, _HEADING, _TITLE = 10.0, 8.0, 11.0, 15.0
+_LINE = 5.0  # mm per line of body text
 
 
 @dataclass(frozen=True)
@@ -71,12 +71,6 @@ class Rendered:
     pdf: bytes
     sha256: bytes
     pages: int
-
-
-def letter_ref(idempotency_key: str) -> str:
-    """The reference printed on a letter and shown in the mailroom: short, stable per
-    contact, and naming no one."""
-    return "L-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
 
 
 def money(amount_minor: int, currency: str) -> str:
@@ -128,8 +122,8 @@ def render(content: LetterContent, fonts: Fonts) -> Rendered:
     """The letter as PDF bytes, their SHA-256 and the page count."""
     words = wording(content.locale)
     pdf = _Pdf(format="A4", unit="mm")
-    pdf.set_margins(22, 20, 22)
-    pdf.set_auto_page_break(True, margin=22)
+    pdf.set_margins(22, 16, 22)
+    pdf.set_auto_page_break(True, margin=20)
     pdf.add_font(_FAMILY, "", fonts.regular, collection_font_number=_number(fonts.regular, fonts))
     pdf.add_font(_FAMILY, "B", fonts.bold, collection_font_number=_number(fonts.bold, fonts))
     pdf.set_title(str(words["title"]))
@@ -187,11 +181,11 @@ def _letterhead(
     pdf.set_text_color(80)
     pdf.multi_cell(0, 4.4, f"{lender.address}\n{lender.phone}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0)
-    pdf.ln(8)
+    pdf.ln(6)
     pdf.set_font(_FAMILY, "", _TEXT)
     for line in (content.name, *content.address):
         pdf.cell(0, _LINE, line, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
+    pdf.ln(4)
     pdf.cell(0, _LINE, str(words["date"]).format(**values), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(_FAMILY, "", _SMALL)
     pdf.multi_cell(0, 4.6, str(words["reference"]).format(**values), new_x="LMARGIN", new_y="NEXT")
@@ -215,7 +209,7 @@ def _body(
             _paragraph(pdf, part.strip())
     _heading(pdf, str(words["rights_heading"]))
     for right in words["rights"]:
-        _paragraph(pdf, f"•  {right}", indent=3)
+        _paragraph(pdf, f"•  {right}", indent=3, after=0.8)
     _heading(pdf, str(words["objection_heading"]))
     _paragraph(pdf, str(words["objection"]).format(**values))
     _heading(pdf, str(words["contact_heading"]))
@@ -244,10 +238,10 @@ def _balance(pdf: FPDF, content: LetterContent, words: Mapping[str, Any]) -> Non
     for label, amount, total in rows:
         pdf.set_font(_FAMILY, "B" if total else "", _TEXT)
         pdf.set_x(pdf.l_margin + 3)
-        pdf.cell(70, 6.5, label, border="B" if not total else "T")
+        pdf.cell(70, 6, label, border="B" if not total else "T")
         pdf.cell(
             50,
-            6.5,
+            6,
             amount,
             border="B" if not total else "T",
             align="R",
@@ -261,9 +255,9 @@ def _balance(pdf: FPDF, content: LetterContent, words: Mapping[str, Any]) -> Non
 
 
 def _heading(pdf: FPDF, text: str) -> None:
-    pdf.ln(2.5)
+    pdf.ln(1.5)
     pdf.set_font(_FAMILY, "B", _HEADING)
-    pdf.multi_cell(0, 6.5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, text, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(0.5)
 
 
@@ -272,5 +266,5 @@ def _paragraph(
 ) -> None:
     pdf.set_font(_FAMILY, "", size)
     pdf.set_x(pdf.l_margin + indent)
-    pdf.multi_cell(0, _LINE, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, _LINE, text, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(after)

@@ -13,6 +13,7 @@ key (the token of its base64) and opened only to be downloaded by staff, which i
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -33,6 +34,12 @@ _COLUMNS = """
     id, idempotency_key, account_id, stage_id, locale, sha256, size_bytes, pages, has_address,
     status, created_at, printed_at, printed_by, sent_at, sent_by
 """
+
+
+def reference(idempotency_key: str) -> str:
+    """The reference printed on a letter and shown in the mailroom: short, stable per
+    contact, and naming no one."""
+    return "L-" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,10 @@ class Letter:
     @property
     def sha256_hex(self) -> str:
         return self.sha256.hex()
+
+    @property
+    def ref(self) -> str:
+        return reference(self.idempotency_key)
 
 
 def _letter(row: asyncpg.Record) -> Letter:
