@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 -- Chinese text uses full-width punctuation on purpose.
 """A letter's PDF in both locales: laid out with Debian's Noto Sans CJK embedded, turned into
 an image (PDFium) and its text extracted (pypdf), checked for every field CN credit-card
 measures art. 69 ask for. The pages are kept in test-artifacts/letter-<locale>.png."""
