@@ -20,7 +20,7 @@ import asyncpg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.letters.render import Fonts, LetterContent, Rendered, render
+from activities.letters.content import Fonts, LetterContent, Rendered
 from overdue.settings_letters import LetterSettings
 from overdue.store import contact_gate, contact_ledger, letters, receipts
 from overdue.store.contact_ledger import LedgerRow, NewContact
@@ -148,6 +148,10 @@ class LetterMaker:
         if customer is None or not customer.full_name:
             raise _refused("no customer details for the account: nobody to write to")
         content = content_for(input, spec, customer, letter_date(input, datetime.now(UTC)))
+        # Imported here, not at the top: fpdf2 and fontTools take seconds to import, and every
+        # worker (and the workflow sandbox, through activities.notify) imports this module.
+        from activities.letters.render import render
+
         # Laying out and subsetting the font takes a second or two of CPU: off the event loop.
         made: Rendered = await asyncio.to_thread(render, content, self.fonts)
         return RenderedLetter(

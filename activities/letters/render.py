@@ -15,78 +15,25 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from fontTools.ttLib import TTCollection
 from fpdf import FPDF
 
-from workflows.currencies import minor_unit_exponent
-from workflows.letters import LETTER_LOCALES, LenderContact, LetterItem
+from activities.letters.content import (
+    Fonts,
+    LetterContent,
+    Rendered,
+    format_date,
+    money,
+    wording,
+)
 
-_WORDING = Path(__file__).parent / "wording"
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
 _FAMILY = "letter"
 _TEXT, _SMALL, _HEADING, _TITLE = 10.0, 8.0, 11.0, 15.0
 _LINE = 5.0  # mm per line of body text
-
-
-@dataclass(frozen=True)
-class Fonts:
-    """The font files a letter embeds, and the face to take from a collection (.ttc)."""
-
-    regular: Path
-    bold: Path
-    face: str
-
-
-@dataclass(frozen=True)
-class LetterContent:
-    """Everything printed on one letter. Personal data (the name, the address): never log."""
-
-    locale: str
-    letter_ref: str
-    account_id: str
-    product: str
-    due_date: date
-    days_past_due: int
-    letter_date: date
-    balance_minor: int
-    currency: str
-    itemization: tuple[LetterItem, ...] | None
-    own_text: str
-    objection_days: int
-    lender: LenderContact
-    name: str
-    address: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Rendered:
-    pdf: bytes
-    sha256: bytes
-    pages: int
-
-
-def money(amount_minor: int, currency: str) -> str:
-    """1234.5 CNY -> '1,234.50 CNY' (the currency's own minor unit)."""
-    exponent = minor_unit_exponent(currency)
-    major, minor = divmod(amount_minor, 10**exponent)
-    text = f"{major:,}" + (f".{minor:0{exponent}d}" if exponent else "")
-    return f"{text} {currency}"
-
-
-@functools.cache
-def wording(locale: str) -> Mapping[str, Any]:
-    if locale not in LETTER_LOCALES:
-        raise ValueError(f"no letter wording for {locale!r} ({', '.join(LETTER_LOCALES)})")
-    loaded: Mapping[str, Any] = yaml.safe_load((_WORDING / f"{locale}.yaml").read_text("utf-8"))
-    return loaded
 
 
 @functools.cache
@@ -99,12 +46,6 @@ def face_number(path: Path, face: str) -> int:
         if font["name"].getDebugName(1) == face:
             return index
     raise ValueError(f"font collection {path} has no face {face!r}")
-
-
-def format_date(day: date, locale: str) -> str:
-    return str(wording(locale)["date_format"]).format(
-        year=day.year, month=day.month, day=day.day, month_name=_MONTHS[day.month - 1]
-    )
 
 
 class _Pdf(FPDF):

@@ -24,20 +24,25 @@ from workflows.types import ACCOUNT_ID_PATTERN
 router = APIRouter(prefix="/console/mailroom", include_in_schema=False)
 LetterId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 PAGE_SIZE = 200
+STAGE_ID_PATTERN = r"^[a-z0-9][a-z0-9_]{0,62}$"
+_EMPTY_OR = "^$|"  # the filter form sends its empty fields
 
 
 @router.get("")
 async def mailroom(
     page: Supervisor,
     status: Annotated[LetterStatus | None, Query()] = "to_print",
-    account: Annotated[str | None, Query(pattern=ACCOUNT_ID_PATTERN)] = None,
-    stage: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_]{0,62}$")] = None,
+    account: Annotated[str | None, Query(pattern=_EMPTY_OR + ACCOUNT_ID_PATTERN)] = None,
+    stage: Annotated[str | None, Query(pattern=_EMPTY_OR + STAGE_ID_PATTERN)] = None,
     every: Annotated[bool, Query()] = False,
 ) -> Response:
     """The letters with one status (to print by default; `every`: all of them), oldest first,
-    optionally of one account or stage."""
+    optionally of one account or stage (a field left empty in the filter form: any)."""
     shown = LetterFilter(
-        status=None if every else status, account_id=account, stage_id=stage, limit=PAGE_SIZE
+        status=None if every else status,
+        account_id=account or None,
+        stage_id=stage or None,
+        limit=PAGE_SIZE,
     )
     return await _render(page, shown)
 

@@ -15,8 +15,9 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from activities.letters.content import LetterContent, Rendered, format_date, money
 from activities.letters.maker import fonts_from, letter_locale
-from activities.letters.render import LetterContent, Rendered, format_date, money, render
+from activities.letters.render import render
 from overdue.settings_letters import LetterSettings
 from workflows.letters import LenderContact, LetterItem, LetterPolicy, LetterSpec
 
