@@ -147,6 +147,9 @@ async def test_a_supervisor_downloads_prints_and_posts_a_letter(
 
         await row.get_by_role("button", name=words["mark printed"]).click()
         await expect(page.get_by_test_id("answer")).to_contain_text(words["now printed"])
+        # The answer shows the letters still to print; the printed one is under "printed".
+        await expect(page.locator(f'tr[data-letter="{letter.id}"]')).to_have_count(0)
+        await page.get_by_test_id("letter-tabs").locator('a[data-status="printed"]').click()
         printed_row = page.locator(f'tr[data-letter="{letter.id}"]')
         await expect(printed_row).to_have_attribute("data-status", "printed")
         await page.screenshot(path=str(ARTIFACTS / f"mailroom-{lang}-printed.png"), full_page=True)
