@@ -83,13 +83,14 @@ class LetterPolicy(_Model):
 def letters_problem(
     stages: Sequence[Stage], letters: LetterPolicy | None, default_locale: str
 ) -> str | None:
-    """What is wrong with a policy's letters, or None: a letter stage needs the section, and
-    the section needs the default locale (a customer's locale falls back to it)."""
+    """What is wrong with a policy file's letters, or None: a letter stage needs the section,
+    and the section needs the default locale (a customer's locale falls back to it). Checked
+    when a file is loaded (overdue.template_lint), never on a workflow's snapshot."""
     has_letter = any(s.channel is Channel.NOTIFY and s.kind is NotifyKind.LETTER for s in stages)
     if letters is None:
         return "a letter stage needs a 'letters' section (docs/letters.md)" if has_letter else None
     if default_locale not in letters.texts:
-        return f"letters: no text for the default locale {default_locale!r}"
+        return f"no text for the default locale {default_locale!r}"
     return None
 
 

@@ -25,7 +25,7 @@ from workflows.durations import (
     parse_grace,
     parse_local_time,
 )
-from workflows.letters import LetterPolicy, letters_problem
+from workflows.letters import LetterPolicy
 from workflows.provider_templates import (
     ProviderMapping,
     TemplateProvider,
@@ -191,8 +191,9 @@ class Policy(BaseModel):
     )
     letters: LetterPolicy | None = Field(
         default=None,
-        description="What letter stages print (workflows.letters, docs/letters.md); required "
-        "by a letter stage. None in snapshots from before letters were rendered.",
+        description="What letter stages print (workflows.letters, docs/letters.md). A file "
+        "with a letter stage needs it (checked on load, overdue.template_lint); a snapshot "
+        "without it (from before letters were rendered) posts its letters to the webhook.",
     )
     vulnerable: VulnerableTreatment | None = Field(
         default=None,
@@ -247,9 +248,6 @@ class Policy(BaseModel):
         check_ends(self.stages, self.anchor)
         check_written_notice(self.stages, self.written_notice)
         check_final_stage(self.stages, self.final_stage)
-        problem = letters_problem(self.stages, self.letters, self.default_locale)
-        if problem:
-            raise ValueError(problem)
         problem = provider_templates_problem(self.templates, self.provider_templates)
         if problem:
             raise ValueError(problem)

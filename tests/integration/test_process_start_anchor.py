@@ -37,10 +37,6 @@ POLICY = Policy.model_validate(
         "contact_windows": {"default": {"start": "00:00", "end": "23:59"}},
         # A letter obeys no contact window, so the test does not depend on the time of day.
         "stages": [{"id": "t4s_letter", "offset": "4s", "channel": "notify", "kind": "letter"}],
-        "letters": {
-            "lender": {"en": {"name": "Lender", "address": "1 Road", "phone": "1"}},
-            "texts": {"en": "Please pay."},
-        },
     }
 )
 

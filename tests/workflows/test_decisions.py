@@ -236,10 +236,6 @@ def outage_policy(grace: str, **changes: object) -> Policy:
                 {"id": "t300s_sms", "offset": "300s", "channel": "sms", "template": "t"},
             ],
             "templates": {"t": {"en": "Hi. Reply STOP to opt out."}},
-            "letters": {
-                "lender": {"en": {"name": "Lender", "address": "1 Road", "phone": "1"}},
-                "texts": {"en": "Please pay."},
-            },
             **changes,
         }
     )
