@@ -16,6 +16,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
+from activities.call_tasks import CallTaskActivities
+from activities.event_audit import EventAuditActivities
 from activities.notify import NotifyActivities
 from overdue.store import erasure, letters
 from overdue.store.accounts import CustomerReport, store_account, store_customer
@@ -25,7 +27,10 @@ from tests.integration.side_effects.support import decided_now, report_payment, 
 from workers.sandbox import workflow_runner
 from workflows.contact_types import CONTACT_WITHHELD, NotifyInput, NotifyResult
 from workflows.letters import LenderContact, LetterPolicy, LetterSpec
-from workflows.policy import NotifyKind
+from workflows.names import workflow_id
+from workflows.overdue_account import OverdueAccountWorkflow
+from workflows.policy import NotifyKind, Policy
+from workflows.types import OverdueAccountInput
 
 pytestmark = pytest.mark.integration
 
@@ -217,3 +222,62 @@ async def test_erasing_the_account_drops_the_pdf_and_keeps_the_record(
         "SELECT postal_address FROM customer_contacts WHERE account_id = $1", account
     )
     assert address is None
+
+
+LETTER_POLICY = Policy.model_validate(
+    {
+        "id": "letter-stage",
+        "version": 1,
+        "anchor": "process_start",
+        "contact_windows": {"default": {"start": "00:00", "end": "23:59:59"}},
+        "stages": [{"id": "t2s_letter", "offset": "2s", "channel": "notify", "kind": "letter"}],
+        "final_stage": "t2s_letter",
+        "letters": LETTERS.model_dump(mode="json"),
+    }
+)
+
+
+async def test_the_account_workflows_letter_stage_makes_one_letter_through_a_crash(
+    twilio_stack: TwilioStack,
+) -> None:
+    """OverdueAccountWorkflow itself: its letter stage hands the policy's letter to the
+    activity, whose first attempt stores it and 'crashes'; the retry finds it; the process
+    closes after its final stage with one letter."""
+    pool = twilio_stack.pool
+    account = await letter_account(twilio_stack)
+    crashing = _CrashAfterStoring(NotifyActivities(pool, None))
+    calls, audit = CallTaskActivities(pool), EventAuditActivities(pool)
+    queue = f"letter-stage-{uuid.uuid4().hex[:8]}"
+    async with Worker(
+        twilio_stack.temporal,
+        task_queue=queue,
+        workflows=[OverdueAccountWorkflow],
+        activities=[
+            calls.create_call_task,
+            calls.cancel_open_call_tasks,
+            crashing.send_notification,
+            audit.record_received_events,
+        ],
+        workflow_runner=workflow_runner(),
+    ):
+        handle = await twilio_stack.temporal.start_workflow(
+            OverdueAccountWorkflow.run,
+            OverdueAccountInput(
+                account_id=account,
+                product="credit_card",
+                amount_due_minor=123_456,
+                currency="CNY",
+                due_date=date(2026, 11, 1),
+                time_zone="Asia/Shanghai",
+                policy=LETTER_POLICY,
+            ),
+            id=workflow_id(account),
+            task_queue=queue,
+            execution_timeout=timedelta(seconds=90),
+        )
+        await handle.result()
+    assert crashing.attempts == [1, 2]
+    keys = await pool.fetch("SELECT idempotency_key FROM letters WHERE account_id = $1", account)
+    assert len(keys) == 1
+    [letter] = await letter_rows(twilio_stack, keys[0]["idempotency_key"])
+    assert (letter.stage_id, letter.status) == ("t2s_letter", "to_print")
