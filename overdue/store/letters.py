@@ -278,3 +278,21 @@ async def erase(conn: asyncpg.Connection, account_id: str) -> int:
         "UPDATE letters SET pdf = NULL WHERE account_id = $1 AND pdf IS NOT NULL", account_id
     )
     return int(result.split()[-1])
+
+
+async def blank_expired(conn: asyncpg.Connection, cutoff: datetime, limit: int) -> int:
+    """Drop the PDFs of letters made before `cutoff` (the retention purge's message bodies:
+    a letter is a message); the row, its hash and its marks stay."""
+    blanked = await conn.fetchval(
+        """
+        WITH expired AS (
+            SELECT id FROM letters
+             WHERE pdf IS NOT NULL AND created_at < $1 ORDER BY created_at, id LIMIT $2)
+        , blanked AS (
+            UPDATE letters l SET pdf = NULL FROM expired WHERE l.id = expired.id RETURNING 1)
+        SELECT count(*) FROM blanked
+        """,
+        cutoff,
+        limit,
+    )
+    return int(blanked)

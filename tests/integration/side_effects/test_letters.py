@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 from activities.call_tasks import CallTaskActivities
 from activities.event_audit import EventAuditActivities
 from activities.notify import NotifyActivities
-from overdue.store import erasure, letters
+from overdue.store import erasure, letters, retention
 from overdue.store.accounts import CustomerReport, store_account, store_customer
 from tests.integration.side_effects.conftest import TwilioStack
 from tests.integration.side_effects.letter_workflow import LetterOnQueue, MakeLetterWorkflow
@@ -281,3 +281,22 @@ async def test_the_account_workflows_letter_stage_makes_one_letter_through_a_cra
     assert len(keys) == 1
     [letter] = await letter_rows(twilio_stack, keys[0]["idempotency_key"])
     assert (letter.stage_id, letter.status) == ("t2s_letter", "to_print")
+
+
+async def test_the_retention_purge_drops_a_letters_pdf_with_the_message_bodies(
+    twilio_stack: TwilioStack,
+) -> None:
+    pool = twilio_stack.pool
+    account = await letter_account(twilio_stack)
+    input = letter_input(account)
+    await ActivityEnvironment().run(NotifyActivities(pool, None).send_notification, input)
+    [letter] = await letter_rows(twilio_stack, input.idempotency_key)
+    async with pool.acquire() as conn, conn.transaction():
+        await retention.blank_message_bodies(conn, letter.created_at, 10_000)  # not expired yet
+    assert await letters.pdf_for_download(pool, letter, "tester") is not None
+    async with pool.acquire() as conn, conn.transaction():
+        expired = letter.created_at + timedelta(microseconds=1)
+        assert await retention.blank_message_bodies(conn, expired, 10_000) >= 1
+    assert await letters.pdf_for_download(pool, letter, "tester") is None
+    [kept] = await letter_rows(twilio_stack, input.idempotency_key)
+    assert kept.sha256 == letter.sha256
