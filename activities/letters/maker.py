@@ -48,7 +48,11 @@ def letter_locale(customer_locale: str, spec: LetterSpec) -> str:
         return customer_locale
     language = customer_locale.split("-")[0]
     same = sorted(locale for locale in texts if locale.split("-")[0] == language)
-    return same[0] if same else spec.default_locale
+    if same:
+        return same[0]
+    # Loading a file makes sure the default locale has a letter; a policy built otherwise
+    # (in code) still gets one of its own.
+    return spec.default_locale if spec.default_locale in texts else sorted(texts)[0]
 
 
 def letter_date(input: NotifyInput, now: datetime) -> date:

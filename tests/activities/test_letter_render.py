@@ -220,3 +220,7 @@ def test_a_letter_goes_in_the_customers_locale_else_its_language_else_the_defaul
     assert letter_locale("en-GB", spec) == "en"
     assert letter_locale("zh-TW", spec) == "zh-CN"
     assert letter_locale("fr", spec) == "zh-CN"
+    only_en = spec.model_copy(
+        update={"letters": LetterPolicy(lender={"en": LENDERS["en"]}, texts={"en": "x"})}
+    )
+    assert letter_locale("fr", only_en) == "en"
