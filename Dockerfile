@@ -17,6 +17,11 @@ RUN pip install "uv==$(sed -n 's/^uv==\([^ ]*\).*/\1/p' /tmp/requirements-lock.t
  && uv pip sync --python /opt/venv/bin/python --require-hashes /tmp/requirements-runtime.txt
 
 FROM ${PYTHON_IMAGE}
+# Letters embed Noto Sans CJK from Debian (OVERDUE_LETTER_FONT; docs/letters.md), the same
+# package scripts/debian-packages installs for the tests.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
 # An unprivileged user; the app writes nothing to its own folder.
 RUN useradd --system --uid 10001 --no-create-home --home-dir /app overdue
 COPY --from=build /opt/venv /opt/venv

@@ -1,5 +1,7 @@
-"""The `notify` channel: an HMAC-signed webhook to the backend, which owns app notices, email,
-letters and the other channels.
+"""The `notify` channel: an HMAC-signed webhook to the backend, which owns app notices, email
+and the other channels. Letters of a policy with a `letters` section are ours: rendered and
+kept for the mailroom (activities/letters/maker.py); a letter input from before (no `letter`)
+is posted as it always was.
 
 Like SMS, a ledger row (channel 'notify', UNIQUE key) is written first with the exact body;
 every attempt POSTs those same bytes with the same `X-Overdue-Idempotency-Key`, so the backend
@@ -33,6 +35,7 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.letters.maker import LetterMaker
 from overdue.settings import NotifyConfig
 from overdue.store import contact_gate, contact_ledger, receipts
 from overdue.store.contact_ledger import LedgerRow, NewContact, Settled, Source
@@ -62,9 +65,11 @@ class NotifyActivities:
         config: NotifyConfig | None,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        letters: LetterMaker | None = None,
     ) -> None:
         self._pool = pool
         self._config = config
+        self._letters = letters or LetterMaker(pool)
         self._http = (
             httpx.AsyncClient(timeout=config.timeout_seconds, transport=transport)
             if config
@@ -77,7 +82,10 @@ class NotifyActivities:
 
     @activity.defn
     async def send_notification(self, input: NotifyInput) -> NotifyResult:
-        """POST the stage's notice to the backend once per key (the backend deduplicates)."""
+        """POST the stage's notice to the backend once per key (the backend deduplicates); a
+        letter stage's letter is rendered for the mailroom instead (activities/letters/)."""
+        if input.letter is not None:
+            return await self._letters.make(input, input.letter)
         config, http = self._config, self._http
         if config is None or http is None:
             return await self._record_only(input)

@@ -198,6 +198,9 @@ async def _store_report(
             phone_e164=customer.phone,
             time_zone=customer.time_zone,
             locale=customer.locale,
+            postal_address=None
+            if customer.postal_address is None
+            else "\n".join(customer.postal_address),
         ),
     )
     return await add_bill(conn, pending.bill, start_input=pending.start_input, actor=pending.actor)

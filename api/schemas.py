@@ -50,6 +50,14 @@ class CustomerContact(_Body):
         "Factory, posix/... or right/...)"
     )
     locale: Text = Field(default="zh-CN", pattern=_LOCALE, examples=["zh-CN", "en"])
+    postal_address: list[Annotated[Text, Field(min_length=1, max_length=100)]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=6,
+        description="Where letters go, one line each (1-6 lines). Kept sealed in Postgres "
+        "only; a report without it keeps the address known before.",
+        examples=[["上海市浦东新区世纪大道100号", "200120"]],
+    )
 
     @field_validator("phone")
     @classmethod

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from overdue.settings_alibaba import ALIBABA_API, AlibabaSettings
 from overdue.settings_experiments import ExperimentSettings
+from overdue.settings_letters import LetterSettings
 from overdue.settings_privacy import PrivacySettings
 from overdue.settings_retention import RetentionSettings
 from overdue.settings_scoring import ScoringSettings
@@ -61,6 +62,7 @@ class ConfigurationError(RuntimeError):
 
 class Settings(
     AlibabaSettings,
+    LetterSettings,
     PrivacySettings,
     RetentionSettings,
     ScoringSettings,

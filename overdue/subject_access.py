@@ -40,6 +40,7 @@ class Contact(_Part):
     time_zone: str
     locale: str
     updated_at: datetime
+    postal_address: list[str] | None = None  # where letters go; None: none on file
 
 
 class SentSms(_Part):
@@ -219,8 +220,10 @@ async def _contact(conn: asyncpg.Connection, account_id: str) -> Contact | None:
     row = await held.contact_row(conn, account_id)
     if row is None:
         return None
+    address = await open_text(conn, row["postal_address"])
     return Contact(
         name=await open_text(conn, row["full_name"]) or "",
+        postal_address=None if address is None else address.split("\n"),
         phone=row["phone_e164"],
         time_zone=row["time_zone"],
         locale=row["locale"],

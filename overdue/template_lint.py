@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from overdue.sms_segments import Segments, count_segments
+from workflows.letters import letters_problem
 from workflows.policy import Channel, Policy
 
 RULES_FILE = Path(__file__).with_name("template_rules.yaml")
@@ -71,13 +72,25 @@ def sms_template_ids(policy: Policy) -> list[str]:
 
 
 def lint_policy(policy: Policy, rules: TemplateRules | None = None) -> list[Finding]:
-    """Every finding in the policy's SMS texts, in template then locale order."""
+    """Every finding in the policy's SMS texts, in template then locale order; then its
+    letters: the section a letter stage needs, and no threatening term in their own texts."""
     rules = rules or builtin_rules()
     findings: list[Finding] = []
     for template_id in sms_template_ids(policy):
         for locale, text in policy.templates.get(template_id, {}).items():
             path = f"templates.{template_id}.{locale}"
             findings += [Finding(path, r) for r in lint_text(policy, rules, locale, text)]
+    problem = letters_problem(policy.stages, policy.letters, policy.default_locale)
+    if problem:
+        # Checked on files only: a running workflow's snapshot keeps what it started with.
+        findings.append(Finding("letters", problem))
+    for locale, text in (policy.letters.texts if policy.letters else {}).items():
+        # A letter's own text: no threats either (rule 2); opt-out and budget are SMS rules.
+        findings += [
+            Finding(f"letters.texts.{locale}", f"threatening or misleading term {term!r}")
+            for term in rules.forbidden
+            if _term_pattern(term).search(text)
+        ]
     return findings
 
 

@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         SmsFailure,
     )
     from workflows.decisions import contact_key, days_past_due
+    from workflows.letter_input import letter_spec
     from workflows.names import SMS_TASK_QUEUE
     from workflows.policy import CallQueue, Stage
     from workflows.provider_templates import registered_for
@@ -340,6 +341,7 @@ async def send_notice(record: AccountRecord, stage: Stage, key: str) -> bool:
         days_past_due=days_past_due(record.due_date, record.time_zone, workflow.now()),
         basis=decision_basis(record, stage.id, consent_rules.channel_of(stage)),
         facts=facts_for(record, stage.id),
+        letter=letter_spec(record, stage),
     )
     attempted = await attempt(
         record,

@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from workflows.letters import LetterSpec
 from workflows.policy import CallQueue, NotifyKind
 from workflows.provider_templates import RegisteredTemplate
 
@@ -159,7 +160,8 @@ class CreateCallTaskResult(_Model):
 
 
 class NotifyInput(_ContactInput):
-    """A `notify` stage: an HMAC-signed webhook to the backend, which owns the channel."""
+    """A `notify` stage: an HMAC-signed webhook to the backend, which owns the channel; or,
+    with `letter`, a letter we render for the mailroom (activities/letters/)."""
 
     kind: NotifyKind
     template_id: str | None = None
@@ -168,6 +170,11 @@ class NotifyInput(_ContactInput):
     days_past_due: int
     basis: DecisionBasis | None = Field(
         default=None, description="None (inputs from before the check): sent without it."
+    )
+    letter: LetterSpec | None = Field(
+        default=None,
+        description="A letter stage of a policy with letters: rendered, not posted. None: "
+        "other notices, and letter inputs from before letters were rendered (posted).",
     )
 
 

@@ -25,6 +25,7 @@ from workflows.durations import (
     parse_grace,
     parse_local_time,
 )
+from workflows.letters import LetterPolicy
 from workflows.provider_templates import (
     ProviderMapping,
     TemplateProvider,
@@ -187,6 +188,12 @@ class Policy(BaseModel):
         default_factory=dict,
         description="provider -> template id -> locale -> its registered sign name and code "
         "(workflows.provider_templates); required where a route sends no free text (CN).",
+    )
+    letters: LetterPolicy | None = Field(
+        default=None,
+        description="What letter stages print (workflows.letters, docs/letters.md). A file "
+        "with a letter stage needs it (checked on load, overdue.template_lint); a snapshot "
+        "without it (from before letters were rendered) posts its letters to the webhook.",
     )
     vulnerable: VulnerableTreatment | None = Field(
         default=None,

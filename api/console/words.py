@@ -100,6 +100,15 @@ TABLES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "vulnerability.marked": word("recorded outcome", "Marked vulnerable"),
         "vulnerability.cleared": word("recorded outcome", "No longer vulnerable"),
         "contact_preferences.set": word("recorded outcome", "Contact preferences recorded"),
+        "letter.rendered": word("recorded outcome", "Letter made for the mailroom"),
+        "letter.printed": word("recorded outcome", "Letter printed"),
+        "letter.sent": word("recorded outcome", "Letter posted"),
+        "letter.downloaded": word("recorded outcome", "Letter downloaded"),
+    },
+    "letter_status": {
+        "to_print": word("letter status", "to print"),
+        "printed": word("letter status", "printed"),
+        "sent": word("letter status", "posted"),
     },
     "vulnerability": {
         "elderly": word("vulnerability", "elderly"),

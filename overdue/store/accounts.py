@@ -105,26 +105,35 @@ class CustomerReport:
     phone_e164: str
     time_zone: str
     locale: str
+    postal_address: str | None = None  # lines joined by '\n'; None: not in this report
 
 
 async def store_customer(
     conn: asyncpg.Connection, account_id: str, customer: CustomerReport
 ) -> None:
     """Replace the customer's details with the latest report. Activities read them at send
-    time, so an updated phone number takes effect at the next contact. The name is sealed with
-    the account's key (`sealed_texts`)."""
+    time, so an updated phone number takes effect at the next contact. The name and postal
+    address are sealed with the account's key (`sealed_texts`); a report without an address
+    keeps the one known (letters need it, and not every backend report carries it)."""
     full_name = await seal_text(conn, account_id, customer.full_name)
+    address = customer.postal_address
+    sealed_address = None if address is None else await seal_text(conn, account_id, address)
     await conn.execute(
         """
-        INSERT INTO customer_contacts (account_id, full_name, phone_e164, time_zone, locale)
-        VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO customer_contacts
+            (account_id, full_name, phone_e164, time_zone, locale, postal_address)
+        VALUES ($1, $2, $3, $4, $5, $6)
         ON CONFLICT (account_id) DO UPDATE
            SET full_name = EXCLUDED.full_name, phone_e164 = EXCLUDED.phone_e164,
-               time_zone = EXCLUDED.time_zone, locale = EXCLUDED.locale, updated_at = now()
+               time_zone = EXCLUDED.time_zone, locale = EXCLUDED.locale,
+               postal_address = coalesce(EXCLUDED.postal_address,
+                                         customer_contacts.postal_address),
+               updated_at = now()
         """,
         account_id,
         full_name,
         customer.phone_e164,
         customer.time_zone,
         customer.locale,
+        sealed_address,
     )

@@ -2,7 +2,8 @@
 
 In one transaction, under the account's lock: the account's data key is destroyed (every text
 sealed for it, bodies and typed texts alike, becomes unreadable, backups included), and the
-personal values kept in clear are blanked: the customer's name and number, the numbers the
+personal values kept in clear are blanked: the customer's name, number and postal address,
+the letters' PDFs (their hashes and mailroom marks stay), the numbers the
 ledger sent to and the provider's error messages (Twilio's name the number), and the SMS the
 number sent when no other account still has that number. The record stays: audit events,
 compliance receipts, ledger rows (without body or number), contact events, call tasks, dial
@@ -19,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-from overdue.store import audit
+from overdue.store import audit, letters
 from overdue.store.accounts import lock_account
 from overdue.store.sealed_texts import ERASED, destroy_key
 
@@ -68,6 +69,7 @@ async def erase(conn: asyncpg.Connection, account_id: str, actor: str) -> Erasur
         "ledger_numbers": await _blank_ledger(conn, account_id),
         "contact_event_details": await _blank_contact_events(conn, account_id),
         "inbound_messages": await _blank_inbound(conn, account_id, numbers),
+        "letter_pdfs": await letters.erase(conn, account_id),
         "data_keys_destroyed": int(await destroy_key(conn, account_id)),
     }
     await audit.record_event(
@@ -118,7 +120,8 @@ async def _sealed_count(conn: asyncpg.Connection, account_id: str) -> int:
 async def _blank_customer(conn: asyncpg.Connection, account_id: str) -> int:
     result = await conn.execute(
         """
-        UPDATE customer_contacts SET full_name = $2, phone_e164 = '', updated_at = now()
+        UPDATE customer_contacts
+           SET full_name = $2, phone_e164 = '', postal_address = NULL, updated_at = now()
          WHERE account_id = $1
         """,
         account_id,

@@ -14,12 +14,15 @@ from datetime import datetime
 
 import asyncpg
 
+from overdue.store import letters
+
 COLLECTION_RECORDS = "collection_records"
 
 
 async def blank_message_bodies(conn: asyncpg.Connection, cutoff: datetime, limit: int) -> int:
     """SMS bodies sent (the ledger's rendered text) and received (with the sender's number),
-    created before `cutoff`. The rows stay: what was sent when, to which account, stays."""
+    and letters' PDFs, created before `cutoff`. The rows stay: what was sent when, to which
+    account, stays."""
     sent = await conn.fetchval(
         """
         WITH expired AS (
@@ -47,7 +50,7 @@ async def blank_message_bodies(conn: asyncpg.Connection, cutoff: datetime, limit
         cutoff,
         limit,
     )
-    return int(sent) + int(received)
+    return int(sent) + int(received) + await letters.blank_expired(conn, cutoff, limit)
 
 
 async def delete_free_texts(conn: asyncpg.Connection, cutoff: datetime, limit: int) -> int:

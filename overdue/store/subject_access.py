@@ -11,10 +11,11 @@ import asyncpg
 
 
 async def contact_row(conn: asyncpg.Connection, account_id: str) -> asyncpg.Record | None:
-    """The customer's details (the name sealed); None once the retention purge removed them."""
+    """The customer's details (name and postal address sealed); None once the retention purge
+    removed them."""
     row: asyncpg.Record | None = await conn.fetchrow(
         """
-        SELECT full_name, phone_e164, time_zone, locale, updated_at
+        SELECT full_name, phone_e164, time_zone, locale, updated_at, postal_address
           FROM customer_contacts WHERE account_id = $1
         """,
         account_id,

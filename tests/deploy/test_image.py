@@ -62,3 +62,11 @@ def test_the_image_has_every_package_and_what_settings_find_beside_them() -> Non
     assert copied <= allowed and "deploy/overdue.env" not in allowed
     for source in re.findall(r"^COPY (?!--from)(.+) /tmp/$", DOCKERFILE, re.MULTILINE):
         assert set(source.split()) <= allowed
+
+
+def test_the_image_has_the_font_letters_embed() -> None:
+    """The worker renders letters with Debian's Noto Sans CJK (overdue/settings_letters.py)."""
+    assert "apt-get install -y --no-install-recommends fonts-noto-cjk" in DOCKERFILE
+    from overdue.settings_letters import LetterSettings
+
+    assert str(LetterSettings().letter_font).startswith("/usr/share/fonts/opentype/noto/")
