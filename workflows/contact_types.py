@@ -169,6 +169,9 @@ class NotifyInput(_ContactInput):
     basis: DecisionBasis | None = Field(
         default=None, description="None (inputs from before the check): sent without it."
     )
+    # A forbearance notice's (workflows.forbearance); left out of the body when None.
+    write_down_minor: int | None = None
+    until: date | None = None
 
 
 class NotifyResult(_Model):

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         WaitForEvents,
         WaitUntil,
     )
+    from workflows.forbearance_handlers import ForbearanceHandlers as Forbearance
     from workflows.handlers import Signal, Update
     from workflows.patches import (
         ANCHOR_AT_EXECUTION_START,
@@ -83,7 +84,7 @@ class HandlerFault(Exception):
 
 
 @workflow.defn
-class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSignals):
+class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSignals, Forbearance):
     @workflow.init
     def __init__(self, input: OverdueAccountInput) -> None:
         self._input = input
@@ -381,6 +382,7 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
             await self._cancel_open_tasks(reason)
         while (task := acting.next_requested_task(record)) is not None:
             await create_requested_task(record, task)
+        await self.send_forbearance_notices()  # a write-down or a freeze to report
 
     async def _cancel_open_tasks(self, reason: str) -> None:
         await workflow.execute_activity_method(

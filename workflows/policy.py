@@ -25,6 +25,7 @@ from workflows.durations import (
     parse_grace,
     parse_local_time,
 )
+from workflows.forbearance_types import ForbearanceRules, ReviewRules
 from workflows.provider_templates import (
     ProviderMapping,
     TemplateProvider,
@@ -152,6 +153,12 @@ class Policy(BaseModel):
     promise: PromiseRules = Field(default_factory=PromiseRules)
     hardship: HardshipRules = Field(default_factory=HardshipRules)
     revocation: RevocationRules = Field(default_factory=RevocationRules)
+    forbearance: ForbearanceRules | None = Field(
+        default=None, description="What agents may grant (workflows.forbearance); none: nothing."
+    )
+    dispute_review: ReviewRules | None = Field(
+        default=None, description="Review deadline of a dispute (workflows.review_deadlines)."
+    )
     broken_promise_stage: str | None = Field(
         default=None, description="Stage to resume at when a promise or a plan is broken."
     )
