@@ -31,6 +31,8 @@ from workflows.decisions import (
     PassOver,
     PlanCompleted,
     RemindInstalment,
+    ReviewOverdue,
+    SettlementLapsed,
     Step,
     Suppress,
     WaitForEvents,
@@ -44,9 +46,7 @@ from workflows.decisions import (
     settle,
 )
 from workflows.policy import CallQueue, Channel, Stage
-from workflows.review_deadlines import ReviewOverdue
 from workflows.revocation import RevocationOverdue, escalate_overdue
-from workflows.steps import SettlementLapsed
 from workflows.types import (
     AccountRecord,
     ContactEntry,

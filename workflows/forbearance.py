@@ -123,12 +123,12 @@ def validate_decision(record: AccountRecord, decision: ForbearanceDecision, now:
             raise RequestRejected("a refusal answers a borrower's request: request_id is required")
         return
     today = local_date(now, record.time_zone)
-    if decision.kind is ForbearanceKind.SETTLEMENT:
+    if decision.kind == ForbearanceKind.SETTLEMENT:
         _check_settlement(record, rules, decision, today)
         return
     assert decision.until is not None
     limit = (
-        rules.freeze_max_days if decision.kind is ForbearanceKind.FREEZE else rules.holiday_max_days
+        rules.freeze_max_days if decision.kind == ForbearanceKind.FREEZE else rules.holiday_max_days
     )
     if decision.until < today:
         raise RequestRejected(f"until {decision.until} is in the past")
@@ -137,7 +137,7 @@ def validate_decision(record: AccountRecord, decision: ForbearanceDecision, now:
         raise RequestRejected(
             f"a {decision.kind.value} lasts at most {limit} days (until {latest})"
         )
-    if decision.kind is ForbearanceKind.HOLIDAY:
+    if decision.kind == ForbearanceKind.HOLIDAY:
         _no_agreement(record, "a payment holiday")
 
 
@@ -181,7 +181,7 @@ def apply_decision(record: AccountRecord, decision: ForbearanceDecision, now: da
     if not decision.approve:
         record.note(f"forbearance request {decision.request_id} turned down by {who}")
         return
-    if decision.kind is ForbearanceKind.SETTLEMENT:
+    if decision.kind == ForbearanceKind.SETTLEMENT:
         assert decision.amount_minor is not None and decision.pay_by is not None
         fb.settlement = SettlementState(
             amount_minor=decision.amount_minor,
@@ -194,7 +194,7 @@ def apply_decision(record: AccountRecord, decision: ForbearanceDecision, now: da
         return
     assert decision.until is not None
     period = PeriodState(until=decision.until, since=now, actor=who)
-    if decision.kind is ForbearanceKind.FREEZE:
+    if decision.kind == ForbearanceKind.FREEZE:
         fb.freeze = period
         notice_id = record.next_task_id("forbearance_freeze")
         fb.notices.append(
@@ -292,7 +292,7 @@ def notice_sent(record: AccountRecord, notice: ForbearanceNotice, outcome: str) 
     fb = state(record)
     fb.notices = [n for n in fb.notices if n.notice_id != notice.notice_id]
     record.note(f"{notice.kind.value} notice {outcome}")
-    if notice.kind is NotifyKind.SETTLEMENT_WRITE_DOWN and fb.settlement is not None:
+    if notice.kind == NotifyKind.SETTLEMENT_WRITE_DOWN and fb.settlement is not None:
         assert notice.amount_minor is not None
         fb.written_down_minor += notice.amount_minor
         fb.settlement = None

@@ -165,7 +165,7 @@ class _Terms(Message):
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> Any:
-        settlement = self.kind is ForbearanceKind.SETTLEMENT
+        settlement = self.kind == ForbearanceKind.SETTLEMENT
         if not isinstance(self, ForbearanceRequested):  # a borrower may leave terms open
             if settlement and (self.amount_minor is None or self.pay_by is None):
                 raise ValueError("a settlement needs amount_minor and pay_by")

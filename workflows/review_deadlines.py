@@ -53,7 +53,7 @@ def start(record: AccountRecord, dispute_id: str, now: datetime) -> None:
     if deadline is None or any(r.dispute_id == dispute_id for r in record.reviews):
         return
     record.reviews.append(ReviewDeadline(dispute_id=dispute_id, opened_at=now, deadline=deadline))
-    record.note(f"dispute {dispute_id}: review due by {deadline.isoformat()}")
+    record.note(f"dispute {dispute_id}: review due by {deadline}")
 
 
 def close(record: AccountRecord, dispute_id: str) -> None:
@@ -85,7 +85,7 @@ def escalate(record: AccountRecord, step: ReviewOverdue) -> None:
     review.escalated = True
     record.request_task(OVERDUE_TASK, rules.escalate_to, rules.priority, review.deadline)
     record.note(
-        f"dispute {step.dispute_id} not reviewed by {review.deadline.isoformat()}: "
+        f"dispute {step.dispute_id} not reviewed by {review.deadline}: "
         f"escalated to {rules.escalate_to.value}"
     )
 
