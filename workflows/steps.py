@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from workflows.policy import Stage
-from workflows.review_deadlines import ReviewOverdue
+from workflows.review_deadlines import ReviewOverdue as ReviewOverdue
 from workflows.revocation import RevocationOverdue
 
 
