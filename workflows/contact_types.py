@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from workflows.forbearance_types import Itemization
 from workflows.policy import CallQueue, NotifyKind
 from workflows.provider_templates import RegisteredTemplate
 
@@ -133,6 +134,7 @@ class SendSmsInput(_ContactInput):
         description="provider -> locale -> this template as registered there (sign name, "
         "code); None: none mapped (a provider that sends no free text refuses it).",
     )
+    itemization: Itemization | None = None  # the latest reported, for its placeholders
 
 
 class SendSmsResult(_Model):

@@ -44,7 +44,11 @@ from workflows.stages import (
 from workflows.vulnerability import VulnerableTreatment, section_problem
 
 # Placeholders a template may use. Rendering happens in activities, where contacts are read.
-TEMPLATE_FIELDS = frozenset({"name", "amount", "currency", "due_date", "days_past_due"})
+TEMPLATE_FIELDS = frozenset(
+    {"name", "amount", "currency", "due_date", "days_past_due"}
+    # The amount's itemization, when the backend reported one (else "-"): activities/templates.py
+    | {"principal", "interest", "fees", "payments"}
+)
 
 __all__ = [
     "TEMPLATE_FIELDS",
