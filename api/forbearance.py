@@ -15,8 +15,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field, ValidationError
 
@@ -34,7 +32,7 @@ from api.workflow_calls import (
     not_running_problem,
     unknown_account_problem,
 )
-from overdue.inputs import AmountMinor, Text
+from overdue.inputs import AmountMinor, RecentDate, Text
 from overdue.store.accounts import account_exists
 from overdue.store.free_texts import FreeText, new_text
 from workflows.forbearance_types import (
@@ -53,8 +51,8 @@ ERRORS = problem_responses(400, 401, 403, 404, 409, 413, 422)
 class _Terms(_Body):
     kind: ForbearanceKind
     amount_minor: AmountMinor | None = Field(default=None, description="settlement: to pay.")
-    pay_by: date | None = Field(default=None, description="settlement: the date to pay by.")
-    until: date | None = Field(default=None, description="freeze, holiday: the last day.")
+    pay_by: RecentDate | None = Field(default=None, description="settlement: to pay by.")
+    until: RecentDate | None = Field(default=None, description="freeze, holiday: the last day.")
 
 
 class ForbearanceRequestBody(_Terms):

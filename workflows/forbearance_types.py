@@ -122,7 +122,7 @@ class ForbearanceRules(BaseModel):
         default=2, ge=0, le=30, description="Days after that date before it lapses."
     )
     freeze_max_days: int = Field(
-        default=90, ge=1, le=730, description="Longest freeze of interest and fees."
+        default=90, ge=1, le=365, description="Longest freeze of interest and fees."
     )
     holiday_max_days: int = Field(
         default=30, ge=1, le=365, description="Longest payment holiday (contact paused)."

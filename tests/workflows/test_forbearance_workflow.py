@@ -58,6 +58,8 @@ async def test_a_settlement_lifecycle_resolves_at_the_agreed_amount(
     await handle.signal(OverdueAccountWorkflow.request_forbearance, request)
     await scenario.sleep_until(due, time(10))
     assert recorder.call_stages(account) == ["forbearance_review_1"]
+    audited = [e for batch in recorder.audited for e in batch.events]
+    assert [(e.kind, e.event_id) for e in audited] == [("forbearance.requested", "req-1")]
     assert recorder.calls[0][0].queue.value == "specialist"
 
     with pytest.raises(WorkflowUpdateFailedError) as refused:
