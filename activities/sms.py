@@ -361,6 +361,7 @@ def _render(input: SendSmsInput, name: str, customer_locale: str) -> str:
             currency=input.currency,
             due_date=input.due_date,
             days_past_due=input.days_past_due,
+            itemization=input.itemization,
         )
     except (KeyError, IndexError, ValueError) as err:
         raise ApplicationError(

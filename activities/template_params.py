@@ -13,6 +13,7 @@ import re
 import string
 
 from activities.sms_types import TemplateMessage
+from activities.templates import itemized_values
 from workflows.contact_types import SendSmsInput
 from workflows.currencies import format_minor
 
@@ -46,6 +47,7 @@ def rendered_params(input: SendSmsInput, body: str) -> tuple[str, dict[str, str]
         "currency": input.currency,
         "due_date": input.due_date.isoformat(),
         "days_past_due": str(input.days_past_due),
+        **itemized_values(input.itemization, input.currency),
     }
     for locale, text in input.templates.items():
         params = _match(text, body, known)

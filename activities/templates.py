@@ -5,6 +5,24 @@ from __future__ import annotations
 from datetime import date
 
 from workflows.currencies import format_minor
+from workflows.forbearance_types import Itemization
+
+# The itemization's placeholders (workflows.policy.TEMPLATE_FIELDS): amounts as `amount` is
+# written; without an itemization (none reported) each reads NOT_ITEMIZED.
+ITEMIZED_FIELDS = ("principal", "interest", "fees", "payments")
+NOT_ITEMIZED = "-"
+
+
+def itemized_values(itemization: Itemization | None, currency: str) -> dict[str, str]:
+    if itemization is None:
+        return dict.fromkeys(ITEMIZED_FIELDS, NOT_ITEMIZED)
+    minor = (
+        itemization.principal_minor,
+        itemization.interest_minor,
+        sum(f.amount_minor for f in itemization.fees),
+        itemization.payments_minor,
+    )
+    return {f: format_minor(m, currency) for f, m in zip(ITEMIZED_FIELDS, minor, strict=True)}
 
 
 def pick_locale(texts: dict[str, str], locale: str, default_locale: str) -> str:
@@ -26,6 +44,7 @@ def render(
     currency: str,
     due_date: date,
     days_past_due: int,
+    itemization: Itemization | None = None,
 ) -> str:
     return text.format(
         name=name,
@@ -33,4 +52,5 @@ def render(
         currency=currency,
         due_date=due_date.isoformat(),
         days_past_due=days_past_due,
+        **itemized_values(itemization, currency),
     )

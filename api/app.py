@@ -17,6 +17,7 @@ from api import (
     alibaba_receipts,
     consents,
     erasure,
+    forbearance,
     health,
     problems,
     risk_score_routes,
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts.router)
     app.include_router(account_events.router)
     app.include_router(vulnerability.router)
+    app.include_router(forbearance.router)
     app.include_router(consents.router)
     app.include_router(timeline.router)
     app.include_router(risk_score_routes.router)

@@ -72,7 +72,7 @@ async def deliver_bill(db: Db, temporal: Client, pending: PendingBill) -> BillDe
     except WorkflowAlreadyStartedError as err:
         await account_handle(temporal, bill.account_id).signal(
             OverdueAccountWorkflow.report_overdue_amount,
-            messages.new_bill(bill),
+            messages.new_bill(bill, input.itemization),
         )
         delivered = BillDelivered(err.run_id, started=False)
     async with transaction(db) as conn:

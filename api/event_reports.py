@@ -22,6 +22,7 @@ from overdue.store.accounts import account_currency, lock_account
 from overdue.store.reported_events import Intent, Undelivered, record_once
 from overdue.store.sealed_texts import is_erased
 from workflows.event_audit import KINDS
+from workflows.forbearance_types import ForbearanceRequested
 from workflows.handlers import signal_of
 from workflows.types import (
     ContactCeased,
@@ -31,7 +32,14 @@ from workflows.types import (
     PaymentReported,
 )
 
-ReportedEvent = PaymentReported | HardshipReported | DisputeOpened | DisputeClosed | ContactCeased
+ReportedEvent = (
+    PaymentReported
+    | HardshipReported
+    | DisputeOpened
+    | DisputeClosed
+    | ContactCeased
+    | ForbearanceRequested
+)
 
 
 class UnknownAccount(Exception):

@@ -6,11 +6,20 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import phonenumbers
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from api.consent_schemas import StartConsents
 from overdue.inputs import AmountMinor, RecentDate, RecentInstant, Text, TimeZoneName
 from workflows.currencies import CURRENCIES
+from workflows.forbearance_types import Itemization, itemization_problem
 from workflows.types import AccountStatus, NextAction
 
 _LOCALE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
@@ -97,6 +106,18 @@ class OverdueReport(_Body):
         description="Consents recorded for the customer (channel, source, given_at), each "
         "channel at most once. Kept in the consent history; the process starts with them.",
     )
+    itemization: Itemization | None = Field(
+        default=None,
+        description="What makes up amount_due (minor units): principal + interest + fees by "
+        "kind - payments so far must equal it. Shown in the status; no personal data.",
+    )
+
+    @model_validator(mode="after")
+    def _itemization_adds_up(self) -> OverdueReport:
+        problem = itemization_problem(self.itemization, self.amount_due.amount_minor)
+        if problem:
+            raise ValueError(problem)
+        return self
 
     def effective_bill_id(self) -> str:
         return self.bill_id or (

@@ -17,6 +17,7 @@ from api.schemas import (
     PaymentReport,
 )
 from overdue.store.bills import Bill
+from workflows.forbearance_types import Itemization
 from workflows.policy import Policy
 from workflows.types import (
     ContactCeased,
@@ -50,6 +51,7 @@ def process_input(account_id: str, body: OverdueReport, policy: Policy) -> Overd
         policy=policy,
         bill_id=body.effective_bill_id(),
         consents=[consent.given() for consent in body.consents],
+        itemization=body.itemization,
     )
 
 
@@ -64,13 +66,15 @@ def bill(account_id: str, body: OverdueReport) -> Bill:
     )
 
 
-def new_bill(bill: Bill) -> OverdueAmountReported:
-    """A stored bill, signalled to a process already running."""
+def new_bill(bill: Bill, itemization: Itemization | None = None) -> OverdueAmountReported:
+    """A stored bill, signalled to a process already running, with its itemization (kept in
+    the stored start input) if the report had one."""
     return OverdueAmountReported(
         bill_id=bill.bill_id,
         amount_minor=bill.amount_minor,
         currency=bill.currency,
         due_date=bill.due_date,
+        itemization=itemization,
     )
 
 

@@ -36,6 +36,11 @@ WORST_CASE_VALUES = {
     "currency": "CNY",  # every ISO 4217 code has 3 letters
     "due_date": "2026-12-31",  # always ISO 8601, 10 characters
     "days_past_due": "999",  # hardship plans reach a year; 3 digits
+    # The itemization's amounts (activities.templates.itemized_values), as `amount`.
+    "principal": "9999999.99",
+    "interest": "9999999.99",
+    "fees": "9999999.99",
+    "payments": "9999999.99",
 }
 
 

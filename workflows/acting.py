@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from workflows import consent_rules
+from workflows import consent_rules, forbearance, review_deadlines
 from workflows.decisions import (
     Act,
     BreakPlan,
@@ -31,6 +31,8 @@ from workflows.decisions import (
     PassOver,
     PlanCompleted,
     RemindInstalment,
+    ReviewOverdue,
+    SettlementLapsed,
     Step,
     Suppress,
     WaitForEvents,
@@ -40,6 +42,7 @@ from workflows.decisions import (
     begin_stage,
     contact_key,
     finish_stage,
+    passed_stage_ids,
     settle,
 )
 from workflows.policy import CallQueue, Channel, Stage
@@ -109,6 +112,7 @@ def new_record(input: OverdueAccountInput, episode_id: str, started_at: datetime
         # Inputs from before bill ids (old histories) start with none seen, as they did.
         bills_seen=[input.bill_id] if input.bill_id else [],
         consents=consent_rules.start_state(input),  # none in inputs from before consent
+        itemization=forbearance.start_itemization(input, started_at),
     )
 
 
@@ -146,6 +150,12 @@ def prepare(record: AccountRecord, step: Step, now: datetime) -> Action:
         return Nothing()
     if isinstance(step, RevocationOverdue):
         escalate_overdue(record, now)
+        return Nothing()
+    if isinstance(step, ReviewOverdue):
+        review_deadlines.escalate(record, step)
+        return Nothing()
+    if isinstance(step, SettlementLapsed):
+        forbearance.lapse(record, passed_stage_ids(record, now))
         return Nothing()
     return step
 

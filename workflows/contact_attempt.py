@@ -246,6 +246,7 @@ async def send_sms(
         basis=decision_basis(record, stage_id, "sms"),
         facts=facts_for(record, stage_id),
         registered=registered_for(record.policy.provider_templates, template_id),
+        itemization=record.itemization.itemization if record.itemization else None,
     )
     attempted = await attempt(
         record,

@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from workflows.forbearance_types import Itemization
 from workflows.letters import LetterSpec
 from workflows.policy import CallQueue, NotifyKind
 from workflows.provider_templates import RegisteredTemplate
@@ -134,6 +135,7 @@ class SendSmsInput(_ContactInput):
         description="provider -> locale -> this template as registered there (sign name, "
         "code); None: none mapped (a provider that sends no free text refuses it).",
     )
+    itemization: Itemization | None = None  # the latest reported, for its placeholders
 
 
 class SendSmsResult(_Model):
@@ -176,6 +178,9 @@ class NotifyInput(_ContactInput):
         description="A letter stage of a policy with letters: rendered, not posted. None: "
         "other notices, and letter inputs from before letters were rendered (posted).",
     )
+    # A forbearance notice's (workflows.forbearance); left out of the body when None.
+    write_down_minor: int | None = None
+    until: date | None = None
 
 
 class NotifyResult(_Model):

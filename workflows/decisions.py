@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
-from workflows import consent_rules, revocation
+from workflows import consent_rules, forbearance, review_deadlines, revocation
 from workflows import stage_validity as validity_rules
 from workflows.account import (
     break_plan,
@@ -38,12 +38,15 @@ from workflows.steps import (
     PassOver,
     PlanCompleted,
     RemindInstalment,
+    ReviewOverdue,
+    SettlementLapsed,
     Step,
     Suppress,
     WaitForEvents,
     WaitUntil,
 )
 from workflows.types import AccountRecord, AccountState
+from workflows.wakes import wake_for_deadlines
 
 # Notifications the customer receives directly obey contact hours; internal ones do not.
 _CUSTOMER_FACING = {NotifyKind.APP_NOTICE, NotifyKind.EMAIL}
@@ -152,23 +155,19 @@ def _next_step(record: AccountRecord, now: datetime, validity: bool) -> Step:
         return Finished()
     if revocation.overdue(record, now):
         return RevocationOverdue()
-    return _wake_for_revocation(record, _state_step(record, now, validity))
-
-
-def _wake_for_revocation(record: AccountRecord, step: Step) -> Step:
-    """A pending revocation's deadline wakes the process, whatever else it waits for."""
-    wake = revocation.deadline_wake(record)
-    if wake is None or not isinstance(step, WaitUntil | WaitForEvents):
-        return step
-    if isinstance(step, WaitUntil) and step.at <= wake:
-        return step
-    return WaitUntil(at=wake, label="SMS revocation: an agent's decision is due")
+    late_review = review_deadlines.overdue(record, now)  # a dispute not reviewed in time
+    if late_review is not None:
+        return late_review
+    return wake_for_deadlines(record, _state_step(record, now, validity))
 
 
 def _state_step(record: AccountRecord, now: datetime, validity: bool) -> Step:
     state = record.state
     if state in (AccountState.PAUSED, AccountState.DISPUTED, AccountState.HARDSHIP_REVIEW):
         return WaitForEvents(reason=state.value)
+    held = forbearance.step(record, now)  # a settlement or a payment holiday in force
+    if held is not None:
+        return held
     if state is AccountState.PROMISE:
         deadline = promise_deadline(record)
         assert deadline is not None
@@ -371,7 +370,9 @@ __all__ = [
     "PassOver",
     "PlanCompleted",
     "RemindInstalment",
+    "ReviewOverdue",
     "RevocationOverdue",
+    "SettlementLapsed",
     "Step",
     "Suppress",
     "WaitForEvents",

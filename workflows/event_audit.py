@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.forbearance_types import ForbearanceRequested
 from workflows.types import (
     ContactCeased,
     DisputeClosed,
@@ -40,6 +41,7 @@ KINDS: dict[type[BaseModel], EventKind] = {
     DisputeOpened: EventKind("dispute.opened", "dispute_id"),
     DisputeClosed: EventKind("dispute.closed", "dispute_id"),
     ContactCeased: EventKind("contact.ceased", "request_id"),
+    ForbearanceRequested: EventKind("forbearance.requested", "request_id"),
 }
 
 

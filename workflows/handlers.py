@@ -23,9 +23,10 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from workflows import account as acct
-from workflows import consent_rules, policy_change, revocation
+from workflows import consent_rules, forbearance, policy_change, review_deadlines, revocation
 from workflows import customer_requests as customer
 from workflows.consent import ConsentChanged
+from workflows.forbearance_types import ForbearanceDecision, ForbearanceRequested
 from workflows.types import (
     AccountRecord,
     CallOutcome,
@@ -97,19 +98,30 @@ def receive(record: AccountRecord, message: Message[Any], now: datetime) -> Rece
 
 
 def _payment(record: AccountRecord, payment: PaymentReported, now: datetime) -> bool:
-    return acct.apply_payment(record, payment)
+    changed = acct.apply_payment(record, payment)
+    if changed:
+        forbearance.note_payment(record, payment.amount_minor)  # toward a settlement
+    return changed
 
 
 def _bill(record: AccountRecord, bill: OverdueAmountReported, now: datetime) -> bool:
-    return acct.apply_new_bill(record, bill)
+    changed = acct.apply_new_bill(record, bill)
+    if changed:
+        forbearance.note_bill(record, bill, now)  # its itemization, if any, is the latest
+    return changed
 
 
 def _opened(record: AccountRecord, dispute: DisputeOpened, now: datetime) -> bool:
-    return acct.apply_dispute_opened(record, dispute)
+    changed = acct.apply_dispute_opened(record, dispute)
+    if changed:
+        review_deadlines.start(record, dispute.dispute_id, now)  # where the policy has one
+    return changed
 
 
 def _closed(record: AccountRecord, dispute: DisputeClosed, now: datetime) -> bool:
-    return acct.apply_dispute_closed(record, dispute)
+    changed = acct.apply_dispute_closed(record, dispute)
+    review_deadlines.close(record, dispute.dispute_id)
+    return changed
 
 
 def _ceased(record: AccountRecord, request: ContactCeased, now: datetime) -> bool:
@@ -142,6 +154,7 @@ def _consent_changed(record: AccountRecord, change: ConsentChanged, now: datetim
 
 
 CONSENT_CHANGED = Signal("consent_changed", ConsentChanged, _consent_changed)
+REQUEST_FORBEARANCE = Signal("request_forbearance", ForbearanceRequested, forbearance.apply_request)
 
 # --- updates ----------------------------------------------------------------------------
 
@@ -199,6 +212,12 @@ ADOPT_POLICY = Update(
     policy_change.validate_policy_change,
     policy_change.apply_policy_change,
 )
+DECIDE_FORBEARANCE = Update(
+    "decide_forbearance",
+    ForbearanceDecision,
+    forbearance.validate_decision,
+    forbearance.apply_decision,
+)
 
 SIGNALS: tuple[Signal[Any], ...] = (
     REPORT_PAYMENT,
@@ -212,6 +231,7 @@ SIGNALS: tuple[Signal[Any], ...] = (
     RESUME_BY_OPS,
     REVOCATION_REQUESTED,
     CONSENT_CHANGED,
+    REQUEST_FORBEARANCE,
 )
 UPDATES: tuple[Update[Any], ...] = (
     RECORD_CALL_OUTCOME,
@@ -224,6 +244,7 @@ UPDATES: tuple[Update[Any], ...] = (
     SET_CONTACT_PREFERENCES,
     DECIDE_REVOCATION,
     ADOPT_POLICY,
+    DECIDE_FORBEARANCE,
 )
 
 # A bare event is the signal that carries its type (a pause or resume: the ops batch job's).

@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contact_types import CancelCallTasksInput
     from workflows.customer_handlers import CustomerStateUpdates
     from workflows.decisions import Finished, WaitForEvents, WaitUntil
+    from workflows.forbearance_handlers import ForbearanceHandlers as Forbearance
     from workflows.handlers import Signal, Update
     from workflows.patches import ANCHOR_AT_EXECUTION_START, PARK_ON_UNEXPECTED_ERROR
     from workflows.policy_handlers import PolicyMoves
@@ -82,7 +83,9 @@ class HandlerFault(Exception):
 
 
 @workflow.defn
-class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSignals, PolicyMoves):
+class OverdueAccountWorkflow(
+    CustomerStateUpdates, RevocationHandlers, ConsentSignals, PolicyMoves, Forbearance
+):
     @workflow.init
     def __init__(self, input: OverdueAccountInput) -> None:
         self._input = input
@@ -380,6 +383,7 @@ class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSi
             await self._cancel_open_tasks(reason)
         while (task := acting.next_requested_task(record)) is not None:
             await create_requested_task(record, task)
+        await self.send_forbearance_notices()  # a write-down or a freeze to report
 
     async def _cancel_open_tasks(self, reason: str) -> None:
         await workflow.execute_activity_method(

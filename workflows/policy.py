@@ -25,6 +25,7 @@ from workflows.durations import (
     parse_grace,
     parse_local_time,
 )
+from workflows.forbearance_types import ForbearanceRules, ReviewRules
 from workflows.letters import LetterPolicy
 from workflows.provider_templates import (
     ProviderMapping,
@@ -44,7 +45,11 @@ from workflows.stages import (
 from workflows.vulnerability import VulnerableTreatment, section_problem
 
 # Placeholders a template may use. Rendering happens in activities, where contacts are read.
-TEMPLATE_FIELDS = frozenset({"name", "amount", "currency", "due_date", "days_past_due"})
+TEMPLATE_FIELDS = frozenset(
+    {"name", "amount", "currency", "due_date", "days_past_due"}
+    # The amount's itemization, when the backend reported one (else "-"): activities/templates.py
+    | {"principal", "interest", "fees", "payments"}
+)
 
 __all__ = [
     "TEMPLATE_FIELDS",
@@ -153,6 +158,12 @@ class Policy(BaseModel):
     promise: PromiseRules = Field(default_factory=PromiseRules)
     hardship: HardshipRules = Field(default_factory=HardshipRules)
     revocation: RevocationRules = Field(default_factory=RevocationRules)
+    forbearance: ForbearanceRules | None = Field(
+        default=None, description="What agents may grant (workflows.forbearance); none: nothing."
+    )
+    dispute_review: ReviewRules | None = Field(
+        default=None, description="Review deadline of a dispute (workflows.review_deadlines)."
+    )
     broken_promise_stage: str | None = Field(
         default=None, description="Stage to resume at when a promise or a plan is broken."
     )

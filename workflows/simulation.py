@@ -30,6 +30,8 @@ from workflows.acting import (
     take_cancel,
 )
 from workflows.decisions import Finished, WaitForEvents, WaitUntil, next_step
+from workflows.forbearance import notice_sent, take_notice
+from workflows.forbearance_types import ForbearanceNotice
 from workflows.handlers import Message, Receipt, receive, signal_of
 from workflows.types import (
     AccountRecord,
@@ -95,6 +97,7 @@ class Simulation:
     tasks: list[SimulatedTask] = field(default_factory=list)
     cancellations: list[tuple[datetime, str]] = field(default_factory=list)  # open call tasks
     delivered: list[Delivered] = field(default_factory=list)  # events received, in order
+    notices: list[tuple[datetime, ForbearanceNotice]] = field(default_factory=list)  # backend
     next_action: NextAction | None = None  # as the status shows it at the end
     finished_at: datetime | None = None
     # The record's state each time it changed (first: as the process began): the portfolio
@@ -168,6 +171,9 @@ def _do_chores(sim: Simulation, now: datetime) -> None:
         sim.tasks.append(
             SimulatedTask(now, task.stage_id, task.queue.value, task.priority, task.due_at)
         )
+    while (notice := take_notice(sim.record)) is not None:  # a write-down or a freeze
+        sim.notices.append((now, notice))
+        notice_sent(sim.record, notice, "delivered")
 
 
 def _make(sim: Simulation, action: StageContact | Reminder | Nothing, now: datetime) -> None:

@@ -25,6 +25,9 @@ class NotifyKind(StrEnum):
     LETTER = "letter"
     CREDIT_RESTRICTION = "credit_restriction"
     LEGAL_HANDOVER = "legal_handover"
+    # Reported by the workflow itself, never a stage's kind (workflows.forbearance).
+    SETTLEMENT_WRITE_DOWN = "settlement_write_down"
+    INTEREST_FREEZE = "interest_freeze"
 
 
 class CallQueue(StrEnum):
@@ -76,6 +79,8 @@ class Stage(BaseModel):
                 "a notify stage needs a 'kind' (app_notice, email, letter, credit_restriction, "
                 "legal_handover)"
             )
+        if self.kind in (NotifyKind.SETTLEMENT_WRITE_DOWN, NotifyKind.INTEREST_FREEZE):
+            raise ValueError(f"kind {self.kind.value!r} is reported by the workflow, not a stage")
         if self.channel is not Channel.CALL_TASK and self.queue is not None:
             raise ValueError("'queue' is for call_task stages only")
         if self.channel is not Channel.NOTIFY and self.kind is not None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from workflows.policy import Stage
+from workflows.review_deadlines import ReviewOverdue as ReviewOverdue
 from workflows.revocation import RevocationOverdue
 
 
@@ -66,6 +67,11 @@ class PlanCompleted:
 
 
 @dataclass(frozen=True)
+class SettlementLapsed:
+    """A settlement's date plus grace passed unpaid (workflows.forbearance)."""
+
+
+@dataclass(frozen=True)
 class WaitUntil:
     at: datetime
     label: str
@@ -94,4 +100,6 @@ Step = (
     | WaitForEvents
     | Finished
     | RevocationOverdue
+    | ReviewOverdue
+    | SettlementLapsed
 )

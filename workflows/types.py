@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from workflows import forbearance_types as fb
 from workflows.agent_requests import CallOutcome as CallOutcome
 from workflows.agent_requests import CallOutcomeKind as CallOutcomeKind
 from workflows.agent_requests import Escalation as Escalation
@@ -52,7 +53,9 @@ class AccountState(StrEnum):
     PARKED = "parked"
 
 
-class OverdueAccountInput(Message):
+class OverdueAccountInput(fb.Itemized):
+    _AMOUNT = "amount_due_minor"
+
     account_id: str = Field(pattern=ACCOUNT_ID_PATTERN)
     product: str
     amount_due_minor: int = Field(gt=0)
@@ -86,6 +89,7 @@ class OverdueAccountInput(Message):
         description="Consents the start request carried (workflows.consent); none in inputs "
         "from before consent was recorded.",
     )
+    itemization: fb.Itemization | None = fb.itemization_field()
 
 
 class PaymentReported(Message):
@@ -98,13 +102,14 @@ class PaymentReported(Message):
 # --- events from backends (signals: durable, accepted even while workers are down) ---------
 
 
-class OverdueAmountReported(Message):
+class OverdueAmountReported(fb.Itemized):
     """A new unpaid bill for an account already in its process: adds to the balance."""
 
     bill_id: str = Field(min_length=1, max_length=128)
     amount_minor: int = Field(gt=0)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     due_date: date
+    itemization: fb.Itemization | None = fb.itemization_field()
 
 
 class HardshipReported(Message):
@@ -245,6 +250,10 @@ class AccountRecord(BaseModel):
     revocation: RevocationState | None = None  # workflows.revocation; None: never requested
     # Channel -> the last consent change applied (workflows.consent_rules); empty: none known.
     consents: dict[str, ChannelConsent] = Field(default_factory=dict)
+    # workflows.forbearance, workflows.review_deadlines: None / empty in old histories.
+    itemization: fb.ItemizationState | None = None
+    forbearance: fb.ForbearanceState | None = None
+    reviews: list[fb.ReviewDeadline] = Field(default_factory=list)
 
     contacts: list[ContactEntry] = Field(default_factory=list)
     unchecked_stages: list[str] = Field(
@@ -365,6 +374,11 @@ class AccountStatus(Message):
         description="Channels the policy uses only with recorded consent, here.",
     )
     recent_contacts: list[ContactEntry] = Field(default_factory=list, description="Newest first.")
+    itemization: fb.ItemizationState | None = None
+    forbearance: fb.ForbearanceState | None = None
+    reviews: list[fb.ReviewDeadline] = Field(
+        default_factory=list, description="Disputes to review."
+    )
     notes: list[str] = Field(default_factory=list, description="What happened, newest first.")
     policy_id: str
     policy_version: int

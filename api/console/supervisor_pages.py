@@ -3,6 +3,7 @@ hardship decisions."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -26,9 +27,16 @@ from api.workflow_calls import (
 )
 from overdue.account_status import days_past_due_now, with_texts
 from overdue.store.accounts import account_exists
+from overdue.store.review_tasks import overdue_reviews
 from workflows.types import ACCOUNT_ID_PATTERN, AccountState, AccountStatus
 
 router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 AccountId = Annotated[str, Path(pattern=ACCOUNT_ID_PATTERN)]
 
 
@@ -37,7 +45,8 @@ async def escalations(page: Supervisor) -> Response:
     query = visibility_query(AccountState.ESCALATED, None, None)
     found = await list_accounts(page.services.temporal, query, 100, None)
     running = [a for a in found.accounts if a.execution_status == "running"]
-    return render(page, "escalations.html", accounts=running)
+    reviews = await overdue_reviews(page.services.pool)  # disputes past their review deadline
+    return render(page, "escalations.html", accounts=running, reviews=reviews, now=utc_now())
 
 
 @router.get("/accounts")

@@ -132,12 +132,19 @@ TABLES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "specialist": word("queue", "specialist (vulnerable customers)"),
         "supervisor": word("queue", "supervisors"),
     },
+    "forbearance_kind": {
+        "settlement": word("forbearance kind", "settlement for less than the balance"),
+        "freeze": word("forbearance kind", "freeze of interest and fees"),
+        "holiday": word("forbearance kind", "payment holiday"),
+    },
     "notice_kind": {
         "app_notice": word("notice kind", "app notice"),
         "email": word("notice kind", "email"),
         "letter": word("notice kind", "letter"),
         "credit_restriction": word("notice kind", "credit line restriction"),
         "legal_handover": word("notice kind", "hand-over for legal review"),
+        "settlement_write_down": word("notice kind", "settlement write-down"),
+        "interest_freeze": word("notice kind", "freeze of interest and fees"),
     },
     # Keys of an earlier outcome's details, as the outcomes table labels them.
     "detail": {

@@ -77,3 +77,35 @@ def test_no_mapping_for_the_rendered_locale_means_no_template_message() -> None:
 
 def test_a_body_no_text_renders_to_has_no_variables() -> None:
     assert rendered_params(sms(None), "Hello, something else entirely") is None
+
+
+def test_the_itemization_placeholders_render_and_are_recovered() -> None:
+    from workflows.forbearance_types import Fee, Itemization
+
+    items = Itemization(
+        principal_minor=1_100_00,
+        interest_minor=84_56,
+        fees=(Fee(kind="late_fee", amount_minor=50_00), Fee(kind="sms_fee", amount_minor=10_00)),
+        payments_minor=10_00,
+    )
+    text = "本金{principal}，利息{interest}，费用{fees}，已还{payments}。回复TD退订"  # noqa: RUF001
+    kwargs = {
+        "name": "x",
+        "amount_minor": 1_234_56,
+        "currency": "CNY",
+        "due_date": date(2026, 11, 20),
+        "days_past_due": 4,
+    }
+    said = render(text, itemization=items, **kwargs)  # type: ignore[arg-type]
+    assert said == "本金1100.00，利息84.56，费用60.00，已还10.00。回复TD退订"  # noqa: RUF001
+    assert render(text, **kwargs).startswith("本金-，利息-")  # type: ignore[arg-type]  # noqa: RUF001
+    input = sms({"alibaba": {"zh-CN": ZH}}).model_copy(
+        update={"templates": {"zh-CN": text}, "itemization": items}
+    )
+    params = template_messages(input, said)["alibaba"].params
+    assert params == {
+        "principal": "1100.00",
+        "interest": "84.56",
+        "fees": "60.00",
+        "payments": "10.00",
+    }

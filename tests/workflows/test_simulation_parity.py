@@ -46,6 +46,7 @@ from tests.workflows.test_contact_properties import policies
 from tests.workflows.timelines import (
     AGENTS_AND_BACKENDS,
     FEATURED,
+    FORBEARANCE,
     PLAN_BROKEN,
     REVOCATIONS,
     UNTIL,
@@ -119,6 +120,8 @@ def parity_policies(draw: st.DrawFn) -> Policy:
             "broken_promise_stage": draw(st.sampled_from([None, *ids])),
             "final_stage": draw(st.sampled_from([None, *final])),
             "calls_after_cease": draw(st.booleans()),
+            "forbearance": draw(st.sampled_from([None, {"settlement_min_percent": 50}])),
+            "dispute_review": draw(st.sampled_from([None, {"business_days": 2}])),
             "consent_required": draw(st.sampled_from([[], ["sms"], ["sms", "call"]])),
             "vulnerable": draw(st.sampled_from([None, _vulnerable_section(ids)])),
         }
@@ -157,6 +160,7 @@ def _vulnerable_section(ids: list[str]) -> dict[str, Any]:
 @example(FEATURED, PLAN_BROKEN, DEFAULT_START, 0, False)
 @example(FEATURED, AGENTS_AND_BACKENDS, DEFAULT_START, 0, True)
 @example(FEATURED, REVOCATIONS, DEFAULT_START, 0, False)
+@example(FEATURED, FORBEARANCE, DEFAULT_START, 0, False)
 async def test_the_simulator_does_what_the_workflow_does(
     policy: Policy, timeline: list[Planned], start_at: StartAt, due_day: int, vulnerable: bool
 ) -> None:
@@ -268,6 +272,7 @@ async def _send(handle: Handle, message: Message[Any]) -> str | None:
 def _observed(sim: Simulation) -> Observed:
     contacts = [(c.channel, c.stage_id, c.queue, c.at) for c in sim.contacts]
     contacts += [("call_task", t.stage_id, t.queue, t.at) for t in sim.tasks]
+    contacts += [("notify", n.notice_id, None, at) for at, n in sim.notices]  # forbearance
     return Observed(
         contacts=_sorted(contacts),
         cancellations=_in_utc(sim.cancellations),
@@ -298,6 +303,9 @@ def _features(sim: Simulation) -> list[str]:
         "a revocation escalated": "sms revocation not decided" in notes,
         "a revocation decided": "sms revocation confirmed" in notes
         or "sms revocation rejected" in notes,
+        "a dispute review escalated": "not reviewed by" in notes,
+        "a settlement written down": "written down: settlement complete" in notes,
+        "a payment holiday": "payment holiday until" in notes,
     }
     return [feature for feature, yes in seen.items() if yes]
 
@@ -337,6 +345,9 @@ def _record_view(record: AccountRecord, next_action: NextAction | None) -> dict[
         "consents": {k: v.model_dump() for k, v in record.consents.items()},
         "consent_required": list(required_channels(record.policy, record.jurisdiction)),
         "recent_contacts": [c.model_dump() for c in reversed(record.contacts[-10:])],
+        "itemization": record.itemization.model_dump() if record.itemization else None,
+        "forbearance": record.forbearance.model_dump() if record.forbearance else None,
+        "reviews": [r.model_dump() for r in record.reviews],
         "notes": list(reversed(record.history[-10:])),
         "policy_id": record.policy.id,
         "policy_version": record.policy.version,

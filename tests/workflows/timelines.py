@@ -28,6 +28,7 @@ from workflows.customer_state import (
     VulnerabilityCategory,
     VulnerabilityChange,
 )
+from workflows.forbearance_types import ForbearanceDecision, ForbearanceKind, ForbearanceRequested
 from workflows.handlers import Message
 from workflows.policy import Policy
 from workflows.types import (
@@ -78,6 +79,8 @@ KINDS = (
     "revocation",  # a free-text request to stop SMS (flag: one id, so a redelivery)
     "decide_revocation",  # flag: confirm
     "consent",  # flag: grant, else withdraw; a channel from size, given size hours before
+    "forbear",  # an agent's forbearance: kind from size, a date from days; flag: answers f0
+    "ask_forbearance",  # the borrower asks (flag: one id, so a redelivery)
 )
 
 
@@ -123,6 +126,8 @@ FEATURED = Policy.model_validate(
         "hardship": {"reminder_template": "t", "reminder_before": "2d", "grace_days": 3},
         "broken_promise_stage": "d7_sms",
         "final_stage": "d60_legal",
+        "forbearance": {"settlement_min_percent": 50, "holiday_max_days": 10},
+        "dispute_review": {"business_days": 2},
         "stages": [
             {"id": "d1_sms", "offset": "1d", "channel": "sms", "template": "t", "send_at": "10:00"},
             {"id": "d2_call", "offset": "2d", "channel": "call_task", "queue": "general"},
@@ -167,6 +172,20 @@ REVOCATIONS = [
     Planned(3 * DAY + 1, "revocation", 1, (0,), True),
     Planned(25 * DAY, "decide_revocation", 1, (0,), True),
     Planned(26 * DAY, "decide_revocation", 1, (0,), True),
+]
+
+# Forbearance: a holiday asked for and granted (contact paused, then resumed), a freeze, a
+# dispute left unreviewed past its two business days (a supervisor's task) and closed later,
+# then a settlement agreed and paid (the rest written down: the account resolves).
+FORBEARANCE = [
+    Planned(DAY // 2, "ask_forbearance", 2, (0,), True),
+    Planned(DAY // 2 + 1, "ask_forbearance", 2, (0,), True),
+    Planned(DAY, "forbear", 2, (3,), True),
+    Planned(2 * DAY, "forbear", 1, (40,), False),
+    Planned(5 * DAY, "dispute", 1, (0,), False),
+    Planned(14 * DAY, "close_dispute", 1, (0,), False),
+    Planned(20 * DAY, "forbear", 75, (10,), False),
+    Planned(24 * DAY, "pay_part", 90, (0,), False),
 ]
 
 
@@ -220,6 +239,8 @@ def _build(item: Planned, n: int, at: datetime, account: _Account) -> Message[An
         return Message(handlers.REPORT_HARDSHIP, report)
     if kind == "decide":
         return Message(handlers.DECIDE_HARDSHIP, _decision(item, today, account.balance))
+    if kind in ("forbear", "ask_forbearance"):
+        return _forbearance(item, n, today, account.balance)
     if kind in ("dispute", "close_dispute"):
         dispute_id = f"d{int(item.flag)}"
         if kind == "dispute":
@@ -263,6 +284,25 @@ def _decision(item: Planned, today: date, balance: int) -> HardshipDecision:
         for index, offset in enumerate(offsets)
     ]
     return HardshipDecision(actor="spec-1", approve=True, plan=plan)
+
+
+def _forbearance(item: Planned, n: int, today: date, balance: int) -> Message[Any]:
+    """A settlement of 40-99% of the balance by a date, or a freeze or a holiday until one
+    (in the past or beyond the limits: rejected); a borrower's request of that kind."""
+    kind = list(ForbearanceKind)[item.size % len(ForbearanceKind)]
+    request_id = "f0" if item.flag else f"f{n}"
+    if item.kind == "ask_forbearance":
+        return Message(
+            handlers.REQUEST_FORBEARANCE, ForbearanceRequested(request_id=request_id, kind=kind)
+        )
+    day = today + timedelta(days=item.days[0])
+    terms: dict[str, Any] = {"until": day}
+    if kind == ForbearanceKind.SETTLEMENT:
+        terms = {"amount_minor": max(1, balance * (40 + item.size % 60) // 100), "pay_by": day}
+    decision = ForbearanceDecision(
+        actor="agent-1", kind=kind, request_id="f0" if item.flag else None, **terms
+    )
+    return Message(handlers.DECIDE_FORBEARANCE, decision)
 
 
 def _request(item: Planned, n: int, at: datetime) -> Message[Any]:

@@ -12,6 +12,8 @@ UTF-8 (a BOM is fine), a header row naming the columns in any order:
 | due_date | yes | due_date (YYYY-MM-DD) |
 | bill_id, risk_segment | no | bill_id, risk_segment |
 | vulnerable | no (false) | vulnerable: true/false, yes/no, 1/0 |
+| principal_minor, interest_minor, | no | the amount's itemization: minor units, fees as |
+| payments_minor, fees | | `kind:amount;...` (workers/ops/bulk_itemization.py) |
 | consents | no (none) | consents: `channel:source:given_at` entries separated by `;` |
 
 e.g. `sms:contract:2026-01-05T09:00:00+08:00; call:app_settings:2026-02-01T10:00:00Z`.
@@ -32,6 +34,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from api.schemas import OverdueReport
+from workers.ops.bulk_itemization import COLUMNS as ITEMIZATION
+from workers.ops.bulk_itemization import itemization
 from workflows.types import ACCOUNT_ID_PATTERN
 
 REQUIRED = (
@@ -44,7 +48,7 @@ REQUIRED = (
     "currency",
     "due_date",
 )
-OPTIONAL = ("locale", "bill_id", "risk_segment", "vulnerable", "consents")
+OPTIONAL = ("locale", "bill_id", "risk_segment", "vulnerable", "consents", *ITEMIZATION)
 # Where each column goes in OverdueReport, and back (for error messages).
 _FIELD = {
     "name": ("customer", "name"),
@@ -170,8 +174,9 @@ def validate(row: RawRow) -> ValidRow | Rejected:
 def _body(values: dict[str, str]) -> tuple[dict[str, Any], str | None]:
     body: dict[str, Any] = {"customer": {}, "amount_due": {}}
     problem = None
+    body["itemization"], problem = itemization(values)  # the optional itemization columns
     for column, value in values.items():
-        if column == "account_id" or value == "":
+        if column in ("account_id", *ITEMIZATION) or value == "":
             continue  # empty: not given (the schema then says "required" where it is)
         if column == "consents":
             body["consents"], consent_problem = _consents(value)

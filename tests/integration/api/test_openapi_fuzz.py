@@ -58,6 +58,7 @@ GROUPS = {
         f"POST {_ACCOUNT}/cease-contact",
     ),
     "customer": (f"PUT {_ACCOUNT}/vulnerability", f"POST {_ACCOUNT}/consents"),
+    "forbearance": (f"POST {_ACCOUNT}/forbearance", f"POST {_ACCOUNT}/forbearance-requests"),
 }
 
 
