@@ -26,6 +26,7 @@ def render(
     currency: str,
     due_date: date,
     days_past_due: int,
+    link: str = "",
 ) -> str:
     return text.format(
         name=name,
@@ -33,4 +34,5 @@ def render(
         currency=currency,
         due_date=due_date.isoformat(),
         days_past_due=days_past_due,
+        link=link,
     )

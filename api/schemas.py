@@ -50,6 +50,12 @@ class CustomerContact(_Body):
         "Factory, posix/... or right/...)"
     )
     locale: Text = Field(default="zh-CN", pattern=_LOCALE, examples=["zh-CN", "en"])
+    id_last4: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{3}[0-9Xx]$",
+        description="Last 4 characters of the customer's ID number: the self-service page's "
+        "identity check (docs/self-service.md). Personal data: kept sealed, never in Temporal.",
+    )
 
     @field_validator("phone")
     @classmethod

@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from overdue.settings_alibaba import ALIBABA_API, AlibabaSettings
 from overdue.settings_privacy import PrivacySettings
 from overdue.settings_retention import RetentionSettings
+from overdue.settings_selfservice import SelfServiceSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _TWILIO_API = "https://api.twilio.com"
@@ -57,7 +58,9 @@ class ConfigurationError(RuntimeError):
     """A setting the command needs is missing; the message says how to set it."""
 
 
-class Settings(AlibabaSettings, PrivacySettings, RetentionSettings, BaseSettings):
+class Settings(
+    AlibabaSettings, PrivacySettings, RetentionSettings, SelfServiceSettings, BaseSettings
+):
     """Runtime configuration. Field docs double as the settings reference."""
 
     model_config = SettingsConfigDict(env_prefix="OVERDUE_", extra="ignore", frozen=True)

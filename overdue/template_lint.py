@@ -35,6 +35,9 @@ WORST_CASE_VALUES = {
     "currency": "CNY",  # every ISO 4217 code has 3 letters
     "due_date": "2026-12-31",  # always ISO 8601, 10 characters
     "days_past_due": "999",  # hardship plans reach a year; 3 digits
+    # A self-service link (activities/selfservice_link.py): a 30-character public URL, the
+    # path and a 22-character token. A longer OVERDUE_PUBLIC_BASE_URL costs more.
+    "link": "https://service.example.com/s/AbCdEfGhIjKlMnOpQrStUv",
 }
 
 

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from workflows import account as acct
 from workflows import consent_rules, revocation
 from workflows import customer_requests as customer
+from workflows import selfservice_requests as selfservice
 from workflows.consent import ConsentChanged
 from workflows.types import (
     AccountRecord,
@@ -193,6 +194,12 @@ DECIDE_REVOCATION = Update(
     revocation.validate_decision,
     revocation.apply_decision,
 )
+REQUEST_REPAYMENT_PLAN = Update(
+    "request_repayment_plan",
+    selfservice.PlanRequested,
+    selfservice.validate_plan_request,
+    selfservice.apply_plan_request,
+)
 
 SIGNALS: tuple[Signal[Any], ...] = (
     REPORT_PAYMENT,
@@ -217,6 +224,7 @@ UPDATES: tuple[Update[Any], ...] = (
     SET_VULNERABILITY,
     SET_CONTACT_PREFERENCES,
     DECIDE_REVOCATION,
+    REQUEST_REPAYMENT_PLAN,
 )
 
 # A bare event is the signal that carries its type (a pause or resume: the ops batch job's).

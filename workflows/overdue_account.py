@@ -31,11 +31,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.contact_types import CancelCallTasksInput
     from workflows.customer_handlers import CustomerStateUpdates
-    from workflows.decisions import (
-        Finished,
-        WaitForEvents,
-        WaitUntil,
-    )
+    from workflows.decisions import Finished, WaitForEvents, WaitUntil
     from workflows.handlers import Signal, Update
     from workflows.patches import (
         ANCHOR_AT_EXECUTION_START,
@@ -44,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.publishing import Published, account_attributes
     from workflows.received_events import ReceivedEvents
     from workflows.revocation_handlers import RevocationHandlers
+    from workflows.selfservice_handlers import SelfServiceUpdates
     from workflows.status import account_status, stages_done
     from workflows.types import (
         AccountOutcome,
@@ -83,7 +80,9 @@ class HandlerFault(Exception):
 
 
 @workflow.defn
-class OverdueAccountWorkflow(CustomerStateUpdates, RevocationHandlers, ConsentSignals):
+class OverdueAccountWorkflow(
+    CustomerStateUpdates, RevocationHandlers, ConsentSignals, SelfServiceUpdates
+):
     @workflow.init
     def __init__(self, input: OverdueAccountInput) -> None:
         self._input = input

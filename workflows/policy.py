@@ -43,7 +43,8 @@ from workflows.stages import (
 from workflows.vulnerability import VulnerableTreatment, section_problem
 
 # Placeholders a template may use. Rendering happens in activities, where contacts are read.
-TEMPLATE_FIELDS = frozenset({"name", "amount", "currency", "due_date", "days_past_due"})
+# `link`: the borrower's self-service link (activities/selfservice_link.py).
+TEMPLATE_FIELDS = frozenset({"name", "amount", "currency", "due_date", "days_past_due", "link"})
 
 __all__ = [
     "TEMPLATE_FIELDS",
