@@ -13,19 +13,18 @@ sent; it expires unused.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from overdue.settings import Settings
 from overdue.store import selfservice_links
+from overdue.store.selfservice_links import LINK_PATH, token_hash
 from overdue.store.transactions import Db
 from workflows.contact_types import SendSmsInput
 from workflows.policy import template_placeholders
 
 LINK_FIELD = "link"
-LINK_PATH = "/s/"
 TOKEN_BYTES = 16
 
 
@@ -56,10 +55,6 @@ def link_config() -> LinkConfig:
     if _config is None:
         _config = link_config_from(Settings())
     return _config
-
-
-def token_hash(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
 
 
 def episode_of(input: SendSmsInput) -> str:

@@ -17,7 +17,7 @@ from api.console.customer_forms import CUSTOMER_ACTIONS, customer_action, prefer
 from api.console.outcomes import FormInvalid, perform
 from api.console.rendering import render
 from api.console.revocation_form import after_action, build_action, revocation_view
-from api.console.task_view import mask_phone
+from api.console.task_view import mask_phone, submissions_view
 from api.console.words import in_words
 from api.workflow_calls import (
     ProcessNotRunning,
@@ -140,6 +140,7 @@ async def _render_task(
         preferences_text=preferences_text(current),
         vulnerability_categories=[c.value for c in VulnerabilityCategory],
         revocation=await revocation_view(pool, current),
+        submissions=await submissions_view(pool, task.account_id),
     )
 
 

@@ -20,10 +20,9 @@ from datetime import UTC, datetime, timedelta
 from starlette.requests import Request
 from starlette.responses import Response
 
-from activities.selfservice_link import LINK_PATH, token_hash
 from api.dependencies import Services
 from overdue.store import selfservice_links
-from overdue.store.selfservice_links import BorrowerSession, Link
+from overdue.store.selfservice_links import LINK_PATH, BorrowerSession, Link, token_hash
 
 SESSION_COOKIE = "overdue_selfservice"
 CHECK_COOKIE = "overdue_selfservice_check"

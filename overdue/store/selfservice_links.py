@@ -8,12 +8,20 @@ values (the link locks after the limit) and opens per hour (rate limit).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import asyncpg
 
 from overdue.store.transactions import Db
+
+LINK_PATH = "/s/"  # the borrower's pages: `<public URL>/s/<token>`
+
+
+def token_hash(token: str) -> bytes:
+    """What the table keys a link by: the token never stored, only its SHA-256."""
+    return hashlib.sha256(token.encode()).digest()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from overdue.settings import ConfigurationError, Settings
 from workers.cli import (
     compliance_commands,
     fake_alibaba_command,
+    link_commands,
     ops_commands,
     policy_commands,
     privacy_commands,
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     handlers.update(fake_alibaba_command.add_parsers(commands))
     handlers.update(privacy_commands.add_parsers(commands))
     handlers.update(retention_commands.add_parsers(commands))
+    handlers.update(link_commands.add_parsers(commands))
     parser.set_defaults(_handlers=handlers)
     return parser
 
