@@ -4,6 +4,8 @@ client that passed the identity check."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,17 +70,18 @@ def fields(page: httpx.Response, action: str) -> dict[str, str]:
     return dict(_FIELD.findall(text[start:end]))
 
 
-async def passed_check(stack: Stack, link: Linked) -> httpx.AsyncClient:
+@asynccontextmanager
+async def passed_check(stack: Stack, link: Linked) -> AsyncIterator[httpx.AsyncClient]:
     """A borrower's client (keeps cookies) that passed the identity check on the link."""
-    borrower = httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30)
-    page = await borrower.get(link.path)
-    assert page.status_code == 200, page.text
-    answer = await borrower.post(
-        f"{link.path}/check",
-        data={"id_last4": ID_LAST4.lower(), **fields(page, f"{link.path}/check")},
-    )
-    assert answer.status_code == 303, answer.text
-    return borrower
+    async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as borrower:
+        page = await borrower.get(link.path)
+        assert page.status_code == 200, page.text
+        answer = await borrower.post(
+            f"{link.path}/check",
+            data={"id_last4": ID_LAST4.lower(), **fields(page, f"{link.path}/check")},
+        )
+        assert answer.status_code == 303, answer.text
+        yield borrower
 
 
 async def status_of(stack: Stack, account: str) -> dict[str, Any]:
