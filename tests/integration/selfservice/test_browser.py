@@ -177,7 +177,7 @@ async def _agent_sees_it(stack: Stack, browser: Browser, link: Linked) -> None:
         await page.get_by_role("button", name="Log in").click()
         await page.goto(f"/console/tasks/{task_id}")
         section = page.get_by_test_id("submissions")
-        await expect(section.locator("li[data-kind=dispute]")).to_contain_text("already_paid")
+        await expect(section.locator("li[data-kind=dispute]")).to_contain_text("already paid")
         await expect(section.get_by_test_id("submission-text")).to_have_count(2)
         await expect(section).to_contain_text("I lost my job in November.")
         await expect(section.get_by_test_id("evidence-link")).to_have_count(2)
