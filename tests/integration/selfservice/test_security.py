@@ -239,3 +239,22 @@ async def test_a_refused_promise_changes_nothing(stack: Stack) -> None:
         answer = await borrower.post(action, data=data)
         assert answer.status_code == 422 and "Not accepted" in answer.text
         assert await footprint(stack, link.account) == before
+
+
+async def test_a_link_opened_too_often_is_rate_limited(stack: Stack) -> None:
+    link = await linked_account(stack)
+    hashed = token_hash(link.path.rsplit("/", 1)[-1])
+    await stack.pool.execute(
+        "UPDATE selfservice_links SET opens = $2, opens_since = now() WHERE token_hash = $1",
+        hashed,
+        stack.settings.selfservice_opens_per_hour,
+    )
+    async with httpx.AsyncClient(base_url=stack.settings.api_url) as borrower:
+        assert (await borrower.get(link.path)).status_code == 429
+        # A new window once the hour is over.
+        await stack.pool.execute(
+            "UPDATE selfservice_links SET opens_since = now() - interval '61 minutes' "
+            "WHERE token_hash = $1",
+            hashed,
+        )
+        assert (await borrower.get(link.path)).status_code == 200
