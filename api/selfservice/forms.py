@@ -21,7 +21,7 @@ from overdue.inputs import control_character_in
 from overdue.store.free_texts import FreeText
 from workflows.customer_state import ContactPreferences
 from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.selfservice_requests import PlanRequested, instalment_choices, schedule
+from workflows.selfservice_requests import PlanRequested, schedule
 from workflows.types import AccountStatus, DisputeOpened, HardshipReported, PromiseToPay
 
 ACTOR = "customer"  # how the borrower appears in the workflow and the audit trail
@@ -175,6 +175,3 @@ def contact(form: Mapping[str, Any], form_key: str) -> Action:
         _update_once(OverdueAccountWorkflow.set_contact_preferences, prefs, form_key),
         details,
     )
-
-
-__all__ = ["instalment_choices"]

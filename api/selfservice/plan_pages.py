@@ -25,7 +25,7 @@ from workflows.types import AccountStatus
 router = APIRouter(prefix="/s", include_in_schema=False)
 
 
-def _choices(request: Request, status: AccountStatus, services: ServicesDep) -> list[int]:
+def _choices(status: AccountStatus, services: ServicesDep) -> list[int]:
     rules = services.policy.hardship
     today = datetime.now(UTC).astimezone(ZoneInfo(status.time_zone)).date()
     return instalment_choices(
@@ -49,7 +49,7 @@ async def preview(
     status = await status_if_running(services.temporal, v.account_id)
     if status is None:
         return pages.message_page(request, 409, "process.ended")
-    choices = _choices(request, status, services)
+    choices = _choices(status, services)
     try:
         count = forms.plan_choice({"instalments": instalments}, choices)
     except forms.Invalid:
@@ -71,7 +71,7 @@ async def preview(
 @router.post("/{token}/plan")
 async def send_plan(request: Request, services: ServicesDep, token: pages.Token) -> Response:
     def build(form: FormData, status: AccountStatus, key: str) -> Action:
-        count = forms.plan_choice(form, _choices(request, status, services))
+        count = forms.plan_choice(form, _choices(status, services))
         today = datetime.now(UTC).astimezone(ZoneInfo(status.time_zone)).date()
         text = forms.typed_text(form, "plan.note", key)
         return forms.plan_request(status, count, forms.plan_first_day(today), key, text)
