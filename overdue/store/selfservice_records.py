@@ -37,6 +37,14 @@ async def has_id_last4(db: Db, account_id: str) -> bool:
     )
 
 
+async def id_last4_of(db: Db, account_id: str) -> str | None:
+    """The stored value, opened (subject access); None when none is stored."""
+    stored = await db.fetchval(
+        "SELECT id_last4 FROM selfservice_identity WHERE account_id = $1", account_id
+    )
+    return await open_text(db, stored) if stored else None
+
+
 async def id_last4_matches(db: Db, account_id: str, given: str) -> bool:
     """Whether `given` is the stored value (compared in constant time); False when none is
     stored or the account was erased."""

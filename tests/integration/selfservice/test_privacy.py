@@ -73,3 +73,20 @@ async def test_the_retention_purge_removes_expired_files(stack: Stack) -> None:
         )
     assert removed >= 1
     assert await sealed_files.files_of(stack.pool, link.account) == []
+
+
+async def test_subject_access_lists_what_self_service_holds(stack: Stack) -> None:
+    link = await linked_account(stack)
+    await sealed_files.keep_file(
+        stack.pool,
+        account_id=link.account,
+        form_key="d" * 32,
+        content_type="image/png",
+        content=PNG,
+    )
+    answer = await stack.api.get(f"/v1/accounts/{link.account}/personal-data")
+    assert answer.status_code == 200, answer.text
+    held = answer.json()["self_service"]
+    assert held["id_last4"] == ID_LAST4
+    [listed] = held["evidence_files"]
+    assert (listed["content_type"], listed["size_bytes"]) == ("image/png", len(PNG))
