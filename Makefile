@@ -65,12 +65,19 @@ lock: $(STAMP)
 # untranslated, changed text fuzzy; tests/api/test_console_catalogues.py fails until a
 # translator has done both). The app compiles each .po when it starts: there is no .mo to build.
 LOCALES          := api/console/locale
+# The borrower's pages (api/selfservice, docs/self-service.md) have their own catalogue.
+SELFSERVICE_LOCALES := api/selfservice/locale
 MESSAGE_KEYWORDS := -k word:1c,2
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg $(MESSAGE_KEYWORDS) -c TRANSLATORS: --add-location=file \
 	  --sort-output --width=100 --project=overdue-reminders --version=console \
 	  -o $(LOCALES)/messages.pot api/console
 	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) --width=100 --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg $(MESSAGE_KEYWORDS) -c TRANSLATORS: --add-location=file \
+	  --sort-output --width=100 --project=overdue-reminders --version=selfservice \
+	  -o $(SELFSERVICE_LOCALES)/messages.pot api/selfservice
+	$(BIN)/pybabel update -i $(SELFSERVICE_LOCALES)/messages.pot -d $(SELFSERVICE_LOCALES) \
+	  --width=100 --ignore-obsolete
 
 # A new language: `make messages-init LOCALE=ja` writes api/console/locale/ja/LC_MESSAGES/messages.po.
 messages-init: $(STAMP)

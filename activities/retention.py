@@ -17,7 +17,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from overdue.settings_retention import RetentionPeriods
-from overdue.store import consent_retention, retention
+from overdue.store import consent_retention, retention, sealed_files
 from overdue.store.audit import record_event
 from workflows.names import workflow_id
 from workflows.retention_types import DATA_CLASSES, PurgeBatchInput, PurgeBatchResult
@@ -99,7 +99,9 @@ class RetentionActivities:
             counts["contact_details"] = await retention.erase_contact_details(
                 conn, self._cutoff(now, periods.contact_details), closed
             )
-            # evidence_files: none are stored yet (issue 16), so there is nothing to remove.
+            counts["evidence_files"] = await sealed_files.delete_expired_files(
+                conn, self._cutoff(now, periods.evidence_files), limit
+            )
             counts["collection_records"] = await retention.delete_collection_records(
                 conn, self._cutoff(now, periods.collection_records), limit
             )

@@ -28,6 +28,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import alibaba_errors
+from activities.selfservice_link import mint_link, wants_link
 from activities.sms_routing import jurisdiction, outbound_message, provider_for
 from activities.sms_senders import SmsSender
 from activities.sms_types import (
@@ -164,7 +165,7 @@ class SmsActivities:
                 type=MISSING_CONTACT,
                 non_retryable=True,
             )
-        body = _render(input, contact.full_name, contact.locale)
+        body = _render(input, contact.full_name, contact.locale, await self._link(input))
         segments = count_segments(body)
         return NewContact(
             idempotency_key=input.idempotency_key,
@@ -179,6 +180,11 @@ class SmsActivities:
             encoding=segments.encoding,
             provider=provider_for(self._sender, contact.phone_e164, jurisdiction(input)),
         )
+
+    async def _link(self, input: SendSmsInput) -> str:
+        """A self-service link when a text of the template asks for one (`{link}`)."""
+        wanted = any(wants_link(text) for text in input.templates.values())
+        return await mint_link(self._pool, input) if wanted else ""
 
     async def _claim(self, row: LedgerRow) -> tuple[LedgerRow, bool]:
         """Take the row for this attempt; True when an earlier attempt must be reconciled."""
@@ -344,7 +350,7 @@ def _ids(input: SendSmsInput) -> dict[str, str]:
     return {"idempotency_key": input.idempotency_key, "stage_id": input.stage_id}
 
 
-def _render(input: SendSmsInput, name: str, customer_locale: str) -> str:
+def _render(input: SendSmsInput, name: str, customer_locale: str, link: str) -> str:
     locale = pick_locale(input.templates, customer_locale, input.default_locale)
     text = input.templates.get(locale)
     if text is None:
@@ -362,6 +368,7 @@ def _render(input: SendSmsInput, name: str, customer_locale: str) -> str:
             due_date=input.due_date,
             days_past_due=input.days_past_due,
             itemization=input.itemization,
+            link=link,
         )
     except (KeyError, IndexError, ValueError) as err:
         raise ApplicationError(

@@ -65,6 +65,8 @@ def _match(text: str, body: str, known: dict[str, str]) -> dict[str, str] | None
             continue
         if field_name == "name":
             pattern.append("(?P=name)" if "name" in fields else "(?P<name>.*?)")
+        elif field_name == "link":  # minted at render time: read back from the body
+            pattern.append("(?P=link)" if "link" in fields else r"(?P<link>\S+)")
         elif field_name in known and not spec and not conversion:
             pattern.append(re.escape(known[field_name]))
         else:

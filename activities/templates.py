@@ -45,6 +45,7 @@ def render(
     due_date: date,
     days_past_due: int,
     itemization: Itemization | None = None,
+    link: str = "",
 ) -> str:
     return text.format(
         name=name,
@@ -53,4 +54,5 @@ def render(
         due_date=due_date.isoformat(),
         days_past_due=days_past_due,
         **itemized_values(itemization, currency),
+        link=link,
     )

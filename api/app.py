@@ -33,6 +33,7 @@ from api.dependencies import Services
 from api.relay import run_relay
 from api.request_id import RequestIdMiddleware
 from api.security_headers import SecurityHeadersMiddleware
+from api.selfservice import mount_selfservice
 from api.workflow_calls import with_deadlines
 from overdue.db import create_pool
 from overdue.policy_files import load_policy
@@ -91,7 +92,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     # Outermost last: security headers on every answer (the request id's 500s too), the
     # request id around everything else, the size limit around the app.
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.api_max_body_bytes,
+        # The borrower's evidence files: their own, larger limit (docs/self-service.md).
+        larger={"/s/": settings.selfservice_max_body_bytes},
+    )
     app.add_middleware(RequestIdMiddleware)
     hsts = settings.hsts_max_age_seconds if settings.public_url_is_https else None
     app.add_middleware(SecurityHeadersMiddleware, hsts_max_age=hsts)
@@ -109,4 +115,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(webhooks.router)  # Twilio signs these: no API key
     app.include_router(alibaba_receipts.router)  # a shared token in the URL: no API key
     mount_console(app)
+    mount_selfservice(app)  # the borrower's pages (docs/self-service.md)
     return app

@@ -23,17 +23,22 @@ class BodySizeLimitMiddleware:
     app's problem handler answers it (FastAPI passes HTTP exceptions from body reading through).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        self.larger = larger or {}  # path prefix -> its own limit (pages that take files)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = next(
+            (n for prefix, n in self.larger.items() if scope["path"].startswith(prefix)),
+            self.default_max_bytes,
+        )
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            too_large = BodyTooLarge(self.max_bytes)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            too_large = BodyTooLarge(max_bytes)
             response = problem_response(
                 413, too_large.title, str(too_large.detail), instance=scope["path"]
             )
@@ -47,8 +52,8 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > max_bytes:
+                    raise BodyTooLarge(max_bytes)
             return message
 
         await self.app(scope, counting_receive, send)

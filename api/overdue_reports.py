@@ -30,6 +30,7 @@ from overdue.store.accounts import (
 from overdue.store.bills import PendingBill, add_bill, bill_delivered, bills_total
 from overdue.store.experiments import StoredExperiment
 from overdue.store.sealed_texts import is_erased
+from overdue.store.selfservice_records import store_id_last4
 from workflows.names import workflow_id
 
 logger = logging.getLogger(__name__)
@@ -203,6 +204,8 @@ async def _store_report(
             else "\n".join(customer.postal_address),
         ),
     )
+    if customer.id_last4 is not None:  # the self-service identity check (sealed)
+        await store_id_last4(conn, account_id, customer.id_last4)
     return await add_bill(conn, pending.bill, start_input=pending.start_input, actor=pending.actor)
 
 

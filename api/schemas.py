@@ -67,6 +67,12 @@ class CustomerContact(_Body):
         "only; a report without it keeps the address known before.",
         examples=[["上海市浦东新区世纪大道100号", "200120"]],
     )
+    id_last4: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{3}[0-9Xx]$",
+        description="Last 4 characters of the customer's ID number: the self-service page's "
+        "identity check (docs/self-service.md). Personal data: kept sealed, never in Temporal.",
+    )
 
     @field_validator("phone")
     @classmethod

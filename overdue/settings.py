@@ -22,6 +22,7 @@ from overdue.settings_letters import LetterSettings
 from overdue.settings_privacy import PrivacySettings
 from overdue.settings_retention import RetentionSettings
 from overdue.settings_scoring import ScoringSettings
+from overdue.settings_selfservice import SelfServiceSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _TWILIO_API = "https://api.twilio.com"
@@ -67,6 +68,7 @@ class Settings(
     RetentionSettings,
     ScoringSettings,
     ExperimentSettings,
+    SelfServiceSettings,
     BaseSettings,
 ):
     """Runtime configuration. Field docs double as the settings reference."""

@@ -70,7 +70,7 @@ class RetentionSettings(BaseSettings):
     retention_evidence_files_days: int = Field(
         default=RetentionPeriods.evidence_files,
         ge=1,
-        description="Days evidence files are kept after upload (no such files exist yet).",
+        description="Days evidence files borrowers upload (self-service) are kept after upload.",
     )
     retention_audit_events_days: int = Field(
         default=RetentionPeriods.audit_events,

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from overdue.number_refs import number_ref
 from overdue.settings_retention import RetentionPeriods
-from overdue.store import audit, consents
+from overdue.store import audit, consents, sealed_files, selfservice_records
 from overdue.store import subject_access as held
 from overdue.store.accounts import account_exists
 from overdue.store.erasure import recorded_erasure
@@ -111,6 +111,21 @@ class Erased(_Part):
     erased_by: str
 
 
+class EvidenceFileHeld(_Part):
+    id: str
+    content_type: str
+    size_bytes: int
+    uploaded_at: datetime
+
+
+class SelfServiceHeld(_Part):
+    """What the borrower's self-service holds (docs/self-service.md): the ID's last 4 the
+    backend supplied, the evidence files uploaded (listed; agents open them in the console)."""
+
+    id_last4: str | None = None
+    evidence_files: list[EvidenceFileHeld] = Field(default_factory=list)
+
+
 class PersonalData(_Part):
     """Everything held about one account; `erased` set when it was erased (a tombstone)."""
 
@@ -129,6 +144,7 @@ class PersonalData(_Part):
     retention_days: dict[str, int] = Field(
         description="how long each class of data is kept, in days (docs/privacy.md#retention)"
     )
+    self_service: SelfServiceHeld = Field(default_factory=SelfServiceHeld)
 
     def counts(self) -> dict[str, int]:
         """How many items of each kind: what the audit records, never a value."""
@@ -202,6 +218,7 @@ async def export_personal_data(
                 for r in await held.receipts(conn, account_id)
             ],
             retention_days=retention_days(periods),
+            self_service=await _self_service(conn, account_id),
         )
     # Its own transaction, after the snapshot and before anything is handed out: an audit insert
     # in a repeatable-read transaction would fail whenever another one moved the chain's head
@@ -214,6 +231,22 @@ async def export_personal_data(
         details={"counts": export.counts()},
     )
     return export
+
+
+async def _self_service(conn: asyncpg.Connection, account_id: str) -> SelfServiceHeld:
+    files = await sealed_files.files_of(conn, account_id)
+    return SelfServiceHeld(
+        id_last4=await selfservice_records.id_last4_of(conn, account_id),
+        evidence_files=[
+            EvidenceFileHeld(
+                id=f.id,
+                content_type=f.content_type,
+                size_bytes=f.size_bytes,
+                uploaded_at=f.created_at,
+            )
+            for f in files
+        ],
+    )
 
 
 async def _contact(conn: asyncpg.Connection, account_id: str) -> Contact | None:

@@ -41,6 +41,9 @@ WORST_CASE_VALUES = {
     "interest": "9999999.99",
     "fees": "9999999.99",
     "payments": "9999999.99",
+    # A self-service link (activities/selfservice_link.py): a 30-character public URL, the
+    # path and a 22-character token. A longer OVERDUE_PUBLIC_BASE_URL costs more.
+    "link": "https://service.example.com/s/AbCdEfGhIjKlMnOpQrStUv",
 }
 
 

@@ -22,6 +22,7 @@ from activities.call_tasks import CallTaskActivities
 from activities.event_audit import EventAuditActivities
 from activities.notify import NotifyActivities
 from activities.retention import RetentionActivities, workflow_open_in
+from activities.selfservice_link import link_config_from, use_link_config
 from activities.sms import SmsActivities
 from activities.sms_senders import SmsSender, build_sender
 from overdue.db import create_pool
@@ -105,6 +106,7 @@ async def run_worker(settings: Settings) -> None:
     # Bad notify or Twilio settings stop the worker here, before it takes any task.
     notify_config = settings.notify()
     use_keyring(keyring_from(settings))  # the privacy keys (docs/privacy.md) too
+    use_link_config(link_config_from(settings))  # `{link}`: docs/self-service.md
     if notify_config is None:
         logger.warning("OVERDUE_NOTIFY_URL is unset: notify stages are recorded, not sent")
     stop = asyncio.Event()

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from workflows import account as acct
 from workflows import consent_rules, forbearance, policy_change, review_deadlines, revocation
 from workflows import customer_requests as customer
+from workflows import selfservice_requests as selfservice
 from workflows.consent import ConsentChanged
 from workflows.forbearance_types import ForbearanceDecision, ForbearanceRequested
 from workflows.types import (
@@ -218,6 +219,12 @@ DECIDE_FORBEARANCE = Update(
     forbearance.validate_decision,
     forbearance.apply_decision,
 )
+REQUEST_REPAYMENT_PLAN = Update(
+    "request_repayment_plan",
+    selfservice.PlanRequested,
+    selfservice.validate_plan_request,
+    selfservice.apply_plan_request,
+)
 
 SIGNALS: tuple[Signal[Any], ...] = (
     REPORT_PAYMENT,
@@ -245,6 +252,7 @@ UPDATES: tuple[Update[Any], ...] = (
     DECIDE_REVOCATION,
     ADOPT_POLICY,
     DECIDE_FORBEARANCE,
+    REQUEST_REPAYMENT_PLAN,
 )
 
 # A bare event is the signal that carries its type (a pause or resume: the ops batch job's).

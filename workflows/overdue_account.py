@@ -24,8 +24,8 @@ with workflow.unsafe.imports_passed_through():
     import workflows.parking as parking
     import workflows.search_attributes as sa
     from activities.call_tasks import CallTaskActivities
+    from workflows.account_handlers import AccountHandlers
     from workflows.acting import Reminder, StageContact
-    from workflows.consent_handlers import ConsentSignals
     from workflows.contact_attempt import (
         ACTIVITY_RETRY,
         ACTIVITY_TIMEOUT,
@@ -35,15 +35,11 @@ with workflow.unsafe.imports_passed_through():
         send_sms,
     )
     from workflows.contact_types import CancelCallTasksInput
-    from workflows.customer_handlers import CustomerStateUpdates
     from workflows.decisions import Finished, WaitForEvents, WaitUntil
-    from workflows.forbearance_handlers import ForbearanceHandlers as Forbearance
     from workflows.handlers import Signal, Update
     from workflows.patches import ANCHOR_AT_EXECUTION_START, PARK_ON_UNEXPECTED_ERROR
-    from workflows.policy_handlers import PolicyMoves
     from workflows.publishing import Published, account_attributes
     from workflows.received_events import ReceivedEvents
-    from workflows.revocation_handlers import RevocationHandlers
     from workflows.status import account_status, stages_done
     from workflows.types import (
         AccountOutcome,
@@ -83,9 +79,7 @@ class HandlerFault(Exception):
 
 
 @workflow.defn
-class OverdueAccountWorkflow(
-    CustomerStateUpdates, RevocationHandlers, ConsentSignals, PolicyMoves, Forbearance
-):
+class OverdueAccountWorkflow(AccountHandlers):
     @workflow.init
     def __init__(self, input: OverdueAccountInput) -> None:
         self._input = input

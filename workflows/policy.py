@@ -49,6 +49,8 @@ TEMPLATE_FIELDS = frozenset(
     {"name", "amount", "currency", "due_date", "days_past_due"}
     # The amount's itemization, when the backend reported one (else "-"): activities/templates.py
     | {"principal", "interest", "fees", "payments"}
+    # `link`: the borrower's self-service link (activities/selfservice_link.py).
+    | {"link"}
 )
 
 __all__ = [

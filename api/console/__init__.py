@@ -9,7 +9,13 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from api.console import auth_pages, mailroom_pages, supervisor_pages, task_pages
+from api.console import (
+    auth_pages,
+    evidence_pages,
+    mailroom_pages,
+    supervisor_pages,
+    task_pages,
+)
 from api.console.context import ConsoleError, LoginRequired, build_console
 from api.console.rendering import render
 from api.dependencies import get_services
@@ -20,6 +26,7 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(task_pages.router)
     app.include_router(supervisor_pages.router)
     app.include_router(mailroom_pages.router)
+    app.include_router(evidence_pages.router)  # borrowers' evidence files, audited
     app.mount(
         "/console/static",
         StaticFiles(directory=Path(__file__).parent / "static"),

@@ -19,7 +19,7 @@ from api.console.reasons import refused_answer, status_money
 from api.console.rendering import render
 from api.console.revocation_form import after_action, build_action, revocation_view
 from api.console.task_facts import task_facts
-from api.console.task_view import mask_phone
+from api.console.task_view import mask_phone, submissions_view
 from api.console.words import in_words
 from api.workflow_calls import (
     ProcessNotRunning,
@@ -141,6 +141,7 @@ async def _render_task(
         preferences_text=preferences_text(current),
         vulnerability_categories=[c.value for c in VulnerabilityCategory],
         revocation=await revocation_view(pool, current),
+        submissions=await submissions_view(pool, task.account_id),
         score=await risk_scores.latest_score(pool, task.account_id),
         **facts,  # the customer and the debt (api/console/task_facts.py)
     )

@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-from overdue.store import audit, letters
+from overdue.store import audit, letters, sealed_files, selfservice_records
 from overdue.store.accounts import lock_account
 from overdue.store.sealed_texts import ERASED, destroy_key
 
@@ -70,6 +70,8 @@ async def erase(conn: asyncpg.Connection, account_id: str, actor: str) -> Erasur
         "contact_event_details": await _blank_contact_events(conn, account_id),
         "inbound_messages": await _blank_inbound(conn, account_id, numbers),
         "letter_pdfs": await letters.erase(conn, account_id),
+        "evidence_files": await sealed_files.erase_files(conn, account_id),
+        "identity_values": await selfservice_records.forget_identity(conn, account_id),
         "data_keys_destroyed": int(await destroy_key(conn, account_id)),
     }
     await audit.record_event(

@@ -60,6 +60,12 @@ async def _existing_keys(db: Db, subjects: Iterable[str]) -> dict[str, bytes | N
     }
 
 
+async def data_key_of(db: Db, subject: str) -> bytes | None:
+    """The subject's data key (made on first use) for a sibling that seals bytes
+    (`overdue.store.sealed_files`); None when it was destroyed."""
+    return await _data_key(db, subject)
+
+
 async def seal_text(db: Db, subject: str | None, text: str) -> str:
     """The token to store for `text`, sealed for the account (`None`: the shared subject)."""
     subject = subject or SHARED_SUBJECT

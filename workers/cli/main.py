@@ -15,6 +15,7 @@ from workers.cli import (
     compliance_commands,
     experiment_commands,
     fake_alibaba_command,
+    link_commands,
     ops_commands,
     policy_commands,
     privacy_commands,
@@ -125,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     handlers.update(score_commands.add_parsers(commands))
     handlers.update(experiment_commands.add_parsers(commands))
     handlers.update(simulate_command.add_parsers(commands))
+    handlers.update(link_commands.add_parsers(commands))
     parser.set_defaults(_handlers=handlers)
     return parser
 
