@@ -27,6 +27,7 @@ from overdue.store import task_desk
 from overdue.store.call_tasks import CallTask
 from overdue.store.sealed_texts import ERASED
 from workflows.dial_caps import DialCheck
+from workflows.letter_input import balance_items
 from workflows.types import AccountStatus
 
 
@@ -93,6 +94,8 @@ async def task_facts(
         "contacts": contacts,
         "guide": guide,
         "due_date_text": date_text(status.due_date, lang) if status else "",
+        # What makes up the balance, as the backend reported it (None: not reported).
+        "itemization": balance_items(status.itemization, status.balance_minor) if status else None,
         "plan": None,
     }
     if status is not None and task.status == "claimed":

@@ -2,11 +2,10 @@
 the forms' limits from the policy, what they said before. No personal value is shown but the
 account's own amounts and dates (the borrower passed the identity check).
 
-Hooks for what another part of issue 16 adds (the lead wires them at merge):
-- `itemization(...)`: principal, interest, fees as the backend reports them (start and bill
-  requests' itemization); None until then, and the page shows the balance alone;
-- the template includes `_itemization.html` and `_forbearance.html` when they exist
-  (`ignore missing`): the borrower's forbearance requests (settlement, freeze, holiday).
+`itemization(...)`: principal, interest, fees and what was paid, as the backend reports them
+(start and bill requests' itemization; `_itemization.html`); None without one, and the page
+shows the balance alone. The template includes `_forbearance.html` when it exists (`ignore
+missing`): the borrower's forbearance requests (settlement, freeze, holiday), not built yet.
 """
 
 from __future__ import annotations
@@ -20,13 +19,17 @@ from api.dependencies import Services
 from api.selfservice import access, forms
 from api.selfservice.access import Visit
 from overdue.store.bills import bills_total
+from workflows.letter_input import balance_items
 from workflows.selfservice_requests import instalment_choices
 from workflows.types import AccountStatus
 
 
 def itemization(services: Services, status: AccountStatus) -> list[tuple[str, int]] | None:
-    """Hook: (label msgid, minor units) lines of what makes up the balance; None: unknown."""
-    return None
+    """(kind, minor units) lines of what makes up the balance, as the backend reported it, with
+    the payments since (`_itemization.html` words the kinds); None: not reported, and the page
+    shows the balance alone."""
+    lines = balance_items(status.itemization, status.balance_minor)
+    return None if lines is None else [(i.kind, i.amount_minor) for i in lines]
 
 
 async def paid_so_far(services: Services, status: AccountStatus) -> int:

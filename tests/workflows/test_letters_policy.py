@@ -3,6 +3,7 @@ activity (workflows/letters.py, workflows/letter_input.py)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,11 @@ from pydantic import ValidationError
 from overdue.policy_files import PolicyFileError, load_policy
 from overdue.template_lint import Finding, lint_policy
 from tests.workflows.records import make_record
-from workflows.letter_input import letter_spec
+from workflows.forbearance_types import Fee, Itemization, ItemizationState
+from workflows.letter_input import balance_items, letter_spec
 from workflows.letters import LETTER_TEXT_MAX
 from workflows.policy import Policy
+from workflows.types import AccountRecord
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "policies" / "letters.yaml"
 LENDER = {"name": "Lender", "address": "1 Road", "phone": "400"}
@@ -117,3 +120,33 @@ def test_a_threatening_term_in_a_letter_text_refuses_the_file(tmp_path: Path) ->
     with pytest.raises(PolicyFileError) as refused:
         load_policy(file)
     assert ("letters.texts.en", "threatening or misleading term 'police'") in refused.value.problems
+
+
+def _itemized(balance_minor: int) -> AccountRecord:
+    parts = Itemization(
+        principal_minor=100_000,
+        interest_minor=3_000,
+        fees=(Fee(kind="late_fee", amount_minor=5_000), Fee(kind="annual_fee", amount_minor=2_000)),
+        payments_minor=10_000,
+    )
+    state = ItemizationState(
+        itemization=parts, amount_minor=100_000, reported_at=datetime(2026, 3, 1, tzinfo=UTC)
+    )
+    return make_record(load_policy(EXAMPLE), balance_minor=balance_minor, itemization=state)
+
+
+def test_a_letter_itemizes_the_balance_with_the_payments_since_the_report() -> None:
+    record = _itemized(balance_minor=60_000)  # 40,000 paid since the itemization came
+    lines = {
+        i.kind: i.amount_minor
+        for i in balance_items(record.itemization, record.balance_minor) or ()
+    }
+    assert lines == {"principal": 100_000, "interest": 3_000, "fees": 7_000, "payments": 50_000}
+    total = lines["principal"] + lines["interest"] + lines["fees"] - lines["payments"]
+    assert total == record.balance_minor
+
+
+def test_a_balance_larger_than_the_itemization_explains_is_not_itemized() -> None:
+    grown = _itemized(balance_minor=150_000)
+    assert balance_items(grown.itemization, grown.balance_minor) is None
+    assert balance_items(None, 60_000) is None
