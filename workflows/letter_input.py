@@ -30,8 +30,8 @@ def balance_items(
 ) -> tuple[LetterItem, ...] | None:
     """The latest itemization the backend reported, as a letter's (or a page's) lines:
     principal, interest, fees (summed) and what was paid, the payments since it was reported
-    included, so the lines add up to the balance now. None without one, or when a bill reported since without one
-    made the balance larger than it explains."""
+    included, so the lines add up to the balance now. None without one, or when a bill
+    reported since without one made the balance larger than it explains."""
     if state is None or balance_minor > state.amount_minor:
         return None
     parts = state.itemization
