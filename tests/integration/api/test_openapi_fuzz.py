@@ -57,7 +57,11 @@ GROUPS = {
         f"POST {_ACCOUNT}/disputes/{{dispute_id}}/close",
         f"POST {_ACCOUNT}/cease-contact",
     ),
-    "customer": (f"PUT {_ACCOUNT}/vulnerability", f"POST {_ACCOUNT}/consents"),
+    "customer": (
+        f"PUT {_ACCOUNT}/vulnerability",
+        f"POST {_ACCOUNT}/consents",
+        f"GET {_ACCOUNT}/score",
+    ),
     "forbearance": (f"POST {_ACCOUNT}/forbearance", f"POST {_ACCOUNT}/forbearance-requests"),
 }
 
