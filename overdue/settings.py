@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from overdue.settings_alibaba import ALIBABA_API, AlibabaSettings
 from overdue.settings_privacy import PrivacySettings
+from overdue.settings_reports import ReportSettings
 from overdue.settings_retention import RetentionSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +58,7 @@ class ConfigurationError(RuntimeError):
     """A setting the command needs is missing; the message says how to set it."""
 
 
-class Settings(AlibabaSettings, PrivacySettings, RetentionSettings, BaseSettings):
+class Settings(AlibabaSettings, PrivacySettings, RetentionSettings, ReportSettings, BaseSettings):
     """Runtime configuration. Field docs double as the settings reference."""
 
     model_config = SettingsConfigDict(env_prefix="OVERDUE_", extra="ignore", frozen=True)
