@@ -17,6 +17,7 @@ from workers.cli import (
     ops_commands,
     policy_commands,
     privacy_commands,
+    report_commands,
     retention_commands,
 )
 from workers.cli.admin_commands import add_parsers
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     handlers.update(fake_alibaba_command.add_parsers(commands))
     handlers.update(privacy_commands.add_parsers(commands))
     handlers.update(retention_commands.add_parsers(commands))
+    handlers.update(report_commands.add_parsers(commands))
     parser.set_defaults(_handlers=handlers)
     return parser
 

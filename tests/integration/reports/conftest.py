@@ -31,7 +31,15 @@ async def reports_postgres(
 
 
 @pytest.fixture
-async def report_db(reports_postgres: LocalPostgres) -> AsyncIterator[asyncpg.Pool]:
+async def report_db(report_database: tuple[str, asyncpg.Pool]) -> asyncpg.Pool:
+    return report_database[1]
+
+
+@pytest.fixture
+async def report_database(
+    reports_postgres: LocalPostgres,
+) -> AsyncIterator[tuple[str, asyncpg.Pool]]:
+    """A fresh database's URL and a pool on it."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(reports_postgres.admin_url)
     try:
@@ -42,6 +50,6 @@ async def report_db(reports_postgres: LocalPostgres) -> AsyncIterator[asyncpg.Po
     pool = await asyncpg.create_pool(url, min_size=1, max_size=4)
     assert pool is not None
     try:
-        yield pool
+        yield url, pool
     finally:
         await pool.close()
