@@ -56,19 +56,33 @@ class OpenItem:
     oldest_days: int
 
 
+_SUMMED = """
+SELECT dim_value, metric, detail, currency, sum(n)::bigint AS n,
+       sum(amount_minor)::bigint AS amount
+  FROM report_daily
+ WHERE dimension = $1 AND day BETWEEN $2 AND $3
+ GROUP BY dim_value, metric, detail, currency
+ ORDER BY dim_value, metric, detail, currency
+"""
+
+_MOVES = """
+SELECT {group} AS grp, report_bucket($1::date - ra.due_date, $3::integer[]) AS from_b,
+       CASE WHEN ra.cured_on <= $2 THEN 'cured'
+            ELSE report_bucket($2::date - ra.due_date, $3::integer[]) END AS to_s,
+       count(*) AS n
+  FROM report_accounts ra
+ WHERE ra.due_date < $1 AND (ra.cured_on IS NULL OR ra.cured_on >= $1)
+ GROUP BY 1, 2, 3
+ ORDER BY 1, 2, 3
+"""
+
+
 async def summed(
     conn: asyncpg.Connection | asyncpg.Pool, dimension: str, first: date, last: date
 ) -> list[Summed]:
     _value(dimension, "", "")  # refuses an unknown dimension
     rows = await conn.fetch(
-        """
-        SELECT dim_value, metric, detail, currency, sum(n)::bigint AS n,
-               sum(amount_minor)::bigint AS amount
-          FROM report_daily
-         WHERE dimension = $1 AND day BETWEEN $2 AND $3
-         GROUP BY dim_value, metric, detail, currency
-         ORDER BY dim_value, metric, detail, currency
-        """,
+        _SUMMED,
         dimension,
         first,
         last,
@@ -90,16 +104,7 @@ async def moves(
     their bucket or 'cured'. The bucket dimension groups by the bucket they started in."""
     group = _value(dimension, "$1::date", "$3")
     rows = await conn.fetch(
-        f"""
-        SELECT {group} AS grp, report_bucket($1::date - ra.due_date, $3::integer[]) AS from_b,
-               CASE WHEN ra.cured_on <= $2 THEN 'cured'
-                    ELSE report_bucket($2::date - ra.due_date, $3::integer[]) END AS to_s,
-               count(*) AS n
-          FROM report_accounts ra
-         WHERE ra.due_date < $1 AND (ra.cured_on IS NULL OR ra.cured_on >= $1)
-         GROUP BY 1, 2, 3
-         ORDER BY 1, 2, 3
-        """,
+        _MOVES.format(group=group),
         first,
         last,
         list(bounds),
@@ -172,3 +177,40 @@ async def open_items(
         deadlines.escalation_days,
     )
     return [OpenItem(r["grp"], r["item"], r["n"], r["late"], r["oldest"]) for r in rows]
+
+
+async def count_rows(conn: asyncpg.Connection | asyncpg.Pool, table: str) -> int:
+    """A plain count, the benchmarks' baseline (bench/reports.py); `table` is one of ours."""
+    if table not in ("report_accounts", "report_daily", "audit_events", "contact_ledger"):
+        raise ValueError(f"not a report table: {table!r}")
+    count: int = await conn.fetchval(f"SELECT count(*) FROM {table}")
+    return count
+
+
+async def explain(
+    conn: asyncpg.Connection,
+    dimension: str,
+    first: date,
+    last: date,
+    *,
+    time_zone: str,
+    bounds: tuple[int, ...],
+    deadlines: Deadlines,
+) -> dict[str, str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the three reads a report makes, for docs/reports.md."""
+    plans: dict[str, str] = {}
+    end = await conn.fetchval("SELECT ($1::date + 1)::timestamp AT TIME ZONE $2", last, time_zone)
+    start = await conn.fetchval("SELECT ($1::date)::timestamp AT TIME ZONE $2", first, time_zone)
+    moves_sql = _MOVES.format(group=_value(dimension, "$1::date", "$3"))
+    items_group = _value(dimension, "$3::date", "$4", agent="coalesce(i.actor, ra.agent)")
+    items_args = (end, start, last, list(bounds), deadlines.dispute_days,
+                  deadlines.complaint_days, deadlines.escalation_days)  # fmt: skip
+    queries: dict[str, tuple[str, tuple[object, ...]]] = {
+        "summed": (_SUMMED, (dimension, first, last)),
+        "moves": (moves_sql, (first, last, list(bounds))),
+        "open_items": (_OPEN_ITEMS.format(group=items_group), items_args),
+    }
+    for name, (sql, args) in queries.items():
+        rows = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
+        plans[name] = "\n".join(r[0] for r in rows)
+    return plans
