@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from api.console import auth_pages, supervisor_pages, task_pages
+from api.console import auth_pages, report_pages, supervisor_pages, task_pages
 from api.console.context import ConsoleError, LoginRequired, build_console
 from api.console.rendering import render
 from api.dependencies import get_services
@@ -19,6 +19,7 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(auth_pages.router)
     app.include_router(task_pages.router)
     app.include_router(supervisor_pages.router)
+    app.include_router(report_pages.router)
     app.mount(
         "/console/static",
         StaticFiles(directory=Path(__file__).parent / "static"),

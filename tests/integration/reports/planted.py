@@ -131,58 +131,59 @@ async def contact(
     )
 
 
-async def plant(pool: asyncpg.Pool) -> None:
+async def plant(pool: asyncpg.Pool, prefix: str = "") -> None:
+    """The four accounts; `prefix` keeps their ids apart on a shared database."""
     async with pool.acquire() as conn, conn.transaction():
-        await _a1(conn)
-        await _a2(conn)
-        await _a3(conn)
-        await _a4(conn)
+        await _a1(conn, prefix)
+        await _a2(conn, prefix)
+        await _a3(conn, prefix)
+        await _a4(conn, prefix)
 
 
-async def _a1(conn: asyncpg.Connection) -> None:
+async def _a1(conn: asyncpg.Connection, p: str) -> None:
     """1-30 at the start; reached, a promise kept by a payment; rolls to 31-60."""
-    await account(conn, "a1", "card", "p1", date(2026, 10, 20), 100_000)
-    t1 = await task(conn, "a1", "general", "agent-a")
-    await contact(conn, "a1", "sms", "d1", at(1))
-    await dial(conn, t1, "a1", "agent-a", at(2), "no_answer")
-    await dial(conn, t1, "a1", "agent-a", at(3), "reached")
-    await audit(conn, "a1", "agent-a", "call.outcome", at(3), task_id=t1, outcome="reached")
+    await account(conn, p + "a1", "card", "p1", date(2026, 10, 20), 100_000)
+    t1 = await task(conn, p + "a1", "general", "agent-a")
+    await contact(conn, p + "a1", "sms", "d1", at(1))
+    await dial(conn, t1, p + "a1", "agent-a", at(2), "no_answer")
+    await dial(conn, t1, p + "a1", "agent-a", at(3), "reached")
+    await audit(conn, p + "a1", "agent-a", "call.outcome", at(3), task_id=t1, outcome="reached")
     await audit(
-        conn, "a1", "agent-a", "promise.recorded", at(3, 11),
+        conn, p + "a1", "agent-a", "promise.recorded", at(3, 11),
         task_id=t1, amount_minor=40_000, promised_date="2026-11-10",
     )  # fmt: skip
-    await payment(conn, "a1", at(8), 40_000)
+    await payment(conn, p + "a1", at(8), 40_000)
 
 
-async def _a2(conn: asyncpg.Connection) -> None:
+async def _a2(conn: asyncpg.Connection, p: str) -> None:
     """31-60 at the start and the end; a third party on the line, a promise broken, a
     complaint and an escalation still open."""
-    await account(conn, "a2", "card", "p1", date(2026, 10, 1), 50_000)
-    t2 = await task(conn, "a2", "general", "agent-b")
-    await contact(conn, "a2", "call_task", "d2_call", at(5, 9))
-    await dial(conn, t2, "a2", "agent-b", at(5), "wrong_party")
+    await account(conn, p + "a2", "card", "p1", date(2026, 10, 1), 50_000)
+    t2 = await task(conn, p + "a2", "general", "agent-b")
+    await contact(conn, p + "a2", "call_task", "d2_call", at(5, 9))
+    await dial(conn, t2, p + "a2", "agent-b", at(5), "wrong_party")
     await audit(
-        conn, "a2", "agent-b", "promise.recorded", at(5, 11),
+        conn, p + "a2", "agent-b", "promise.recorded", at(5, 11),
         task_id=t2, amount_minor=30_000, promised_date="2026-11-12",
     )  # fmt: skip
-    await audit(conn, "a2", "agent-b", "call.outcome", at(6), task_id=t2, outcome="complaint")
-    await audit(conn, "a2", "agent-b", "account.escalated", at(6), task_id=t2)
+    await audit(conn, p + "a2", "agent-b", "call.outcome", at(6), task_id=t2, outcome="complaint")
+    await audit(conn, p + "a2", "agent-b", "account.escalated", at(6), task_id=t2)
 
 
-async def _a3(conn: asyncpg.Connection) -> None:
+async def _a3(conn: asyncpg.Connection, p: str) -> None:
     """1-30 at the start; a dispute closed in 6 days; paid in full (cured) on the 20th."""
-    await account(conn, "a3", "loan", "p2", date(2026, 10, 25), 20_000)
-    await event(conn, "a3", "dispute.opened", "d-3", at(4))
-    await event(conn, "a3", "dispute.closed", "d-3", at(10))
-    await payment(conn, "a3", at(20), 20_000)
+    await account(conn, p + "a3", "loan", "p2", date(2026, 10, 25), 20_000)
+    await event(conn, p + "a3", "dispute.opened", "d-3", at(4))
+    await event(conn, p + "a3", "dispute.closed", "d-3", at(10))
+    await payment(conn, p + "a3", at(20), 20_000)
 
 
-async def _a4(conn: asyncpg.Connection) -> None:
+async def _a4(conn: asyncpg.Connection, p: str) -> None:
     """31-60 at the start, 61-90 at the end; a plan agreed and broken; a dispute still open."""
-    await account(conn, "a4", "loan", "p2", date(2026, 9, 15), 80_000)
-    await event(conn, "a4", "dispute.opened", "d-4", at(2))
+    await account(conn, p + "a4", "loan", "p2", date(2026, 9, 15), 80_000)
+    await event(conn, p + "a4", "dispute.opened", "d-4", at(2))
     await audit(
-        conn, "a4", "sup-1", "hardship.decided", at(1, 12), approve=True, instalments=2,
+        conn, p + "a4", "sup-1", "hardship.decided", at(1, 12), approve=True, instalments=2,
         plan=[{"due_date": "2026-11-10", "amount_minor": 40_000},
               {"due_date": "2026-12-10", "amount_minor": 40_000}],
     )  # fmt: skip
