@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 from markupsafe import Markup
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 # Noto Sans CJK (fonts-noto-cjk, scripts/debian-packages) covers Latin and Chinese in one face.
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC")
@@ -96,6 +97,7 @@ def moves_chart(
             axes.bar(list(buckets), list(values), bottom=bottoms, label=label,
                      color=COLOURS[i % len(COLOURS)])  # fmt: skip
             bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # accounts come whole
         axes.set_title(title)
         axes.legend(loc="upper right", fontsize="small")
         return _svg(figure, title)
