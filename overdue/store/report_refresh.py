@@ -94,21 +94,27 @@ promises AS (
     SELECT e.account_id, e.actor, e.occurred_at AS since, t.queue,
            (e.details ->> 'amount_minor')::bigint AS amount,
            (e.details ->> 'promised_date')::date + ra.promise_grace + 1 AS broken_on,
-           lead(e.occurred_at) OVER (PARTITION BY e.account_id ORDER BY e.occurred_at, e.id)
-               AS replaced_at
+           (SELECT min(n.occurred_at) FROM audit_events n
+             WHERE n.account_id = e.account_id AND n.kind = 'promise.recorded'
+               AND (n.occurred_at, n.id) > (e.occurred_at, e.id)) AS replaced_at
       FROM audit_events e
       JOIN report_accounts ra USING (account_id)
       LEFT JOIN call_tasks t ON t.id = (e.details ->> 'task_id')::bigint
      WHERE e.kind = 'promise.recorded'
        AND e.occurred_at >= $1::timestamptz - make_interval(days => $5::integer)
        AND e.occurred_at < $2
+       -- in force when the days begin: its deadline is not before them
+       AND (e.details ->> 'promised_date')::date + ra.promise_grace + 1
+           >= ($1 AT TIME ZONE $3)::date
 ), promise_ends AS (
     SELECT p.*, k.at AS kept_at FROM promises p LEFT JOIN LATERAL ({_PAYMENTS_AFTER}) k ON true
 ), plans AS (
     SELECT e.id, e.account_id, e.actor, e.occurred_at AS since, t.queue, ra.plan_grace,
            e.details -> 'plan' AS plan,
-           lead(e.occurred_at) OVER (PARTITION BY e.account_id ORDER BY e.occurred_at, e.id)
-               AS replaced_at
+           (SELECT min(n.occurred_at) FROM audit_events n
+             WHERE n.account_id = e.account_id AND n.kind = 'hardship.decided'
+               AND (n.details ->> 'approve')::boolean
+               AND (n.occurred_at, n.id) > (e.occurred_at, e.id)) AS replaced_at
       FROM audit_events e
       JOIN report_accounts ra USING (account_id)
       LEFT JOIN call_tasks t ON t.id = (e.details ->> 'task_id')::bigint
@@ -116,6 +122,9 @@ promises AS (
        AND jsonb_typeof(e.details -> 'plan') = 'array'
        AND e.occurred_at >= $1::timestamptz - make_interval(days => $5::integer)
        AND e.occurred_at < $2
+       -- its last instalment's deadline is not before the days begin
+       AND (e.details -> 'plan' -> -1 ->> 'due_date')::date + ra.plan_grace + 1
+           >= ($1 AT TIME ZONE $3)::date
 ), instalments AS (
     SELECT p.id, (x.v ->> 'due_date')::date + p.plan_grace + 1 AS broken_on,
            sum((x.v ->> 'amount_minor')::bigint) OVER (PARTITION BY p.id ORDER BY x.i) AS due
