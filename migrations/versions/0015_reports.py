@@ -24,15 +24,17 @@ depends_on = None
 def upgrade() -> None:
     execute_script("""
     -- The days-past-due bucket of `dpd` for lower bounds such as {1,31,61,91}: 'current' below
-    -- the first, '1-30', ..., '91+' from the last.
+    -- the first, '1-30', ..., '91+' from the last. One expression, not STRICT: the planner
+    -- inlines it, so a scan of a million accounts pays no function call per row.
     CREATE FUNCTION report_bucket(dpd integer, bounds integer[]) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         SELECT CASE
-            WHEN i = 0 THEN 'current'
-            WHEN i = cardinality(bounds) THEN bounds[i] || '+'
-            ELSE bounds[i] || '-' || (bounds[i + 1] - 1)
+            WHEN width_bucket(dpd, bounds) = 0 THEN 'current'
+            WHEN width_bucket(dpd, bounds) = cardinality(bounds)
+                THEN bounds[cardinality(bounds)] || '+'
+            ELSE bounds[width_bucket(dpd, bounds)] || '-'
+                 || (bounds[width_bucket(dpd, bounds) + 1] - 1)
         END
-        FROM (SELECT width_bucket(dpd, bounds) AS i) w
     $$;
 
     -- One row per account, no personal data: what a figure is grouped by, and when it was cured.
