@@ -19,7 +19,8 @@ from datetime import date, datetime
 
 import asyncpg
 
-# Accounts with a bill, payment, call task, contact or event in [$1, $2): dimensions and cure.
+# Accounts with a bill, payment, call task, contact or event in [$1, $2), and those without a
+# row yet: their dimensions and cure.
 _REFRESH_ACCOUNTS = """
 WITH touched AS (
     SELECT account_id FROM account_bills WHERE created_at >= $1 AND created_at < $2
@@ -35,6 +36,10 @@ WITH touched AS (
     UNION
     SELECT account_id FROM reported_events
      WHERE kind IN ('dispute.opened', 'dispute.closed') AND reported_at >= $1 AND reported_at < $2
+    UNION
+    -- and every account not summarised yet: bucket moves count the quiet ones too
+    SELECT b.account_id FROM account_bills b
+     WHERE NOT EXISTS (SELECT 1 FROM report_accounts r WHERE r.account_id = b.account_id)
 ), first_bill AS (
     SELECT DISTINCT ON (b.account_id) b.account_id, b.due_date, b.start_input -> 'policy' AS policy
       FROM account_bills b JOIN touched USING (account_id)

@@ -7,6 +7,7 @@ the 20th, a4 76 (61-90: rolled)."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -14,7 +15,7 @@ import asyncpg
 from overdue.reports import ReportRequest, ReportRules, read_report, report_json, report_rows
 from overdue.store.report_reads import Deadlines
 from overdue.store.report_refresh import refresh_days, stale_days
-from tests.integration.reports.planted import FIRST, LAST, plant
+from tests.integration.reports.planted import FIRST, LAST, account, plant
 
 RULES = ReportRules(
     time_zone="UTC",
@@ -128,3 +129,15 @@ async def test_no_personal_data_in_reports(report_db: asyncpg.Pool) -> None:
         text = json.dumps(report_json(report), ensure_ascii=False) + repr(report_rows(report))
         for secret in ("张三", "Zhang", "13800138000", "a1", "a2", "d-3", "b1"):
             assert secret not in text, (group, secret)
+
+
+async def test_a_quiet_account_still_counts_in_the_bucket_moves(report_db: asyncpg.Pool) -> None:
+    """An account with nothing recorded in the range rolls like any other."""
+    await plant(report_db)
+    async with report_db.acquire() as conn:
+        await account(conn, "quiet", "card", "p1", date(2026, 10, 15), 5_000)
+        async with conn.transaction():
+            await refresh_days(conn, FIRST, LAST, RULES.refresh_rules())
+    report = await read_report(report_db, ReportRequest(FIRST, LAST, "all"), RULES)
+    # 17 days past due on 1 November (1-30), 46 on the 30th (31-60): rolled on
+    assert report_json(report)["groups"]["all"]["bucket_moves"]["1-30"] == {"31-60": 2, "cured": 1}
