@@ -20,6 +20,7 @@ from overdue.settings_alibaba import ALIBABA_API, AlibabaSettings
 from overdue.settings_experiments import ExperimentSettings
 from overdue.settings_letters import LetterSettings
 from overdue.settings_privacy import PrivacySettings
+from overdue.settings_reports import ReportSettings
 from overdue.settings_retention import RetentionSettings
 from overdue.settings_scoring import ScoringSettings
 from overdue.settings_selfservice import SelfServiceSettings
@@ -69,6 +70,7 @@ class Settings(
     ScoringSettings,
     ExperimentSettings,
     SelfServiceSettings,
+    ReportSettings,
     BaseSettings,
 ):
     """Runtime configuration. Field docs double as the settings reference."""

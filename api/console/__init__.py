@@ -13,6 +13,7 @@ from api.console import (
     auth_pages,
     evidence_pages,
     mailroom_pages,
+    report_pages,
     supervisor_pages,
     task_pages,
 )
@@ -27,6 +28,7 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(supervisor_pages.router)
     app.include_router(mailroom_pages.router)
     app.include_router(evidence_pages.router)  # borrowers' evidence files, audited
+    app.include_router(report_pages.router)
     app.mount(
         "/console/static",
         StaticFiles(directory=Path(__file__).parent / "static"),

@@ -331,12 +331,17 @@ def supervisor_action(form: Mapping[str, str], *, actor: str, status: AccountSta
                 name,
                 "hardship.decided",
                 _update(OverdueAccountWorkflow.decide_hardship, decision),
-                _ref({"approve": approve, "instalments": len(plan)}, reason),
+                # The plan's dates and amounts let the reports tell kept from broken plans.
+                _ref({"approve": approve, "instalments": len(plan), "plan": _plan(plan)}, reason),
                 reason,
             )
     except ValidationError as err:
         raise FormInvalid(_first_error(err)) from None
     raise FormInvalid(f"unknown action {name!r}")
+
+
+def _plan(plan: list[Instalment]) -> list[dict[str, Any]]:
+    return [{"due_date": i.due_date.isoformat(), "amount_minor": i.amount_minor} for i in plan]
 
 
 def _first_error(err: ValidationError) -> str:

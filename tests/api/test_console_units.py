@@ -14,6 +14,7 @@ from api.console.outcomes import (
     parse_amount,
     parse_local_datetime,
     parse_plan,
+    supervisor_action,
 )
 from api.console.task_view import mask_phone
 from workflows.types import AccountState, AccountStatus
@@ -162,3 +163,22 @@ def test_a_form_that_cannot_be_sent_says_what_to_correct(
 ) -> None:
     with pytest.raises(FormInvalid, match=message.replace("(", r"\(")):
         agent_action(form, actor="agent-1", task_id=7, status=STATUS)
+
+
+def test_hardship_decision_audits_its_plan_for_the_reports() -> None:
+    """The reports tell kept from broken plans by the instalments in the audit row."""
+    action = supervisor_action(
+        {"action": "hardship_decision", "decision": "approve",
+         "plan": "2026-12-10 40.00\n2027-01-10 60.00"},
+        actor="sup-1",
+        status=STATUS,
+    )  # fmt: skip
+    assert action.audit_kind == "hardship.decided"
+    assert action.audit_details == {
+        "approve": True,
+        "instalments": 2,
+        "plan": [
+            {"due_date": "2026-12-10", "amount_minor": 4000},
+            {"due_date": "2027-01-10", "amount_minor": 6000},
+        ],
+    }
