@@ -155,7 +155,7 @@ class DialCheck:
         back in the customer's zone."""
         if facts.get("version") != FACTS_VERSION:
             raise ValueError(f"dial facts version {facts.get('version')!r} is not {FACTS_VERSION}")
-        zone = _zone(facts["time_zone"])
+        zone = zone_or_none(facts["time_zone"])
 
         def moment(key: str) -> datetime | None:
             value = facts[key]
@@ -194,7 +194,8 @@ class DialCheck:
         )
 
 
-def _zone(time_zone: str | None) -> ZoneInfo | None:
+def zone_or_none(time_zone: str | None) -> ZoneInfo | None:
+    """The IANA zone, or None for none or a name the zone database does not know."""
     if not time_zone:
         return None
     try:
@@ -309,7 +310,7 @@ def check_dial(
     preferences; none when the caller does not know them)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    zone = _zone(time_zone)
+    zone = zone_or_none(time_zone)
     facts: dict[str, Any] = {
         "at": now,
         "time_zone": time_zone,

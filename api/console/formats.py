@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date, format_time, get_timezone_gmt
 from babel.numbers import format_currency
 
 from workflows.currencies import minor_unit_exponent
+from workflows.dial_caps import zone_or_none
 
 
 def babel_locale(lang: str) -> str:
@@ -22,20 +22,11 @@ def babel_locale(lang: str) -> str:
     return lang.replace("-", "_")
 
 
-def _zone(time_zone: str | None) -> ZoneInfo | None:
-    if not time_zone:
-        return None
-    try:
-        return ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
 def moment_text(moment: datetime | None, time_zone: str | None, lang: str) -> str:
     """`moment` in `time_zone` (UTC when unknown), with the zone named."""
     if moment is None:
         return ""
-    zone = _zone(time_zone)
+    zone = zone_or_none(time_zone)
     local = moment.astimezone(zone or UTC)
     locale = babel_locale(lang)
     day, clock = (
