@@ -12,7 +12,8 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import handlers
+    import workflows.handlers as handlers
+    import workflows.search_attributes as sa
     from workflows.handlers import Update
     from workflows.policy_change import PolicyChange
     from workflows.policy_preview import PolicyPreview, PolicyPreviewRequest, preview
@@ -31,7 +32,12 @@ class PolicyMoves:
     @workflow.update
     def adopt_policy(self, change: PolicyChange) -> AccountStatus:
         """Decide with `change.policy` from the next decision on (what was done stays done)."""
-        return self._apply(handlers.ADOPT_POLICY, change)
+        status = self._apply(handlers.ADOPT_POLICY, change)
+        # The start set `PolicyId` (ops filter on it, experiments report by it): keep it true.
+        policy = change.policy
+        value = sa.policy_id_value(policy.id, policy.version)
+        workflow.upsert_search_attributes([sa.POLICY_ID.value_set(value)])
+        return status
 
     @adopt_policy.validator
     def _validate_policy_change(self, change: PolicyChange) -> None:

@@ -12,7 +12,8 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from tests.workflows.harness import Recorder, Scenario, account_of
+import workflows.search_attributes as sa
+from tests.workflows.harness import Recorder, Scenario, account_of, search_attribute
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy
 from workflows.policy_change import PolicyChange
@@ -70,6 +71,7 @@ async def test_a_previewed_move_adds_the_new_stage_and_keeps_what_was_done(
     status = await handle.query(OverdueAccountWorkflow.status)  # once the loop has decided
     assert (status.policy_id, status.policy_version) == ("wf-move", 2)
     assert status.next_action is not None and status.next_action.stage_id == "d3_sms"
+    assert await search_attribute(handle, sa.POLICY_ID) == "wf-move@2"
 
     await scenario.sleep_until(due + 11 * DAY, time(12))
     assert recorder.sms_stages(account) == ["d1_sms", "d3_sms", "d10_sms"]
