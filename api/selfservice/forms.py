@@ -20,6 +20,7 @@ from api.workflow_calls import AccountHandle
 from overdue.inputs import control_character_in
 from overdue.store.free_texts import FreeText
 from workflows.customer_state import ContactPreferences
+from workflows.forbearance_types import ForbearanceKind, ForbearanceRequested
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.selfservice_requests import PlanRequested, schedule
 from workflows.types import AccountStatus, DisputeOpened, HardshipReported, PromiseToPay
@@ -140,6 +141,28 @@ def report(form: Mapping[str, Any], kind: str, form_key: str) -> Action:
     dispute = DisputeOpened(dispute_id=f"selfservice-{form_key}", text_id=text_id)
     send = _signal_then_status(OverdueAccountWorkflow.open_dispute, dispute)
     return Action("dispute", "selfservice.dispute_opened", send, details, text)
+
+
+FORBEARANCE_KINDS = tuple(k.value for k in ForbearanceKind)
+
+
+def forbearance(form: Mapping[str, Any], form_key: str) -> Action:
+    """The borrower asks for a settlement, a freeze or a payment holiday; the terms are left
+    to the specialist the review task goes to (workflows.forbearance.apply_request)."""
+    kind = str(form.get("kind") or "")
+    if kind not in FORBEARANCE_KINDS:
+        raise Invalid("form.forbearance_kind")
+    text = typed_text(form, "forbearance.reason", form_key)
+    request = ForbearanceRequested(
+        kind=ForbearanceKind(kind),
+        request_id=f"selfservice-{form_key}",
+        text_id=text.id if text else None,
+    )
+    details: dict[str, Any] = {"kind": kind}
+    if text:
+        details["text_id"] = text.id
+    send = _signal_then_status(OverdueAccountWorkflow.request_forbearance, request)
+    return Action("forbearance", "selfservice.forbearance_requested", send, details, text)
 
 
 def _clock(value: object) -> str:

@@ -25,6 +25,7 @@ MESSAGES: dict[str, str] = {
     "form.category": N_("Please choose a reason from the list."),
     "form.text_too_long": N_("The explanation is too long (at most 2000 characters)."),
     "form.text_invalid": N_("The explanation contains characters we cannot take."),
+    "form.forbearance_kind": N_("Please choose what you would like to ask for."),
     "form.times": N_("Please choose days and a time range (from, to)."),
     "form.too_many_files": N_("Too many files: at most %(max)s."),
     "file.too_large": N_("A file is too large: at most %(max)s MB each."),
@@ -36,6 +37,9 @@ MESSAGES: dict[str, str] = {
     "done.plan": N_("Thank you: your request for a repayment plan was sent for review."),
     "done.hardship": N_("Thank you: your report was received; a specialist will review it."),
     "done.dispute": N_("Thank you: your dispute was received; collection waits while we check it."),
+    "done.forbearance": N_(
+        "Thank you: your request was sent to a specialist, who will contact you about it."
+    ),
     "done.contact": N_("Thank you: your contact preferences are recorded."),
     "done.again": N_("This form was already sent; nothing more was done."),
 }

@@ -204,3 +204,8 @@ async def hardship(request: Request, services: ServicesDep, token: Token) -> Res
 async def dispute(request: Request, services: ServicesDep, token: Token) -> Response:
     build: Builder = lambda f, _s, k: forms.report(f, "dispute", k)  # noqa: E731
     return await _submit(request, services, token, build, files=True)
+
+
+@router.post("/{token}/forbearance")
+async def forbearance(request: Request, services: ServicesDep, token: Token) -> Response:
+    return await _submit(request, services, token, lambda f, _s, k: forms.forbearance(f, k))

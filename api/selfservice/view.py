@@ -64,7 +64,8 @@ async def home_values(services: Services, v: Visit, status: AccountStatus) -> di
         "itemization": itemization(services, status),
         "csrf_token": v.session.csrf_token,
         "keys": {
-            name: access.new_form_key() for name in ("promise", "hardship", "dispute", "contact")
+            name: access.new_form_key()
+            for name in ("promise", "hardship", "dispute", "contact", "forbearance")
         },
         "promise_min": math.ceil(status.balance_minor * policy.promise.min_percent / 100),
         "promise_latest": (today + timedelta(days=policy.promise.max_days)).isoformat(),
@@ -74,6 +75,9 @@ async def home_values(services: Services, v: Visit, status: AccountStatus) -> di
         ),
         "hardship_categories": forms.HARDSHIP_CATEGORIES,
         "dispute_categories": forms.DISPUTE_CATEGORIES,
+        "forbearance_kinds": forms.FORBEARANCE_KINDS,
+        # Asked for only where the policy lets agents grant it (its `forbearance` section).
+        "forbearance_offered": policy.forbearance is not None,
         "day_choices": forms.DAY_CHOICES,
         "prefs": _preferences(status),
         "max_files": services.settings.selfservice_max_files,

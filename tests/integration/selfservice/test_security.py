@@ -39,6 +39,7 @@ def _forms(link: Linked, home: httpx.Response) -> list[tuple[str, dict[str, str]
         (f"{p}/hardship", {"category": "illness", **fields(home, f"{p}/hardship")}),
         (f"{p}/dispute", {"category": "fees", **fields(home, f"{p}/dispute")}),
         (f"{p}/contact", {"refuse_sms": "on", **fields(home, f"{p}/contact")}),
+        (f"{p}/forbearance", {"kind": "holiday", **fields(home, f"{p}/forbearance")}),
         (f"{p}/plan", {"instalments": "3", "form_key": "a" * 32, **_csrf(home, p)}),
     ]
 
