@@ -11,8 +11,9 @@ shown beside the customer's local time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +64,15 @@ def _name_text(t: Translator, name: str | None) -> str:
     return t.gettext("[erased]") if name == ERASED else name
 
 
+# The borrower's self-service link in a message (activities/selfservice_link.py): a live
+# credential for the page, so agents see the message without its token.
+_LINK_TOKEN = re.compile(r"/s/[A-Za-z0-9_-]{16,64}")
+
+
+def mask_links(text: str | None) -> str | None:
+    return None if text is None else _LINK_TOKEN.sub("/s/…", text)
+
+
 async def task_facts(
     page: Console,
     task: CallTask,
@@ -75,7 +85,10 @@ async def task_facts(
     pool, t, lang = page.services.pool, page.t, page.lang
     holds = page.user.queue.value == task.queue  # only the queue's agents see personal data
     name = await task_desk.customer_name(pool, task.account_id) if holds else None
-    contacts = await task_desk.contacts_with_texts(pool, task.account_id, open_bodies=holds)
+    contacts = [
+        replace(c, text=mask_links(c.text))
+        for c in await task_desk.contacts_with_texts(pool, task.account_id, open_bodies=holds)
+    ]
     if holds:
         await task_desk.audit_personal_shown(pool, task.account_id, page.actor, task.id)
     zone = hours.time_zone if hours else (status.time_zone if status else None)

@@ -13,7 +13,7 @@ from api.console.calling_hours import calling_hours
 from api.console.formats import amount_text, moment_text
 from api.console.i18n import Translator
 from api.console.reasons import FORM_CHECKS, REJECTIONS, explain
-from api.console.task_facts import call_now
+from api.console.task_facts import call_now, mask_links
 from overdue.desk_policy import desk_problems, read_desk
 from overdue.policy_files import PolicyFileError, load_policy, read_policy
 from workflows.agent_requests import Instalment
@@ -153,3 +153,10 @@ def test_call_now_at_fixed_clocks() -> None:
     assert (saturday.allowed, saturday.code) == (False, "rest_day")
     unknown = call_now(en, calling_hours(policy, phone, None, wednesday_noon), None)
     assert (unknown.allowed, unknown.code) == (False, "no_time_zone")
+
+
+def test_the_borrowers_link_token_is_masked_in_a_message_agents_read() -> None:
+    body = "Hello. Online: https://service.example.com/s/AbCdEfGhIjKlMnOpQrStUv Reply STOP"
+    assert mask_links(body) == "Hello. Online: https://service.example.com/s/… Reply STOP"
+    assert mask_links("no link here /s/short") == "no link here /s/short"
+    assert mask_links(None) is None

@@ -128,6 +128,8 @@ async def test_task_page_shows_the_customer_the_debt_the_guide_and_the_plan(
         # The SMS went out in the customer's language (en): its text, opened for this agent.
         texts = page.get_by_test_id("contacts").get_by_test_id("message-text")
         await expect(texts.filter(has_text=f"Hello {NAME}, 500.00 CNY")).to_have_count(1)
+        # The borrower's link is a live credential: agents see the message without its token.
+        await expect(texts.filter(has_text="/s/…")).to_have_count(1)
         await expect(page.get_by_test_id("guide-say")).to_contain_text(str(words["say"]))
 
         await _plan(page, "3")
