@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     import workflows.acting as acting
     import workflows.handlers as handlers
     import workflows.parking as parking
+    import workflows.patches as patches
     import workflows.search_attributes as sa
     from activities.call_tasks import CallTaskActivities
     from workflows.account_handlers import AccountHandlers
@@ -37,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contact_types import CancelCallTasksInput
     from workflows.decisions import Finished, WaitForEvents, WaitUntil
     from workflows.handlers import Signal, Update
-    from workflows.patches import ANCHOR_AT_EXECUTION_START, PARK_ON_UNEXPECTED_ERROR
     from workflows.publishing import Published, account_attributes
     from workflows.received_events import ReceivedEvents
     from workflows.status import account_status, stages_done
@@ -103,7 +103,9 @@ class OverdueAccountWorkflow(AccountHandlers):
         not its first task's, which a worker outage or backlog delays (and every stage with
         it). Only such policies ask, so the others' histories carry no marker."""
         info = workflow.info()
-        if input.policy.anchor == "process_start" and workflow.patched(ANCHOR_AT_EXECUTION_START):
+        if input.policy.anchor == "process_start" and workflow.patched(
+            patches.ANCHOR_AT_EXECUTION_START
+        ):
             return info.workflow_start_time
         return info.start_time
 
@@ -295,7 +297,7 @@ class OverdueAccountWorkflow(AccountHandlers):
         refusal, an activity's), not the SDK's own signal, and this history may park."""
         if isinstance(err, TemporalError) or type(err).__module__.startswith("temporalio"):
             return False
-        return workflow.patched(PARK_ON_UNEXPECTED_ERROR)
+        return workflow.patched(patches.PARK_ON_UNEXPECTED_ERROR)
 
     def _handler_fault(self, err: Exception) -> None:
         if not self._may_park(err):
@@ -378,6 +380,9 @@ class OverdueAccountWorkflow(AccountHandlers):
         while (task := acting.next_requested_task(record)) is not None:
             await create_requested_task(record, task)
         await self.send_forbearance_notices()  # a write-down or a freeze to report
+        # Events received meanwhile would wait for the next wake (days, for a disputed account).
+        while self._received.waiting and workflow.patched(patches.AUDIT_EVENTS_DURING_CHORES):
+            await self._received.record()
 
     async def _cancel_open_tasks(self, reason: str) -> None:
         await workflow.execute_activity_method(

@@ -40,6 +40,9 @@ PARK_ON_UNEXPECTED_ERROR = HARDENING_2026_12
 # workflow does share it.
 COMPLIANCE_2026_12 = "compliance-2026-12"
 STAGE_VALIDITY = COMPLIANCE_2026_12
+# Issues 16-18 (desk, self-service, strategy), one id for the release.
+DESK_2026_12 = "desk-2026-12"
+AUDIT_EVENTS_DURING_CHORES = DESK_2026_12
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,20 @@ PATCHES: tuple[Patch, ...] = (
         "3743d66) goes with the old branch: no workflow runs those rules any more",
         remove_when="the deprecating release has run everywhere, and the recorded histories "
         "that carry the marker (`late_start_day_after_due`) are re-recorded",
+    ),
+    Patch(
+        id=DESK_2026_12,
+        since="issues 16-18 (desk, self-service, strategy), 2026-12-03",
+        changed="Events that reach the workflow while the run loop's chores run (the audit "
+        "activity of earlier events, a task cancellation, a requested task) are handed to the "
+        "audit activity in the same pass, before the loop waits again; before, they waited "
+        "for the next wake, which a disputed or paused account may not have for days.",
+        asked="by the run loop, only when events are still waiting to be recorded at the end "
+        "of its chores (_do_chores): a workflow that never receives an event during its "
+        "chores never carries the marker",
+        deprecate_when="no workflow started before this release is open or queried",
+        remove_when="the deprecating release has run everywhere, and the recorded history "
+        "that carries the marker (`events_audited_during_chores`) is re-recorded",
     ),
 )
 

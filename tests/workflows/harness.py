@@ -77,6 +77,8 @@ class Recorder:
         default_factory=dict
     )
     withheld: list[str] = field(default_factory=list)  # keys of the attempts withheld
+    # A dispute reported while the first audit activity runs (the run loop's chores).
+    dispute_during_audit: DisputeOpened | None = None
     client: Client | None = None
 
     def sms_stages(self, account_id: str) -> list[str]:
@@ -191,6 +193,12 @@ class Recorder:
         @activity.defn(name="record_received_events")
         async def record_received_events(input: RecordEventsInput) -> RecordEventsResult:
             self.audited.append(input)
+            dispute, self.dispute_during_audit = self.dispute_during_audit, None
+            if dispute is not None:
+                assert self.client is not None, "running_worker sets the client"
+                handle = self.client.get_workflow_handle(activity.info().workflow_id)
+                await handle.signal(OverdueAccountWorkflow.open_dispute, dispute)
+                await asyncio.sleep(0.5)  # the signal reaches the workflow before we complete
             return RecordEventsResult(recorded=0)
 
         return [

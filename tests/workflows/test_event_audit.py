@@ -68,3 +68,22 @@ async def test_a_workflow_that_receives_no_event_never_asks(
     assert recorder.audited == []
     assert await _markers(handle) == 0  # so no billed TemporalChangeVersion upsert either
     await handle.terminate("test over")
+
+
+async def test_an_event_received_during_the_audit_is_audited_before_the_process_waits(
+    scenario: Scenario, recorder: Recorder
+) -> None:
+    """A disputed account waits for events only: an event that arrived while the chores ran
+    is handed to the audit in the same pass, not at a wake that may be days away."""
+    due = await scenario.today()
+    handle = await scenario.start(POLICY, due)
+    recorder.dispute_during_audit = DisputeOpened(dispute_id="d-9")
+    await handle.signal(OverdueAccountWorkflow.report_payment, payment("p-1", 30_000))
+    await scenario.sleep_until(due + DAY)
+
+    handed = [[(e.kind, e.event_id) for e in i.events] for i in recorder.audited]
+    assert handed == [[("payment.reported", "p-1")], [("dispute.opened", "d-9")]]
+    status = await handle.query(OverdueAccountWorkflow.status)
+    assert status.open_disputes == ["d-9"]
+    await scenario.keep_history(handle, "events_audited_during_chores")
+    await handle.terminate("test over")
