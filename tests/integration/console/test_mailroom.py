@@ -7,7 +7,6 @@ the page, and a mark without the session's CSRF token changes nothing."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,8 @@ from overdue.store import letters
 from overdue.store.accounts import CustomerReport, store_account, store_customer
 from tests.integration.conftest import Stack
 from tests.integration.console.conftest import PASSWORD, User, csrf_of, logged_in
-from workflows.contact_types import NotifyInput
-from workflows.letters import LenderContact, LetterPolicy, LetterSpec
-from workflows.policy import NotifyKind
+from tests.integration.side_effects.test_letters import letter_input
+from workflows.letters import LenderContact, LetterPolicy
 
 pytestmark = pytest.mark.integration
 
@@ -78,21 +76,7 @@ async def letter_for_new_account(stack: Stack, locale: str) -> tuple[str, letter
                 postal_address="上海市浦东新区世纪大道100号\n200120",
             ),
         )
-    notice = NotifyInput(
-        idempotency_key=f"{account}/e/d20_letter/1",
-        account_id=account,
-        stage_id="d20_letter",
-        kind=NotifyKind.LETTER,
-        amount_minor=123_456,
-        currency="CNY",
-        days_past_due=20,
-        letter=LetterSpec(
-            letters=LETTERS,
-            default_locale="zh-CN",
-            product="credit_card",
-            due_date=date(2026, 11, 1),
-        ),
-    )
+    notice = letter_input(account, letters=LETTERS, default_locale="zh-CN")
     await ActivityEnvironment().run(NotifyActivities(stack.pool, None).send_notification, notice)
     letter = await letters.by_key(stack.pool, notice.idempotency_key)
     assert letter is not None

@@ -59,7 +59,10 @@ async def letter_account(stack: TwilioStack, *, address: str | None = "12 High S
     return account
 
 
-def letter_input(account: str) -> NotifyInput:
+def letter_input(
+    account: str, *, letters: LetterPolicy = LETTERS, default_locale: str = "en"
+) -> NotifyInput:
+    """The notice a letter stage (`d20_letter`) hands its activity."""
     return NotifyInput(
         idempotency_key=f"{account}/e/d20_letter/1",
         account_id=account,
@@ -69,7 +72,10 @@ def letter_input(account: str) -> NotifyInput:
         currency="CNY",
         days_past_due=20,
         letter=LetterSpec(
-            letters=LETTERS, default_locale="en", product="credit_card", due_date=date(2026, 11, 1)
+            letters=letters,
+            default_locale=default_locale,
+            product="credit_card",
+            due_date=date(2026, 11, 1),
         ),
     )
 
