@@ -27,12 +27,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy import stats
-from statsmodels.stats.proportion import (
-    confint_proportions_2indep,
-    proportion_confint,
-    test_proportions_2indep,
-)
+
+# scipy and statsmodels are imported where a test or an interval is computed: this module is
+# imported by every API process (the guardrails' `Outcome`), which should not pay ~1.5 s of
+# imports at start for a report it never draws.
 
 MIN_PER_ARM = 2  # a mean or a rate needs at least this many accounts in each arm
 MIN_CURES_FOR_RATIO = 10  # contacts per cure: fewer cures make the bootstrap meaningless
@@ -139,6 +137,8 @@ def compare_rates(
     arm_hits: int, arm_n: int, champion_hits: int, champion_n: int, alpha: float
 ) -> Test:
     """Score test and score interval for p_arm - p_champion."""
+    from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
+
     if min(arm_n, champion_n) < MIN_PER_ARM:
         return Test(None, None, None, None, f"fewer than {MIN_PER_ARM} accounts in an arm")
     difference = arm_hits / arm_n - champion_hits / champion_n
@@ -165,6 +165,8 @@ def compare_rates(
 
 def compare_means(arm: Sequence[float], champion: Sequence[float], alpha: float) -> Test:
     """Welch's t test and interval for mean_arm - mean_champion."""
+    from scipy import stats
+
     if min(len(arm), len(champion)) < MIN_PER_ARM:
         return Test(None, None, None, None, f"fewer than {MIN_PER_ARM} values in an arm")
     difference = float(np.mean(arm) - np.mean(champion))
@@ -183,6 +185,8 @@ def compare_ratios(
     arm: Sequence[Outcome], champion: Sequence[Outcome], alpha: float, seed: int
 ) -> Test:
     """Bootstrap interval for contacts-per-cure(arm) - contacts-per-cure(champion)."""
+    from scipy import stats
+
     arm_cures = sum(o.cured for o in arm)
     champion_cures = sum(o.cured for o in champion)
     if min(arm_cures, champion_cures) < MIN_CURES_FOR_RATIO:
@@ -215,6 +219,8 @@ def compare_ratios(
 
 
 def _rate(hits: int, n: int, alpha: float) -> Estimate:
+    from statsmodels.stats.proportion import proportion_confint
+
     if n == 0:
         return Estimate(None)
     low, high = proportion_confint(hits, n, alpha=alpha, method="wilson")
@@ -222,6 +228,8 @@ def _rate(hits: int, n: int, alpha: float) -> Estimate:
 
 
 def _mean(values: Sequence[float], alpha: float) -> Estimate:
+    from scipy import stats
+
     if not values:
         return Estimate(None)
     mean = float(np.mean(values))
