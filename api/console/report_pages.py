@@ -16,7 +16,6 @@ from starlette.responses import Response
 from api.console.context import Console, Supervisor
 from api.console.i18n import N_, Translator
 from api.console.rendering import render
-from api.console.report_charts import moves_chart, rates_chart
 from overdue.reports import (
     Report,
     ReportRequest,
@@ -158,6 +157,9 @@ def _totals(groups: dict[str, Any], order: list[str]) -> dict[str, Any]:
 def _rates_svg(t: Translator, rows: list[tuple[str, Any]]) -> Markup | None:
     if not rows:
         return None
+    # Imported here: matplotlib costs every API process ~0.6 s at start for a supervisors' page.
+    from api.console.report_charts import rates_chart
+
     shown = rows[:20]  # a chart of more bars reads as noise; the table has them all
     return rates_chart(
         t.gettext("Quality by group"),
@@ -186,6 +188,8 @@ def _moves_svg(t: Translator, moves: dict[str, dict[str, int]], order: list[str]
             else:
                 out.append(sum(n for s, n in to.items() if s not in ("cured", b)))
         return out
+
+    from api.console.report_charts import moves_chart
 
     return moves_chart(
         t.gettext("Where accounts went, by the bucket they started in"),
