@@ -222,6 +222,9 @@ async def running_worker(env: WorkflowEnvironment, recorder: Recorder) -> AsyncI
             workflows=[OverdueAccountWorkflow],
             activities=[a for a in activities if a not in sms],
             workflow_runner=workflow_runner(),
+            # OVERDUE_TEST_WORKFLOW_CACHE=0 replays every workflow task from the history:
+            # a test that passes only with the cache is not replay-safe (docs/testing.md).
+            max_cached_workflows=int(os.environ.get("OVERDUE_TEST_WORKFLOW_CACHE", "1000")),
         ),
         Worker(env.client, task_queue=SMS_TASK_QUEUE, activities=sms),
     ):
