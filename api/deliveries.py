@@ -15,8 +15,6 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
     WorkflowIDConflictPolicy,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -28,11 +26,11 @@ from overdue.store.audit import record_event
 from overdue.store.bills import PendingBill, mark_bill_delivered
 from overdue.store.reported_events import Undelivered
 from overdue.store.transactions import Db, transaction
-from workflows import search_attributes as sa
 from workflows.currencies import format_minor
 from workflows.names import OVERDUE_TASK_QUEUE, workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.types import AccountState, OverdueAccountInput
+from workflows.publishing import start_attributes
+from workflows.types import OverdueAccountInput
 
 
 async def deliver_event(db: Db, temporal: Client, event: Undelivered) -> None:
@@ -108,14 +106,7 @@ async def _start(temporal: Client, input: OverdueAccountInput) -> str | None:
         id=workflow_id(input.account_id),
         task_queue=OVERDUE_TASK_QUEUE,
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        search_attributes=TypedSearchAttributes(
-            [
-                SearchAttributePair(sa.OVERDUE_STATE, AccountState.ACTIVE.value),
-                SearchAttributePair(sa.PRODUCT, input.product),
-                SearchAttributePair(sa.AMOUNT_DUE_MINOR, input.amount_due_minor),
-                SearchAttributePair(sa.POLICY_ID, sa.policy_id_value(policy.id, policy.version)),
-            ]
-        ),
+        search_attributes=start_attributes(input),
         static_summary=(
             f"Overdue {input.product}: {format_minor(input.amount_due_minor, input.currency)} "
             f"{input.currency} due {input.due_date.isoformat()}; policy "

@@ -18,6 +18,7 @@ from api.schemas import (
 )
 from overdue.store.bills import Bill
 from workflows.forbearance_types import Itemization
+from workflows.patches import RELEASES
 from workflows.policy import Policy
 from workflows.types import (
     ContactCeased,
@@ -52,6 +53,7 @@ def process_input(account_id: str, body: OverdueReport, policy: Policy) -> Overd
         bill_id=body.effective_bill_id(),
         consents=[consent.given() for consent in body.consents],
         itemization=body.itemization,
+        release=max(RELEASES),  # this code's release (workflows/patches.py)
     )
 
 

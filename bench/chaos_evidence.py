@@ -60,12 +60,16 @@ async def settle_and_gather(
     return Settled(started, left, parked, evidence)
 
 
-def _parked(description: Any, horizon: datetime) -> bool:
+async def _parked(client: Client, wid: str, description: Any, horizon: datetime) -> bool:
     """Running, but only waiting for a time past the horizon (e.g. its contact window) with
-    nothing in flight: settled for this run."""
+    nothing in flight: settled for this run. The next action's time from the status query:
+    processes started on cost-2026-12 or later keep no `NextActionAt` search attribute."""
     if description.raw_description.pending_activities:
         return False
     at = description.typed_search_attributes.get(sa.NEXT_ACTION_AT)
+    if at is None:
+        status = await client.get_workflow_handle(wid).query(OverdueAccountWorkflow.status)
+        at = status.next_action.at if status.next_action else None
     return at is not None and at > horizon
 
 
@@ -92,7 +96,7 @@ async def wait_until_settled(
                 if isinstance(d, BaseException):
                     still.append(wid)
                 elif d.status == WorkflowExecutionStatus.RUNNING:
-                    if _parked(d, horizon):
+                    if await _parked(client, wid, d, horizon):
                         parked.add(wid)
                     else:
                         still.append(wid)

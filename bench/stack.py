@@ -145,23 +145,27 @@ async def start_account(
     Asia/Shanghai, CN rules), id as the API gives it: a `start_one` for start_many."""
     from workflows.names import workflow_id
     from workflows.overdue_account import OverdueAccountWorkflow
+    from workflows.patches import RELEASES
+    from workflows.publishing import start_attributes
     from workflows.types import OverdueAccountInput
 
+    input = OverdueAccountInput(
+        account_id=key,
+        product="credit_line",
+        amount_due_minor=150_000,
+        currency="CNY",
+        due_date=due,
+        time_zone="Asia/Shanghai",
+        jurisdiction="CN",
+        policy=policy,
+        release=max(RELEASES),  # as the API starts it
+    )
     return await client.start_workflow(
         OverdueAccountWorkflow.run,
-        OverdueAccountInput(
-            account_id=key,
-            product="credit_line",
-            amount_due_minor=150_000,
-            currency="CNY",
-            due_date=due,
-            time_zone="Asia/Shanghai",
-            jurisdiction="CN",
-            policy=policy,
-        ),
+        input,
         id=workflow_id(key),
         task_queue=task_queue,
-        search_attributes=search_attributes,
+        search_attributes=search_attributes or start_attributes(input),
     )
 
 

@@ -94,12 +94,12 @@ class GiveUp:
     waits_since: str | None
 
     def cancellation(self) -> ActivityCancellationType:
-        if self.waits_since is None or workflow.patched(self.waits_since):
+        if self.waits_since is None or patches.patched(self.waits_since):
             return WAIT_FOR_THE_ATTEMPT
         return ActivityCancellationType.TRY_CANCEL
 
     def enabled(self) -> bool:
-        return workflow.patched(self.gate)
+        return patches.patched(self.gate)
 
 
 # SMS and notices: given up since one patch, waiting for the attempt under way since the next.
@@ -300,6 +300,7 @@ async def create_call_task(
 ) -> bool:
     """A call task for agents. False when withheld (decide again); True when created or given
     up. Only our own database can refuse one, so a permanent error fails the process."""
+    record.call_tasks_asked = True  # from here on the end has a task to cancel
     task = CreateCallTaskInput(
         idempotency_key=key,
         account_id=record.account_id,
@@ -362,6 +363,7 @@ async def create_requested_task(record: AccountRecord, task: TaskRequest) -> Non
     """A call task an event or an agent asked for (a hardship review, a callback). Not a
     contact the core decided: it carries no basis to check, is never given up, and is not
     recorded in the account's contacts, so the caps do not count it."""
+    record.call_tasks_asked = True
     await workflow.execute_activity_method(
         CallTaskActivities.create_call_task,
         CreateCallTaskInput(

@@ -8,7 +8,7 @@ repeat. Its patch ids, and when each can go, are in `workflows.patches`.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from temporalio import workflow
@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contact_types import CancelCallTasksInput
     from workflows.decisions import Finished, WaitForEvents, WaitUntil
     from workflows.handlers import Signal, Update
-    from workflows.publishing import Published, account_attributes
+    from workflows.publishing import Published, account_attributes, publish_transitions
     from workflows.received_events import ReceivedEvents
     from workflows.status import account_status, stages_done
     from workflows.types import (
@@ -64,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         SmsConsentChanged,
     )
     from workflows.validity_gate import ValidityGate
+    from workflows.waiting import NextActionTimer
 
 
 def _rejecting(error: acct.RequestRejected) -> ApplicationError:
@@ -83,6 +84,7 @@ class OverdueAccountWorkflow(AccountHandlers):
     @workflow.init
     def __init__(self, input: OverdueAccountInput) -> None:
         self._input = input
+        self.started_on_release = input.release  # workflows/patches.py, patched
         # `or` keeps a carried record from asking when the process started (a marker).
         self._record: AccountRecord = input.carried or acting.new_record(
             input, workflow.info().first_execution_run_id, self._process_start(input)
@@ -90,6 +92,10 @@ class OverdueAccountWorkflow(AccountHandlers):
         self._next: NextAction | None = None
         self._changed = False
         self._published = Published()
+        self._on_change = input.release >= patches.COST_2026_12  # workflows/publishing.py
+        if self._on_change:
+            self._published.seed(workflow.info().typed_search_attributes)
+        self._timer = NextActionTimer(keep_across_events=self._on_change)
         self._received = ReceivedEvents(self._record.account_id)  # for the audit trail
         self._parked: Parked | None = None
         self._fault: str | None = None  # a handler's unexpected error, for the loop to park on
@@ -103,9 +109,8 @@ class OverdueAccountWorkflow(AccountHandlers):
         not its first task's, which a worker outage or backlog delays (and every stage with
         it). Only such policies ask, so the others' histories carry no marker."""
         info = workflow.info()
-        if input.policy.anchor == "process_start" and workflow.patched(
-            patches.ANCHOR_AT_EXECUTION_START
-        ):
+        at_start = input.policy.anchor == "process_start"
+        if at_start and patches.patched(patches.ANCHOR_AT_EXECUTION_START, input.release):
             return info.workflow_start_time
         return info.start_time
 
@@ -141,7 +146,8 @@ class OverdueAccountWorkflow(AccountHandlers):
 
         await self._settle()
         self._next = None
-        await self._cancel_open_tasks(acting.closing_reason(record))
+        if record.call_tasks_asked or not self._on_change:  # cost-2026-12: none, none to cancel
+            await self._cancel_open_tasks(acting.closing_reason(record))
         self._publish()
         return AccountOutcome(
             account_id=record.account_id,
@@ -265,7 +271,9 @@ class OverdueAccountWorkflow(AccountHandlers):
             self._received.note(payload)
 
     async def _settle(self) -> None:
-        """Before the run ends: every handler done, every event it received recorded."""
+        """Before the run ends: every handler done, every event it received recorded, no timer
+        left running."""
+        self._timer.stop()
         await workflow.wait_condition(workflow.all_handlers_finished)
         while self._received.waiting:
             await self._received.record()
@@ -297,7 +305,7 @@ class OverdueAccountWorkflow(AccountHandlers):
         refusal, an activity's), not the SDK's own signal, and this history may park."""
         if isinstance(err, TemporalError) or type(err).__module__.startswith("temporalio"):
             return False
-        return workflow.patched(patches.PARK_ON_UNEXPECTED_ERROR)
+        return patches.patched(patches.PARK_ON_UNEXPECTED_ERROR)
 
     def _handler_fault(self, err: Exception) -> None:
         if not self._may_park(err):
@@ -319,7 +327,10 @@ class OverdueAccountWorkflow(AccountHandlers):
             "account process parked: %s", reason, extra={"account_id": self._record.account_id}
         )
         workflow.set_current_details(parking.details(self._parked))
-        parked = {sa.OVERDUE_STATE.name: AccountState.PARKED.value, sa.NEXT_ACTION_AT.name: None}
+        parked: dict[str, Any] = {sa.OVERDUE_STATE.name: AccountState.PARKED.value}
+        if not self._on_change:
+            parked[sa.NEXT_ACTION_AT.name] = None
+        self._timer.stop()
         self._published.upsert(parked)
         self._changed = self._retry = False
         # A handler's fault while parked also sets `_changed`: the retry meets it and parks.
@@ -336,19 +347,9 @@ class OverdueAccountWorkflow(AccountHandlers):
 
     async def _wait(self, step: WaitUntil | WaitForEvents) -> None:
         self._next = acting.next_action(step)
-        timeout: timedelta | None = None
-        if isinstance(step, WaitUntil):
-            timeout = max(step.at - workflow.now(), timedelta(0))
-        self._publish()
+        self._publish(step)
         self._changed = False
-        try:
-            await workflow.wait_condition(
-                lambda: self._changed or bool(self._record.outbox),
-                timeout=timeout,
-                timeout_summary=step.label if isinstance(step, WaitUntil) else None,
-            )
-        except TimeoutError:
-            pass  # the time has come; the loop re-evaluates
+        await self._timer.wait(step, lambda: self._changed or bool(self._record.outbox))
 
     async def _contact(self, contact: StageContact) -> None:
         record, stage = self._record, contact.stage
@@ -381,7 +382,7 @@ class OverdueAccountWorkflow(AccountHandlers):
             await create_requested_task(record, task)
         await self.send_forbearance_notices()  # a write-down or a freeze to report
         # Events received meanwhile would wait for the next wake (days, for a disputed account).
-        while self._received.waiting and workflow.patched(patches.AUDIT_EVENTS_DURING_CHORES):
+        while self._received.waiting and patches.patched(patches.AUDIT_EVENTS_DURING_CHORES):
             await self._received.record()
 
     async def _cancel_open_tasks(self, reason: str) -> None:
@@ -393,7 +394,10 @@ class OverdueAccountWorkflow(AccountHandlers):
             summary=f"Cancel open call tasks: {reason}",
         )
 
-    def _publish(self) -> None:
+    def _publish(self, step: WaitUntil | WaitForEvents | None = None) -> None:
         """Upsert search attributes, only those whose value changed (each upsert is billed)."""
+        if self._on_change:
+            publish_transitions(self._published, self._record, self._next, step)
+            return
         at = self._next.at if self._next else None
         self._published.upsert(account_attributes(self._record, at, workflow.now()))

@@ -8,7 +8,11 @@ it closed): a marker the code no longer asks about fails the replay (TMPRL1100).
 workflow meets also costs it one billed upsert of `TemporalChangeVersion`, which is why one
 release's changes share one id.
 
-Retiring an id takes two releases (docs/operations.md, "Changing running workflows"):
+A process started on a release that already carried an id (`OverdueAccountInput.release`,
+`GIVEN_SINCE` below) never asks it: `patched` answers true without a marker. Only processes
+from before that release pay for the marker, and only they can need an old branch.
+
+Retiring an id takes two releases (docs/operations.md, "Retiring a patch id"):
 
 1. **Deprecate**: once no workflow that started before the id's release is open or still
    queried (the retention period after the last one closed; check with a list query on
@@ -27,6 +31,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from temporalio import workflow
+
 GIVE_UP_CONTACTS_ON_RESOLUTION = "give-up-contacts-on-resolution"
 GIVE_UP_AFTER_THE_ATTEMPT = "give-up-after-the-attempt-under-way"
 ANCHOR_AT_EXECUTION_START = "anchor-at-execution-start"
@@ -43,6 +49,33 @@ STAGE_VALIDITY = COMPLIANCE_2026_12
 # Issues 16-18 (desk, self-service, strategy), one id for the release.
 DESK_2026_12 = "desk-2026-12"
 AUDIT_EVENTS_DURING_CHORES = DESK_2026_12
+
+# The code releases a starter stamps on a new process (`OverdueAccountInput.release`); 0 is
+# every input from before the field. A process started on release R runs R's code from its
+# first task, so every id R already carried is true for it without asking: no marker in its
+# history, no billed `TemporalChangeVersion` upsert. Only processes from before R ask (and
+# replay what they answered). An id added later names the first release that takes it as given.
+COST_2026_12 = 1  # issue 19: search attributes on transitions only (workflows/publishing.py)
+RELEASES = {0: "before cost-2026-12", COST_2026_12: "cost-2026-12"}
+GIVEN_SINCE: dict[str, int] = {
+    GIVE_UP_CONTACTS_ON_RESOLUTION: COST_2026_12,
+    GIVE_UP_AFTER_THE_ATTEMPT: COST_2026_12,
+    ANCHOR_AT_EXECUTION_START: COST_2026_12,
+    HARDENING_2026_12: COST_2026_12,
+    COMPLIANCE_2026_12: COST_2026_12,
+    DESK_2026_12: COST_2026_12,  # shipped in the same release as cost-2026-12
+}
+
+
+def patched(patch_id: str, started_on: int | None = None) -> bool:
+    """`workflow.patched(patch_id)`, asked only by a process started before a release that
+    carried the id. `started_on`: the input's release (default: the running workflow's
+    `started_on_release`, for code that has no input at hand)."""
+    if started_on is None:
+        started_on = int(getattr(workflow.instance(), "started_on_release", 0))
+    if started_on >= GIVEN_SINCE.get(patch_id, len(RELEASES)):
+        return True
+    return workflow.patched(patch_id)
 
 
 @dataclass(frozen=True)

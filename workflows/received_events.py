@@ -10,7 +10,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.event_audit import EventAuditActivities
     from workflows import event_audit
     from workflows.contact_attempt import ACTIVITY_RETRY, ACTIVITY_TIMEOUT
-    from workflows.patches import AUDIT_RECEIVED_EVENTS
+    from workflows.patches import AUDIT_RECEIVED_EVENTS, patched
 
 
 class ReceivedEvents:
@@ -33,7 +33,7 @@ class ReceivedEvents:
         if not self._waiting:
             return
         events, self._waiting = self._waiting, []
-        if not workflow.patched(AUDIT_RECEIVED_EVENTS):
+        if not patched(AUDIT_RECEIVED_EVENTS):
             return  # a history from before: it recorded nothing here
         await workflow.execute_activity_method(
             EventAuditActivities.record_received_events,

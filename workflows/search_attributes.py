@@ -18,6 +18,11 @@ PRODUCT = SearchAttributeKey.for_keyword("Product")
 # API's start only: the workflow never upserts it, so recorded histories replay unchanged.
 # The dev server (SQLite visibility) takes 10 custom Keyword attributes; this is the 4th.
 POLICY_ID = SearchAttributeKey.for_keyword("PolicyId")
+# Local midnight of the due date in the customer's time zone, set once at the start: days past
+# due is derived from it at query time (`DueDate <= now - N days`), so it costs no upsert a day.
+# Processes started before release cost-2026-12 keep DaysPastDue and NextActionAt current
+# instead (workflows/publishing.py); the API's filters read both.
+DUE_DATE = SearchAttributeKey.for_datetime("DueDate")
 
 ALL = (
     OVERDUE_STATE,
@@ -27,6 +32,7 @@ ALL = (
     NEXT_ACTION_AT,
     PRODUCT,
     POLICY_ID,
+    DUE_DATE,
 )
 
 

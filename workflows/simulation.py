@@ -128,7 +128,8 @@ def run(
         _note_state(sim, now)
         if isinstance(action, Finished):
             sim.next_action, sim.finished_at = None, now
-            sim.cancellations.append((now, closing_reason(record)))
+            if record.call_tasks_asked:  # as the workflow (cost-2026-12): none asked, none open
+                sim.cancellations.append((now, closing_reason(record)))
             break
         if isinstance(action, WaitUntil | WaitForEvents):
             sim.next_action = next_action(action)
@@ -168,6 +169,7 @@ def _do_chores(sim: Simulation, now: datetime) -> None:
     if reason is not None:
         sim.cancellations.append((now, reason))
     while (task := next_requested_task(sim.record)) is not None:
+        sim.record.call_tasks_asked = True
         sim.tasks.append(
             SimulatedTask(now, task.stage_id, task.queue.value, task.priority, task.due_at)
         )
@@ -180,6 +182,7 @@ def _make(sim: Simulation, action: StageContact | Reminder | Nothing, now: datet
     record = sim.record
     if isinstance(action, StageContact):
         stage = action.stage
+        record.call_tasks_asked |= action.channel == "call"
         contact_made(record, action.channel, stage.id, now)
         finish(record, action)
         sim.contacts.append(

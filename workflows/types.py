@@ -90,6 +90,14 @@ class OverdueAccountInput(fb.Itemized):
         "from before consent was recorded.",
     )
     itemization: fb.Itemization | None = fb.itemization_field()
+    release: int = Field(
+        default=0,
+        ge=0,
+        le=1,
+        description="The code release that started the process (workflows/patches.py, "
+        "RELEASES); 0 in inputs from before cost-2026-12. Its patch ids are taken as given, "
+        "and its search attributes are kept (workflows/publishing.py).",
+    )
 
 
 class PaymentReported(Message):
@@ -264,6 +272,9 @@ class AccountRecord(BaseModel):
     )
     outbox: list[TaskRequest] = Field(default_factory=list)
     cancel_open_tasks: bool = False
+    # A call task was asked for in this process (any run): only then has its end any open task
+    # to cancel. Counted from release cost-2026-12; older processes cancel at the end anyway.
+    call_tasks_asked: bool = False
     task_counter: int = 0
     history: list[str] = Field(default_factory=list, description="Short audit notes, newest last.")
 

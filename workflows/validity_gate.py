@@ -29,5 +29,5 @@ class ValidityGate:
         before = decisions.next_step_before_compliance(record, now)
         if step == before:
             return step
-        self._validity = workflow.patched(patches.STAGE_VALIDITY)
+        self._validity = patches.patched(patches.STAGE_VALIDITY)
         return step if self._validity else before

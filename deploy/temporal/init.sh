@@ -49,9 +49,10 @@ search_attribute AmountDueMinor Int
 search_attribute NextActionAt Datetime
 search_attribute Product Keyword
 search_attribute PolicyId Keyword
+search_attribute DueDate Datetime
 
 # Ready when a query over every attribute is accepted: the namespace's attribute cache has
 # caught up, so the first workflow the API starts can carry them.
 retry "the search attributes to be queryable" temporal workflow count --namespace "$NAMESPACE" \
-  --query "OverdueState = 'x' AND OverdueStage = 'x' AND DaysPastDue = 0 AND AmountDueMinor = 0 AND NextActionAt > '2000-01-01T00:00:00Z' AND Product = 'x' AND PolicyId = 'x'"
+  --query "OverdueState = 'x' AND OverdueStage = 'x' AND DaysPastDue = 0 AND AmountDueMinor = 0 AND NextActionAt > '2000-01-01T00:00:00Z' AND Product = 'x' AND DueDate > '2000-01-01T00:00:00Z' AND PolicyId = 'x'"
 echo "namespace $NAMESPACE is ready for overdue-reminders"

@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from api import cursors
-from api.account_list import visibility_query
+from api.account_list import days_past_due, visibility_query
 from api.problems import Problem
 from api.request_id import RequestIdMiddleware, accepted_or_new
 from overdue.store.api_keys import KEY_PREFIX, generate_key, hash_key
+from workflows import search_attributes as sa
 from workflows.names import WORKFLOW_TYPE_CLAUSE
+from workflows.publishing import due_instant
 from workflows.types import AccountState
+
+local_midnight = due_instant(date(2026, 12, 1), "Asia/Shanghai")
 
 
 def test_visibility_query_is_built_from_validated_values_only() -> None:
-    assert visibility_query(None, None, None) == WORKFLOW_TYPE_CLAUSE
-    assert visibility_query(AccountState.ESCALATED, "d3_call", 15) == (
+    now = datetime(2026, 12, 20, 3, 4, 5, 678, tzinfo=UTC)
+    assert visibility_query(None, None, None, now) == WORKFLOW_TYPE_CLAUSE
+    # Days past due from the DueDate set at the start (cost-2026-12), or from the DaysPastDue
+    # that processes started before keep as of their last transition.
+    assert visibility_query(AccountState.ESCALATED, "d3_call", 15, now) == (
         f"{WORKFLOW_TYPE_CLAUSE} AND OverdueState = 'escalated' "
-        "AND OverdueStage = 'd3_call' AND DaysPastDue >= 15"
+        "AND OverdueStage = 'd3_call' "
+        "AND (DueDate <= '2026-12-05T03:04:05Z' OR DaysPastDue >= 15)"
     )
+
+
+def test_days_past_due_counts_whole_days_since_the_local_midnight_of_the_due_date() -> None:
+    # 2026-12-01 in Shanghai starts at 2026-11-30T16:00Z.
+    due = TypedSearchAttributes([SearchAttributePair(sa.DUE_DATE, local_midnight)])
+    assert days_past_due(due, datetime(2026, 12, 1, 15, 59, tzinfo=UTC)) == 0
+    assert days_past_due(due, datetime(2026, 12, 1, 16, 0, tzinfo=UTC)) == 1  # 12-02 local
+    assert days_past_due(due, datetime(2026, 11, 20, tzinfo=UTC)) == 0  # not yet due
+    before = TypedSearchAttributes([SearchAttributePair(sa.DAYS_PAST_DUE, 7)])
+    assert days_past_due(before, datetime(2026, 12, 20, tzinfo=UTC)) == 7
 
 
 def test_timeline_cursor_round_trips_and_refuses_garbage() -> None:

@@ -19,3 +19,8 @@ def test_cost_benchmark_counts_a_short_lifecycle(tmp_path: Path) -> None:
     assert result["contacts"] >= 1 and result["history_events"] > result["actions_total"]
     assert result["floor_actions"] <= result["actions_total"] < result["naive_actions"]
     assert 1 <= result["ratio_to_floor"] and 0 < result["ratio_to_naive"] < 1
+    # The target is reported beside the figure; a process started on this release meets no
+    # patch id it has to ask (each would cost a billed TemporalChangeVersion upsert).
+    assert result["target_ratio_to_floor"] == cost.TARGET_RATIO
+    assert result["target_met"] == (result["actions_total"] <= 1.15 * result["floor_actions"])
+    assert result["over_floor"]["of_which_patch_markers"] == 0

@@ -41,7 +41,9 @@ from workflows.contact_types import (
 from workflows.event_audit import RecordEventsInput, RecordEventsResult
 from workflows.names import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE, account_id_of, workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
+from workflows.patches import RELEASES
 from workflows.policy import Policy
+from workflows.publishing import start_attributes
 from workflows.types import (
     AccountOutcome,
     ContactCeased,
@@ -252,22 +254,27 @@ async def start(
     time_zone: str = TZ,
     **fields: Any,
 ) -> Handle:
+    """Start as the API does: on this code's release (unless `fields` say otherwise), the
+    start's search attributes with the request."""
     account_id = f"acct-{uuid.uuid4().hex[:12]}"
+    fields.setdefault("release", max(RELEASES))
+    input = OverdueAccountInput(
+        account_id=account_id,
+        product="credit_line",
+        amount_due_minor=amount,
+        currency="CNY",
+        due_date=due_date,
+        time_zone=time_zone,
+        jurisdiction="CN",
+        policy=policy,
+        **fields,
+    )
     return await env.client.start_workflow(
         OverdueAccountWorkflow.run,
-        OverdueAccountInput(
-            account_id=account_id,
-            product="credit_line",
-            amount_due_minor=amount,
-            currency="CNY",
-            due_date=due_date,
-            time_zone=time_zone,
-            jurisdiction="CN",
-            policy=policy,
-            **fields,
-        ),
+        input,
         id=workflow_id(account_id),
         task_queue=OVERDUE_TASK_QUEUE,
+        search_attributes=start_attributes(input),
     )
 
 

@@ -69,7 +69,9 @@ def add_parsers(
         "list",
         help="List accounts matching a Temporal visibility query.",
         description="List accounts matching a visibility query over the search attributes, "
-        "e.g. --query \"OverdueState = 'active' AND DaysPastDue >= 15\".",
+        "e.g. --query \"OverdueState = 'active' AND DueDate <= '2026-11-16T00:00:00Z'\" (15 "
+        "days past due on 2026-12-01; processes from before release cost-2026-12 carry "
+        "DaysPastDue instead: docs/operations.md).",
     )
     p.add_argument("--query", default=None, help="visibility query (default: all accounts)")
     p.add_argument(

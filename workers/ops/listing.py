@@ -1,7 +1,8 @@
 """`overdue list --query '...'`: accounts from Temporal's visibility store.
 
 The query is Temporal's list filter over the custom search attributes (`OverdueState`,
-`OverdueStage`, `DaysPastDue`, `AmountDueMinor`, `NextActionAt`, `Product`) and the built-in
+`OverdueStage`, `DueDate`, `AmountDueMinor`, `Product`; `DaysPastDue` and `NextActionAt` on
+processes from before release cost-2026-12) and the built-in
 ones (`ExecutionStatus`, `StartTime`, ...), always limited to OverdueAccountWorkflow. Rows are
 the API's account summaries (`GET /v1/accounts`): JSON lines printed as they arrive, or a table
 (rich) printed a page at a time.

@@ -90,6 +90,14 @@ async def test_list_filters_on_search_attributes(stack: Stack) -> None:
         "/v1/accounts", params={"state": "disputed", "min_days_past_due": 99999}
     )
     assert none.json()["accounts"] == []
+    # Due two days ago: days past due counted from the DueDate the start set (no upsert a day).
+    assert summary["days_past_due"] == 2
+    due = await stack.api.get("/v1/accounts", params={"state": "disputed", "min_days_past_due": 2})
+    assert account in [a["account_id"] for a in due.json()["accounts"]]
+    not_yet = await stack.api.get(
+        "/v1/accounts", params={"state": "disputed", "min_days_past_due": 3}
+    )
+    assert account not in [a["account_id"] for a in not_yet.json()["accounts"]]
 
     # Paging needs two accounts whatever ran before (the order is random): make a second one.
     other = await start_account(stack)
