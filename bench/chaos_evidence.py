@@ -16,6 +16,7 @@ import asyncpg
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 
 from bench.chaos_check import Evidence
 from bench.chaos_history import parse_history
@@ -68,7 +69,10 @@ async def _parked(client: Client, wid: str, description: Any, horizon: datetime)
         return False
     at = description.typed_search_attributes.get(sa.NEXT_ACTION_AT)
     if at is None:
-        status = await client.get_workflow_handle(wid).query(OverdueAccountWorkflow.status)
+        try:
+            status = await client.get_workflow_handle(wid).query(OverdueAccountWorkflow.status)
+        except RPCError:  # its task is being retried (a worker killed): not settled yet
+            return False
         at = status.next_action.at if status.next_action else None
     return at is not None and at > horizon
 

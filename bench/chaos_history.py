@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 
-from workflows.patches import ANCHOR_AT_EXECUTION_START
+from workflows.patches import ANCHOR_AT_EXECUTION_START, COST_2026_12
 from workflows.types import OverdueAccountInput, PaymentReported
 
 CONTACT_ACTIVITIES = frozenset({"send_sms", "create_call_task", "send_notification"})
@@ -54,7 +54,8 @@ class AccountHistory:
 
     @property
     def anchor_source(self) -> datetime:
-        if self.anchors_at_execution_start:
+        # A process started on cost-2026-12 or later takes the patch as given, with no marker.
+        if self.anchors_at_execution_start or self.input.release >= COST_2026_12:
             return self.started_at
         return self.first_task_started_at or self.started_at
 
