@@ -95,11 +95,12 @@ def due_instant(due_date: date, time_zone: str) -> datetime:
 
 def start_attributes(input: OverdueAccountInput) -> TypedSearchAttributes:
     """What a starter sets with the start request (part of the start, not a billed upsert)."""
+    policy = input.policy
     pairs: list[SearchAttributePair[Any]] = [
         SearchAttributePair(sa.OVERDUE_STATE, AccountState.ACTIVE.value),
         SearchAttributePair(sa.PRODUCT, input.product),
         SearchAttributePair(sa.AMOUNT_DUE_MINOR, input.amount_due_minor),
-        SearchAttributePair(sa.POLICY_ID, sa.policy_id_value(input.policy.id, input.policy.version)),
+        SearchAttributePair(sa.POLICY_ID, sa.policy_id_value(policy.id, policy.version)),
     ]
     if input.release >= COST_2026_12:
         pairs.append(SearchAttributePair(sa.DUE_DATE, due_instant(input.due_date, input.time_zone)))

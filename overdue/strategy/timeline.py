@@ -128,12 +128,17 @@ class Path:
         states = tuple(s for s in self.states if s[0] < at)
         if states[-1][1] != "resolved":
             states += ((at, "resolved"),)
+        contacts = tuple(c for c in self.contacts if c.at < at)
+        tasks = tuple(t for t in self.tasks if t.at < at)
+        # As the workflow (cost-2026-12): the end cancels call tasks only if any was asked.
+        asked = bool(tasks) or any(c.channel == "call_task" for c in contacts)
+        ending = ((at, "account resolved"),) if asked else ()
         return Path(
             (*self.timeline, payment),
-            tuple(c for c in self.contacts if c.at < at),
-            tuple(t for t in self.tasks if t.at < at),
+            contacts,
+            tasks,
             states,
-            (*(c for c in self.cancellations if c[0] < at), (at, "account resolved")),
+            (*(c for c in self.cancellations if c[0] < at), *ending),
             (*self.answers, (handlers.REPORT_PAYMENT.name, None)),
             at,
         )
