@@ -36,6 +36,11 @@ COPY workers/ workers/
 COPY api/ api/
 COPY migrations/ migrations/
 COPY policies/ policies/
+# Bytecode compiled now: the image runs with PYTHONDONTWRITEBYTECODE and cannot write /app, and
+# the workflow sandbox imports the workflow module again for every workflow instance. Without a
+# .pyc each import compiles the source anew: 13% of a worker's CPU in a profile
+# (docs/benchmarks.md, "The sandbox's imports").
+RUN /opt/venv/bin/python -m compileall -q overdue workflows activities workers api
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app \
     PYTHONUNBUFFERED=1 \

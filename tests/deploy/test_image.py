@@ -70,3 +70,14 @@ def test_the_image_has_the_font_letters_embed() -> None:
     from overdue.settings_letters import LetterSettings
 
     assert str(LetterSettings().letter_font).startswith("/usr/share/fonts/opentype/noto/")
+
+
+def test_the_image_carries_the_bytecode_it_cannot_write() -> None:
+    """With PYTHONDONTWRITEBYTECODE and a read-only /app, only a compile at build time keeps
+    the sandbox from compiling the workflow module's source for every workflow instance."""
+    assert "PYTHONDONTWRITEBYTECODE=1" in DOCKERFILE
+    packages = PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    compiled = re.search(r"^RUN /opt/venv/bin/python -m compileall -q (.+)$", DOCKERFILE, re.M)
+    assert compiled is not None and set(compiled.group(1).split()) == set(packages)
+    assert DOCKERFILE.index("compileall") > DOCKERFILE.index("COPY workflows/ workflows/")
+    assert DOCKERFILE.index("compileall") < DOCKERFILE.index("USER overdue")
