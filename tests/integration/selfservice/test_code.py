@@ -1,0 +1,182 @@
+"""The one-time code by SMS (docs/self-service.md "The one-time code") on the real stack: the
+dev server, Postgres, the workers and the recording provider."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from overdue.store import contact_ledger, sms_consent
+from overdue.store.selfservice_links import token_hash
+from tests.integration.conftest import Stack
+from tests.integration.selfservice.code_support import (
+    ask_for_code,
+    code_account,
+    code_in,
+    code_messages,
+    enter_code,
+)
+from tests.integration.selfservice.support import Linked, fields
+from tests.integration.support import decoded_history, eventually
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+
+
+def _hash(link: Linked) -> bytes:
+    return token_hash(link.path.rsplit("/", 1)[-1])
+
+
+async def _rows(stack: Stack, link: Linked) -> int:
+    count: int = await stack.pool.fetchval(
+        "SELECT count(*) FROM selfservice_codes WHERE token_hash = $1", _hash(link)
+    )
+    return count
+
+
+async def _back_in_time(stack: Stack, link: Linked, seconds: int) -> None:
+    """As if the link's code requests (and codes) were made `seconds` earlier."""
+    await stack.pool.execute(
+        "UPDATE selfservice_codes SET requested_at = requested_at - make_interval(secs => $2), "
+        "code_at = code_at - make_interval(secs => $2) WHERE token_hash = $1",
+        _hash(link),
+        seconds,
+    )
+
+
+async def test_a_code_is_sent_once_and_opens_the_page(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    link = await code_account(stack)
+    async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as borrower:
+        check = await borrower.get(link.path)
+        assert check.status_code == 200 and 'name="id_last4"' not in check.text
+        assert "500.00" not in check.text  # nothing personal before the check
+        answer, form = await ask_for_code(borrower, link, check)
+        assert answer.status_code == 303 and answer.headers["location"].endswith("/code")
+        bodies = code_messages(stack, link.account)
+        assert len(bodies) == 1
+        code = code_in(bodies[0])
+        # The same form again (a double click, a retry): nothing more is sent.
+        again = await borrower.post(f"{link.path}/code/send", data=form)
+        assert again.status_code == 303
+        assert code_messages(stack, link.account) == bodies
+        assert await _rows(stack, link) == 1
+        opened = await enter_code(borrower, link, code)
+        assert opened.status_code == 303, opened.text
+        home = await borrower.get(link.path)
+        assert home.status_code == 200 and 'action="' + link.path + '/promise"' in home.text
+        # Single use: the same code on a fresh client opens nothing.
+    async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as other:
+        assert (await enter_code(other, link, code)).status_code == 422
+    # The ledger keeps the body masked; Temporal and the logs never saw the code.
+    ledger = [
+        await contact_ledger.find(stack.pool, key, channel="sms", account_id=link.account)
+        for (key,) in await stack.pool.fetch(
+            "SELECT idempotency_key FROM contact_ledger WHERE account_id = $1 "
+            "AND stage_id = 'selfservice_code'",
+            link.account,
+        )
+    ]
+    assert [(r.status, r.body) for r in ledger if r] == [
+        ("sent", bodies[0].replace(code, "******"))
+    ]
+    sealed = await stack.pool.fetchval(
+        "SELECT code_sealed FROM selfservice_codes WHERE token_hash = $1", _hash(link)
+    )
+    assert sealed is None
+    history = await decoded_history(stack, link.account)
+    assert "send_selfservice_code" in history and code not in history
+    assert all(code not in str(r.__dict__) for r in caplog.records)
+
+
+async def test_wrong_codes_lock_the_link_after_five(stack: Stack) -> None:
+    link = await code_account(stack)
+    async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as borrower:
+        await ask_for_code(borrower, link)
+        code = code_in(code_messages(stack, link.account)[0])
+        wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+        for attempt in range(1, 6):
+            answer = await enter_code(borrower, link, wrong if attempt % 2 else "12ab")
+            assert answer.status_code == (422 if attempt < 5 else 429), answer.text
+        # Locked: even the right code is refused, and no more codes are sent.
+        page = await borrower.get(f"{link.path}/code")
+        assert page.status_code == 429
+        locked = await borrower.get(link.path)
+        assert locked.status_code == 429 and "/code/send" not in locked.text
+    failed = await stack.pool.fetchval(
+        "SELECT failed_checks FROM selfservice_links WHERE token_hash = $1", _hash(link)
+    )
+    assert failed == 5
+    assert len(code_messages(stack, link.account)) == 1
+
+
+async def test_an_expired_code_is_refused(stack: Stack) -> None:
+    link = await code_account(stack)
+    async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as borrower:
+        await ask_for_code(borrower, link)
+        code = code_in(code_messages(stack, link.account)[0])
+        await _back_in_time(stack, link, 10 * 60 + 1)
+        answer = await enter_code(borrower, link, code)
+        assert answer.status_code == 422 and "overdue_selfservice=" not in str(answer.headers)
+
+
+async def test_codes_are_capped_per_link(stack: Stack) -> None:
+    link = await code_account(stack)
+    async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as borrower:
+        first, _ = await ask_for_code(borrower, link)
+        assert first.status_code == 303
+        # One per minute: a new form at once is refused, nothing sent.
+        soon, _ = await ask_for_code(borrower, link)
+        assert soon.status_code == 429 and int(soon.headers["Retry-After"]) <= 60
+        assert len(code_messages(stack, link.account)) == 1
+        for _ in range(2):
+            await _back_in_time(stack, link, 61)
+            answer, _ = await ask_for_code(borrower, link)
+            assert answer.status_code == 303
+        assert len(code_messages(stack, link.account)) == 3
+        # Three a day: the fourth is refused however long after the third.
+        await _back_in_time(stack, link, 61)
+        over, _ = await ask_for_code(borrower, link)
+        assert over.status_code == 429, over.text
+        assert int(over.headers["Retry-After"]) > 23 * 3600
+        assert len(code_messages(stack, link.account)) == 3
+        assert await _rows(stack, link) == 3
+
+
+async def test_an_opted_out_number_gets_no_code(stack: Stack) -> None:
+    phone = "+8613900001111"
+    link = await code_account(stack, phone=phone)
+    async with stack.pool.acquire() as conn:
+        await sms_consent.set_consent(conn, phone, opted_out=True, source="test")
+    async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as borrower:
+        answer, _ = await ask_for_code(borrower, link)
+        assert answer.status_code == 200 and "call us" in answer.text
+    assert code_messages(stack, link.account) == []
+    assert await _rows(stack, link) == 0
+
+
+async def test_a_code_form_without_its_csrf_token_sends_nothing(stack: Stack) -> None:
+    link = await code_account(stack)
+    async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as borrower:
+        page = await borrower.get(link.path)
+        form = fields(page, f"{link.path}/code/send")
+        missing = {k: v for k, v in form.items() if k != "csrf_token"}
+        assert (await borrower.post(f"{link.path}/code/send", data=missing)).status_code == 403
+        wrong = {**form, "csrf_token": "x" * 43}
+        assert (await borrower.post(f"{link.path}/code/send", data=wrong)).status_code == 403
+        # And on entering a code.
+        entered = await borrower.post(f"{link.path}/code", data={"code": "123456"})
+        assert entered.status_code == 403
+    async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as stranger:
+        # The form's own token, without the cookie it must match (another browser).
+        assert (await stranger.post(f"{link.path}/code/send", data=form)).status_code == 403
+    assert code_messages(stack, link.account) == []
+    assert await _rows(stack, link) == 0
+
+    async def none_sent() -> bool | None:
+        return True if not code_messages(stack, link.account) else None
+
+    assert await eventually(none_sent)
