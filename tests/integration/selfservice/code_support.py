@@ -11,7 +11,7 @@ import httpx
 from tests.integration.conftest import Stack
 from tests.integration.selfservice.support import Linked, fields, linked_account
 
-CODE = re.compile(r"\b([0-9]{6})\b")
+CODE = re.compile(r"(?<![0-9])([0-9]{6})(?![0-9])")
 
 
 async def code_account(stack: Stack, **start: Any) -> Linked:
