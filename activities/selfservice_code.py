@@ -123,7 +123,17 @@ class SelfServiceCodeActivities(SmsActivities):
             )
         return dataclasses.replace(message, body=message.body.replace(MASK, code, 1))
 
+    # Once the provider has the message (sent now, or found after an unknown outcome), only
+    # the hash stays.
     async def _record_sent(self, input: SendSmsInput, row: LedgerRow, sent: SentSms) -> LedgerRow:
         recorded = await super()._record_sent(input, row, sent)
         await selfservice_codes.forget_sealed_code(self._pool, request_key_of(input))
         return recorded
+
+    async def _reconcile(
+        self, input: SendSmsInput, row: LedgerRow, message: OutboundSms
+    ) -> LedgerRow | None:
+        adopted = await super()._reconcile(input, row, message)
+        if adopted is not None:
+            await selfservice_codes.forget_sealed_code(self._pool, request_key_of(input))
+        return adopted

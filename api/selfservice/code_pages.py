@@ -30,7 +30,14 @@ from api.selfservice.access import CHECK_COOKIE, SESSION_COOKIE, AccessRefused, 
 from api.selfservice.messages import MESSAGES
 from api.selfservice.rendering import gettext, language, render
 from api.workflow_calls import ProcessNotRunning, UpdateRejected, account_handle, to_running
-from overdue.store import accounts, consents, selfservice_codes, selfservice_links, sms_consent
+from overdue.store import (
+    accounts,
+    consents,
+    selfservice_codes,
+    selfservice_links,
+    selfservice_records,
+    sms_consent,
+)
 from workflows.selfservice_code import CodeRequested, CodeSent
 
 router = APIRouter(prefix="/s", include_in_schema=False)
@@ -98,13 +105,15 @@ async def _checked_visit(request: Request, services: Services, token: str) -> Vi
         return _locked(request)
     if not access.same(request.cookies.get(CHECK_COOKIE, ""), form.get(access.CSRF_FIELD)):
         raise AccessRefused(403, "form.csrf")
+    if await selfservice_records.has_id_last4(services.pool, v.account_id):
+        return RedirectResponse(v.path, status_code=303)  # its check is the ID's last 4
     return v
 
 
 @router.get("/{token}/code")
 async def enter_code(request: Request, services: ServicesDep, token: str) -> Response:
     v = await access.visit(request, services, token)
-    if v.session is not None:
+    if v.session is not None or await selfservice_records.has_id_last4(services.pool, v.account_id):
         return RedirectResponse(v.path, status_code=303)
     if v.link.failed_checks >= services.settings.selfservice_max_check_failures:
         return _locked(request)
