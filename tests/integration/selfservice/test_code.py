@@ -3,7 +3,9 @@ dev server, Postgres, the workers and the recording provider."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -18,7 +20,7 @@ from tests.integration.selfservice.code_support import (
     code_messages,
     enter_code,
 )
-from tests.integration.selfservice.support import Linked, fields
+from tests.integration.selfservice.support import Linked, fields, linked_account
 from tests.integration.support import decoded_history, eventually
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -180,3 +182,46 @@ async def test_a_code_form_without_its_csrf_token_sends_nothing(stack: Stack) ->
         return True if not code_messages(stack, link.account) else None
 
     assert await eventually(none_sent)
+
+
+async def test_a_double_click_sends_one_code(stack: Stack) -> None:
+    link = await code_account(stack)
+    async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as borrower:
+        page = await borrower.get(link.path)
+        form = fields(page, f"{link.path}/code/send")
+        answers = await asyncio.gather(
+            *(borrower.post(f"{link.path}/code/send", data=form) for _ in range(3))
+        )
+        assert [a.status_code for a in answers] == [303, 303, 303]
+    assert len(code_messages(stack, link.account)) == 1
+    assert await _rows(stack, link) == 1
+
+
+async def test_withdrawn_sms_consent_gets_no_code(stack: Stack) -> None:
+    link = await code_account(stack)
+    withdraw = {
+        "change_id": "chg-code",
+        "channel": "sms",
+        "action": "withdraw",
+        "source": "app_settings",
+        "at": datetime.now(UTC).isoformat(),
+    }
+    answer = await stack.api.post(f"/v1/accounts/{link.account}/consents", json=withdraw)
+    assert answer.status_code == 201, answer.text
+    async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as borrower:
+        asked, _ = await ask_for_code(borrower, link)
+        assert asked.status_code == 200 and "call us" in asked.text
+    assert code_messages(stack, link.account) == []
+
+
+async def test_a_link_with_id_last4_takes_no_code(stack: Stack) -> None:
+    link = await linked_account(stack)  # the backend supplied id_last4: that is the check
+    async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as borrower:
+        page = await borrower.get(link.path)
+        assert 'name="id_last4"' in page.text and "/code/send" not in page.text
+        form = {**fields(page, f"{link.path}/check"), "form_key": "ab" * 16}
+        answer = await borrower.post(f"{link.path}/code/send", data=form)
+        assert answer.status_code == 303 and answer.headers["location"] == link.path
+        assert (await borrower.get(f"{link.path}/code")).status_code == 303
+    assert code_messages(stack, link.account) == []
+    assert await _rows(stack, link) == 0
