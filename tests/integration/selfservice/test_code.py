@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
-from overdue.store import contact_ledger, sms_consent
+from overdue.compliance_audit import Auditor, load_policies
+from overdue.store import compliance_reads, contact_ledger, sms_consent
 from overdue.store.selfservice_links import token_hash
 from tests.integration.conftest import Stack
 from tests.integration.selfservice.code_support import (
@@ -23,6 +25,7 @@ from tests.integration.selfservice.code_support import (
 from tests.integration.selfservice.support import Linked, fields, linked_account
 from tests.integration.support import decoded_history, eventually
 
+ROOT = Path(__file__).resolve().parents[3]
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 
@@ -47,10 +50,28 @@ async def _back_in_time(stack: Stack, link: Linked, seconds: int) -> None:
     )
 
 
+async def _audited_clean(stack: Stack, link: Linked, since: datetime) -> None:
+    """The compliance audit takes the code's SMS as asked for (basis `requested`): no window,
+    no cap, and it does not count on the reminders' SMS cap."""
+    policies, problems = load_policies([ROOT / "tests" / "policies" / "fast.yaml"])
+    assert not problems
+    async with stack.pool.acquire() as conn:
+        page = await compliance_reads.receipts_page(conn, after=(since, 0), limit=1000)
+    audited = [r for r in page if r.account_id == link.account]
+    assert sorted((r.stage_id, r.basis) for r in audited) == [
+        ("selfservice_code", "requested"),
+        ("t1s_sms", "stage"),
+    ]
+    assert [v for r in audited for v in Auditor(policies).check(r)] == []
+    code_receipt = next(r for r in audited if r.basis == "requested")
+    assert (code_receipt.window_start, code_receipt.window_end) == (None, None)
+
+
 async def test_a_code_is_sent_once_and_opens_the_page(
     stack: Stack, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    since = datetime.now(UTC)
     link = await code_account(stack)
     async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as borrower:
         check = await borrower.get(link.path)
@@ -89,6 +110,7 @@ async def test_a_code_is_sent_once_and_opens_the_page(
         "SELECT code_sealed FROM selfservice_codes WHERE token_hash = $1", _hash(link)
     )
     assert sealed is None
+    await _audited_clean(stack, link, since)
     history = await decoded_history(stack, link.account)
     assert "send_selfservice_code" in history and code not in history
     assert all(code not in str(r.__dict__) for r in caplog.records)
