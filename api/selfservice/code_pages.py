@@ -113,8 +113,13 @@ async def _checked_visit(request: Request, services: Services, token: str) -> Vi
 @router.get("/{token}/code")
 async def enter_code(request: Request, services: ServicesDep, token: str) -> Response:
     v = await access.visit(request, services, token)
-    if v.session is not None or await selfservice_records.has_id_last4(services.pool, v.account_id):
-        return RedirectResponse(v.path, status_code=303)
+    pool = services.pool
+    if (
+        v.session is not None
+        or await selfservice_records.has_id_last4(pool, v.account_id)
+        or not await selfservice_codes.asked_on(pool, v.link.token_hash)
+    ):
+        return RedirectResponse(v.path, status_code=303)  # signed in, or no code to enter
     if v.link.failed_checks >= services.settings.selfservice_max_check_failures:
         return _locked(request)
     return await code_page(request, v, sent=True)

@@ -107,6 +107,13 @@ async def code_request(db: Db, request_key: str) -> CodeRequest | None:
     return None if row is None else CodeRequest(**dict(row))
 
 
+async def asked_on(db: Db, token_hash: bytes) -> bool:
+    """Whether a code was ever asked for on the link."""
+    return bool(
+        await db.fetchval("SELECT 1 FROM selfservice_codes WHERE token_hash = $1", token_hash)
+    )
+
+
 async def keep_code(db: Db, request_key: str, hashed: bytes, sealed: str) -> str | None:
     """Store the form's code once; the sealed code the row keeps (an earlier attempt's, if one
     was first). None: the row is gone, or its sealed copy was already cleared."""
