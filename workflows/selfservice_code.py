@@ -17,9 +17,7 @@ asked for it, on the page, that minute).
 from __future__ import annotations
 
 import re
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
@@ -29,27 +27,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contact_types import CONTACT_WITHHELD, SendSmsInput, SendSmsResult
     from workflows.decisions import days_past_due
     from workflows.names import SMS_TASK_QUEUE
+    from workflows.selfservice_code_types import CodeRequested, CodeSent
     from workflows.types import AccountRecord
 
 SEND_SELFSERVICE_CODE = "send_selfservice_code"  # the activity, on the SMS queue
 CODE_STAGE = "selfservice_code"  # the ledger row's and receipt's stage id
 _KEY = re.compile(r"^[0-9a-f]{32}$")
-
-
-class CodeRequested(BaseModel):
-    """A borrower asked for a code on their link's page: the form's idempotency key only."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    request_key: str = Field(pattern=r"^[0-9a-f]{32}$")
-
-
-class CodeSent(BaseModel):
-    """What became of the request: `sent` (or sent before), `refused` (opted out, withdrawn
-    consent, a number that takes no SMS: the page says to call), `withheld` (the pre-send
-    check found the account changed: the page says to call)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    outcome: Literal["sent", "refused", "withheld"]
 
 
 def code_key(record: AccountRecord, request_key: str) -> str:

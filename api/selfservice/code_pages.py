@@ -38,7 +38,7 @@ from overdue.store import (
     selfservice_records,
     sms_consent,
 )
-from workflows.selfservice_code import CodeRequested, CodeSent
+from workflows.selfservice_code_types import CodeRequested, CodeSent
 
 router = APIRouter(prefix="/s", include_in_schema=False)
 _CODE = re.compile(r"^[0-9]{6}$")

@@ -14,7 +14,8 @@ from tests.workflows.harness import Recorder, Scenario, account_of, keep_history
 from workflows.contact_types import SmsFailure
 from workflows.overdue_account import OverdueAccountWorkflow
 from workflows.policy import Policy
-from workflows.selfservice_code import CODE_STAGE, CodeRequested, CodeSent
+from workflows.selfservice_code import CODE_STAGE
+from workflows.selfservice_code_types import CodeRequested, CodeSent
 
 POLICY = Policy.model_validate(
     {
