@@ -33,6 +33,7 @@ from api.workflow_calls import ProcessNotRunning, UpdateRejected, account_handle
 from overdue.store import (
     accounts,
     consents,
+    sealed_texts,
     selfservice_codes,
     selfservice_links,
     selfservice_records,
@@ -66,10 +67,18 @@ def _locked(request: Request) -> Response:
     return render(request, "message.html", 429, message=text)
 
 
+async def ask_page(request: Request, services: Services, v: Visit, status: int = 200) -> Response:
+    """The check page of an account without `id_last4`: "send me a code", or "please call us"
+    where no code can go (no number, opted out, consent withdrawn, the account erased)."""
+    if await _refused_reach(services, v.account_id):
+        return _message(request, 200, "code.call_us")
+    return await code_page(request, v, status=status)
+
+
 async def code_page(
     request: Request, v: Visit, *, status: int = 200, sent: bool = False, error: str = ""
 ) -> Response:
-    """The check page of an account without `id_last4`: send a code; enter it."""
+    """The code's forms: send a code; enter it (once one was sent)."""
     value = access.new_form_key()
     note = gettext(language(request), CODE_MESSAGES["code.sent"]) if sent else ""
     page = render(
@@ -88,10 +97,12 @@ async def code_page(
 
 
 async def _refused_reach(services: Services, account_id: str) -> bool:
-    """Whether no code may go: no number, a number that opted out (STOP), consent withdrawn."""
+    """Whether no code may go: no number (none given, or erased), a number that opted out
+    (STOP), consent withdrawn, the account's data key destroyed (erasure)."""
     phone = await accounts.customer_phone(services.pool, account_id)
     return (
-        phone is None
+        not phone
+        or await sealed_texts.is_erased(services.pool, account_id)
         or await sms_consent.is_opted_out(services.pool, phone)
         or await consents.withdrawn(services.pool, account_id, "sms")
     )

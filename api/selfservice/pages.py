@@ -49,7 +49,7 @@ async def _check_page(
     if v.link.failed_checks >= services.settings.selfservice_max_check_failures:
         return message_page(request, 429, "link.locked")
     if not await selfservice_records.has_id_last4(services.pool, v.account_id):
-        return await code_pages.code_page(request, v, status=status)  # a code by SMS instead
+        return await code_pages.ask_page(request, services, v, status)  # a code by SMS
     value = access.new_form_key()
     page = render(request, "check.html", status, path=v.path, csrf_token=value, error=error)
     access.set_cookie(request, page, v, CHECK_COOKIE, value)

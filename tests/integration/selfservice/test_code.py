@@ -173,11 +173,15 @@ async def test_codes_are_capped_per_link(stack: Stack) -> None:
 async def test_an_opted_out_number_gets_no_code(stack: Stack) -> None:
     phone = "+8613900001111"
     link = await code_account(stack, phone=phone)
-    async with stack.pool.acquire() as conn:
-        await sms_consent.set_consent(conn, phone, opted_out=True, source="test")
     async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as borrower:
-        answer, _ = await ask_for_code(borrower, link)
+        page = await borrower.get(link.path)  # the form, loaded before the STOP
+        async with stack.pool.acquire() as conn:
+            await sms_consent.set_consent(conn, phone, opted_out=True, source="test")
+        answer, _ = await ask_for_code(borrower, link, page)
         assert answer.status_code == 200 and "call us" in answer.text
+        # Opened after it, the page offers no code.
+        again = await borrower.get(link.path)
+        assert "call us" in again.text and "/code/send" not in again.text
     assert code_messages(stack, link.account) == []
     assert await _rows(stack, link) == 0
 
@@ -221,17 +225,18 @@ async def test_a_double_click_sends_one_code(stack: Stack) -> None:
 
 async def test_withdrawn_sms_consent_gets_no_code(stack: Stack) -> None:
     link = await code_account(stack)
-    withdraw = {
-        "change_id": "chg-code",
-        "channel": "sms",
-        "action": "withdraw",
-        "source": "app_settings",
-        "at": datetime.now(UTC).isoformat(),
-    }
-    answer = await stack.api.post(f"/v1/accounts/{link.account}/consents", json=withdraw)
-    assert answer.status_code == 201, answer.text
     async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as borrower:
-        asked, _ = await ask_for_code(borrower, link)
+        page = await borrower.get(link.path)  # the form, loaded before the withdrawal
+        withdraw = {
+            "change_id": "chg-code",
+            "channel": "sms",
+            "action": "withdraw",
+            "source": "app_settings",
+            "at": datetime.now(UTC).isoformat(),
+        }
+        answer = await stack.api.post(f"/v1/accounts/{link.account}/consents", json=withdraw)
+        assert answer.status_code == 201, answer.text
+        asked, _ = await ask_for_code(borrower, link, page)
         assert asked.status_code == 200 and "call us" in asked.text
     assert code_messages(stack, link.account) == []
 
