@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.sms import MISSING_CONTACT, SmsActivities
+from activities.sms import MISSING_CONTACT, SMS_REFUSED, SmsActivities
 from activities.sms_routing import jurisdiction, provider_for
-from activities.sms_types import OutboundSms, SentSms
+from activities.sms_types import OutboundSms, Refusal, SentSms
 from activities.templates import pick_locale
 from overdue.sms_segments import count_segments
 from overdue.store import accounts, selfservice_codes
@@ -39,12 +39,17 @@ MASK = "******"  # what the ledger keeps in place of the code
 CODE_DIGITS = 6
 CODE_REQUEST_UNKNOWN = "CodeRequestUnknown"  # non-retryable: no such request for the account
 CODE_NOT_KEPT = "CodeNotKept"  # retryable: the request's code could not be read back
+CODE_EXPIRED = "code_expired"  # the ledger's error code: the code went stale before it went
 # The texts, in the languages of the borrower's pages; `{code}` and `{minutes}`.
 TEXTS = {
     "en": "Your one-time code is {code}. It works for {minutes} minutes. Never share it: we "
     "never ask for it.",
     "zh-CN": "您的验证码为{code}，{minutes}分钟内有效。请勿告诉他人，我们不会向您索要。",  # noqa: RUF001
 }
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 def new_code() -> str:
@@ -111,17 +116,23 @@ class SelfServiceCodeActivities(SmsActivities):
         )
 
     async def _outbound(self, row: LedgerRow, input: SendSmsInput) -> OutboundSms:
-        """The row's message with the code in place of the mask."""
+        """The row's message with the code in place of the mask. A code that can no longer
+        open anything (expired while the provider was down, used, the account erased) is not
+        sent: the row is refused (`code_expired`) and the borrower asks again."""
         message = await super()._outbound(row, input)
         request = await selfservice_codes.code_request(self._pool, request_key_of(input))
-        code = await open_text(self._pool, request.code_sealed, erased=None) if request else None
-        if code is None:
-            raise ApplicationError(
-                "the request's code is gone (used, or the account erased); not sent",
-                type=CODE_REQUEST_UNKNOWN,
-                non_retryable=True,
-            )
-        return dataclasses.replace(message, body=message.body.replace(MASK, code, 1))
+        made = request.code_at if request is not None else None
+        if request is not None and made is not None and made + request.lifetime > now():
+            code = await open_text(self._pool, request.code_sealed, erased=None)
+            if code is not None:
+                return dataclasses.replace(message, body=message.body.replace(MASK, code, 1))
+        await self._refuse(row, CODE_EXPIRED, None, refusal=Refusal.OTHER)
+        raise ApplicationError(
+            "the code expired or is gone before it could be sent; not sent",
+            {"error_code": CODE_EXPIRED},
+            type=SMS_REFUSED,
+            non_retryable=True,
+        )
 
     # Once the provider has the message (sent now, or found after an unknown outcome), only
     # the hash stays.

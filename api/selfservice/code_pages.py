@@ -13,6 +13,7 @@ again sends nothing more. The code entered counts on the link's failure counter 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import re
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ from overdue.store import (
 from workflows.selfservice_code_types import CodeRequested, CodeSent
 
 router = APIRouter(prefix="/s", include_in_schema=False)
+logger = logging.getLogger(__name__)
 _CODE = re.compile(r"^[0-9]{6}$")
 # How long the page waits for the workflow's answer; past it the SMS still goes (the
 # activity retries), and the page asks for the code as if it had.
@@ -164,6 +166,7 @@ async def send_code(request: Request, services: ServicesDep, token: str) -> Resp
     # Sent again for a form already taken: a request that failed half-way finishes; one that
     # went through sends nothing more (the ledger row of its key is already sent).
     outcome = await _ask_workflow(services, v, key)
+    logger.info("self-service code asked", extra={"outcome": outcome, "new": taken.new})
     if outcome in ("refused", "withheld"):
         return _message(request, 200, "code.call_us")
     return RedirectResponse(f"{v.path}/code", status_code=303)

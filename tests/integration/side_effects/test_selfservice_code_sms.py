@@ -11,8 +11,11 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
-from activities.selfservice_code import MASK, SelfServiceCodeActivities
+from activities.selfservice_code import CODE_EXPIRED, MASK, SelfServiceCodeActivities
+from activities.sms import SMS_REFUSED
 from activities.twilio_sender import TwilioSmsSender
 from overdue.store import contact_ledger, selfservice_codes, selfservice_links
 from tests.integration.side_effects.conftest import TwilioStack
@@ -126,3 +129,27 @@ async def test_an_opted_out_number_is_refused_and_nothing_sent(
         await run_like_temporal(code_sms.send_selfservice_code, input)
     assert "opted out" in str(refused.value)
     assert [m for m in fake_twilio.messages.values() if m.to == customer.phone] == []
+
+
+async def test_a_code_gone_stale_in_an_outage_is_not_sent(
+    twilio_stack: TwilioStack, fake_twilio: FakeTwilio, code_sms: SelfServiceCodeActivities
+) -> None:
+    customer = await add_customer(twilio_stack.pool)
+    input, _ = await _requested(twilio_stack, customer)
+    fake_twilio.faults.queued.append(FaultKind.TOO_MANY_REQUESTS)
+    with pytest.raises(ApplicationError) as outage:
+        await ActivityEnvironment().run(code_sms.send_selfservice_code, input)
+    assert not outage.value.non_retryable  # certainly not sent: retried
+    await twilio_stack.pool.execute(
+        "UPDATE selfservice_codes SET code_at = code_at - interval '11 minutes' "
+        "WHERE request_key = $1",
+        input.idempotency_key[-32:],
+    )
+    with pytest.raises(ApplicationError) as stale:
+        await ActivityEnvironment().run(code_sms.send_selfservice_code, input)
+    assert stale.value.non_retryable and stale.value.type == SMS_REFUSED
+    assert [m for m in fake_twilio.messages.values() if m.to == customer.phone] == []
+    row = await contact_ledger.find(
+        twilio_stack.pool, input.idempotency_key, channel="sms", account_id=customer.account_id
+    )
+    assert row is not None and (row.status, row.error_code) == ("rejected", CODE_EXPIRED)
