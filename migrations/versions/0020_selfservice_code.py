@@ -6,7 +6,8 @@ has no `id_last4`.
   The code is kept as SHA-256 over the link's token hash and the code (`code_hash`), checked
   once (`used_at`); `code_sealed` holds it sealed with the account's data key only until the
   provider accepted the SMS (a retry must send the same code), then it is cleared. No
-  personal data is left in a row once its SMS went; the rows go with their link.
+  personal data is left in a row once its SMS went; rows are deleted two days after they
+  were asked (the caps look back one day), and with their link.
 
 Revision ID: 0020
 Revises: 0019
@@ -35,6 +36,7 @@ def upgrade() -> None:
         used_at timestamptz
     );
     CREATE INDEX selfservice_codes_link ON selfservice_codes (token_hash, requested_at);
+    CREATE INDEX selfservice_codes_requested ON selfservice_codes (requested_at);
     """)
 
 

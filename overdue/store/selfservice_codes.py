@@ -17,6 +17,9 @@ from datetime import datetime, timedelta
 from overdue.store.transactions import Db, transaction
 
 DAY = timedelta(days=1)
+# Rows older than this are deleted when a new one is asked: the caps look back a day, and a
+# code lives an hour at most; the ledger row and the receipt stay the record of the SMS.
+KEPT_FOR = timedelta(days=2)
 
 
 def code_hash(token_hash: bytes, code: str) -> bytes:
@@ -61,6 +64,9 @@ async def request_code(
     """Take a "send me a code" form once, within the link's caps: at most `per_day` forms in
     24 hours and one per `interval`. None: the key was already used on another link."""
     async with transaction(db) as conn:
+        await conn.execute(
+            "DELETE FROM selfservice_codes WHERE requested_at < now() - $1::interval", KEPT_FOR
+        )
         await conn.execute(
             "SELECT 1 FROM selfservice_links WHERE token_hash = $1 FOR UPDATE", token_hash
         )

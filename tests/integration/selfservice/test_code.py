@@ -252,3 +252,14 @@ async def test_a_link_with_id_last4_takes_no_code(stack: Stack) -> None:
         assert (await borrower.get(f"{link.path}/code")).status_code == 303
     assert code_messages(stack, link.account) == []
     assert await _rows(stack, link) == 0
+
+
+async def test_code_rows_go_two_days_after_they_were_asked(stack: Stack) -> None:
+    link = await code_account(stack)
+    async with httpx.AsyncClient(base_url=stack.settings.api_url, timeout=30) as borrower:
+        await ask_for_code(borrower, link)
+        await _back_in_time(stack, link, 2 * 24 * 3600 + 60)
+        answer, _ = await ask_for_code(borrower, link)
+        assert answer.status_code == 303
+    assert await _rows(stack, link) == 1  # the new one; the old one (hashes only) deleted
+    assert len(code_messages(stack, link.account)) == 2
