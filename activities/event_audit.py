@@ -8,7 +8,12 @@ import asyncpg
 from temporalio import activity
 
 from overdue.store.reported_events import record_once
-from workflows.event_audit import DIRECT_ACTOR, RecordEventsInput, RecordEventsResult
+from workflows.event_audit import (
+    DIRECT_ACTOR,
+    ReceivedEvent,
+    RecordEventsInput,
+    RecordEventsResult,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -22,20 +27,26 @@ class EventAuditActivities:
         """Record each event once per (account, kind, id), with its audit row: an event the
         API recorded is left alone (a report still in the API's transaction is waited for, as
         its key is taken). Idempotent, so a retry records nothing twice."""
-        recorded = 0
-        async with self._pool.acquire() as conn, conn.transaction():
-            for event in input.events:
-                recorded += await record_once(
-                    conn,
-                    account_id=input.account_id,
-                    kind=event.kind,
-                    event_id=event.event_id,
-                    actor=DIRECT_ACTOR,
-                    details=event.details,
-                )
-        if recorded:
-            logger.warning(
-                "%d event(s) reached the process without the API; recorded", recorded,
-                extra={"account_id": input.account_id},
-            )  # fmt: skip
+        recorded = await record_direct(self._pool, input.account_id, input.events)
         return RecordEventsResult(recorded=recorded)
+
+
+async def record_direct(pool: asyncpg.Pool, account_id: str, events: list[ReceivedEvent]) -> int:
+    """Record the events no API call recorded (actor `temporal-direct`); how many those were."""
+    recorded = 0
+    async with pool.acquire() as conn, conn.transaction():
+        for event in events:
+            recorded += await record_once(
+                conn,
+                account_id=account_id,
+                kind=event.kind,
+                event_id=event.event_id,
+                actor=DIRECT_ACTOR,
+                details=event.details,
+            )
+    if recorded:
+        logger.warning(
+            "%d event(s) reached the process without the API; recorded", recorded,
+            extra={"account_id": account_id},
+        )  # fmt: skip
+    return recorded

@@ -18,6 +18,7 @@ from api import (
     consents,
     erasure,
     forbearance,
+    forbearance_end,
     health,
     problems,
     risk_score_routes,
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(account_events.router)
     app.include_router(vulnerability.router)
     app.include_router(forbearance.router)
+    app.include_router(forbearance_end.router)
     app.include_router(consents.router)
     app.include_router(timeline.router)
     app.include_router(risk_score_routes.router)

@@ -18,15 +18,17 @@ import asyncio
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.billing import HistoryCost, workflow_cost
 from bench.common import ROOT, fmt, print_table, publish_result, ratio, stopwatch
+from bench.stack import account_input
 from overdue.policy_files import load_policy
 from tests.clock import next_local_instant
 from tests.servers import start_time_skipping
@@ -39,6 +41,7 @@ DAY = timedelta(days=1)
 AMOUNT = 150_000
 START_DAYS_BEFORE_DUE = 5  # backends start the process before the D-3 reminder
 LIFECYCLE_LIMIT = timedelta(days=400)  # bounded: every scenario must finish well before this
+PAYLOAD_TARGET = 2_048  # issue 19: bytes of a start request's input
 # Issue 19's target: every default-policy lifecycle at most this many times the floor.
 TARGET_RATIO = 1.15
 
@@ -208,13 +211,24 @@ async def run(policy_file: Path, names: list[str]) -> dict[str, Any]:
                 results.append(result)
     finally:
         await env.shutdown()
+    payload = start_payload_bytes(policy)
     return {
         "policy": str(
             policy_file.relative_to(ROOT) if policy_file.is_relative_to(ROOT) else policy_file
         ),
         "rules": "Temporal Cloud actions per DOMAIN.md; $50 per million",
         "scenarios": results,
+        "start_payload_bytes": payload,
+        "start_payload_target_bytes": PAYLOAD_TARGET,
+        "start_payload_target_met": payload < PAYLOAD_TARGET,
     }
+
+
+def start_payload_bytes(policy: Policy) -> int:
+    """The start request's input as the client encodes it (the product's data converter)."""
+    input = account_input("bench-payload-000001", date(2026, 12, 1), policy)
+    [payload] = pydantic_data_converter.payload_converter.to_payloads([input])
+    return len(payload.data)
 
 
 def report(data: dict[str, Any]) -> None:
@@ -265,6 +279,11 @@ def report(data: dict[str, Any]) -> None:
     print(
         f"cost at $50/M actions: {fmt(total / len(data['scenarios']) * 50 / 1e6 * 1e6, 0)}"
         " USD per million accounts (mean over the scenarios)"
+    )
+    met = "met" if data["start_payload_target_met"] else "NOT met"
+    print(
+        f"start payload: {data['start_payload_bytes']:,} bytes, the policy inline "
+        f"(target < {data['start_payload_target_bytes']:,}: {met})"
     )
 
 

@@ -197,10 +197,15 @@ class Fuzzer:
 
     def send(self, label: str, case: Case) -> None:
         report = self.report
-        # The first cases of every batch go out whatever the clock says, so that on a slow or
-        # busy machine every operation is still reached; the budget bounds only the rest.
+        # The first cases of every batch, and the first case of each edge-value signature, go
+        # out whatever the clock says, so that on a slow or busy machine every operation and
+        # every signature is still reached; the budget bounds only the rest.
         self._sent_in_batch += 1
-        if self._sent_in_batch > BATCH_FLOOR and time.perf_counter() > self._deadline:
+        first_of_a_signature = any(
+            report.reached[sig.name] == 0 for sig in signatures_of(label, case, self.seen)
+        )
+        over_budget = self._sent_in_batch > BATCH_FLOOR and time.perf_counter() > self._deadline
+        if over_budget and not first_of_a_signature:
             report.not_sent_budget += 1
             return
         for sig in signatures_of(label, case, self.seen):

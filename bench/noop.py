@@ -11,6 +11,10 @@ from datetime import timedelta
 
 from temporalio import activity, workflow
 
+with workflow.unsafe.imports_passed_through():
+    from workflows.acting import new_record
+    from workflows.types import OverdueAccountInput
+
 NOOP_TASK_QUEUE = "bench-noop"
 
 
@@ -46,3 +50,20 @@ class EchoWorkflow:
     @workflow.signal
     def done(self) -> None:
         self._done = True
+
+
+HOLDER_WORKFLOW = "BenchHolderWorkflow"
+
+
+@workflow.defn(name=HOLDER_WORKFLOW)
+class HolderWorkflow:
+    """The memory baseline (bench.memory): a trivial workflow that keeps what the account
+    workflow keeps at rest, its input and the record built from it, and sleeps, nothing else:
+    what a cached account workflow costs beyond the data it must hold is the difference."""
+
+    @workflow.run
+    async def run(self, input: OverdueAccountInput) -> None:
+        info = workflow.info()
+        self._input = input
+        self._record = new_record(input, info.first_execution_run_id, info.start_time)
+        await workflow.sleep(timedelta(days=30))

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from temporalio.common import TypedSearchAttributes
 
     from workflows.policy import Policy
+    from workflows.types import OverdueAccountInput
 
 # Enough to keep the server busy, few enough that one Python process keeps up.
 START_CONCURRENCY = 64
@@ -132,24 +133,13 @@ async def start_many(
     return done
 
 
-async def start_account(
-    client: Client,
-    key: str,
-    *,
-    due: date,
-    policy: Policy,
-    task_queue: str,
-    search_attributes: TypedSearchAttributes | None = None,
-) -> object:
-    """Start one benchmark account's workflow (150,000 CNY on a credit line, a customer in
-    Asia/Shanghai, CN rules), id as the API gives it: a `start_one` for start_many."""
-    from workflows.names import workflow_id
-    from workflows.overdue_account import OverdueAccountWorkflow
+def account_input(key: str, due: date, policy: Policy) -> OverdueAccountInput:
+    """A benchmark account's start input (150,000 CNY on a credit line, a customer in
+    Asia/Shanghai, CN rules), on this code's release as the API starts it."""
     from workflows.patches import RELEASES
-    from workflows.publishing import start_attributes
     from workflows.types import OverdueAccountInput
 
-    input = OverdueAccountInput(
+    return OverdueAccountInput(
         account_id=key,
         product="credit_line",
         amount_due_minor=150_000,
@@ -158,10 +148,29 @@ async def start_account(
         time_zone="Asia/Shanghai",
         jurisdiction="CN",
         policy=policy,
-        release=max(RELEASES),  # as the API starts it
+        release=max(RELEASES),
     )
+
+
+async def start_account(
+    client: Client,
+    key: str,
+    *,
+    due: date,
+    policy: Policy,
+    task_queue: str,
+    search_attributes: TypedSearchAttributes | None = None,
+    workflow: str = "OverdueAccountWorkflow",
+) -> object:
+    """Start one benchmark account's workflow (150,000 CNY on a credit line, a customer in
+    Asia/Shanghai, CN rules), id as the API gives it: a `start_one` for start_many."""
+    from workflows.names import workflow_id
+    from workflows.overdue_account import OverdueAccountWorkflow
+    from workflows.publishing import start_attributes
+
+    input = account_input(key, due, policy)
     return await client.start_workflow(
-        OverdueAccountWorkflow.run,
+        OverdueAccountWorkflow.run if workflow == "OverdueAccountWorkflow" else workflow,
         input,
         id=workflow_id(key),
         task_queue=task_queue,

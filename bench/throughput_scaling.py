@@ -27,6 +27,23 @@ FIGURES = (
     ("latency_p99_s", "p99 start->contact s"),
     ("worker_cpu_ms_per_contact", "worker CPU ms/contact"),
 )
+# Issue 19's targets, as ours / the ceiling's: (at least, at most).
+TARGETS: dict[str, tuple[float | None, float | None]] = {
+    "contacts_per_second": (0.9, None),
+    "worker_cpu_ms_per_contact": (None, 1.5),
+}
+
+
+def target_text(key: str, value: float | None) -> str:
+    """`>= 0.9: met` beside a figure with a target, else nothing."""
+    if key not in TARGETS:
+        return ""
+    low, high = TARGETS[key]
+    met = value is not None and (low is None or value >= low) and (high is None or value <= high)
+    bound = f">= {low}" if low is not None else f"<= {high}"
+    return f"{bound}: {'met' if met else 'NOT met'}"
+
+
 # The figures whose N-process / 1-process ratio says what scaled.
 SCALED = ("starts_per_second", "contacts_per_second", "latency_p50_s", "latency_p99_s")
 
@@ -111,16 +128,23 @@ def report_run(run: dict[str, Any], n: int) -> None:
         f"(dev server, in memory; ceiling = no-op workflow + activity, same processes; "
         f"1-min load at start {run['load_average_1min_at_start']})"
     )
+    over = run["ours_over_ceiling"]
     rows = [
-        [label, fmt(mine.get(k), 3), fmt(base.get(k), 3), fmt(run["ours_over_ceiling"][k], 2)]
+        [
+            label,
+            fmt(mine.get(k), 3),
+            fmt(base.get(k), 3),
+            fmt(over[k], 2),
+            target_text(k, over[k]),
+        ]
         for k, label in FIGURES
     ]
     for key, label in (
         ("server_cpu_ms_per_contact", "dev server CPU ms/contact"),
         ("cores_busy_of_machine", "machine busy (share of all cores)"),
     ):
-        rows.append([label, fmt(mine.get(key), 2), fmt(base.get(key), 2), ""])
-    print_table(rows, ["figure", "ours", "ceiling", "ours/ceiling"])
+        rows.append([label, fmt(mine.get(key), 2), fmt(base.get(key), 2), "", ""])
+    print_table(rows, ["figure", "ours", "ceiling", "ours/ceiling", "target (ours/ceiling)"])
 
 
 def report_scaling(data: dict[str, Any]) -> None:

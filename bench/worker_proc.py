@@ -1,13 +1,14 @@
 """A worker in its own process, so its RSS and CPU are its own (bench/stack.py spawns it).
 
-    python -m bench.worker_proc --mode standin|real|noop --address HOST:PORT [--task-queue Q]
+    python -m bench.worker_proc --mode standin|real|noop|holder --address HOST:PORT [--task-queue Q]
         [--max-cached N] [--database-url URL] [--sms-rate R] [--echo]
 
 - standin: OverdueAccountWorkflow with the stand-in activities of tests/workflows/harness.py;
 - real: the product's wiring, workers.main.build_worker and build_sms_worker, with a pool on
   --database-url and the recording SMS sender (--echo adds bench.noop's echo workflow on its
   own queue, in the same process: bench.latency's baseline);
-- noop: bench.noop's workflow and activity, same sandbox runner (the ceiling).
+- noop: bench.noop's workflow and activity, same sandbox runner (the ceiling);
+- holder: bench.noop's holder workflow on --task-queue (bench.memory's baseline).
 
 Prints READY once polling, then runs until SIGINT/SIGTERM.
 """
@@ -51,6 +52,8 @@ async def build(
 ) -> list[Worker]:
     if args.mode == "noop":
         return noop_workers(args, client, cache)
+    if args.mode == "holder":
+        return holder_workers(args, client, cache)
     if args.mode == "standin":
         return standin_workers(args, client, cache)
     return await real_workers(args, client, stack)
@@ -66,6 +69,21 @@ def noop_workers(args: argparse.Namespace, client: Client, cache: dict[str, Any]
             task_queue=args.task_queue or NOOP_TASK_QUEUE,
             workflows=[NoopWorkflow],
             activities=[noop_activity],
+            workflow_runner=workflow_runner(),
+            **cache,
+        )
+    ]
+
+
+def holder_workers(args: argparse.Namespace, client: Client, cache: dict[str, Any]) -> list[Worker]:
+    from bench.noop import HolderWorkflow
+    from workers.sandbox import workflow_runner
+
+    return [
+        Worker(
+            client,
+            task_queue=args.task_queue,
+            workflows=[HolderWorkflow],
             workflow_runner=workflow_runner(),
             **cache,
         )
@@ -135,7 +153,7 @@ def echo_worker(client: Client) -> Worker:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=("standin", "real", "noop"), required=True)
+    parser.add_argument("--mode", choices=("standin", "real", "noop", "holder"), required=True)
     parser.add_argument("--address", required=True)
     parser.add_argument("--namespace", default="default")
     parser.add_argument("--task-queue", default=None)

@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.call_tasks import CallTaskActivities
+from activities.closing import ClosingActivities
 from activities.event_audit import EventAuditActivities
 from activities.notify import NotifyActivities
 from activities.retention import RetentionActivities, workflow_open_in
@@ -59,6 +60,7 @@ def activities(
         calls.cancel_open_call_tasks,
         notify.send_notification,
         audit.record_received_events,
+        ClosingActivities(pool).close_process,
         retention.purge_batch,
     ]
 

@@ -2,9 +2,11 @@
 
 `OverdueAccountWorkflow` inherits them: `request_forbearance` (a signal: the borrower's
 self-service page or a backend asks), `decide_forbearance` (an update: an agent grants a
-settlement, a freeze or a holiday within the policy's limits, or turns a request down), and
-the chore that reports a write-down or a freeze to the backend (`send_forbearance_notices`).
-Rules in `workflows.forbearance`; old histories carry none of these.
+settlement, a freeze or a holiday within the policy's limits, or turns a request down),
+`end_forbearance` (an update: a running holiday or freeze ends now), and the chore that
+reports a write-down, a freeze or a freeze's end to the backend (`send_forbearance_notices`).
+Rules in `workflows.forbearance` and `workflows.forbearance_end`; old histories carry none of
+these.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.decisions import contact_key, days_past_due
     from workflows.forbearance_types import (
         ForbearanceDecision,
+        ForbearanceEnd,
         ForbearanceNotice,
         ForbearanceRequested,
     )
@@ -45,6 +48,16 @@ class ForbearanceHandlers:
     @decide_forbearance.validator
     def _validate_forbearance(self, decision: ForbearanceDecision) -> None:
         self._check(handlers.DECIDE_FORBEARANCE, decision)
+
+    @workflow.update
+    def end_forbearance(self, end: ForbearanceEnd) -> AccountStatus:
+        """A running payment holiday or freeze ends now (the borrower asks to resume, or it
+        was granted by mistake); refused with the reason when none is running."""
+        return self._apply(handlers.END_FORBEARANCE, end)
+
+    @end_forbearance.validator
+    def _validate_end(self, end: ForbearanceEnd) -> None:
+        self._check(handlers.END_FORBEARANCE, end)
 
     async def send_forbearance_notices(self) -> None:
         """Report each write-down or freeze owed to the backend (the notify webhook), once:

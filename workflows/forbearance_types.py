@@ -198,6 +198,32 @@ class ForbearanceRequested(_Terms):
     text_id: str | None = text_id_field()
 
 
+class EndReason(StrEnum):
+    """Why a holiday or a freeze ends before its `until` (a code: no free text)."""
+
+    BORROWER_ASKED = "borrower_asked"  # the borrower asks to resume
+    GRANTED_IN_ERROR = "granted_in_error"
+    OTHER = "other"  # the note says
+
+
+class ForbearanceEnd(Message):
+    """An agent or a backend ends a running payment holiday or freeze now (an update;
+    `workflows.forbearance_end`). Old histories never carry it."""
+
+    actor: str = Field(min_length=1, max_length=64)
+    kind: ForbearanceKind
+    reason: EndReason
+    text_id: str | None = text_id_field()
+
+    @model_validator(mode="after")
+    def _a_period(self) -> ForbearanceEnd:
+        if self.kind == ForbearanceKind.SETTLEMENT:
+            raise ValueError(
+                "only a holiday or a freeze ends early; a settlement is paid or lapses"
+            )
+        return self
+
+
 # --- what the record keeps ----------------------------------------------------------------
 
 
@@ -234,7 +260,7 @@ class ForbearanceNotice(BaseModel):
     notice_id: str  # its stage id in the contact ledger, e.g. forbearance_settlement_3
     kind: NotifyKind
     amount_minor: int | None = None  # the write-down
-    until: date | None = None
+    until: date | None = None  # a freeze's last day (its end's: now the day it ended)
 
 
 class ForbearanceState(BaseModel):

@@ -23,12 +23,19 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from workflows import account as acct
-from workflows import consent_rules, forbearance, policy_change, review_deadlines, revocation
+from workflows import (
+    consent_rules,
+    forbearance,
+    forbearance_end,
+    policy_change,
+    review_deadlines,
+    revocation,
+)
 from workflows import customer_requests as customer
 from workflows import selfservice_code_types as selfservice_code
 from workflows import selfservice_requests as selfservice
 from workflows.consent import ConsentChanged
-from workflows.forbearance_types import ForbearanceDecision, ForbearanceRequested
+from workflows.forbearance_types import ForbearanceDecision, ForbearanceEnd, ForbearanceRequested
 from workflows.types import (
     AccountRecord,
     CallOutcome,
@@ -220,6 +227,9 @@ DECIDE_FORBEARANCE = Update(
     forbearance.validate_decision,
     forbearance.apply_decision,
 )
+END_FORBEARANCE = Update(
+    "end_forbearance", ForbearanceEnd, forbearance_end.validate_end, forbearance_end.apply_end
+)
 REQUEST_REPAYMENT_PLAN = Update(
     "request_repayment_plan",
     selfservice.PlanRequested,
@@ -261,6 +271,7 @@ UPDATES: tuple[Update[Any], ...] = (
     ADOPT_POLICY,
     DECIDE_FORBEARANCE,
     REQUEST_REPAYMENT_PLAN,
+    END_FORBEARANCE,
     SEND_SELFSERVICE_CODE,
 )
 

@@ -14,28 +14,24 @@ from typing import Any
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, TemporalError
 
-# `import workflows.x as x`, never `from workflows import x`: the sandbox imports this module
-# again per instance, and a name taken from the package would be imported again with it,
-# passthrough or not (docs/benchmarks.md, "The sandbox's imports").
+# `import workflows.x as x`, never `from workflows import x`: the sandbox would import such a
+# name again per instance, passthrough or not (docs/benchmarks.md, "The sandbox's imports").
 with workflow.unsafe.imports_passed_through():
     import workflows.account as acct
     import workflows.acting as acting
+    import workflows.closing as closing
     import workflows.handlers as handlers
     import workflows.parking as parking
     import workflows.patches as patches
     import workflows.search_attributes as sa
-    from activities.call_tasks import CallTaskActivities
     from workflows.account_handlers import AccountHandlers
     from workflows.acting import Reminder, StageContact
     from workflows.contact_attempt import (
-        ACTIVITY_RETRY,
-        ACTIVITY_TIMEOUT,
         create_call_task,
         create_requested_task,
         send_notice,
         send_sms,
     )
-    from workflows.contact_types import CancelCallTasksInput
     from workflows.decisions import Finished, WaitForEvents, WaitUntil
     from workflows.handlers import Signal, Update
     from workflows.publishing import Published, account_attributes, publish_transitions
@@ -105,9 +101,8 @@ class OverdueAccountWorkflow(AccountHandlers):
 
     @staticmethod
     def _process_start(input: OverdueAccountInput) -> datetime:
-        """When the process started, for policies that count from it: the execution's start,
-        not its first task's, which a worker outage or backlog delays (and every stage with
-        it). Only such policies ask, so the others' histories carry no marker."""
+        """The execution's start, not its first task's (which an outage delays), for policies
+        that count from it; only they ask, so other histories carry no marker."""
         info = workflow.info()
         at_start = input.policy.anchor == "process_start"
         if at_start and patches.patched(patches.ANCHOR_AT_EXECUTION_START, input.release):
@@ -144,10 +139,7 @@ class OverdueAccountWorkflow(AccountHandlers):
                     workflow.continue_as_new(input.model_copy(update={"carried": record}))
                 await self._wait(action)
 
-        await self._settle()
-        self._next = None
-        if record.call_tasks_asked or not self._on_change:  # cost-2026-12: none, none to cancel
-            await self._cancel_open_tasks(acting.closing_reason(record))
+        await self._close(record)
         self._publish()
         return AccountOutcome(
             account_id=record.account_id,
@@ -271,13 +263,20 @@ class OverdueAccountWorkflow(AccountHandlers):
             self._received.note(payload)
 
     async def _settle(self) -> None:
-        """Before the run ends: every handler done, every event it received recorded, no timer
-        left running."""
+        """Before the run ends: handlers done, events received recorded, no timer running."""
         self._timer.stop()
         await workflow.wait_condition(workflow.all_handlers_finished)
         while self._received.waiting:
             await self._received.record()
             await workflow.wait_condition(workflow.all_handlers_finished)
+
+    async def _close(self, record: AccountRecord) -> None:
+        """The run's end: its received events audited, its open call tasks cancelled."""
+        release = self._input.release
+        await closing.close_at_once(record, self._received, self._timer, release)
+        await self._settle()  # (what arrived meanwhile)
+        self._next = None
+        await closing.cancel_at_end(record, release, on_change=self._on_change)
 
     def _check(self, update: Update[Any], payload: Any) -> None:
         try:
@@ -374,25 +373,20 @@ class OverdueAccountWorkflow(AccountHandlers):
     async def _do_chores(self) -> None:
         """What events left to do: cancel open call tasks, create the tasks they asked for."""
         record = self._record
-        await self._received.record()
+        # closing-2026-12: a finished account's events are audited with its close, at once.
+        defer = record.finished and self._input.release >= patches.CLOSING_2026_12
+        if not defer:
+            await self._received.record()
         reason = acting.take_cancel(record)
         if reason is not None:
-            await self._cancel_open_tasks(reason)
+            await closing.cancel_open_tasks(record.account_id, reason)
         while (task := acting.next_requested_task(record)) is not None:
             await create_requested_task(record, task)
         await self.send_forbearance_notices()  # a write-down or a freeze to report
         # Events received meanwhile would wait for the next wake (days, for a disputed account).
-        while self._received.waiting and patches.patched(patches.AUDIT_EVENTS_DURING_CHORES):
+        during = patches.AUDIT_EVENTS_DURING_CHORES
+        while self._received.waiting and not defer and patches.patched(during):
             await self._received.record()
-
-    async def _cancel_open_tasks(self, reason: str) -> None:
-        await workflow.execute_activity_method(
-            CallTaskActivities.cancel_open_call_tasks,
-            CancelCallTasksInput(account_id=self._record.account_id, reason=reason),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-            summary=f"Cancel open call tasks: {reason}",
-        )
 
     def _publish(self, step: WaitUntil | WaitForEvents | None = None) -> None:
         """Upsert search attributes, only those whose value changed (each upsert is billed)."""

@@ -56,7 +56,12 @@ AUDIT_EVENTS_DURING_CHORES = DESK_2026_12
 # history, no billed `TemporalChangeVersion` upsert. Only processes from before R ask (and
 # replay what they answered). An id added later names the first release that takes it as given.
 COST_2026_12 = 1  # issue 19: search attributes on transitions only (workflows/publishing.py)
-RELEASES = {0: "before cost-2026-12", COST_2026_12: "cost-2026-12"}
+CLOSING_2026_12 = 2  # issue 19: a finished account's audit and cancel in one activity (closing.py)
+RELEASES = {
+    0: "before cost-2026-12",
+    COST_2026_12: "cost-2026-12",
+    CLOSING_2026_12: "closing-2026-12",
+}
 GIVEN_SINCE: dict[str, int] = {
     GIVE_UP_CONTACTS_ON_RESOLUTION: COST_2026_12,
     GIVE_UP_AFTER_THE_ATTEMPT: COST_2026_12,

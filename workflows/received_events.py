@@ -27,6 +27,11 @@ class ReceivedEvents:
     def waiting(self) -> bool:
         return bool(self._waiting)
 
+    def take(self) -> list[event_audit.ReceivedEvent]:
+        """The waiting events, for the closing activity to audit (`workflows.closing`)."""
+        events, self._waiting = self._waiting, []
+        return events
+
     async def record(self) -> None:
         """Record the waiting events that reached the workflow without the API (the activity
         leaves those the API recorded alone): one activity for all of them."""

@@ -28,6 +28,13 @@ class NotifyKind(StrEnum):
     # Reported by the workflow itself, never a stage's kind (workflows.forbearance).
     SETTLEMENT_WRITE_DOWN = "settlement_write_down"
     INTEREST_FREEZE = "interest_freeze"
+    INTEREST_FREEZE_ENDED = "interest_freeze_ended"  # a freeze ended before its `until`
+
+
+# The kinds the workflow reports itself (workflows.forbearance, workflows.forbearance_end).
+WORKFLOW_NOTICES = frozenset(
+    {NotifyKind.SETTLEMENT_WRITE_DOWN, NotifyKind.INTEREST_FREEZE, NotifyKind.INTEREST_FREEZE_ENDED}
+)
 
 
 class CallQueue(StrEnum):
@@ -79,7 +86,7 @@ class Stage(BaseModel):
                 "a notify stage needs a 'kind' (app_notice, email, letter, credit_restriction, "
                 "legal_handover)"
             )
-        if self.kind in (NotifyKind.SETTLEMENT_WRITE_DOWN, NotifyKind.INTEREST_FREEZE):
+        if self.kind in WORKFLOW_NOTICES:
             raise ValueError(f"kind {self.kind.value!r} is reported by the workflow, not a stage")
         if self.channel is not Channel.CALL_TASK and self.queue is not None:
             raise ValueError("'queue' is for call_task stages only")

@@ -90,6 +90,17 @@ REJECTIONS = (
        N_("There is no hardship report waiting for a decision.")),
     _r("no_revocation_pending", r"there is no revocation request waiting for a decision",
        N_("There is no request to stop SMS waiting for a decision.")),
+    # Forbearance (workflows/forbearance.py, forbearance_end.py).
+    _r("holiday_too_long",
+       r"a holiday lasts at most (?P<days>\d+) days \(until (?P<latest>[\d-]+)\)",
+       N_("A payment holiday lasts at most %(days)s days (until %(latest)s).")),
+    _r("freeze_too_long",
+       r"a freeze lasts at most (?P<days>\d+) days \(until (?P<latest>[\d-]+)\)",
+       N_("A freeze of interest and fees lasts at most %(days)s days (until %(latest)s).")),
+    _r("no_holiday_running", r"no payment holiday is running on this account",
+       N_("No payment holiday is running on this account.")),
+    _r("no_freeze_running", r"no freeze of interest and fees is running on this account",
+       N_("No freeze of interest and fees is running on this account.")),
 )  # fmt: skip
 
 # The console's own form checks (api/console/outcomes.py, customer_forms.py, ...).

@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 from pydantic import ValidationError
 
-from api.console import forbearance_form
+from api.console import forbearance_end_form, forbearance_form
 from api.console.outcomes import Action, FormInvalid, _id, _ref, _typed, _update, agent_action
 from overdue.store import audit, revocation_requests, sms_consent
 from overdue.store.accounts import customer_phone
@@ -88,6 +88,10 @@ def build_action(
     """The task page's action: this form's, or another outcome form's."""
     if form.get("action") == ACTION:
         return revocation_action(form, actor=actor, task_id=task_id, status=status)
+    if form.get("action") == forbearance_end_form.ACTION:
+        return forbearance_end_form.forbearance_end_action(
+            form, actor=actor, task_id=task_id, status=status
+        )
     if form.get("action") == forbearance_form.ACTION:
         return forbearance_form.forbearance_action(
             form, actor=actor, task_id=task_id, status=status

@@ -132,6 +132,11 @@ TABLES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "specialist": word("queue", "specialist (vulnerable customers)"),
         "supervisor": word("queue", "supervisors"),
     },
+    "forbearance_end_reason": {
+        "borrower_asked": word("forbearance end reason", "the borrower asks to resume"),
+        "granted_in_error": word("forbearance end reason", "granted by mistake"),
+        "other": word("forbearance end reason", "other (see the note)"),
+    },
     "forbearance_kind": {
         "settlement": word("forbearance kind", "settlement for less than the balance"),
         "freeze": word("forbearance kind", "freeze of interest and fees"),
@@ -145,6 +150,7 @@ TABLES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "legal_handover": word("notice kind", "hand-over for legal review"),
         "settlement_write_down": word("notice kind", "settlement write-down"),
         "interest_freeze": word("notice kind", "freeze of interest and fees"),
+        "interest_freeze_ended": word("notice kind", "end of a freeze of interest and fees"),
     },
     # Keys of an earlier outcome's details, as the outcomes table labels them.
     "detail": {

@@ -131,8 +131,7 @@ class Counting:
     def _actions(self, path: Path, n: int) -> None:
         t = self.tally
         acts = t.actions
-        acts[(0, "start")] += n
-        acts[(0, "upsert")] += n
+        acts[(0, "start")] += n  # its search attributes ride on the start (cost-2026-12)
         for at in {c.at for c in path.contacts}:
             acts[(t.day(at), "timer")] += n
             acts[(t.day(at), "upsert")] += n

@@ -32,7 +32,7 @@ def _experiment(**changes: object) -> Experiment:
         "id": "sms-first",
         "champion": "champion",
         "arms": [
-            {"name": "champion", "policy": {"id": "default", "version": 3}, "weight": 3},
+            {"name": "champion", "policy": {"id": "default", "version": 4}, "weight": 3},
             {"name": "sms_first", "policy": {"id": "demo", "version": 1}, "weight": 1},
         ],
     }

@@ -72,7 +72,7 @@ def status() -> AccountStatus:
         ],
         notes=["a [bold]note[/bold]"],
         policy_id="default",
-        policy_version=3,
+        policy_version=4,
     )
 
 
@@ -84,7 +84,7 @@ def test_status_in_plain_text_one_field_a_line() -> None:
         "State        active",
         "Stage        d1_sms",
         "Balance      500.00 CNY, due 2026-11-30 (Asia/Shanghai), 2 days past due",
-        "Policy       default v3",
+        "Policy       default v4",
         "Next         D+3 call at 2026-12-03 18:00 UTC (in 1d 6h)",
         f"Paused       since 2026-12-02 11:55 UTC (0h 5m ago) by ops:li: {REASON}",
         "Flags        escalated",

@@ -27,6 +27,7 @@ from temporalio.worker import Worker
 from overdue.store import contact_gate
 from tests.clock import DST_ZONE, next_dst_change, next_local_instant
 from workers.sandbox import workflow_runner
+from workflows.closing import CloseProcessInput, CloseProcessResult
 from workflows.consent import ConsentChanged
 from workflows.contact_types import (
     CancelCallTasksInput,
@@ -66,6 +67,7 @@ class Recorder:
     notices: list[tuple[NotifyInput, datetime]] = field(default_factory=list)
     cancels: list[tuple[CancelCallTasksInput, datetime]] = field(default_factory=list)
     audited: list[RecordEventsInput] = field(default_factory=list)
+    closes: list[CloseProcessInput] = field(default_factory=list)  # closing-2026-12
     sms_failures: dict[str, str] = field(default_factory=dict)  # stage id -> error type
     sms_outage: set[str] = field(default_factory=set)  # stage ids whose sends fail, retryably
     call_outage: set[str] = field(default_factory=set)  # the same for call-task creation
@@ -207,6 +209,22 @@ class Recorder:
                 await asyncio.sleep(0.5)  # the signal reaches the workflow before we complete
             return RecordEventsResult(recorded=0)
 
+        @activity.defn(name="close_process")
+        async def close_process(input: CloseProcessInput) -> CloseProcessResult:
+            """Both parts, kept where the two activities it replaces keep theirs."""
+            self.closes.append(input)
+            at = activity.info().current_attempt_scheduled_time
+            if input.events:
+                self.audited.append(
+                    RecordEventsInput(account_id=input.account_id, events=input.events)
+                )
+            if input.cancel_reason is not None:
+                cancel = CancelCallTasksInput(
+                    account_id=input.account_id, reason=input.cancel_reason
+                )
+                self.cancels.append((cancel, at))
+            return CloseProcessResult(recorded=0, cancelled=0)
+
         return [
             send_sms,
             send_selfservice_code,
@@ -214,6 +232,7 @@ class Recorder:
             send_notification,
             cancel_open_call_tasks,
             record_received_events,
+            close_process,
         ]
 
 

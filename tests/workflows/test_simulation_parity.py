@@ -47,6 +47,7 @@ from tests.workflows.timelines import (
     AGENTS_AND_BACKENDS,
     FEATURED,
     FORBEARANCE,
+    FORBEARANCE_ENDED,
     PLAN_BROKEN,
     REVOCATIONS,
     UNTIL,
@@ -161,6 +162,7 @@ def _vulnerable_section(ids: list[str]) -> dict[str, Any]:
 @example(FEATURED, AGENTS_AND_BACKENDS, DEFAULT_START, 0, True)
 @example(FEATURED, REVOCATIONS, DEFAULT_START, 0, False)
 @example(FEATURED, FORBEARANCE, DEFAULT_START, 0, False)
+@example(FEATURED, FORBEARANCE_ENDED, DEFAULT_START, 0, False)
 async def test_the_simulator_does_what_the_workflow_does(
     policy: Policy, timeline: list[Planned], start_at: StartAt, due_day: int, vulnerable: bool
 ) -> None:

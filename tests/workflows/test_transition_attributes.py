@@ -18,7 +18,7 @@ from tests.workflows.harness import Handle, Recorder, Scenario, account_of, paym
 from tests.workflows.test_overdue_account import POLICY
 from workflows import search_attributes as sa
 from workflows.overdue_account import OverdueAccountWorkflow
-from workflows.patches import COST_2026_12
+from workflows.patches import CLOSING_2026_12, COST_2026_12
 from workflows.publishing import due_instant
 
 DAY = timedelta(days=1)
@@ -53,11 +53,14 @@ async def current_details(handle: Handle) -> str:
     return metadata.current_details
 
 
+@pytest.mark.parametrize(
+    "release", [COST_2026_12, CLOSING_2026_12], ids=["release=cost", "release=closing"]
+)
 async def test_attributes_change_on_transitions_and_the_next_action_is_in_the_details(
-    scenario: Scenario, recorder: Recorder
+    scenario: Scenario, recorder: Recorder, release: int
 ) -> None:
     due = await scenario.today()
-    handle = await scenario.start(POLICY, due)  # as the API starts it: release cost-2026-12
+    handle = await scenario.start(POLICY, due, release=release)
     await scenario.sleep_until(due + DAY, time(18))
 
     attrs = (await handle.describe()).typed_search_attributes
@@ -83,10 +86,13 @@ async def test_attributes_change_on_transitions_and_the_next_action_is_in_the_de
     assert await current_details(handle) == ""
     history = await handle.fetch_history()
     assert not [e for e in history.events if e.event_type == MARKER]  # no patch id asked
-    # Resolved before its first call task: no cancel_open_call_tasks activity at the end.
-    assert activities(history.events) == ["send_sms", "record_received_events"]
+    # Resolved before its first call task: nothing to cancel at the end, only the payment to
+    # audit (closing-2026-12: in the closing activity, one round trip after the payment).
+    closing = "record_received_events" if release == COST_2026_12 else "close_process"
+    assert activities(history.events) == ["send_sms", closing]
     assert recorder.cancels == []
-    await scenario.keep_history(handle, "cost_release_attributes_on_transitions")
+    name = "cost" if release == COST_2026_12 else "closing"
+    await scenario.keep_history(handle, f"{name}_release_attributes_on_transitions")
 
 
 def timers_between_signal_and_call(events: list[HistoryEvent]) -> int:

@@ -28,7 +28,13 @@ from workflows.customer_state import (
     VulnerabilityCategory,
     VulnerabilityChange,
 )
-from workflows.forbearance_types import ForbearanceDecision, ForbearanceKind, ForbearanceRequested
+from workflows.forbearance_types import (
+    EndReason,
+    ForbearanceDecision,
+    ForbearanceEnd,
+    ForbearanceKind,
+    ForbearanceRequested,
+)
 from workflows.handlers import Message
 from workflows.policy import Policy
 from workflows.types import (
@@ -81,6 +87,7 @@ KINDS = (
     "consent",  # flag: grant, else withdraw; a channel from size, given size hours before
     "forbear",  # an agent's forbearance: kind from size, a date from days; flag: answers f0
     "ask_forbearance",  # the borrower asks (flag: one id, so a redelivery)
+    "end_forbearance",  # an agent ends the running holiday (flag) or freeze now
 )
 
 
@@ -188,6 +195,16 @@ FORBEARANCE = [
     Planned(24 * DAY, "pay_part", 90, (0,), False),
 ]
 
+# Ended early: a holiday of ten days and a freeze granted, the holiday ended on day 3 (contact
+# resumes at once; ending it again is refused), the freeze on day 5 (reported once).
+FORBEARANCE_ENDED = [
+    Planned(DAY, "forbear", 2, (10,), False),
+    Planned(DAY + 5, "forbear", 1, (40,), False),
+    Planned(3 * DAY, "end_forbearance", 0, (0,), True),
+    Planned(3 * DAY + 1, "end_forbearance", 0, (0,), True),
+    Planned(5 * DAY, "end_forbearance", 0, (0,), False),
+]
+
 
 @dataclass
 class _Account:
@@ -241,6 +258,10 @@ def _build(item: Planned, n: int, at: datetime, account: _Account) -> Message[An
         return Message(handlers.DECIDE_HARDSHIP, _decision(item, today, account.balance))
     if kind in ("forbear", "ask_forbearance"):
         return _forbearance(item, n, today, account.balance)
+    if kind == "end_forbearance":
+        period = ForbearanceKind.HOLIDAY if item.flag else ForbearanceKind.FREEZE
+        end = ForbearanceEnd(actor="agent-1", kind=period, reason=EndReason.BORROWER_ASKED)
+        return Message(handlers.END_FORBEARANCE, end)
     if kind in ("dispute", "close_dispute"):
         dispute_id = f"d{int(item.flag)}"
         if kind == "dispute":

@@ -62,7 +62,11 @@ GROUPS = {
         f"POST {_ACCOUNT}/consents",
         f"GET {_ACCOUNT}/score",
     ),
-    "forbearance": (f"POST {_ACCOUNT}/forbearance", f"POST {_ACCOUNT}/forbearance-requests"),
+    "forbearance": (
+        f"POST {_ACCOUNT}/forbearance",
+        f"POST {_ACCOUNT}/forbearance-requests",
+        f"POST {_ACCOUNT}/forbearance/end",
+    ),
 }
 
 

@@ -41,7 +41,7 @@ async def test_the_comparison_report_renders_offline(browser: Browser, tmp_path:
     try:
         await page.goto((tmp_path / "report.html").as_uri())
         await expect(page.locator("h1")).to_have_text(
-            "Portfolio simulation: default v3 vs default-d5 v3"
+            "Portfolio simulation: default v4 vs default-d5 v4"
         )
         totals = page.locator("#totals")
         await expect(

@@ -61,7 +61,7 @@ def test_the_html_report_shows_both_and_the_difference() -> None:
     report = compared()
     page = render(report)
     added = report["differences"]["stage: d5_sms"]
-    assert "default v3 vs default-d5 v3" in page
+    assert "default v4 vs default-d5 v4" in page
     assert (
         f"<td>stage: d5_sms</td><td>0</td><td>{added:,}</td><td class='up'>+{added:,}</td>" in page
     )
