@@ -93,7 +93,7 @@ class SmsActivities:
         row, reconcile = await self._claim(row)
         if row.status != "pending":
             return self._finished(input, row)
-        message = outbound_message(row, input)
+        message = await self._outbound(row, input)
         if reconcile:
             adopted = await self._reconcile(input, row, message)
             if adopted is not None:
@@ -180,6 +180,9 @@ class SmsActivities:
             encoding=segments.encoding,
             provider=provider_for(self._sender, contact.phone_e164, jurisdiction(input)),
         )
+
+    async def _outbound(self, row: LedgerRow, input: SendSmsInput) -> OutboundSms:
+        return outbound_message(row, input)  # a subclass's body may differ from the row's
 
     async def _link(self, input: SendSmsInput) -> str:
         """A self-service link when a text of the template asks for one (`{link}`)."""

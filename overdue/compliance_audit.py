@@ -121,7 +121,7 @@ def _contact_row(r: AuditedReceipt) -> list[Finding]:
 
 def _expects_window(r: AuditedReceipt) -> bool:
     if r.channel == "sms":
-        return True
+        return r.basis != "requested"  # the self-service code: the borrower asked that minute
     if r.channel in CALL_CHANNELS:
         return r.basis != "requested"  # a requested task keeps the window when it is claimed
     return r.notify_kind in WINDOWED_NOTICES
@@ -190,7 +190,7 @@ def _caps(
             found.append(("caps_mismatch", f"recorded {recorded}, policy {limits}"))
     if r.channel == "dial":
         return found + _dial_caps(r, policy, zone)
-    if r.channel == "sms":
+    if r.channel == "sms" and r.basis != "requested":
         made, per_day, per_week, what = r.sms_made, limits[0], limits[1], "SMS"
     elif r.channel in CALL_CHANNELS and r.basis != "requested":
         made, per_day, per_week, what = r.calls_made, limits[2], limits[3], "calls"

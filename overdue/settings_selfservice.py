@@ -1,14 +1,17 @@
 """Settings of borrower self-service (docs/self-service.md): how long a link and a session
 live, how many wrong identity values lock a link, how often a link may be opened, and which
-evidence files are taken. Mixed into `overdue.settings.Settings`."""
+evidence files are taken; the one-time code's settings come with it
+(`overdue.settings_selfservice_code`). Mixed into `overdue.settings.Settings`."""
 
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from overdue.settings_selfservice_code import SelfServiceCodeSettings
 
 
-class SelfServiceSettings(BaseSettings):
+class SelfServiceSettings(SelfServiceCodeSettings):
     model_config = SettingsConfigDict(env_prefix="OVERDUE_", extra="ignore", frozen=True)
 
     selfservice_link_days: int = Field(

@@ -23,6 +23,7 @@ from activities.closing import ClosingActivities
 from activities.event_audit import EventAuditActivities
 from activities.notify import NotifyActivities
 from activities.retention import RetentionActivities, workflow_open_in
+from activities.selfservice_code import SelfServiceCodeActivities
 from activities.selfservice_link import link_config_from, use_link_config
 from activities.sms import SmsActivities
 from activities.sms_senders import SmsSender, build_sender
@@ -93,11 +94,13 @@ def build_sms_worker(
     task_queue: str = SMS_TASK_QUEUE,
 ) -> Worker:
     """The SMS queue's worker: the server hands out at most `rate_per_second` SMS activities
-    per second across all of the queue's workers, so the provider is never outpaced."""
+    per second across all of the queue's workers, so the provider is never outpaced. The
+    stage SMS and the self-service code's SMS (its subclass) share the queue and the rate."""
+    code = SelfServiceCodeActivities(pool, sender)  # its overrides are for the code's SMS only
     return Worker(
         client,
         task_queue=task_queue,
-        activities=[SmsActivities(pool, sender).send_sms],
+        activities=[SmsActivities(pool, sender).send_sms, code.send_selfservice_code],
         max_task_queue_activities_per_second=rate_per_second,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         interceptors=[ProductMetricsInterceptor()],

@@ -32,6 +32,7 @@ from workflows import (
     revocation,
 )
 from workflows import customer_requests as customer
+from workflows import selfservice_code_types as selfservice_code
 from workflows import selfservice_requests as selfservice
 from workflows.consent import ConsentChanged
 from workflows.forbearance_types import ForbearanceDecision, ForbearanceEnd, ForbearanceRequested
@@ -236,6 +237,13 @@ REQUEST_REPAYMENT_PLAN = Update(
     selfservice.apply_plan_request,
 )
 
+SEND_SELFSERVICE_CODE = Update(
+    "send_selfservice_code",
+    selfservice_code.CodeRequested,
+    selfservice_code.validate_code_request,
+    selfservice_code.apply_code_request,
+)
+
 SIGNALS: tuple[Signal[Any], ...] = (
     REPORT_PAYMENT,
     REPORT_OVERDUE_AMOUNT,
@@ -264,6 +272,7 @@ UPDATES: tuple[Update[Any], ...] = (
     DECIDE_FORBEARANCE,
     REQUEST_REPAYMENT_PLAN,
     END_FORBEARANCE,
+    SEND_SELFSERVICE_CODE,
 )
 
 # A bare event is the signal that carries its type (a pause or resume: the ops batch job's).

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from api.selfservice import pages, plan_pages
+from api.selfservice import code_pages, pages, plan_pages
 from api.selfservice.access import AccessRefused
 
 STATIC_PATH = "/selfservice/static"
@@ -17,6 +17,7 @@ STATIC_PATH = "/selfservice/static"
 def mount_selfservice(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(plan_pages.router)
+    app.include_router(code_pages.router)
     app.mount(
         STATIC_PATH,
         StaticFiles(directory=Path(__file__).parent / "static"),

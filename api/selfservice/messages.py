@@ -16,9 +16,6 @@ MESSAGES: dict[str, str] = {
     "session.missing": N_("Please confirm who you are first."),
     "form.csrf": N_("This form has expired. Please open the page again and resend it."),
     "check.wrong": N_("That does not match our records. Attempts left: %(left)s."),
-    "check.unavailable": N_(
-        "We cannot confirm who you are online for this account. Please call us."
-    ),
     "process.ended": N_("There is nothing to arrange for this account online any more."),
     "form.promise_invalid": N_("Please enter a positive amount and a date (YYYY-MM-DD)."),
     "form.plan_count": N_("Please choose one of the offered numbers of instalments."),

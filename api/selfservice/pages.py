@@ -22,7 +22,7 @@ from starlette.responses import Response
 from api.console import i18n
 from api.console.outcomes import Action, perform
 from api.dependencies import ServicesDep
-from api.selfservice import access, forms, uploads
+from api.selfservice import access, code_pages, forms, uploads
 from api.selfservice.access import CHECK_COOKIE, SESSION_COOKIE, AccessRefused, Visit
 from api.selfservice.messages import MESSAGES
 from api.selfservice.rendering import LANGUAGES, gettext, language, render
@@ -49,7 +49,7 @@ async def _check_page(
     if v.link.failed_checks >= services.settings.selfservice_max_check_failures:
         return message_page(request, 429, "link.locked")
     if not await selfservice_records.has_id_last4(services.pool, v.account_id):
-        return message_page(request, 200, "check.unavailable")
+        return await code_pages.ask_page(request, services, v, status)  # a code by SMS
     value = access.new_form_key()
     page = render(request, "check.html", status, path=v.path, csrf_token=value, error=error)
     access.set_cookie(request, page, v, CHECK_COOKIE, value)

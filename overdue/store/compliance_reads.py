@@ -89,8 +89,10 @@ async def receipts_page(
                    AND ev.status <> 'pending' AND ev.status <> ALL($4::text[])) AS sent_at,
                ARRAY(
                    SELECT m.created_at FROM contact_ledger m
+                     LEFT JOIN compliance_receipts mr ON mr.contact_key = m.idempotency_key
                     WHERE m.account_id = r.account_id AND m.channel = 'sms'
                       AND m.status <> ALL($4::text[])
+                      AND coalesce(mr.basis, 'stage') <> 'requested'
                       AND m.created_at > r.at - interval '7 days' AND m.created_at <= r.at
                     ORDER BY m.created_at
                ) AS sms_made,

@@ -172,7 +172,8 @@ async def _counts(
     conn: asyncpg.Connection, receipt: Receipt, at: datetime, day_start: datetime
 ) -> Counts:
     """SMS and calls made up to `at` (this contact included): ledger rows that reached the
-    customer or an agent's queue; a task an event asked for is not a call the caps count."""
+    customer or an agent's queue; a task an event asked for is not a call the caps count, nor
+    the self-service code a borrower asked for an SMS (both basis `requested`)."""
     row = await conn.fetchrow(
         """
         SELECT count(*) FILTER (WHERE l.channel = 'sms' AND l.created_at >= $3) AS sms_today,
@@ -185,7 +186,7 @@ async def _counts(
          WHERE l.account_id = $1 AND l.idempotency_key <> $4
            AND l.created_at > $2::timestamptz - interval '7 days' AND l.created_at <= $2
            AND l.status <> ALL($5::text[])
-           AND (l.channel = 'sms'
+           AND ((l.channel = 'sms' AND coalesce(r.basis, 'stage') <> 'requested')
                 OR (l.channel = 'call_task' AND l.status <> 'pending'
                     AND coalesce(r.basis, 'stage') <> 'requested'))
         """,
@@ -196,7 +197,7 @@ async def _counts(
         list(NOT_MADE),
     )
     assert row is not None
-    sms = 1 if receipt.channel == "sms" else 0
+    sms = 1 if receipt.channel == "sms" and receipt.basis != "requested" else 0
     call = 1 if receipt.channel in ("call_task", "dial") and receipt.basis != "requested" else 0
     return Counts(
         sms_today=row["sms_today"] + sms,

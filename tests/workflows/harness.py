@@ -175,6 +175,10 @@ class Recorder:
                 already_sent=False,
             )
 
+        @activity.defn(name="send_selfservice_code")
+        async def send_selfservice_code(input: SendSmsInput) -> SendSmsResult:
+            return await send_sms(input)  # the same fake: stage id `selfservice_code`
+
         @activity.defn(name="create_call_task")
         async def create_call_task(input: CreateCallTaskInput) -> CreateCallTaskResult:
             self.calls.append((input, activity.info().current_attempt_scheduled_time))
@@ -223,6 +227,7 @@ class Recorder:
 
         return [
             send_sms,
+            send_selfservice_code,
             create_call_task,
             send_notification,
             cancel_open_call_tasks,
@@ -235,7 +240,7 @@ class Recorder:
 async def running_worker(env: WorkflowEnvironment, recorder: Recorder) -> AsyncIterator[None]:
     recorder.client = env.client
     activities = recorder.activities()
-    sms = [a for a in activities if a.__name__ == "send_sms"]
+    sms = [a for a in activities if a.__name__ in ("send_sms", "send_selfservice_code")]
     async with (
         Worker(
             env.client,

@@ -37,7 +37,7 @@ async def linked_account(stack: Stack, *, locale: str = "en", **start: Any) -> L
     """A new account started with an ID's last 4; its first SMS, and the link in it."""
     customer = {
         "name": "Li Na",
-        "phone": "+8613912345678",
+        "phone": start.pop("phone", "+8613912345678"),
         "time_zone": start.pop("time_zone", None) or _zone(),
         "locale": locale,
         "id_last4": start.pop("id_last4", ID_LAST4),
