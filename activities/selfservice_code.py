@@ -26,10 +26,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.sms import MISSING_CONTACT, SMS_REFUSED, SmsActivities
-from activities.sms_routing import jurisdiction, provider_for
 from activities.sms_types import OutboundSms, Refusal, SentSms
 from activities.templates import pick_locale
-from overdue.sms_segments import count_segments
 from overdue.store import accounts, selfservice_codes
 from overdue.store.contact_ledger import LedgerRow, NewContact
 from overdue.store.sealed_texts import open_text, seal_text
@@ -99,21 +97,8 @@ class SelfServiceCodeActivities(SmsActivities):
             raise ApplicationError("the request's code is not kept; retrying", type=CODE_NOT_KEPT)
         locale = pick_locale(TEXTS, contact.locale, input.default_locale)
         locale = locale if locale in TEXTS else "en"
-        body = code_text(locale, MASK, request.lifetime)
-        segments = count_segments(code_text(locale, code, request.lifetime))
-        return NewContact(
-            idempotency_key=input.idempotency_key,
-            account_id=input.account_id,
-            channel="sms",
-            stage_id=input.stage_id,
-            workflow_run_id=activity.info().workflow_run_id,
-            template_id=input.template_id,
-            body=body,
-            recipient=contact.phone_e164,
-            segments=segments.segments,
-            encoding=segments.encoding,
-            provider=provider_for(self._sender, contact.phone_e164, jurisdiction(input)),
-        )
+        masked, sent = (code_text(locale, c, request.lifetime) for c in (MASK, code))
+        return self._row(input, contact.phone_e164, masked, sent)
 
     async def _outbound(self, row: LedgerRow, input: SendSmsInput) -> OutboundSms:
         """The row's message with the code in place of the mask. A code that can no longer

@@ -135,8 +135,7 @@ class SmsActivities:
     # --- the ledger row ----------------------------------------------------------------
 
     async def _open_row(self, input: SendSmsInput) -> LedgerRow:
-        """The key's row; written with the body rendered once, the recipient and segments
-        when it is new."""
+        """The key's row; when new, written with the body rendered once and its segments."""
         try:
             row = await contact_ledger.find(
                 self._pool, input.idempotency_key, channel="sms", account_id=input.account_id
@@ -166,7 +165,11 @@ class SmsActivities:
                 non_retryable=True,
             )
         body = _render(input, contact.full_name, contact.locale, await self._link(input))
-        segments = count_segments(body)
+        return self._row(input, contact.phone_e164, body, body)
+
+    def _row(self, input: SendSmsInput, phone: str, body: str, sent_as: str) -> NewContact:
+        """This attempt's ledger row: `body` kept, billed as `sent_as` (a masked code's)."""
+        segments = count_segments(sent_as)
         return NewContact(
             idempotency_key=input.idempotency_key,
             account_id=input.account_id,
@@ -175,10 +178,10 @@ class SmsActivities:
             workflow_run_id=activity.info().workflow_run_id,
             template_id=input.template_id,
             body=body,
-            recipient=contact.phone_e164,
+            recipient=phone,
             segments=segments.segments,
             encoding=segments.encoding,
-            provider=provider_for(self._sender, contact.phone_e164, jurisdiction(input)),
+            provider=provider_for(self._sender, phone, jurisdiction(input)),
         )
 
     async def _outbound(self, row: LedgerRow, input: SendSmsInput) -> OutboundSms:
@@ -191,9 +194,8 @@ class SmsActivities:
 
     async def _claim(self, row: LedgerRow) -> tuple[LedgerRow, bool]:
         """Take the row for this attempt; True when an earlier attempt must be reconciled."""
-        claim = await sms_ledger.claim_attempt(
-            self._pool, row, in_flight_for=self._sender.reconcile_after
-        )
+        after = self._sender.reconcile_after
+        claim = await sms_ledger.claim_attempt(self._pool, row, in_flight_for=after)
         if claim.wait is not None:
             raise ApplicationError(
                 "another attempt for this key may still be in flight; retrying later",
