@@ -212,6 +212,14 @@ def _edges(key: object, value: object) -> tuple[object, ...]:
     return EDGE_INTS if isinstance(value, int) and not isinstance(value, bool) else ()
 
 
+def put_at(body: Any, path: tuple[Any, ...], value: object) -> None:
+    """Set the leaf at `path` (keys and indexes) of a JSON body to `value`."""
+    container = body
+    for key in path[:-1]:
+        container = container[key]
+    container[path[-1]] = value
+
+
 def _bend(body: Any, draw: st.DrawFn) -> Any:
     """The body with its REALISTIC fields nearly always realistic and its times often at the
     calendar's ends (still valid values), then often one leaf made edgy (one at a time: a
@@ -219,10 +227,7 @@ def _bend(body: Any, draw: st.DrawFn) -> Any:
     body = copy.deepcopy(body)
 
     def put(path: tuple[Any, ...], value: object) -> None:
-        container = body
-        for key in path[:-1]:
-            container = container[key]
-        container[path[-1]] = value
+        put_at(body, path, value)
 
     for path, _ in _leaves(body):
         if path[-1] in REALISTIC and draw(st.integers(0, 19)):  # 95%

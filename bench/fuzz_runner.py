@@ -8,7 +8,7 @@ import time
 import uuid
 import zlib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
@@ -40,6 +40,7 @@ from bench.fuzz_cases import (
     account_of,
     body_field,
     calendar_end,
+    put_at,
     signatures_of,
     user_cases,
 )
@@ -173,7 +174,7 @@ class Fuzzer:
                 probe = PROBES.get(sig.name)
                 if probe and op.label in sig.operations and not self.report.reached[sig.name]:
                     body = seed_report(f"probe-{sig.name}")
-                    probe(body)
+                    put_at(body, *probe)
                     path = {"account_id": self.seen.new_account()}
                     self.send(op.label, op.Case(path_parameters=path, body=body))
 
@@ -291,22 +292,12 @@ class Fuzzer:
         )
 
 
-def _set(path: tuple[str, ...], value: object) -> Callable[[dict[str, Any]], None]:
-    def put(body: dict[str, Any]) -> None:
-        container = body
-        for key in path[:-1]:
-            container = container[key]
-        container[path[-1]] = value
-
-    return put
-
-
 # A hand-made case per edge-value signature of PUT .../overdue: the seed's report with one field
 # at its edge (Fuzzer.probe_unreached).
-PROBES: dict[str, Callable[[dict[str, Any]], None]] = {
-    "nul-in-customer-name": _set(("customer", "name"), "Fuzz\x00Seed"),
-    "int64-amount-due": _set(("amount_due", "amount_minor"), 2**63),
-    "calendar-end-due-date": _set(("due_date",), "9999-12-31"),
+PROBES: dict[str, tuple[tuple[str, ...], object]] = {
+    "nul-in-customer-name": (("customer", "name"), "Fuzz\x00Seed"),
+    "int64-amount-due": (("amount_due", "amount_minor"), 2**63),
+    "calendar-end-due-date": (("due_date",), "9999-12-31"),
 }
 
 
