@@ -21,7 +21,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api import workflow_messages as messages
 from api.workflow_calls import ProcessNotRunning, account_handle, to_running
-from overdue.store import reported_events
+from overdue.store import policy_versions, reported_events
 from overdue.store.audit import record_event
 from overdue.store.bills import PendingBill, mark_bill_delivered
 from overdue.store.reported_events import Undelivered
@@ -60,10 +60,20 @@ class BillDelivered:
     started: bool  # a new process; False: the bill was signalled to the running one
 
 
+async def _start_input(db: Db, pending: PendingBill) -> OverdueAccountInput:
+    """The stored start input; a policy it names by digest is read onto the shelf first (a
+    relay process may not have started anything on that version yet)."""
+    ref = pending.start_input.get("policy_ref")
+    if isinstance(ref, dict) and "policy" not in pending.start_input:
+        async with transaction(db) as conn:
+            await policy_versions.shelve_stored(conn, [str(ref.get("digest"))])
+    return OverdueAccountInput.model_validate(pending.start_input)
+
+
 async def deliver_bill(db: Db, temporal: Client, pending: PendingBill) -> BillDelivered:
     """Start the account's process with the stored input, or signal the bill to the running
     one; then mark the bill delivered and audit it (`process.started` / `bill.added`)."""
-    input = OverdueAccountInput.model_validate(pending.start_input)
+    input = await _start_input(db, pending)
     bill = pending.bill
     try:
         delivered = BillDelivered(await _start(temporal, input), started=True)

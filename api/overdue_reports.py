@@ -20,6 +20,7 @@ from api.dependencies import Services
 from api.schemas import OverdueReport, OverdueStarted
 from api.workflow_calls import account_handle
 from overdue.inputs import MAX_MINOR
+from overdue.store import policy_versions
 from overdue.store.accounts import (
     CustomerReport,
     account_currency,
@@ -126,9 +127,10 @@ async def _pending(
         default=services.policy,
         actor=actor,
     )
+    ref = await policy_versions.keep(conn, policy)  # the start names it by digest
     return PendingBill(
         bill=messages.bill(account_id, body),
-        start_input=messages.process_input(account_id, body, policy).model_dump(mode="json"),
+        start_input=messages.process_input(account_id, body, policy, ref).model_dump(mode="json"),
         actor=actor,
     )
 

@@ -20,6 +20,7 @@ from overdue.store.bills import Bill
 from workflows.forbearance_types import Itemization
 from workflows.patches import RELEASES
 from workflows.policy import Policy
+from workflows.policy_shelf import PolicyRef
 from workflows.types import (
     ContactCeased,
     DisputeClosed,
@@ -37,8 +38,11 @@ def jurisdiction(phone: str) -> str:
     return region if region and len(region) == 2 and region.isalpha() else "default"
 
 
-def process_input(account_id: str, body: OverdueReport, policy: Policy) -> OverdueAccountInput:
-    """A report that starts the account's process (no personal data: no name, no phone)."""
+def process_input(
+    account_id: str, body: OverdueReport, policy: Policy, policy_ref: PolicyRef | None = None
+) -> OverdueAccountInput:
+    """A report that starts the account's process (no personal data: no name, no phone);
+    with `policy_ref` (its stored version) the policy travels by digest."""
     return OverdueAccountInput(
         account_id=account_id,
         product=body.product,
@@ -50,6 +54,7 @@ def process_input(account_id: str, body: OverdueReport, policy: Policy) -> Overd
         risk_segment=body.risk_segment,
         vulnerable=body.vulnerable,
         policy=policy,
+        policy_ref=policy_ref,
         bill_id=body.effective_bill_id(),
         consents=[consent.given() for consent in body.consents],
         itemization=body.itemization,

@@ -3,10 +3,12 @@ mTLS, an API key, so a locked-down cluster or Temporal Cloud works) and the data
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import PayloadCodec
 from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
@@ -45,19 +47,23 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
 
 
 async def connect(
-    settings: Settings, runtime: Runtime | None = None, *, lazy: bool = False
+    settings: Settings,
+    runtime: Runtime | None = None,
+    *,
+    lazy: bool = False,
+    payload_codec: PayloadCodec | None = None,
 ) -> Client:
     """A client for the configured namespace. Its signals carry their send time, for the
     workers' signal-to-effect latency metric; `runtime` is the worker's metrics runtime.
     `lazy` connects on the first call instead (a process that must start while Temporal is
-    down: the API)."""
+    down: the API). `payload_codec`: the worker's (workers/policy_codec.py)."""
     api_key = settings.temporal_api_key
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         api_key=api_key.get_secret_value() if api_key is not None else None,
         tls=tls_config(settings),
-        data_converter=pydantic_data_converter,
+        data_converter=dataclasses.replace(pydantic_data_converter, payload_codec=payload_codec),
         interceptors=[SignalStampingInterceptor()],
         runtime=runtime,
         lazy=lazy,

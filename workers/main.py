@@ -33,6 +33,7 @@ from overdue.privacy_keys import keyring_from, use_keyring
 from overdue.settings import Settings
 from overdue.settings_retention import RetentionPeriods
 from overdue.temporal_client import connect
+from workers.policy_codec import PolicyShelfCodec
 from workers.sandbox import workflow_runner
 from workers.schedules import ensure_schedules
 from workflows.names import OVERDUE_TASK_QUEUE, SMS_TASK_QUEUE
@@ -123,9 +124,9 @@ async def run_worker(settings: Settings) -> None:
         resources.push_async_callback(sender.close)
         # Prometheus metrics (SDK and product) at OVERDUE_WORKER_METRICS_ADDRESS, if set.
         runtime, serves_metrics = build_runtime(settings)
-        client = await connect(settings, runtime)
         pool = await create_pool(settings)
         resources.push_async_callback(pool.close)
+        client = await connect(settings, runtime, payload_codec=PolicyShelfCodec(pool))
         if serves_metrics:
             await resources.enter_async_context(call_task_gauges(pool, runtime.metric_meter))
             logger.info("metrics at http://%s/metrics", settings.worker_metrics_address)

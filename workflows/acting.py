@@ -106,6 +106,7 @@ def new_record(input: OverdueAccountInput, episode_id: str, started_at: datetime
         risk_segment=input.risk_segment,
         vulnerable=input.vulnerable,
         policy=input.policy,
+        policy_ref=input.policy_ref,  # carried by digest across continue-as-new when set
         episode_id=episode_id,
         anchor_at=anchor_time(input.policy, input.due_date, input.time_zone, started_at),
         balance_minor=input.amount_due_minor,

@@ -57,10 +57,14 @@ AUDIT_EVENTS_DURING_CHORES = DESK_2026_12
 # replay what they answered). An id added later names the first release that takes it as given.
 COST_2026_12 = 1  # issue 19: search attributes on transitions only (workflows/publishing.py)
 CLOSING_2026_12 = 2  # issue 19: a finished account's audit and cancel in one activity (closing.py)
+# issue 19: the start input and the carried record name their policy by digest
+# (workflows/policy_shelf.py); an older worker cannot read such an input, hence the release.
+POLICY_BY_DIGEST_2026_12 = 3
 RELEASES = {
     0: "before cost-2026-12",
     COST_2026_12: "cost-2026-12",
     CLOSING_2026_12: "closing-2026-12",
+    POLICY_BY_DIGEST_2026_12: "policy-by-digest-2026-12",
 }
 GIVEN_SINCE: dict[str, int] = {
     GIVE_UP_CONTACTS_ON_RESOLUTION: COST_2026_12,

@@ -18,6 +18,7 @@ from pydantic import Field
 from workflows.account import RequestRejected
 from workflows.messages import Message
 from workflows.policy import Policy
+from workflows.policy_shelf import PolicyRef
 from workflows.types import AccountRecord
 
 ACTOR_PATTERN = r"^[^\x00-\x1f\x7f]{1,64}$"
@@ -27,6 +28,11 @@ class PolicyChange(Message):
     """Ops' request: decide with `policy` from now on (an update; `change_id` is its id)."""
 
     policy: Policy
+    policy_ref: PolicyRef | None = Field(
+        default=None,
+        description="The policy's stored version (overdue policy move stores it first): the "
+        "record then carries it by digest; None: carried whole.",
+    )
     actor: str = Field(pattern=ACTOR_PATTERN)
     change_id: str = Field(pattern=r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -55,4 +61,5 @@ def validate_policy_change(record: AccountRecord, change: PolicyChange, now: dat
 def apply_policy_change(record: AccountRecord, change: PolicyChange, now: datetime) -> None:
     before = policy_label(record.policy)
     record.policy = change.policy
+    record.policy_ref = change.policy_ref
     record.note(f"policy {before} -> {policy_label(change.policy)} by {change.actor}")

@@ -29,6 +29,7 @@ from workflows.customer_state import VulnerabilityChange as VulnerabilityChange
 from workflows.messages import TEXT_ID_PATTERN as TEXT_ID_PATTERN
 from workflows.messages import Message, legacy_text_field, text_id_field
 from workflows.policy import CallQueue, Policy
+from workflows.policy_shelf import ByPolicyRef
 from workflows.revocation_types import PendingRevocation as PendingRevocation
 from workflows.revocation_types import RevocationDecision as RevocationDecision
 from workflows.revocation_types import RevocationRequested as RevocationRequested
@@ -53,7 +54,7 @@ class AccountState(StrEnum):
     PARKED = "parked"
 
 
-class OverdueAccountInput(fb.Itemized):
+class OverdueAccountInput(fb.Itemized, ByPolicyRef):
     _AMOUNT = "amount_due_minor"
 
     account_id: str = Field(pattern=ACCOUNT_ID_PATTERN)
@@ -93,7 +94,7 @@ class OverdueAccountInput(fb.Itemized):
     release: int = Field(
         default=0,
         ge=0,
-        le=2,
+        le=3,
         description="The code release that started the process (workflows/patches.py, "
         "RELEASES); 0 in inputs from before cost-2026-12. Its patch ids are taken as given, "
         "and its search attributes are kept (workflows/publishing.py).",
@@ -214,7 +215,7 @@ class TaskRequest(BaseModel):
     due_at: datetime
 
 
-class AccountRecord(BaseModel):
+class AccountRecord(ByPolicyRef):
     """Everything the workflow knows about one account's process. No personal data."""
 
     account_id: str

@@ -41,8 +41,11 @@ WITH touched AS (
     SELECT b.account_id FROM account_bills b
      WHERE NOT EXISTS (SELECT 1 FROM report_accounts r WHERE r.account_id = b.account_id)
 ), first_bill AS (
-    SELECT DISTINCT ON (b.account_id) b.account_id, b.due_date, b.start_input -> 'policy' AS policy
+    -- the start's policy: inline, or by digest from release policy-by-digest-2026-12 on
+    SELECT DISTINCT ON (b.account_id) b.account_id, b.due_date,
+           coalesce(b.start_input -> 'policy', v.body) AS policy
       FROM account_bills b JOIN touched USING (account_id)
+      LEFT JOIN policy_versions v ON v.digest = b.start_input -> 'policy_ref' ->> 'digest'
      ORDER BY b.account_id, b.due_date, b.created_at
 ), billed AS (
     SELECT b.account_id, sum(b.amount_minor) AS total

@@ -30,6 +30,7 @@ from overdue.temporal_client import connect
 from workers.devstack.local_postgres import LocalPostgres, start_local_postgres_async
 from workers.devstack.local_temporal import TemporalDevServer
 from workers.main import build_sms_worker, build_worker
+from workers.policy_codec import PolicyShelfCodec
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,8 +76,9 @@ async def stack(
         # Every test logs in from 127.0.0.1: the per-client limit is tested on its own.
         login_client_attempts_per_minute=1000,
     )
-    temporal = await connect(settings)
     pool = await create_pool(settings)
+    # The worker's client, as workers/main.py builds it (the API's needs no codec).
+    temporal = await connect(settings, payload_codec=PolicyShelfCodec(pool))
     async with pool.acquire() as conn:
         _, api_key = await add_key(conn, f"tests-{uuid.uuid4().hex[:8]}", ALL_SCOPES)
     sender = RecordingSmsSender()

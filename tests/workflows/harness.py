@@ -18,12 +18,13 @@ from temporalio import activity
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflow.v1 import WorkflowExecutionInfo
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+import workflows.policy_shelf as policy_shelf
 from overdue.store import contact_gate
 from tests.clock import DST_ZONE, next_dst_change, next_local_instant
 from workers.sandbox import workflow_runner
@@ -285,6 +286,9 @@ async def start(
     start's search attributes with the request."""
     account_id = f"acct-{uuid.uuid4().hex[:12]}"
     fields.setdefault("release", max(RELEASES))
+    # By digest, as the API starts (the worker's shelf is this process's: the codec's part is
+    # tests/integration/test_policy_versions.py); `policy_ref=None` sends it whole.
+    fields.setdefault("policy_ref", policy_shelf.shelve(policy))
     input = OverdueAccountInput(
         account_id=account_id,
         product="credit_line",
@@ -421,3 +425,19 @@ async def keep_history(handle: Handle, name: str) -> None:
     if os.environ.get("RECORD_HISTORIES") == "1":
         history = await handle.fetch_history()
         (ROOT / "tests" / "histories" / f"{name}.json").write_text(history.to_json())
+        keep_named_policies(history)
+
+
+def keep_named_policies(history: WorkflowHistory) -> None:
+    """The policy a start input names by digest, beside the histories: the replay test puts
+    it on the shelf (as the worker reads it from Postgres)."""
+    for event in history.events:
+        if event.HasField("workflow_execution_started_event_attributes"):
+            data = event.workflow_execution_started_event_attributes.input.payloads[0].data
+            ref = json.loads(data).get("policy_ref")
+            policy = policy_shelf.take(ref["digest"]) if ref else None
+            if policy is not None:
+                folder = ROOT / "tests" / "histories" / "policies"
+                folder.mkdir(exist_ok=True)
+                body = policy_shelf.canonical(policy).decode()
+                (folder / f"{ref['digest']}.json").write_text(body + "\n")

@@ -24,6 +24,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
+from overdue.store import policy_versions
 from overdue.store.audit import record_event
 from workers.ops.common import query_error, scoped_query
 from workers.ops.errors import OpsError
@@ -100,7 +101,9 @@ async def apply(
     client: Client, pool: asyncpg.Pool, shown: list[Preview], policy: Policy, actor: str
 ) -> list[Moved]:
     """Send the update to each account the preview says would accept it; audit each move."""
-    change = PolicyChange(policy=policy, actor=actor, change_id=change_id(policy))
+    # Stored first: the moved processes then carry the version by digest across runs.
+    ref = await policy_versions.keep(pool, policy)
+    change = PolicyChange(policy=policy, policy_ref=ref, actor=actor, change_id=change_id(policy))
 
     async def move(item: Preview) -> Moved:
         if item.preview is None or item.preview.rejected is not None:
