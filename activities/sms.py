@@ -39,7 +39,7 @@ from activities.sms_types import (
     SmsOutcomeUnknown,
     SmsRefused,
 )
-from activities.templates import pick_locale, render
+from activities.templates import pick_locale, render, with_policy_texts
 from overdue.sms_segments import count_segments
 from overdue.store import (
     accounts,
@@ -66,8 +66,7 @@ SMS_NOT_SENT = "SmsNotSent"
 SMS_OUTCOME_UNKNOWN = "SmsOutcomeUnknown"
 SMS_ATTEMPT_IN_FLIGHT = "SmsAttemptInFlight"
 
-# Our error code for a send we blocked ourselves: the number opted out in our records.
-BLOCKED_OPTED_OUT = "opted_out"
+BLOCKED_OPTED_OUT = "opted_out"  # our code for a send we blocked: opted out in our records
 # A free-text request to stop SMS awaits an agent (overdue/store/revocation_requests.py).
 BLOCKED_REVOCATION = "revocation_pending"
 _REFUSAL_BY_CODE = {
@@ -87,6 +86,7 @@ class SmsActivities:
     @activity.defn
     async def send_sms(self, input: SendSmsInput) -> SendSmsResult:
         """Send the stage's SMS once; a retry or a duplicate never sends a second message."""
+        input = with_policy_texts(input)  # templates by the policy version it names, if any
         row = await self._open_row(input)
         if row.status != "pending":
             return self._finished(input, row)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import workflows.policy_shelf as policy_shelf
+from workflows.contact_types import SendSmsInput
 from workflows.currencies import format_minor
 from workflows.forbearance_types import Itemization
+from workflows.provider_templates import registered_for
 
 # The itemization's placeholders (workflows.policy.TEMPLATE_FIELDS): amounts as `amount` is
 # written; without an itemization (none reported) each reads NOT_ITEMIZED.
@@ -23,6 +26,23 @@ def itemized_values(itemization: Itemization | None, currency: str) -> dict[str,
         itemization.payments_minor,
     )
     return {f: format_minor(m, currency) for f, m in zip(ITEMIZED_FIELDS, minor, strict=True)}
+
+
+def with_policy_texts(input: SendSmsInput) -> SendSmsInput:
+    """An SMS input that names its policy by digest, with its template's texts and provider
+    registrations from that version (the worker's codec shelved it before the activity ran);
+    an input that carries them is returned as it is."""
+    if input.policy_ref is None:
+        return input
+    policy = policy_shelf.take(input.policy_ref.digest)
+    if policy is None:  # retried: the codec reads it from Postgres on the next attempt
+        raise RuntimeError(f"policy version {input.policy_ref.digest} is not on the shelf")
+    return input.model_copy(
+        update={
+            "templates": policy.templates[input.template_id],
+            "registered": registered_for(policy.provider_templates, input.template_id),
+        }
+    )
 
 
 def pick_locale(texts: dict[str, str], locale: str, default_locale: str) -> str:

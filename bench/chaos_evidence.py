@@ -22,6 +22,7 @@ from bench.chaos_check import Evidence
 from bench.chaos_history import parse_history
 from bench.chaos_load import Account, Timeline
 from bench.chaos_stack import NotifyReceiver, Stack
+from overdue.store import policy_versions
 from workers.devstack.local_temporal import TemporalDevServer
 from workers.fakes.twilio import FakeTwilio
 from workflows import search_attributes as sa
@@ -119,6 +120,8 @@ async def gather_evidence(
     receiver: NotifyReceiver,
     accounts: list[Account],
 ) -> Evidence:
+    # Start inputs name their policy by digest: put the stored versions on this shelf first.
+    await policy_versions.shelve_stored(pool)
     histories = {}
     skipped: dict[str, set[str]] = {}
     suppressed: dict[str, set[str]] = {}

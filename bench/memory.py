@@ -48,10 +48,13 @@ from overdue.policy_files import load_policy
 from workers.devstack.local_temporal import TemporalDevServer
 from workflows.names import workflow_id
 from workflows.policy import Policy
+from workflows.policy_shelf import shelve
 
 TZ = "Asia/Shanghai"
 SAMPLE = 50  # the last started, whose first tasks say a phase is processed
 TARGET = 1.5  # issue 19: a cached account workflow's memory / the holder's
+
+POLICY_FILE = ROOT / "policies" / "default.yaml"
 
 
 async def run_phase(
@@ -68,7 +71,7 @@ async def run_phase(
         await asyncio.sleep(3)  # let it settle into polling
         idle = worker.rss_mb()
         server_before = tree_rss_mb(server.pid or 0)
-        policy = load_policy(ROOT / "policies" / "default.yaml")
+        policy = load_policy(POLICY_FILE)
         due = datetime.now(ZoneInfo(TZ)).date() + timedelta(days=30)
         with RssSampler(worker.pid) as sampler:
             opened = await open_accounts(client, name, n, queue, due, policy, wait_seconds)
@@ -98,6 +101,7 @@ async def phase_worker(
     """A fresh worker process (stand-in activities, or the holder), on the phase's own queue."""
     mode = "holder" if name == "holder" else "standin"
     args = ["--mode", mode, "--address", server.address, "--task-queue", queue]
+    args += ["--policy-file", str(POLICY_FILE)]  # on its shelf, as read from Postgres
     return await WorkerChild(name, [*args, "--max-cached", str(max_cached)]).start()
 
 
@@ -138,7 +142,13 @@ async def open_accounts(
     started = await start_many(
         keys,
         lambda key: start_account(
-            client, key, due=due, policy=policy, task_queue=queue, workflow=kind
+            client,
+            key,
+            due=due,
+            policy=policy,
+            policy_ref=shelve(policy),  # by digest, as the API starts
+            task_queue=queue,
+            workflow=kind,
         ),
     )
     start_seconds = time.monotonic() - began

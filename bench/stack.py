@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from temporalio.common import TypedSearchAttributes
 
     from workflows.policy import Policy
+    from workflows.policy_shelf import PolicyRef
     from workflows.types import OverdueAccountInput
 
 # Enough to keep the server busy, few enough that one Python process keeps up.
@@ -133,7 +134,9 @@ async def start_many(
     return done
 
 
-def account_input(key: str, due: date, policy: Policy) -> OverdueAccountInput:
+def account_input(
+    key: str, due: date, policy: Policy, policy_ref: PolicyRef | None = None
+) -> OverdueAccountInput:
     """A benchmark account's start input (150,000 CNY on a credit line, a customer in
     Asia/Shanghai, CN rules), on this code's release as the API starts it."""
     from workflows.patches import RELEASES
@@ -148,6 +151,7 @@ def account_input(key: str, due: date, policy: Policy) -> OverdueAccountInput:
         time_zone="Asia/Shanghai",
         jurisdiction="CN",
         policy=policy,
+        policy_ref=policy_ref,  # by digest, as the API starts (None: whole)
         release=max(RELEASES),
     )
 
@@ -160,6 +164,7 @@ async def start_account(
     policy: Policy,
     task_queue: str,
     search_attributes: TypedSearchAttributes | None = None,
+    policy_ref: PolicyRef | None = None,
     workflow: str = "OverdueAccountWorkflow",
 ) -> object:
     """Start one benchmark account's workflow (150,000 CNY on a credit line, a customer in
@@ -168,7 +173,7 @@ async def start_account(
     from workflows.overdue_account import OverdueAccountWorkflow
     from workflows.publishing import start_attributes
 
-    input = account_input(key, due, policy)
+    input = account_input(key, due, policy, policy_ref)
     return await client.start_workflow(
         OverdueAccountWorkflow.run if workflow == "OverdueAccountWorkflow" else workflow,
         input,

@@ -55,6 +55,7 @@ from bench.throughput_scaling import (
     report_scaling,
     scaling,
 )
+from overdue.store import policy_versions
 from workers.devstack.local_temporal import TemporalDevServer
 from workflows import search_attributes as sa
 from workflows.names import OVERDUE_TASK_QUEUE
@@ -182,6 +183,7 @@ async def ours(
     assert pool is not None
     keys = [f"tp-{i:06d}" for i in range(n)]
     await seed_accounts(pool, keys)
+    ref = await policy_versions.keep(pool, POLICY)  # stored, as the API does before a start
     args = ["--mode", "real", "--address", server.address, "--database-url", database_url]
     workers = await start_workers("ours", args, processes)
     at_ready = [w.cpu_seconds() for w in workers]
@@ -195,6 +197,7 @@ async def ours(
                 key,
                 due=due,
                 policy=POLICY,
+                policy_ref=ref,
                 task_queue=OVERDUE_TASK_QUEUE,
                 search_attributes=START_SEARCH_ATTRIBUTES,
             ),

@@ -1,7 +1,7 @@
 """A worker in its own process, so its RSS and CPU are its own (bench/stack.py spawns it).
 
     python -m bench.worker_proc --mode standin|real|noop|holder --address HOST:PORT [--task-queue Q]
-        [--max-cached N] [--database-url URL] [--sms-rate R] [--echo]
+        [--max-cached N] [--database-url URL] [--sms-rate R] [--echo] [--policy-file F]
 
 - standin: OverdueAccountWorkflow with the stand-in activities of tests/workflows/harness.py;
 - real: the product's wiring, workers.main.build_worker and build_sms_worker, with a pool on
@@ -9,6 +9,10 @@
   own queue, in the same process: bench.latency's baseline);
 - noop: bench.noop's workflow and activity, same sandbox runner (the ceiling);
 - holder: bench.noop's holder workflow on --task-queue (bench.memory's baseline).
+
+Starts name their policy by digest (workflows/policy_shelf.py): the real mode reads versions
+from Postgres through the product's codec (workers/policy_codec.py); the others, which have no
+database, shelve --policy-file at start, as a worker that had read it would have it.
 
 Prints READY once polling, then runs until SIGINT/SIGTERM.
 """
@@ -18,8 +22,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import signal
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
@@ -30,9 +36,22 @@ READY = "READY"
 
 
 async def serve(args: argparse.Namespace) -> None:
-    client = await Client.connect(
-        args.address, namespace=args.namespace, data_converter=pydantic_data_converter
+    import asyncpg
+
+    from workers.policy_codec import PolicyShelfCodec
+
+    if args.policy_file:
+        from overdue.policy_files import load_policy
+        from workflows.policy_shelf import shelve
+
+        shelve(load_policy(args.policy_file))
+    pool = None
+    if args.mode == "real":
+        pool = await asyncpg.create_pool(args.database_url, min_size=1, max_size=args.pool_size)
+    converter = dataclasses.replace(
+        pydantic_data_converter, payload_codec=PolicyShelfCodec(pool) if pool else None
     )
+    client = await Client.connect(args.address, namespace=args.namespace, data_converter=converter)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -41,14 +60,20 @@ async def serve(args: argparse.Namespace) -> None:
     if args.max_cached is not None:
         cache["max_cached_workflows"] = args.max_cached
     async with AsyncExitStack() as stack:
-        for worker in await build(args, client, stack, cache):
+        if pool is not None:
+            stack.push_async_callback(pool.close)
+        for worker in await build(args, client, stack, cache, pool):
             await stack.enter_async_context(worker)
         print(READY, flush=True)
         await stop.wait()
 
 
 async def build(
-    args: argparse.Namespace, client: Client, stack: AsyncExitStack, cache: dict[str, Any]
+    args: argparse.Namespace,
+    client: Client,
+    stack: AsyncExitStack,
+    cache: dict[str, Any],
+    pool: Any = None,
 ) -> list[Worker]:
     if args.mode == "noop":
         return noop_workers(args, client, cache)
@@ -56,7 +81,7 @@ async def build(
         return holder_workers(args, client, cache)
     if args.mode == "standin":
         return standin_workers(args, client, cache)
-    return await real_workers(args, client, stack)
+    return await real_workers(args, client, stack, pool)
 
 
 def noop_workers(args: argparse.Namespace, client: Client, cache: dict[str, Any]) -> list[Worker]:
@@ -114,16 +139,12 @@ def standin_workers(
 
 
 async def real_workers(
-    args: argparse.Namespace, client: Client, stack: AsyncExitStack
+    args: argparse.Namespace, client: Client, stack: AsyncExitStack, pool: Any
 ) -> list[Worker]:
-    import asyncpg
-
     from activities.sms_senders import RecordingSmsSender
     from workers.main import build_sms_worker, build_worker
 
-    pool = await asyncpg.create_pool(args.database_url, min_size=1, max_size=args.pool_size)
     assert pool is not None
-    stack.push_async_callback(pool.close)
     sender = RecordingSmsSender()
     extra = [echo_worker(client)] if args.echo else []
     # The recording sender logs every message at INFO; keep the benchmark's output quiet.
@@ -162,6 +183,7 @@ def main() -> None:
     parser.add_argument("--pool-size", type=int, default=10)
     parser.add_argument("--sms-rate", type=float, default=1000.0)
     parser.add_argument("--echo", action="store_true", help="real mode: add bench.noop's echo")
+    parser.add_argument("--policy-file", type=Path, default=None, help="shelve it at start")
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args))

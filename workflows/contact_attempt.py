@@ -232,12 +232,17 @@ async def send_sms(
 ) -> bool:
     """A stage's SMS or an instalment reminder. False when withheld (decide again); True when
     sent, refused or given up. A number that cannot receive SMS gets a call task instead."""
+    # A process that names its policy by digest names it to the activity too: the template's
+    # texts stay out of every SMS's input in the history (release policy-by-digest-2026-12).
+    by_ref = record.policy_ref is not None
+    registered = None if by_ref else registered_for(record.policy.provider_templates, template_id)
     sms = SendSmsInput(
         idempotency_key=key,
         account_id=record.account_id,
         stage_id=stage_id,
         template_id=template_id,
-        templates=record.policy.templates[template_id],
+        templates={} if by_ref else record.policy.templates[template_id],
+        policy_ref=record.policy_ref,
         default_locale=record.policy.default_locale,
         amount_minor=record.balance_minor,
         currency=record.currency,
@@ -245,7 +250,7 @@ async def send_sms(
         days_past_due=days_past_due(record.due_date, record.time_zone, workflow.now()),
         basis=decision_basis(record, stage_id, "sms"),
         facts=facts_for(record, stage_id),
-        registered=registered_for(record.policy.provider_templates, template_id),
+        registered=registered,
         itemization=record.itemization.itemization if record.itemization else None,
     )
     attempted = await attempt(

@@ -17,6 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from workflows.forbearance_types import Itemization
 from workflows.letters import LetterSpec
 from workflows.policy import CallQueue, NotifyKind
+from workflows.policy_shelf import PolicyRef
 from workflows.provider_templates import RegisteredTemplate
 
 
@@ -136,6 +137,12 @@ class SendSmsInput(_ContactInput):
         "code); None: none mapped (a provider that sends no free text refuses it).",
     )
     itemization: Itemization | None = None  # the latest reported, for its placeholders
+    policy_ref: PolicyRef | None = Field(
+        default=None,
+        description="The account's policy by digest (workflows/policy_shelf.py): `templates` "
+        "and `registered` are then left empty, and the activity reads them from the version "
+        "(activities/templates.with_policy_texts). None: they travel in the input.",
+    )
 
 
 class SendSmsResult(_Model):
