@@ -25,18 +25,29 @@ SELECT 'acct-' || g, (ARRAY['card', 'loan', 'line'])[1 + g % 3], 'CNY', now(), n
   FROM generate_series(1, $1) g""",
     ),
     (
+        "policy_versions",
+        """
+INSERT INTO policy_versions (digest, policy_id, version, body)
+SELECT encode(sha256(p::bytea), 'hex'), p, 1, jsonb_build_object(
+           'id', p, 'promise', jsonb_build_object('grace_days', 2),
+           'hardship', jsonb_build_object('grace_days', 3))
+  FROM unnest(ARRAY['default', 'gentle', 'strict']) p
+ WHERE $1 > 0
+ON CONFLICT DO NOTHING""",
+    ),
+    (
         "account_bills",
+        # Started by digest (release policy-by-digest-2026-12): report_refresh joins the version.
         """
 INSERT INTO account_bills (account_id, bill_id, amount_minor, currency, due_date, start_input,
                            created_at, delivered_at)
 SELECT 'acct-' || g, 'bill-1', 10000 + g % 90000, 'CNY', d.due,
-       jsonb_build_object('policy', jsonb_build_object(
-           'id', (ARRAY['default', 'gentle', 'strict'])[1 + (g / 3) % 3],
-           'promise', jsonb_build_object('grace_days', 2),
-           'hardship', jsonb_build_object('grace_days', 3))),
+       jsonb_build_object('policy_ref', jsonb_build_object(
+           'id', p.id, 'version', 1, 'digest', encode(sha256(p.id::bytea), 'hex'))),
        d.due - 20, d.due - 20
   FROM generate_series(1, $1) g
-  CROSS JOIN LATERAL (SELECT date '2026-08-15' + g % 100 AS due) d""",
+  CROSS JOIN LATERAL (SELECT date '2026-08-15' + g % 100 AS due) d
+  CROSS JOIN LATERAL (SELECT (ARRAY['default', 'gentle', 'strict'])[1 + (g / 3) % 3] AS id) p""",
     ),
     (
         "call_tasks",

@@ -4,6 +4,7 @@ trigger included), with their times set."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, date, datetime
 from typing import Any
@@ -12,6 +13,7 @@ import asyncpg
 
 FIRST, LAST = date(2026, 11, 1), date(2026, 11, 30)
 POLICY = {"promise": {"grace_days": 2}, "hardship": {"grace_days": 3}}
+BY_DIGEST = {"p2"}  # p1's accounts carry their policy whole (started before that release)
 
 
 def at(day: int, hour: int = 10, month: int = 11) -> datetime:
@@ -26,7 +28,18 @@ async def account(
         account_id,
         product,
     )
-    start_input = {"policy": {"id": policy, **POLICY}}
+    start_input: dict[str, Any] = {"policy": {"id": policy, **POLICY}}
+    if policy in BY_DIGEST:  # started on release policy-by-digest-2026-12: the version stored
+        body = json.dumps(start_input.pop("policy"))
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        await conn.execute(
+            "INSERT INTO policy_versions (digest, policy_id, version, body) "
+            "VALUES ($1, $2, 1, $3::jsonb) ON CONFLICT DO NOTHING",
+            digest,
+            policy,
+            body,
+        )
+        start_input["policy_ref"] = {"id": policy, "version": 1, "digest": digest}
     await conn.execute(
         """
         INSERT INTO account_bills (account_id, bill_id, amount_minor, currency, due_date,
