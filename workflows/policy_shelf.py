@@ -8,12 +8,13 @@ workflow cached in a worker shares the one `Policy` object of its version.
 The digest is the SHA-256 of the policy's canonical JSON, so a digest always means the same
 policy: reading it from the shelf is as deterministic as reading it from the history. Who
 fills the shelf: the API when it starts a process (it stores the version first,
-overdue/store/policy_versions.py), the worker from that table at start and whenever a digest is
-missing (workers/policy_shelf_loader.py), the replayer from tests/histories/policies/.
+overdue/store/policy_versions.py), the worker's payload codec from that table before a
+workflow decodes a digest the process has not shelved (workers/policy_codec.py), the replayer
+from tests/histories/policies/.
 
-A digest not on the shelf yet fails the decoding, hence the workflow task, which Temporal
-retries; the miss is noted in `wanted()` for the loader. The workflow's own code never reads
-the shelf: only the models' validators do (`ByPolicyRef`).
+A digest not on the shelf yet (a version nobody stored) fails the decoding, hence the workflow
+task, which Temporal retries until the version is stored; the miss is noted in `wanted()`. The
+workflow's own code never reads the shelf: only the models' validators do (`ByPolicyRef`).
 
 Pure and in memory; imported passed through (workflows/types.py), so one shelf per process.
 """
