@@ -18,7 +18,11 @@ queues, each count on a fresh dev server and Postgres (bench/throughput_scaling.
 the server, Postgres and this process beside the workers', and the N-process / 1-process
 ratios).
 
+`--profile DIR` writes a py-spy flame graph of each phase's first worker process to DIR
+(bench/profile.py) and prints where its CPU went.
+
     .venv/bin/python -m bench.throughput [--n 5000] [--workers 1,2,4] [--timeout 600] [--out FILE]
+                                         [--profile DIR]
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from bench.common import fmt, percentile, publish_result
 from bench.noop import NOOP_TASK_QUEUE, NoopWorkflow
+from bench.profile import report_profile, start_profiler, stop_profiler
 from bench.stack import (
     Started,
     WorkerChild,
@@ -130,11 +135,17 @@ def _r(value: float | None) -> float | None:
 
 
 async def ceiling(
-    client: Client, server: TemporalDevServer, n: int, wait_seconds: float, processes: int = 1
+    client: Client,
+    server: TemporalDevServer,
+    n: int,
+    wait_seconds: float,
+    processes: int = 1,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     args = ["--mode", "noop", "--address", server.address]
     workers = await start_workers("noop", args, processes)
     at_ready = [w.cpu_seconds() for w in workers]
+    profiler = await start_profiler(workers[0].pid, profile, f"ceiling-{processes}p")
     try:
         keys = [f"noop-{i:06d}" for i in range(n)]
 
@@ -166,8 +177,10 @@ async def ceiling(
         await start_many(keys, fetch)
         result = summarise("ceiling", n, started, contacts, start_seconds)
         _add_cpu(result, workers, at_ready)
+        result["profile"] = await stop_profiler(profiler)
         return result
     finally:
+        await stop_profiler(profiler)
         await stop_workers(workers)
 
 
@@ -178,6 +191,7 @@ async def ours(
     n: int,
     wait_seconds: float,
     processes: int = 1,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
     assert pool is not None
@@ -187,6 +201,7 @@ async def ours(
     args = ["--mode", "real", "--address", server.address, "--database-url", database_url]
     workers = await start_workers("ours", args, processes)
     at_ready = [w.cpu_seconds() for w in workers]
+    profiler = await start_profiler(workers[0].pid, profile, f"ours-{processes}p")
     try:
         due = date.today()
         began = time.monotonic()
@@ -214,8 +229,10 @@ async def ours(
         await wait_until(contacted, n, wait_seconds=wait_seconds, on_progress=_progress("ours", n))
         result = await first_contact_figures(pool, n, started, start_seconds)
         _add_cpu(result, workers, at_ready)
+        result["profile"] = await stop_profiler(profiler)
         return result
     finally:
+        await stop_profiler(profiler)
         await stop_workers(workers)
         await pool.close()
 
@@ -286,7 +303,9 @@ def _progress(name: str, n: int) -> Any:
     return show
 
 
-async def run_processes(n: int, wait_seconds: float, processes: int) -> dict[str, Any]:
+async def run_processes(
+    n: int, wait_seconds: float, processes: int, profile: Path | None = None
+) -> dict[str, Any]:
     """Both phases with `processes` worker processes, on a fresh dev server and Postgres."""
     load = round(os.getloadavg()[0], 2)
     async with (
@@ -296,11 +315,11 @@ async def run_processes(n: int, wait_seconds: float, processes: int) -> dict[str
         client = await Client.connect(server.address, data_converter=pydantic_data_converter)
         print(f"ceiling: {n:,} no-op workflows, {processes} worker process(es)", flush=True)
         with others_cpu(server.pid, postgres.pid) as spent:
-            base = await ceiling(client, server, n, wait_seconds, processes)
+            base = await ceiling(client, server, n, wait_seconds, processes, profile)
         add_others(base, spent)
         print(f"ours: {n:,} accounts, first SMS due at once, {processes} process(es)", flush=True)
         with others_cpu(server.pid, postgres.pid) as spent:
-            mine = await ours(client, server, postgres.url, n, wait_seconds, processes)
+            mine = await ours(client, server, postgres.url, n, wait_seconds, processes, profile)
         add_others(mine, spent)
     return {
         "processes": processes,
@@ -311,8 +330,10 @@ async def run_processes(n: int, wait_seconds: float, processes: int) -> dict[str
     }
 
 
-async def run(n: int, wait_seconds: float, workers: list[int] | None = None) -> dict[str, Any]:
-    runs = [await run_processes(n, wait_seconds, p) for p in workers or [1]]
+async def run(
+    n: int, wait_seconds: float, workers: list[int] | None = None, profile: Path | None = None
+) -> dict[str, Any]:
+    runs = [await run_processes(n, wait_seconds, p, profile) for p in workers or [1]]
     first = runs[0]
     return {
         "n": n,
@@ -329,6 +350,8 @@ async def run(n: int, wait_seconds: float, workers: list[int] | None = None) -> 
 def report(data: dict[str, Any]) -> None:
     for run_figures in data["runs"]:
         report_run(run_figures, data["n"])
+        for phase in ("ceiling", "ours"):
+            report_profile(phase, run_figures[phase].get("profile"))
         sent = run_figures["ours"].get("sent", {})
         print(
             f"ours, until the ledger row is sent: p50 {fmt(sent.get('latency_p50_s'), 3)} s, "
@@ -361,8 +384,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait per phase")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write a py-spy flame graph of each phase's first worker to DIR (bench/profile.py)",
+    )
     args = parser.parse_args(argv)
-    data = asyncio.run(run(args.n, args.timeout, args.workers))
+    data = asyncio.run(run(args.n, args.timeout, args.workers, args.profile))
     report(data)
     publish_result("throughput", data, args.out)
     return 0

@@ -38,6 +38,7 @@ READY = "READY"
 async def serve(args: argparse.Namespace) -> None:
     import asyncpg
 
+    from overdue.db import keep_session
     from workers.policy_codec import PolicyShelfCodec
 
     if args.policy_file:
@@ -47,7 +48,9 @@ async def serve(args: argparse.Namespace) -> None:
         shelve(load_policy(args.policy_file))
     pool = None
     if args.mode == "real":
-        pool = await asyncpg.create_pool(args.database_url, min_size=1, max_size=args.pool_size)
+        pool = await asyncpg.create_pool(
+            args.database_url, min_size=1, max_size=args.pool_size, reset=keep_session
+        )
     converter = dataclasses.replace(
         pydantic_data_converter, payload_codec=PolicyShelfCodec(pool) if pool else None
     )

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
+import threading  # noqa: TID251 (a lock around the shelf, not workflow code: see _lock)
 from typing import Any
 
 from pydantic import (
