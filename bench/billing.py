@@ -28,8 +28,10 @@ BILLABLE_EVENTS: dict[int, str] = {
     EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED: "child_start",
     EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED: "signal_external",
 }
-# Not in DOMAIN.md's list, so not billed here; counted beside the actions (`markers`).
+# Not in DOMAIN.md's list, so not billed here; counted beside the actions (`markers`). A local
+# activity's marker is the exception: it stands for the activity (overdue/billing_rules.py).
 MARKER = EventType.EVENT_TYPE_MARKER_RECORDED
+LOCAL_ACTIVITY_MARKER = "core_local_activity"  # the SDK core's marker name
 
 # Activities that are contacts with the customer or an agent (the floor pays for these).
 CONTACT_ACTIVITIES = frozenset({"send_sms", "create_call_task", "send_notification"})
@@ -110,7 +112,11 @@ def add_history(cost: HistoryCost, history: WorkflowHistory) -> str | None:
         elif etype == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
             cost.workflow_tasks += 1
         elif etype == MARKER:
-            cost.markers += 1
+            name = event.marker_recorded_event_attributes.marker_name
+            if name == LOCAL_ACTIVITY_MARKER:
+                cost.actions["local_activity"] += 1
+            else:
+                cost.markers += 1
         elif etype == EventType.EVENT_TYPE_TIMER_CANCELED:
             cost.timers_cancelled += 1
         elif etype == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:

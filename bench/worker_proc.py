@@ -26,11 +26,14 @@ import dataclasses
 import signal
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
+
+if TYPE_CHECKING:
+    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 READY = "READY"
 
@@ -87,9 +90,19 @@ async def build(
     return await real_workers(args, client, stack, pool)
 
 
+def baseline_runner() -> SandboxedWorkflowRunner:
+    """The product's runner with the baselines' own module passed through as well, as the
+    product's workflow code is (workers/sandbox.py): a baseline re-imported per instance would
+    be a ceiling lowered by work the product no longer does."""
+    from workers.sandbox import workflow_runner
+
+    runner = workflow_runner()
+    restrictions = runner.restrictions.with_passthrough_modules("bench.noop")
+    return dataclasses.replace(runner, restrictions=restrictions)
+
+
 def noop_workers(args: argparse.Namespace, client: Client, cache: dict[str, Any]) -> list[Worker]:
     from bench.noop import NOOP_TASK_QUEUE, NoopWorkflow, noop_activity
-    from workers.sandbox import workflow_runner
 
     return [
         Worker(
@@ -97,7 +110,7 @@ def noop_workers(args: argparse.Namespace, client: Client, cache: dict[str, Any]
             task_queue=args.task_queue or NOOP_TASK_QUEUE,
             workflows=[NoopWorkflow],
             activities=[noop_activity],
-            workflow_runner=workflow_runner(),
+            workflow_runner=baseline_runner(),
             **cache,
         )
     ]
@@ -105,14 +118,13 @@ def noop_workers(args: argparse.Namespace, client: Client, cache: dict[str, Any]
 
 def holder_workers(args: argparse.Namespace, client: Client, cache: dict[str, Any]) -> list[Worker]:
     from bench.noop import HolderWorkflow
-    from workers.sandbox import workflow_runner
 
     return [
         Worker(
             client,
             task_queue=args.task_queue,
             workflows=[HolderWorkflow],
-            workflow_runner=workflow_runner(),
+            workflow_runner=baseline_runner(),
             **cache,
         )
     ]
@@ -165,13 +177,12 @@ def echo_worker(client: Client) -> Worker:
     """In the same process and event loop as the product's workers: the bare signal round trip
     (bench.latency's baseline) sees the same load."""
     from bench.noop import ECHO_TASK_QUEUE, EchoWorkflow
-    from workers.sandbox import workflow_runner
 
     return Worker(
         client,
         task_queue=ECHO_TASK_QUEUE,
         workflows=[EchoWorkflow],
-        workflow_runner=workflow_runner(),
+        workflow_runner=baseline_runner(),
     )
 
 

@@ -8,6 +8,10 @@ CATEGORIES = (
     "timer",
     "activity",
     "activity_retry",
+    # A local activity leaves a marker, not a scheduled activity; counted as one action each,
+    # as the activity it replaces was (Temporal Cloud bills the local activities of one workflow
+    # task together; the account workflow runs at most one per task).
+    "local_activity",
     "signal",
     "update",
     "query",

@@ -8,6 +8,9 @@ loop's chores, then `cancel_open_call_tasks` at the end): two billed actions and
 trips between the payment and the process's end. Now the chores leave the audit of a finished
 account to the end, and the end does both at once. Processes started before the release keep
 their two activities, as their histories say.
+
+Release local-close-2026-12 runs that one activity as a local activity (`close_process`
+below): same work, same count of billed actions, one round trip and one workflow task fewer.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contact_attempt import ACTIVITY_RETRY, ACTIVITY_TIMEOUT
     from workflows.contact_types import CancelCallTasksInput
     from workflows.event_audit import ReceivedEvent
-    from workflows.patches import CLOSING_2026_12
+    from workflows.patches import CLOSING_2026_12, LOCAL_CLOSE_2026_12
     from workflows.received_events import ReceivedEvents
     from workflows.types import AccountRecord
     from workflows.waiting import NextActionTimer
@@ -47,19 +50,39 @@ class CloseProcessResult(_Model):
     cancelled: int = Field(description="Open call tasks cancelled.")
 
 
-async def close_process(account_id: str, events: list[ReceivedEvent], reason: str | None) -> None:
+async def close_process(
+    account_id: str, events: list[ReceivedEvent], reason: str | None, release: int
+) -> None:
     """One activity (named, as `activities.closing` imports this module's types) for what the
-    end has left to do; none when nothing is."""
+    end has left to do; none when nothing is.
+
+    From local-close-2026-12 it is a local activity: the worker runs it inside the workflow
+    task that finished the account, and the process ends in that same task, where a scheduled
+    activity took a round trip through the server and a second workflow task (about half of a
+    payment's time until resolved; docs/benchmarks.md, "Latency"). Both of its parts are
+    idempotent, so the local activity's re-run after a lost workflow task does each once."""
     if not events and reason is None:
         return
     what = [f"{e.kind} {e.event_id}" for e in events] + ([reason] if reason else [])
+    closing = CloseProcessInput(account_id=account_id, events=events, cancel_reason=reason)
+    summary = ("Close: " + ", ".join(what))[:200]
+    if release >= LOCAL_CLOSE_2026_12:
+        await workflow.execute_local_activity(
+            "close_process",
+            closing,
+            result_type=CloseProcessResult,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+            summary=summary,
+        )
+        return
     await workflow.execute_activity(
         "close_process",
-        CloseProcessInput(account_id=account_id, events=events, cancel_reason=reason),
+        closing,
         result_type=CloseProcessResult,
         start_to_close_timeout=ACTIVITY_TIMEOUT,
         retry_policy=ACTIVITY_RETRY,
-        summary=("Close: " + ", ".join(what))[:200],
+        summary=summary,
     )
 
 
@@ -83,7 +106,7 @@ async def close_at_once(
     timer.stop()
     await workflow.wait_condition(workflow.all_handlers_finished)
     reason = closing_reason(record) if record.call_tasks_asked else None
-    await close_process(record.account_id, received.take(), reason)
+    await close_process(record.account_id, received.take(), reason, release)
 
 
 async def cancel_at_end(record: AccountRecord, release: int, *, on_change: bool) -> None:

@@ -60,11 +60,16 @@ CLOSING_2026_12 = 2  # issue 19: a finished account's audit and cancel in one ac
 # issue 19: the start input and the carried record name their policy by digest
 # (workflows/policy_shelf.py); an older worker cannot read such an input, hence the release.
 POLICY_BY_DIGEST_2026_12 = 3
+# issue 19: the end's `close_process` is a local activity, run in the workflow task that
+# finished the account (workflows/closing.py): no round trip through the server between a
+# payment in full and the process's end. The commands change, hence the release.
+LOCAL_CLOSE_2026_12 = 4
 RELEASES = {
     0: "before cost-2026-12",
     COST_2026_12: "cost-2026-12",
     CLOSING_2026_12: "closing-2026-12",
     POLICY_BY_DIGEST_2026_12: "policy-by-digest-2026-12",
+    LOCAL_CLOSE_2026_12: "local-close-2026-12",
 }
 GIVEN_SINCE: dict[str, int] = {
     GIVE_UP_CONTACTS_ON_RESOLUTION: COST_2026_12,

@@ -94,7 +94,7 @@ class OverdueAccountInput(fb.Itemized, ByPolicyRef):
     release: int = Field(
         default=0,
         ge=0,
-        le=3,
+        le=4,
         description="The code release that started the process (workflows/patches.py, "
         "RELEASES); 0 in inputs from before cost-2026-12. Its patch ids are taken as given, "
         "and its search attributes are kept (workflows/publishing.py).",

@@ -85,6 +85,16 @@ class Recorder:
     # A dispute reported while the first audit activity runs (the run loop's chores).
     dispute_during_audit: DisputeOpened | None = None
     client: Client | None = None
+    env: WorkflowEnvironment | None = None
+
+    async def _when(self) -> datetime:
+        """When the activity ran, on the test server's clock. A local activity is scheduled by
+        the worker on the machine's own clock, which time skipping does not move; the server's
+        clock stands still while the workflow task that runs it is open."""
+        info = activity.info()
+        if not info.is_local or self.env is None:  # no env: a worker on real time (bench/)
+            return info.current_attempt_scheduled_time
+        return await self.env.get_current_time()
 
     def sms_stages(self, account_id: str) -> list[str]:
         return [i.stage_id for i, _ in self.sms if i.account_id == account_id]
@@ -214,7 +224,7 @@ class Recorder:
         async def close_process(input: CloseProcessInput) -> CloseProcessResult:
             """Both parts, kept where the two activities it replaces keep theirs."""
             self.closes.append(input)
-            at = activity.info().current_attempt_scheduled_time
+            at = await self._when()  # a local activity from release local-close-2026-12
             if input.events:
                 self.audited.append(
                     RecordEventsInput(account_id=input.account_id, events=input.events)
@@ -240,6 +250,7 @@ class Recorder:
 @asynccontextmanager
 async def running_worker(env: WorkflowEnvironment, recorder: Recorder) -> AsyncIterator[None]:
     recorder.client = env.client
+    recorder.env = env
     activities = recorder.activities()
     sms = [a for a in activities if a.__name__ in ("send_sms", "send_selfservice_code")]
     async with (
