@@ -15,6 +15,9 @@ below): same work, same count of billed actions, one round trip and one workflow
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio import workflow
 
@@ -66,17 +69,12 @@ async def close_process(
     what = [f"{e.kind} {e.event_id}" for e in events] + ([reason] if reason else [])
     closing = CloseProcessInput(account_id=account_id, events=events, cancel_reason=reason)
     summary = ("Close: " + ", ".join(what))[:200]
-    if release >= LOCAL_CLOSE_2026_12:
-        await workflow.execute_local_activity(
-            "close_process",
-            closing,
-            result_type=CloseProcessResult,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-            summary=summary,
-        )
-        return
-    await workflow.execute_activity(
+    run: Callable[..., Awaitable[Any]] = (
+        workflow.execute_local_activity
+        if release >= LOCAL_CLOSE_2026_12
+        else workflow.execute_activity
+    )
+    await run(
         "close_process",
         closing,
         result_type=CloseProcessResult,
