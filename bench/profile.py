@@ -6,7 +6,9 @@ when the phase's last contact is in. `--gil` samples only the thread holding the
 it the SDK's idle workflow-task threads, waiting on their queue, looked busy and were half the
 samples. So a frame's share is its share of the worker's Python time (the SDK's Rust core,
 which has no GIL, is not in the graph). `--function` merges the lines of a function, which
-keeps the graph readable.
+keeps the graph readable. py-spy reads the worker's memory, so it needs ptrace rights over it
+(the same user with `kernel.yama.ptrace_scope` 0, or root; in a container, CAP_SYS_PTRACE);
+without them the phase's `profile` says why and the figures are unaffected.
 
 The summary read back from the SVG is, for each part that matters to issue 19 (the sandbox's new
 instance, workflow activations, activities, Postgres, pydantic), the share of the samples spent
