@@ -21,7 +21,7 @@ import asyncio
 import html
 import re
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,6 @@ class Profiler:
     pid: int
     svg: Path
     child: asyncio.subprocess.Process | None = None
-    output: list[str] = field(default_factory=list)
 
     async def start(self) -> Profiler:
         self.svg.parent.mkdir(parents=True, exist_ok=True)
@@ -62,9 +61,8 @@ class Profiler:
         if child.returncode is None:
             child.send_signal(signal.SIGINT)
         out, _ = await asyncio.wait_for(child.communicate(), timeout=60)
-        self.output = out.decode(errors="replace").splitlines()
         if not self.svg.exists():
-            return {"error": "\n".join(self.output[-5:])}
+            return {"error": "\n".join(out.decode(errors="replace").splitlines()[-5:])}
         return {"flame_graph": str(self.svg), **summarise(self.svg.read_text())}
 
 

@@ -15,6 +15,7 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
 
+from bench.billing import LOCAL_ACTIVITY_MARKER
 from tests.workflows.harness import Recorder, Scenario, account_of, payment
 from tests.workflows.test_overdue_account import POLICY
 from tests.workflows.test_transition_attributes import activities
@@ -26,7 +27,6 @@ SIGNALED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
 TASK_COMPLETED = EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
 
 DAY = timedelta(days=1)
-LOCAL_ACTIVITY_MARKER = "core_local_activity"
 
 
 def local_activities(events: Iterable[HistoryEvent]) -> list[str]:
