@@ -47,7 +47,6 @@ from overdue.store import (
     contact_ledger,
     receipts,
     revocation_requests,
-    sms_consent,
     sms_ledger,
 )
 from overdue.store.contact_ledger import FailureKind, LedgerRow, NewContact, Source
@@ -87,12 +86,14 @@ class SmsActivities:
     async def send_sms(self, input: SendSmsInput) -> SendSmsResult:
         """Send the stage's SMS once; a retry or a duplicate never sends a second message."""
         input = with_policy_texts(input)  # templates by the policy version it names, if any
-        row = await self._open_row(input)
+        row, claimed = await self._open_row(input)
         if row.status != "pending":
             return self._finished(input, row)
-        row, reconcile = await self._claim(row)
-        if row.status != "pending":
-            return self._finished(input, row)
+        reconcile = False
+        if not claimed:
+            row, reconcile = await self._claim(row)
+            if row.status != "pending":
+                return self._finished(input, row)
         message = await self._outbound(row, input)
         if reconcile:
             adopted = await self._reconcile(input, row, message)
@@ -101,12 +102,13 @@ class SmsActivities:
         row = await contact_gate.clear_to_send(self._pool, row, input.basis)
         if row.status != "pending":
             return self._finished(input, row)
-        if await sms_consent.is_opted_out(self._pool, message.to):
+        fences = await revocation_requests.sms_fences(self._pool, message.to)
+        if fences.opted_out:
             await self._refuse(
                 row, BLOCKED_OPTED_OUT, None, refusal=Refusal.OPTED_OUT, status="blocked"
             )
             raise _refusal_error(Refusal.OPTED_OUT, "the number opted out of SMS", "opted_out")
-        if await revocation_requests.is_pending(self._pool, message.to):
+        if fences.revocation_pending:
             await self._refuse(
                 row, BLOCKED_REVOCATION, None, refusal=Refusal.OTHER, status="blocked"
             )
@@ -134,16 +136,26 @@ class SmsActivities:
 
     # --- the ledger row ----------------------------------------------------------------
 
-    async def _open_row(self, input: SendSmsInput) -> LedgerRow:
-        """The key's row; when new, written with the body rendered once and its segments."""
+    async def _open_row(self, input: SendSmsInput) -> tuple[LedgerRow, bool]:
+        """The key's row, and whether this attempt claimed it: a new row is written claimed,
+        with the body rendered once and its segments (an existing one is claimed apart)."""
         try:
             row = await contact_ledger.find(
                 self._pool, input.idempotency_key, channel="sms", account_id=input.account_id
             )
+            claimed = False
             if row is None:
-                row = await contact_ledger.create_or_get(
-                    self._pool, await self._new_row(input), _receipt(input)
-                )
+                new = await self._new_row(input)
+                row = await contact_ledger.create(self._pool, new, _receipt(input), claim=True)
+                claimed = row is not None
+                if row is None:  # a concurrent attempt wrote it first: claimed apart
+                    row = await contact_ledger.find(
+                        self._pool,
+                        input.idempotency_key,
+                        channel="sms",
+                        account_id=input.account_id,
+                    )
+                    assert row is not None  # rows are never deleted
         except contact_ledger.KeyTaken as err:
             raise ApplicationError(str(err), type=KEY_CONFLICT, non_retryable=True) from None
         if row.recipient is None or row.body is None:
@@ -154,7 +166,7 @@ class SmsActivities:
                 type=LEDGER_ROW_INCOMPLETE,
                 non_retryable=True,
             )
-        return row
+        return row, claimed
 
     async def _new_row(self, input: SendSmsInput) -> NewContact:
         contact = await accounts.contact_details(self._pool, input.account_id)

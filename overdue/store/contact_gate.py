@@ -135,7 +135,7 @@ async def clear_to_send(
         async with conn.transaction():
             if basis is not None:
                 await lock_account(conn, row.account_id)
-            current = await lock_row(conn, row.id)
+            current = await lock_row(conn, row.id, opened=row)
             if current.status == "withheld":
                 raise withheld()
             if current.status != "pending":
@@ -148,7 +148,7 @@ async def clear_to_send(
                 await mark_cleared(conn, row.id)
                 if then is not None:
                     await then(conn, current)
-                current = await lock_row(conn, row.id)
+                current = await lock_row(conn, row.id, opened=row)
     if reason is not None:
         logger.info(
             "%s withheld: %s reported after the decision",

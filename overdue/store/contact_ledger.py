@@ -139,14 +139,29 @@ async def create_or_get(db: Db, new: NewContact, receipt: Receipt | None = None)
     """The contact's row, written `pending` if it is new, with its compliance receipt (if
     given) in the same transaction; KeyTaken when the key is another contact's. A concurrent
     duplicate's row wins and is returned as it is."""
+    created = await create(db, new, receipt)
+    if created is not None:
+        return created
+    row = await find(db, new.idempotency_key, channel=new.channel, account_id=new.account_id)
+    assert row is not None  # rows are never deleted
+    return row
+
+
+async def create(
+    db: Db, new: NewContact, receipt: Receipt | None = None, *, claim: bool = False
+) -> LedgerRow | None:
+    """The contact's row written `pending` with its receipt, as `create_or_get`; None when the
+    key has a row already (nothing written). `claim`: the row is written claimed by the
+    caller's attempt (`sms_ledger.claim_attempt`'s first claim, in the same statement)."""
     body = None if new.body is None else await seal_text(db, new.account_id, new.body)
     async with transaction(db) as conn:
         inserted = await conn.fetchrow(
             f"""
             INSERT INTO contact_ledger
                 (idempotency_key, account_id, workflow_run_id, channel, stage_id, template_id,
-                 body, recipient, segments, encoding, status, provider)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11)
+                 body, recipient, segments, encoding, status, provider, attempts, attempted_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11,
+                    CASE WHEN $12 THEN 1 ELSE 0 END, CASE WHEN $12 THEN now() END)
             ON CONFLICT (idempotency_key) DO NOTHING
             RETURNING {COLUMNS}
             """,
@@ -161,22 +176,29 @@ async def create_or_get(db: Db, new: NewContact, receipt: Receipt | None = None)
             new.segments,
             new.encoding,
             new.provider,
+            claim,
         )
-        if inserted is not None:
-            if receipt is not None:
-                await receipts.write_receipt(conn, receipt)
-            return await opened_row(conn, inserted)
-    row = await find(db, new.idempotency_key, channel=new.channel, account_id=new.account_id)
-    assert row is not None  # rows are never deleted
-    return row
+        if inserted is None:
+            return None
+        if receipt is not None:
+            await receipts.write_receipt(conn, receipt)
+    # The body as written: no need to read the data key again to open what was just sealed.
+    return replace(ledger_row(inserted), body=new.body)
 
 
-async def lock_row(conn: asyncpg.Connection, ledger_id: int) -> LedgerRow:
-    """The row as it is now, locked for the rest of the caller's transaction."""
+async def lock_row(
+    conn: asyncpg.Connection, ledger_id: int, *, opened: LedgerRow | None = None
+) -> LedgerRow:
+    """The row as it is now, locked for the rest of the caller's transaction. `opened`: the
+    same row as the caller read it, whose opened body is taken instead of opening it again (a
+    body is written once, with the row)."""
     found = await conn.fetchrow(
         f"SELECT {COLUMNS} FROM contact_ledger WHERE id = $1 FOR UPDATE", ledger_id
     )
     assert found is not None
+    if opened is not None:
+        assert opened.id == ledger_id
+        return replace(ledger_row(found), body=opened.body)
     return await opened_row(conn, found)
 
 

@@ -8,7 +8,7 @@ have created; a message belongs to at most one row (a unique index on the provid
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Literal
 
@@ -23,8 +23,8 @@ from overdue.store.contact_ledger import (
     Source,
     advance,
     audit_accepted,
+    ledger_row,
     lock_row,
-    opened_row,
     settle,
 )
 
@@ -59,7 +59,8 @@ async def claim_attempt(pool: asyncpg.Pool, row: LedgerRow, *, in_flight_for: ti
             row.id,
         )
         assert current is not None
-        found = await opened_row(conn, current)
+        # The body is written once, with the row: the caller's opened copy is the same text.
+        found = replace(ledger_row(current), body=row.body)
         if found.status != "pending":
             return Claim(found)
         age: timedelta | None = current["age"]
@@ -125,7 +126,7 @@ async def record_message(
                 segments=row.segments,
                 learned_from="provider_lookup" if source is Source.RECONCILIATION else "send",
             )
-        fresh = await lock_row(conn, row.id)
+        fresh = await lock_row(conn, row.id, opened=row)
     return fresh, newly_owned
 
 

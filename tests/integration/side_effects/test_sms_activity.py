@@ -6,13 +6,22 @@ result or a non-retryable error (tests/integration/side_effects/support.py).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 
 import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.sms import SMS_NOT_SENT, SMS_OUTCOME_UNKNOWN, SMS_REFUSED, SmsActivities
+from activities.sms import (
+    SMS_ATTEMPT_IN_FLIGHT,
+    SMS_NOT_SENT,
+    SMS_OUTCOME_UNKNOWN,
+    SMS_REFUSED,
+    SmsActivities,
+)
+from activities.sms_types import OutboundSms, SentSms
 from activities.twilio_sender import TwilioSmsSender
 from overdue.number_refs import number_ref
 from tests.integration.side_effects.conftest import TwilioStack
@@ -317,3 +326,54 @@ async def test_payments_the_decision_knew_or_from_before_the_run_do_not_withhold
 
     assert isinstance(result, SendSmsResult) and result.status == "queued"
     assert len(messages_to(fake_twilio, customer)) == 1
+
+
+class _HeldSender:
+    """The real Twilio sender, whose first send waits until the test lets it go."""
+
+    def __init__(self, inner: TwilioSmsSender) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.reconcile_after = inner.reconcile_after
+        self.sending = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def send(self, message: OutboundSms) -> SentSms:
+        self.sending.set()
+        await self.release.wait()
+        return await self.inner.send(message)
+
+    async def find(self, message: OutboundSms, since: datetime) -> list[SentSms]:
+        return await self.inner.find(message, since)
+
+
+async def test_an_attempt_while_the_first_is_at_the_provider_waits_and_one_message_goes(
+    twilio_stack: TwilioStack, fake_twilio: FakeTwilio, sender: TwilioSmsSender
+) -> None:
+    """The first attempt writes its row already claimed: a second attempt for the key (the
+    first timed out at the server but still runs) waits out the claim instead of sending."""
+    customer = await add_customer(twilio_stack.pool)
+    input = sms_input(customer)
+    held = _HeldSender(sender)
+    sms = SmsActivities(twilio_stack.pool, held)
+
+    first = asyncio.create_task(ActivityEnvironment().run(sms.send_sms, input))
+    await asyncio.wait_for(held.sending.wait(), timeout=10)
+    row = await ledger(twilio_stack, input.idempotency_key)
+    assert (row["status"], row["attempts"]) == ("pending", 1)
+    assert row["attempted_at"] is not None
+    with pytest.raises(ApplicationError) as in_flight:
+        await ActivityEnvironment().run(sms.send_sms, input)
+    assert in_flight.value.type == SMS_ATTEMPT_IN_FLIGHT
+    assert not in_flight.value.non_retryable
+    delay = in_flight.value.next_retry_delay
+    assert delay is not None and timedelta(0) < delay <= sender.reconcile_after
+
+    held.release.set()
+    sent = await asyncio.wait_for(first, timeout=10)
+    assert sent.already_sent is False
+    assert messages_to(fake_twilio, customer) == [sent.provider_id]
+    again = await ActivityEnvironment().run(sms.send_sms, input)
+    assert (again.already_sent, again.provider_id) == (True, sent.provider_id)
+    row = await ledger(twilio_stack, input.idempotency_key)
+    assert (row["attempts"], row["attempted_at"]) == (1, None)
