@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncpg
 from temporalio import activity
 
-from activities.event_audit import record_direct
+from activities.event_audit import record_direct_in
 from overdue.store import call_tasks
 from workflows.closing import CloseProcessInput, CloseProcessResult
 
@@ -17,12 +17,13 @@ class ClosingActivities:
 
     @activity.defn
     async def close_process(self, input: CloseProcessInput) -> CloseProcessResult:
-        """Both parts are idempotent (an event recorded once per id; only open tasks are
-        cancelled), so a retry after a crash between them does each once."""
-        recorded = await record_direct(self._pool, input.account_id, input.events)
+        """Both parts in one transaction, and each idempotent (an event recorded once per id;
+        only open tasks are cancelled), so a retry does nothing twice."""
         cancelled: list[int] = []
-        if input.cancel_reason is not None:
-            cancelled = await call_tasks.cancel_open(
-                self._pool, input.account_id, input.cancel_reason
-            )
+        async with self._pool.acquire() as conn, conn.transaction():
+            recorded = await record_direct_in(conn, input.account_id, input.events)
+            if input.cancel_reason is not None:
+                cancelled = await call_tasks.cancel_open_in(
+                    conn, input.account_id, input.cancel_reason
+                )
         return CloseProcessResult(recorded=recorded, cancelled=len(cancelled))

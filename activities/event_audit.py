@@ -33,17 +33,24 @@ class EventAuditActivities:
 
 async def record_direct(pool: asyncpg.Pool, account_id: str, events: list[ReceivedEvent]) -> int:
     """Record the events no API call recorded (actor `temporal-direct`); how many those were."""
-    recorded = 0
     async with pool.acquire() as conn, conn.transaction():
-        for event in events:
-            recorded += await record_once(
-                conn,
-                account_id=account_id,
-                kind=event.kind,
-                event_id=event.event_id,
-                actor=DIRECT_ACTOR,
-                details=event.details,
-            )
+        return await record_direct_in(conn, account_id, events)
+
+
+async def record_direct_in(
+    conn: asyncpg.Connection, account_id: str, events: list[ReceivedEvent]
+) -> int:
+    """`record_direct` in the caller's transaction (the closing activity's single one)."""
+    recorded = 0
+    for event in events:
+        recorded += await record_once(
+            conn,
+            account_id=account_id,
+            kind=event.kind,
+            event_id=event.event_id,
+            actor=DIRECT_ACTOR,
+            details=event.details,
+        )
     if recorded:
         logger.warning(
             "%d event(s) reached the process without the API; recorded", recorded,

@@ -70,11 +70,6 @@ async def report_event(
     process has ended (then nothing stays recorded). When Temporal does not answer, the RPC
     error propagates (503) and the recorded event is delivered by the relay.
     """
-    currency = await account_currency(services.pool, account_id)
-    if currency is None:
-        raise UnknownAccount(account_id)
-    if isinstance(event, PaymentReported) and event.currency != currency:
-        raise WrongCurrency(currency)
     kind = KINDS[type(event)]
     message = signal_of(event)
     pending = Undelivered(
@@ -87,6 +82,13 @@ async def report_event(
         # Held until commit, and no longer: a contact's last check waits for this payment and
         # then sees it committed, before the workflow has even been signalled.
         await lock_account(conn, account_id)
+        # Checked on the transaction's connection: one pool checkout per report, not two. A
+        # refusal raised here rolls back, so it still leaves nothing behind.
+        currency = await account_currency(conn, account_id)
+        if currency is None:
+            raise UnknownAccount(account_id)
+        if isinstance(event, PaymentReported) and event.currency != currency:
+            raise WrongCurrency(currency)
         if await is_erased(conn, account_id):  # its process has ended; nothing is recorded
             raise ProcessNotRunning(account_id)
         recorded = await record_once(

@@ -147,25 +147,30 @@ async def by_key(db: asyncpg.Pool | asyncpg.Connection, idempotency_key: str) ->
 async def cancel_open(pool: asyncpg.Pool, account_id: str, reason: str) -> list[int]:
     """Cancel the account's open and claimed tasks (it resolved); audited with their ids."""
     async with pool.acquire() as conn, conn.transaction():
-        cancelled = await conn.fetch(
-            """
-            UPDATE call_tasks
-               SET status = 'cancelled', outcome = $2, outcome_at = now(), updated_at = now()
-             WHERE account_id = $1 AND status IN ('open', 'claimed')
-            RETURNING id
-            """,
-            account_id,
-            reason,
+        return await cancel_open_in(conn, account_id, reason)
+
+
+async def cancel_open_in(conn: asyncpg.Connection, account_id: str, reason: str) -> list[int]:
+    """`cancel_open` in the caller's transaction (the closing activity's single one)."""
+    cancelled = await conn.fetch(
+        """
+        UPDATE call_tasks
+           SET status = 'cancelled', outcome = $2, outcome_at = now(), updated_at = now()
+         WHERE account_id = $1 AND status IN ('open', 'claimed')
+        RETURNING id
+        """,
+        account_id,
+        reason,
+    )
+    task_ids: list[int] = [r["id"] for r in cancelled]
+    if task_ids:
+        await audit.record_event(
+            conn,
+            account_id=account_id,
+            actor="system",
+            kind="call_task.cancelled",
+            details={"task_ids": task_ids, "reason": reason},
         )
-        task_ids: list[int] = [r["id"] for r in cancelled]
-        if task_ids:
-            await audit.record_event(
-                conn,
-                account_id=account_id,
-                actor="system",
-                kind="call_task.cancelled",
-                details={"task_ids": task_ids, "reason": reason},
-            )
     return task_ids
 
 
