@@ -39,7 +39,7 @@ from activities.sms_types import (
     SmsOutcomeUnknown,
     SmsRefused,
 )
-from activities.templates import pick_locale, render, with_policy_texts
+from activities.templates import render_sms, with_policy_texts
 from overdue.sms_segments import count_segments
 from overdue.store import (
     accounts,
@@ -57,7 +57,6 @@ logger = logging.getLogger(__name__)
 # ApplicationError types besides workflows.types.SmsFailure (all non-retryable).
 SMS_REFUSED = "SmsRefused"  # the provider refused the message for another permanent reason
 MISSING_CONTACT = "MissingContact"
-TEMPLATE_ERROR = "TemplateError"
 KEY_CONFLICT = "IdempotencyKeyConflict"
 LEDGER_ROW_INCOMPLETE = "LedgerRowIncomplete"
 # Retryable ApplicationError types.
@@ -176,7 +175,7 @@ class SmsActivities:
                 type=MISSING_CONTACT,
                 non_retryable=True,
             )
-        body = _render(input, contact.full_name, contact.locale, await self._link(input))
+        body = render_sms(input, contact.full_name, contact.locale, await self._link(input))
         return self._row(input, contact.phone_e164, body, body)
 
     def _row(self, input: SendSmsInput, phone: str, body: str, sent_as: str) -> NewContact:
@@ -365,42 +364,6 @@ def _receipt(input: SendSmsInput) -> receipts.Receipt:
 
 def _ids(input: SendSmsInput) -> dict[str, str]:
     return {"idempotency_key": input.idempotency_key, "stage_id": input.stage_id}
-
-
-def _render(input: SendSmsInput, name: str, customer_locale: str, link: str) -> str:
-    locale = pick_locale(input.templates, customer_locale, input.default_locale)
-    text = input.templates.get(locale)
-    if text is None:
-        raise ApplicationError(
-            f"template {input.template_id!r} has no text for locale {locale!r}",
-            type=TEMPLATE_ERROR,
-            non_retryable=True,
-        )
-    try:
-        body = render(
-            text,
-            name=name,
-            amount_minor=input.amount_minor,
-            currency=input.currency,
-            due_date=input.due_date,
-            days_past_due=input.days_past_due,
-            itemization=input.itemization,
-            link=link,
-        )
-    except (KeyError, IndexError, ValueError) as err:
-        raise ApplicationError(
-            f"template {input.template_id!r} ({locale}) cannot be rendered: "
-            f"{type(err).__name__} {err}",
-            type=TEMPLATE_ERROR,
-            non_retryable=True,
-        ) from None
-    if not body.strip():
-        raise ApplicationError(
-            f"template {input.template_id!r} ({locale}) renders an empty message",
-            type=TEMPLATE_ERROR,
-            non_retryable=True,
-        )
-    return body
 
 
 def _refusal_error(refusal: Refusal, message: str, code: str | None) -> ApplicationError:

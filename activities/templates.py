@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from temporalio.exceptions import ApplicationError
+
 import workflows.policy_shelf as policy_shelf
 from workflows.contact_types import SendSmsInput
 from workflows.currencies import format_minor
@@ -14,6 +16,8 @@ from workflows.provider_templates import registered_for
 # written; without an itemization (none reported) each reads NOT_ITEMIZED.
 ITEMIZED_FIELDS = ("principal", "interest", "fees", "payments")
 NOT_ITEMIZED = "-"
+
+TEMPLATE_ERROR = "TemplateError"  # a non-retryable ApplicationError type
 
 
 def itemized_values(itemization: Itemization | None, currency: str) -> dict[str, str]:
@@ -76,3 +80,41 @@ def render(
         **itemized_values(itemization, currency),
         link=link,
     )
+
+
+def render_sms(input: SendSmsInput, name: str, customer_locale: str, link: str) -> str:
+    """The SMS body in the customer's locale (or the template's default); a template that
+    cannot give one is a non-retryable `TemplateError`: no retry can mend it."""
+    locale = pick_locale(input.templates, customer_locale, input.default_locale)
+    text = input.templates.get(locale)
+    if text is None:
+        raise ApplicationError(
+            f"template {input.template_id!r} has no text for locale {locale!r}",
+            type=TEMPLATE_ERROR,
+            non_retryable=True,
+        )
+    try:
+        body = render(
+            text,
+            name=name,
+            amount_minor=input.amount_minor,
+            currency=input.currency,
+            due_date=input.due_date,
+            days_past_due=input.days_past_due,
+            itemization=input.itemization,
+            link=link,
+        )
+    except (KeyError, IndexError, ValueError) as err:
+        raise ApplicationError(
+            f"template {input.template_id!r} ({locale}) cannot be rendered: "
+            f"{type(err).__name__} {err}",
+            type=TEMPLATE_ERROR,
+            non_retryable=True,
+        ) from None
+    if not body.strip():
+        raise ApplicationError(
+            f"template {input.template_id!r} ({locale}) renders an empty message",
+            type=TEMPLATE_ERROR,
+            non_retryable=True,
+        )
+    return body

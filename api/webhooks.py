@@ -30,9 +30,10 @@ from api.sms_keywords import InboundKind, classify_message
 from api.twilio_signature import verified_form
 from overdue.inputs import ledger_ref, replace_control_characters
 from overdue.store import audit, sms_consent
-from overdue.store.contact_ledger import PROVIDER_STATUSES, apply_provider_status
+from overdue.store.contact_ledger import PROVIDER_STATUSES
 from overdue.store.inbound_messages import record_inbound
 from overdue.store.sms_consent import PhoneAccount
+from overdue.store.sms_ledger import apply_provider_status
 from workflows.names import workflow_id
 from workflows.types import SmsConsentChanged
 

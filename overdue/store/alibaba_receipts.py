@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from overdue.store.contact_ledger import CallbackResult, Source, advance, audit_accepted
+from overdue.store.contact_ledger import Source, advance
+from overdue.store.sms_ledger import CallbackResult, audit_accepted
 
 PROVIDER = "alibaba"
 OUT_ID_PREFIX = "out:"

@@ -7,8 +7,8 @@ lands in `contact_events` through a trigger, with `status_source` saying who mad
 
 The row's life: `create_or_get` (written once, whatever the channel), `advance` (a status
 forward), `record_failure` (an attempt failed or its outcome is unknown), `settle` (the attempt
-ended: sent, delivered, refused, blocked, withheld; audited with it). The SMS channel's claims
-and provider messages are in `sms_ledger`, the pre-send check in `contact_gate`.
+ended: sent, delivered, refused, blocked, withheld; audited with it). The SMS channel's claims,
+provider messages and status callbacks are in `sms_ledger`, the pre-send check in `contact_gate`.
 """
 
 from __future__ import annotations
@@ -56,12 +56,6 @@ class Source(StrEnum):
     ACTIVITY = "activity"
     RECONCILIATION = "reconciliation"
     PROVIDER_CALLBACK = "provider_callback"
-
-
-class CallbackResult(StrEnum):
-    ADVANCED = "advanced"
-    STALE = "stale"  # a duplicate or an older status: nothing changed
-    UNKNOWN_MESSAGE = "unknown_message"
 
 
 @dataclass(frozen=True)
@@ -317,92 +311,6 @@ async def record_failure(
         detail,
         release_claim,
     )
-
-
-async def audit_accepted(
-    conn: asyncpg.Connection,
-    *,
-    account_id: str,
-    idempotency_key: str,
-    stage_id: str,
-    provider: str,
-    provider_id: str,
-    segments: int | None,
-    learned_from: Literal["send", "provider_lookup", "status_callback"],
-) -> None:
-    """The audit row of an SMS the provider accepted, written once per message."""
-    await audit.record_event(
-        conn,
-        account_id=account_id,
-        actor="system",
-        kind="sms.accepted",
-        details={
-            "idempotency_key": idempotency_key,
-            "stage_id": stage_id,
-            "provider": provider,
-            "provider_id": provider_id,
-            "segments": segments,
-            "learned_from": learned_from,
-        },
-    )
-
-
-async def apply_provider_status(
-    conn: asyncpg.Connection,
-    *,
-    provider: str,
-    provider_id: str,
-    reference: int | None,
-    status: str,
-    error_code: str | None,
-) -> CallbackResult:
-    """A provider's status report for one of our messages.
-
-    The row is found by the provider's message id, or by our reference (the ledger id in the
-    callback URL) when the callback outran the activity recording the id.
-    """
-    if status not in PROVIDER_STATUSES:
-        raise ValueError(f"unknown message status {status!r}")
-    async with conn.transaction():
-        row = await conn.fetchrow(
-            """
-            SELECT id, provider_id, account_id, idempotency_key, stage_id, segments
-              FROM contact_ledger
-             WHERE (provider = $1 AND provider_id = $2)
-                OR (id = $3 AND provider_id IS NULL AND channel = 'sms')
-             ORDER BY provider_id NULLS LAST LIMIT 1 FOR UPDATE
-            """,
-            provider,
-            provider_id,
-            reference,
-        )
-        if row is None:
-            return CallbackResult.UNKNOWN_MESSAGE
-        if row["provider_id"] is None:
-            # The outcome of the attempt that created it is known now: nothing to reconcile.
-            await conn.execute(
-                """
-                UPDATE contact_ledger SET provider = $2, provider_id = $3, attempted_at = NULL
-                 WHERE id = $1
-                """,
-                row["id"],
-                provider,
-                provider_id,
-            )
-            await audit_accepted(
-                conn,
-                account_id=row["account_id"],
-                idempotency_key=row["idempotency_key"],
-                stage_id=row["stage_id"],
-                provider=provider,
-                provider_id=provider_id,
-                segments=row["segments"],
-                learned_from="status_callback",
-            )
-        moved = await advance(
-            conn, row["id"], status, source=Source.PROVIDER_CALLBACK, error_code=error_code
-        )
-    return CallbackResult.ADVANCED if moved else CallbackResult.STALE
 
 
 async def account_contacts(db: Db, account_id: str, limit: int) -> list[dict[str, Any]]:

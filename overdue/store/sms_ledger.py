@@ -1,5 +1,6 @@
-"""The SMS channel's part of a ledger row's life: the attempt's claim, the provider's message,
-and a refusal (with the number's consent when the provider says it opted out).
+"""The SMS channel's part of a ledger row's life: the attempt's claim, the provider's message
+(as the activity learns it, or as a provider's status callback reports it), and a refusal
+(with the number's consent when the provider says it opted out).
 
 A claim (`attempted_at`) marks an attempt that may reach the provider. Twilio has no
 idempotency key, so the next attempt first asks the provider for the message the last one may
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from enum import StrEnum
 from typing import Literal
 
 import asyncpg
@@ -22,11 +24,16 @@ from overdue.store.contact_ledger import (
     Settled,
     Source,
     advance,
-    audit_accepted,
     ledger_row,
     lock_row,
     settle,
 )
+
+
+class CallbackResult(StrEnum):
+    ADVANCED = "advanced"
+    STALE = "stale"  # a duplicate or an older status: nothing changed
+    UNKNOWN_MESSAGE = "unknown_message"
 
 
 class ProviderMessageTaken(Exception):
@@ -171,3 +178,89 @@ async def refuse(
                 kind="sms.consent_changed",
                 details={"opted_out": True, "source": "provider_error"},
             )
+
+
+async def audit_accepted(
+    conn: asyncpg.Connection,
+    *,
+    account_id: str,
+    idempotency_key: str,
+    stage_id: str,
+    provider: str,
+    provider_id: str,
+    segments: int | None,
+    learned_from: Literal["send", "provider_lookup", "status_callback"],
+) -> None:
+    """The audit row of an SMS the provider accepted, written once per message."""
+    await audit.record_event(
+        conn,
+        account_id=account_id,
+        actor="system",
+        kind="sms.accepted",
+        details={
+            "idempotency_key": idempotency_key,
+            "stage_id": stage_id,
+            "provider": provider,
+            "provider_id": provider_id,
+            "segments": segments,
+            "learned_from": learned_from,
+        },
+    )
+
+
+async def apply_provider_status(
+    conn: asyncpg.Connection,
+    *,
+    provider: str,
+    provider_id: str,
+    reference: int | None,
+    status: str,
+    error_code: str | None,
+) -> CallbackResult:
+    """A provider's status report for one of our messages.
+
+    The row is found by the provider's message id, or by our reference (the ledger id in the
+    callback URL) when the callback outran the activity recording the id.
+    """
+    if status not in PROVIDER_STATUSES:
+        raise ValueError(f"unknown message status {status!r}")
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            """
+            SELECT id, provider_id, account_id, idempotency_key, stage_id, segments
+              FROM contact_ledger
+             WHERE (provider = $1 AND provider_id = $2)
+                OR (id = $3 AND provider_id IS NULL AND channel = 'sms')
+             ORDER BY provider_id NULLS LAST LIMIT 1 FOR UPDATE
+            """,
+            provider,
+            provider_id,
+            reference,
+        )
+        if row is None:
+            return CallbackResult.UNKNOWN_MESSAGE
+        if row["provider_id"] is None:
+            # The outcome of the attempt that created it is known now: nothing to reconcile.
+            await conn.execute(
+                """
+                UPDATE contact_ledger SET provider = $2, provider_id = $3, attempted_at = NULL
+                 WHERE id = $1
+                """,
+                row["id"],
+                provider,
+                provider_id,
+            )
+            await audit_accepted(
+                conn,
+                account_id=row["account_id"],
+                idempotency_key=row["idempotency_key"],
+                stage_id=row["stage_id"],
+                provider=provider,
+                provider_id=provider_id,
+                segments=row["segments"],
+                learned_from="status_callback",
+            )
+        moved = await advance(
+            conn, row["id"], status, source=Source.PROVIDER_CALLBACK, error_code=error_code
+        )
+    return CallbackResult.ADVANCED if moved else CallbackResult.STALE
