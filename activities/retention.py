@@ -17,7 +17,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from overdue.settings_retention import RetentionPeriods
-from overdue.store import consent_retention, retention, sealed_files
+from overdue.store import consent_retention, retention, sealed_files, selfservice_links
 from overdue.store.audit import record_event
 from workflows.names import workflow_id
 from workflows.retention_types import DATA_CLASSES, PurgeBatchInput, PurgeBatchResult
@@ -110,6 +110,9 @@ class RetentionActivities:
             )
             counts["audit_events"] = await retention.purge_audit_events(
                 conn, self._cutoff(now, periods.audit_events), limit
+            )
+            counts["selfservice_links"] = await selfservice_links.delete_expired_links(
+                conn, self._cutoff(now, periods.selfservice_links), limit
             )
             await record_event(
                 conn,

@@ -38,6 +38,9 @@ class RetentionPeriods:
     evidence_files: int = 730
     audit_events: int = 1825
     collection_records: int = 1825
+    # A self-service link (with its sessions and one-time codes) after it expired: its counts
+    # of wrong identity values and opens stay for abuse reviews, then it goes.
+    selfservice_links: int = 90
 
     @property
     def consent_events(self) -> int:
@@ -83,6 +86,12 @@ class RetentionSettings(BaseSettings):
         description="Days ledger rows, call tasks, dial attempts and compliance receipts are "
         "kept; at least 730 (CN credit-card measures).",
     )
+    retention_selfservice_links_days: int = Field(
+        default=RetentionPeriods.selfservice_links,
+        ge=1,
+        description="Days a self-service link, its sessions and one-time codes are kept after "
+        "the link expired (hashes, counts and ids only).",
+    )
     retention_purge_interval_hours: int = Field(
         default=24, ge=1, le=24 * 7, description="Hours between runs of the retention purge."
     )
@@ -107,4 +116,5 @@ class RetentionSettings(BaseSettings):
             evidence_files=self.retention_evidence_files_days,
             audit_events=self.retention_audit_events_days,
             collection_records=self.retention_collection_records_days,
+            selfservice_links=self.retention_selfservice_links_days,
         )

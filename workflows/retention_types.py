@@ -18,6 +18,7 @@ DATA_CLASSES = (
     "collection_records",
     "consent_events",  # whole histories, with the collection record (docs/privacy.md#retention)
     "audit_events",
+    "selfservice_links",  # expired links, with their sessions and one-time codes
 )
 
 

@@ -177,3 +177,21 @@ async def find_session(db: Db, session_hash: bytes, token_hash: bytes) -> Borrow
         token_hash,
     )
     return None if row is None else BorrowerSession(**dict(row))
+
+
+async def delete_expired_links(conn: asyncpg.Connection, cutoff: datetime, limit: int) -> int:
+    """Delete up to `limit` links that expired before `cutoff` (the retention purge); their
+    sessions and one-time codes go with them (ON DELETE CASCADE). How many links went."""
+    deleted = await conn.fetch(
+        """
+        WITH expired AS (
+            SELECT token_hash FROM selfservice_links WHERE expires_at < $1
+             ORDER BY expires_at LIMIT $2
+        )
+        DELETE FROM selfservice_links l USING expired e
+         WHERE l.token_hash = e.token_hash RETURNING 1
+        """,
+        cutoff,
+        limit,
+    )
+    return len(deleted)

@@ -134,3 +134,37 @@ async def consent(
         at,
     )
     return row_id
+
+
+async def selfservice_link(
+    conn: asyncpg.Connection, account_id: str, expires_at: datetime
+) -> bytes:
+    """A link with one session and one one-time code request (both go with the link)."""
+    token = uuid.uuid4().bytes + uuid.uuid4().bytes
+    await conn.execute(
+        "INSERT INTO selfservice_links (token_hash, account_id, episode_id, attempt_key, "
+        "created_at, expires_at) "
+        "VALUES ($1, $2, 'ep-1', $3, $4::timestamptz - interval '7 days', $4)",
+        token,
+        account_id,
+        uuid.uuid4().hex,
+        expires_at,
+    )
+    await conn.execute(
+        "INSERT INTO selfservice_sessions (session_hash, token_hash, account_id, csrf_token, "
+        "created_at, expires_at) VALUES ($1, $2, $3, 'csrf', $4::timestamptz - interval '1 day', "
+        "$4::timestamptz - interval '23 hours')",
+        uuid.uuid4().bytes,
+        token,
+        account_id,
+        expires_at,
+    )
+    await conn.execute(
+        "INSERT INTO selfservice_codes (request_key, token_hash, account_id, requested_at, "
+        "lifetime) VALUES ($1, $2, $3, $4::timestamptz - interval '1 day', interval '10 minutes')",
+        uuid.uuid4().hex,
+        token,
+        account_id,
+        expires_at,
+    )
+    return token

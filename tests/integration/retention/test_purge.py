@@ -30,6 +30,7 @@ PERIODS = RetentionPeriods(
     evidence_files=30,
     audit_events=730,
     collection_records=730,
+    selfservice_links=90,
 )
 EXPECTED = {
     "message_bodies": 4,  # L1, L3, L4 sent; I1 received
@@ -39,6 +40,7 @@ EXPECTED = {
     "collection_records": 4,  # R1, D1, T1, L3
     "consent_events": 0,  # none seeded here: test_consent_purge.py
     "audit_events": 2,  # A1, A2
+    "selfservice_links": 1,  # S1, with its session and code
 }
 
 
@@ -78,6 +80,8 @@ async def _seed(conn: asyncpg.Connection) -> dict[str, object]:
         task = await rows.call_task(conn, "acct-old", at)
         seeded["T" + name] = task
         seeded["D" + name] = await rows.dial(conn, task, "acct-old", at)
+    seeded["S1"] = await rows.selfservice_link(conn, "acct-msgs", outside(90))
+    seeded["S2"] = await rows.selfservice_link(conn, "acct-msgs", inside(90))
     await rows.contact(conn, "acct-idle", outside(90))
     await rows.contact(conn, "acct-recent", inside(90))
     await rows.contact(conn, "acct-open", outside(200))  # its workflow is still running
@@ -101,6 +105,8 @@ async def _check_what_is_left(conn: asyncpg.Connection, s: dict[str, object]) ->
     assert await rows.ids(conn, "compliance_receipts") == {s["R2"]}
     assert await rows.ids(conn, "dial_attempts") == {s["D2"]}
     assert await rows.ids(conn, "call_tasks") == {s["T2"]}
+    for table in ("selfservice_links", "selfservice_sessions", "selfservice_codes"):
+        assert await rows.ids(conn, table, "token_hash") == {s["S2"]}, table
     audit_left = await rows.ids(conn, "audit_events")
     assert {s["A3"], s["A4"]} <= audit_left and not {s["A1"], s["A2"]} & audit_left
 
