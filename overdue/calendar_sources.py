@@ -3,8 +3,11 @@
 `workflows.calendars` keeps only dates: this module is where the calendar libraries are read
 (`chinese_calendar` for CN, which knows the swapped working days, 调休; `holidays` for other
 countries), so a library upgrade changes new snapshots only, never a running or replayed
-workflow. A year a library has no data for falls back to Saturdays and Sundays, and
-`overdue policy check` warns about it with the path.
+workflow. A year `chinese_calendar` has no data for yet (it follows the State Council's
+yearly notice) takes CN's statutory holidays as the `holidays` package computes them from the
+lunar calendar, with their weekday observances but without the notice's swapped working days,
+and `overdue policy check` warns about it with the path: better than calling on New Year's
+Eve because a package is late.
 """
 
 from __future__ import annotations
@@ -88,8 +91,10 @@ def calendar_notes(policy: Policy, today: date) -> list[CalendarNote]:
                 CalendarNote(
                     f"calendars.{key}.years",
                     f"{calendar.source} has no data for {', '.join(map(str, missing))}: "
-                    "only Saturdays, Sundays and blackout days are rest days then "
-                    "(upgrade the package, or list the holidays as blackout_days)",
+                    "its rest days then are the statutory holidays by rule (the holidays "
+                    "package), without the State Council's swapped working days; check "
+                    "them against its notice and list any other day off as blackout_days "
+                    "(or upgrade the package)",
                 )
             )
         if last < today.year + 1:
@@ -134,6 +139,7 @@ def _source_days(path: str, source: str, years: tuple[int, int]) -> tuple[set[da
         working: set[date] = set()
         for year in range(years[0], years[1] + 1):
             if not _knows_year(source, year):
+                rest |= _statutory_cn_weekdays(year)
                 continue
             for day in _days_of(year):
                 weekend = day.weekday() >= _SATURDAY
@@ -147,6 +153,12 @@ def _source_days(path: str, source: str, years: tuple[int, int]) -> tuple[set[da
         raise CalendarSourceError(path, f"the holidays package knows no country {country!r}")
     known = holidays.country_holidays(country, years=range(years[0], years[1] + 1))
     return {day for day in known if day.weekday() < _SATURDAY}, set()
+
+
+def _statutory_cn_weekdays(year: int) -> set[date]:
+    """CN's statutory holidays of `year` that fall Monday to Friday, by the `holidays`
+    package's rules (the lunar calendar and weekday observances; no swapped working days)."""
+    return {day for day in holidays.country_holidays("CN", years=year) if day.weekday() < _SATURDAY}
 
 
 def _knows_year(source: str, year: int) -> bool:

@@ -76,16 +76,33 @@ def test_us_holidays_come_from_the_holidays_package(tmp_path: Path) -> None:
     assert policy.calendars["default"].rest_days == ()
 
 
-def test_a_year_the_package_does_not_know_falls_back_to_weekends_with_a_warning(
+def test_a_year_the_package_does_not_know_takes_the_statutory_holidays_with_a_warning(
     tmp_path: Path,
 ) -> None:
+    """chinese_calendar 1.11.0 has no 2027 (the State Council's notice comes late in the year
+    before): the statutory holidays by rule stand in, never a year of weekends only."""
     policy = load_policy(write(tmp_path, POLICY.format(first=2026, last=2027)), TODAY)
     cn = policy.calendars["CN"]
-    assert cn.rest_days and all(d.year == 2026 for d in cn.rest_days)
-    assert not is_rest_day(policy.calendars, "CN", date(2027, 10, 1))  # a plain Friday
+    spring_festival = [date(2027, 2, d) for d in range(4, 12)]  # Thursday 4th to Thursday 11th
+    assert [is_rest_day(policy.calendars, "CN", d) for d in spring_festival] == [
+        False,  # Thursday the 4th
+        True,  # Friday the 5th: New Year's Eve (除夕)
+        True,  # Saturday
+        True,  # Sunday: New Year's Day (初一)
+        True,  # Monday
+        True,  # Tuesday: the observance of the day that fell on Saturday
+        True,  # Wednesday: the observance of the day that fell on Sunday
+        False,  # Thursday the 11th
+    ]
+    assert is_rest_day(policy.calendars, "CN", date(2027, 10, 1))  # National Day, a Friday
+    assert date(2026, 10, 7) in cn.rest_days  # 2026 still from chinese_calendar, 调休 included
+    assert date(2026, 10, 10) in cn.working_days
+    assert not [d for d in cn.working_days if d.year == 2027]  # no swaps are known for 2027
     (note,) = calendar_notes(policy, TODAY)
     assert note.path == "calendars.CN.years"
-    assert note.reason.startswith("chinese_calendar has no data for 2027: only Saturdays")
+    assert note.reason.startswith(
+        "chinese_calendar has no data for 2027: its rest days then are the statutory holidays"
+    )
 
 
 def test_a_span_ending_too_soon_is_warned_about(tmp_path: Path) -> None:
@@ -157,7 +174,7 @@ def test_the_expanded_snapshot_round_trips_and_stays_small() -> None:
     assert Policy.model_validate_json(policy.model_dump_json()) == policy
     without = policy.model_copy(update={"calendars": {}})
     added = len(policy.model_dump_json()) - len(without.model_dump_json())
-    assert added < 1_200, added  # three years of CN: 48 dates and the rules
+    assert added < 1_200, added  # three years of CN: 61 dates (2027 by rule) and the rules
 
 
 def test_loading_logs_the_calendar_warnings(
@@ -167,7 +184,8 @@ def test_loading_logs_the_calendar_warnings(
         load_policy(write(tmp_path, POLICY.format(first=2026, last=2027)), TODAY)
     (line,) = [r.getMessage() for r in caplog.records if r.name == "overdue.policy_files"]
     assert line.endswith(
-        "calendars.CN.years: chinese_calendar has no data for 2027: only "
-        "Saturdays, Sundays and blackout days are rest days then (upgrade the "
-        "package, or list the holidays as blackout_days)"
+        "calendars.CN.years: chinese_calendar has no data for 2027: its rest days then are "
+        "the statutory holidays by rule (the holidays package), without the State Council's "
+        "swapped working days; check them against its notice and list any other day off as "
+        "blackout_days (or upgrade the package)"
     )

@@ -2,8 +2,8 @@
 
 One row per jurisdiction (its source, the years expanded, how many weekday holidays and
 working weekend days it gave, the blackout days, each channel's rule on rest days), then
-each warning as `path: reason`. Warnings do not refuse the policy: a year a calendar package
-has no data for yet falls back to Saturdays and Sundays.
+each warning as `path: reason`. Warnings do not refuse the policy: a CN year `chinese_calendar`
+has no data for yet takes the statutory holidays by rule (overdue/calendar_sources.py).
 """
 
 from __future__ import annotations
