@@ -16,6 +16,7 @@ from starlette.responses import Response
 from api.console import formats, i18n, words
 from api.console.context import CSRF_FIELD, Console
 from workflows.currencies import format_minor
+from workflows.forbearance_types import EndReason
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -38,6 +39,8 @@ def templates(lang: str) -> Jinja2Templates:
     env.filters["local"] = lambda moment, zone=None: formats.moment_text(moment, zone, lang)
     env.filters["day"] = lambda day: formats.date_text(day, lang)
     env.filters["amount"] = lambda minor, currency: formats.amount_text(minor, currency, lang)
+    # Choices a form offers, from the types that validate them: one list, never a literal.
+    env.globals["forbearance_end_reasons"] = tuple(reason.value for reason in EndReason)
     return Jinja2Templates(env=env)
 
 

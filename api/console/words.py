@@ -96,6 +96,9 @@ TABLES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "account.paused": word("recorded outcome", "Account paused"),
         "account.resumed": word("recorded outcome", "Account resumed"),
         "call_task.completed": word("recorded outcome", "Call task finished"),
+        "forbearance.granted": word("recorded outcome", "Forbearance granted"),
+        "forbearance.refused": word("recorded outcome", "Forbearance refused"),
+        "forbearance.ended": word("recorded outcome", "Forbearance ended early"),
         "contact.phone_revealed": word("recorded outcome", "Phone number shown"),
         "vulnerability.marked": word("recorded outcome", "Marked vulnerable"),
         "vulnerability.cleared": word("recorded outcome", "No longer vulnerable"),
@@ -164,6 +167,11 @@ TABLES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "report_id": word("outcome detail", "report"),
         "dispute_id": word("outcome detail", "dispute"),
         "category": word("outcome detail", "category"),
+        "kind": word("outcome detail", "kind"),
+        "until": word("outcome detail", "until"),
+        "pay_by": word("outcome detail", "pay by"),
+        "reason": word("outcome detail", "reason"),
+        "request_id": word("outcome detail", "request"),
     },
 }
 
@@ -226,6 +234,10 @@ def _what(stage: Stage, t: Translator) -> str:
     return in_words(t, "channel", stage.channel)
 
 
+# Detail keys whose values are codes of a table above (forbearance decisions and ends).
+DETAIL_TABLES = {"kind": "forbearance_kind", "reason": "forbearance_end_reason"}
+
+
 def detail_words(t: Translator, details: Mapping[str, Any], currency: str | None) -> str:
     """An earlier outcome's details in words: 'outcome: Reached; note: …'. The task id (the
     page it is on) and the text's id are left out; unknown keys show as they are."""
@@ -242,6 +254,8 @@ def detail_words(t: Translator, details: Mapping[str, Any], currency: str | None
             text = f"{format_minor(value, currency)} {currency}"
         elif key == "category":
             text = in_words(t, "vulnerability", value)
+        elif key in DETAIL_TABLES:
+            text = in_words(t, DETAIL_TABLES[key], value)
         elif isinstance(value, bool):
             text = t.gettext("yes") if value else t.gettext("no")
         shown.append(

@@ -32,6 +32,9 @@ OUTCOME_KINDS = (
     "account.escalated",
     "account.paused",
     "account.resumed",
+    "forbearance.granted",
+    "forbearance.refused",
+    "forbearance.ended",
     "call_task.completed",
 )
 

@@ -44,6 +44,8 @@ class Words:
     refused: str  # {days} {latest}
     done: str
     until: str  # {day}
+    granted: str  # the outcomes table's words for the audit kinds
+    ended_early: str
 
 
 EN = Words(
@@ -60,6 +62,8 @@ EN = Words(
     "Not accepted: A payment holiday lasts at most {days} days (until {latest}).",
     "Done. The account is now: active.",
     "until {day}",
+    "Forbearance granted",
+    "Forbearance ended early",
 )
 ZH = Words(
     "zh-CN",
@@ -75,6 +79,8 @@ ZH = Words(
     "未被接受：还款假期最长 {days} 天（至 {latest}）。",
     "已完成。账户当前状态：催收中。",
     "至 {day}",
+    "已批准宽限",
+    "宽限提前结束",
 )
 
 
@@ -143,6 +149,17 @@ async def test_an_agent_grants_and_ends_a_payment_holiday(
         await expect(answer).to_have_text(words.done)
         await expect(page.get_by_test_id("forbearance-holiday")).to_have_count(0)
         await expect(page.get_by_test_id("form-forbearance-end")).to_have_count(0)
+        # Both are earlier outcomes on the task page, in words: no audit kind or code shows.
+        page_again = await page.goto(f"/console/tasks/{task_id}")
+        assert page_again is not None and page_again.ok
+        for kind, said in (
+            ("forbearance.granted", words.granted),
+            ("forbearance.ended", words.ended_early),
+        ):
+            await expect(page.locator(f'td[data-kind="{kind}"]')).to_have_text(said)
+        ended_row = page.locator("tr", has=page.locator('td[data-kind="forbearance.ended"]'))
+        await expect(ended_row).to_contain_text(words.borrower_asked)
+        await expect(ended_row).not_to_contain_text("borrower_asked")
     finally:
         await context.close()
 
