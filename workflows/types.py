@@ -11,7 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from workflows import forbearance_types as fb
 from workflows.agent_requests import CallOutcome as CallOutcome
@@ -26,8 +26,15 @@ from workflows.consent import ChannelConsent, ConsentGiven
 from workflows.customer_state import ContactPreferences as ContactPreferences
 from workflows.customer_state import PreferencesState, VulnerabilityState
 from workflows.customer_state import VulnerabilityChange as VulnerabilityChange
+from workflows.event_types import ContactCeased as ContactCeased
+from workflows.event_types import DisputeClosed as DisputeClosed
+from workflows.event_types import DisputeOpened as DisputeOpened
+from workflows.event_types import HardshipReported as HardshipReported
+from workflows.event_types import OverdueAmountReported as OverdueAmountReported
+from workflows.event_types import PaymentReported as PaymentReported
+from workflows.event_types import SmsConsentChanged as SmsConsentChanged
 from workflows.messages import TEXT_ID_PATTERN as TEXT_ID_PATTERN
-from workflows.messages import Message, legacy_text_field, text_id_field
+from workflows.messages import Message
 from workflows.policy import CallQueue, Policy
 from workflows.policy_shelf import ByPolicyRef
 from workflows.revocation_types import PendingRevocation as PendingRevocation
@@ -99,64 +106,6 @@ class OverdueAccountInput(fb.Itemized, ByPolicyRef):
         "RELEASES); 0 in inputs from before cost-2026-12. Its patch ids are taken as given, "
         "and its search attributes are kept (workflows/publishing.py).",
     )
-
-
-class PaymentReported(Message):
-    payment_id: str = Field(min_length=1, max_length=128)
-    amount_minor: int = Field(gt=0)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    paid_at: AwareDatetime
-
-
-# --- events from backends (signals: durable, accepted even while workers are down) ---------
-
-
-class OverdueAmountReported(fb.Itemized):
-    """A new unpaid bill for an account already in its process: adds to the balance."""
-
-    bill_id: str = Field(min_length=1, max_length=128)
-    amount_minor: int = Field(gt=0)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    due_date: date
-    itemization: fb.Itemization | None = fb.itemization_field()
-
-
-class HardshipReported(Message):
-    report_id: str = Field(min_length=1, max_length=128)
-    reason: str = legacy_text_field()
-    text_id: str | None = text_id_field()
-    reported_at: AwareDatetime
-
-
-class DisputeOpened(Message):
-    dispute_id: str = Field(min_length=1, max_length=128)
-    reason: str = legacy_text_field()
-    text_id: str | None = text_id_field()
-
-
-class DisputeClosed(Message):
-    dispute_id: str = Field(min_length=1, max_length=128)
-    resolution: str = legacy_text_field()
-    text_id: str | None = text_id_field()
-
-
-class ContactCeased(Message):
-    """The customer asked us to stop contacting them (calls only where the policy allows)."""
-
-    request_id: str = Field(min_length=1, max_length=128)
-    reason: str = legacy_text_field()
-    text_id: str | None = text_id_field()
-
-
-class SmsConsentChanged(Message):
-    """STOP / START from an inbound SMS, or the provider reporting an opt-out (21610)."""
-
-    opted_out: bool
-    source: str = Field(description="inbound_sms, provider_error, backend, agent")
-    # The stored consent's version (a sequence in Postgres, one value per change): a signal
-    # older than the last one applied is stale (a redelivered STOP after a START) and ignored.
-    # None: a sender from before versions (old histories), applied as it comes.
-    version: int | None = Field(default=None, ge=1)
 
 
 # --- the process state, carried across continue-as-new ----------------------------------
