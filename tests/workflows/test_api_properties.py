@@ -20,7 +20,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, assume, event, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
-from temporalio.api.enums.v1 import EventType, WorkflowExecutionStatus
+from temporalio.api.enums.v1 import EventType, WorkflowExecutionStatus, WorkflowTaskFailedCause
 from temporalio.testing import WorkflowEnvironment
 
 from api import workflow_messages as messages
@@ -32,6 +32,7 @@ from api.schemas import (
     OverdueReport,
     PaymentReport,
 )
+from api.workflow_calls import ProcessNotRunning, to_running
 from overdue.inputs import MAX_MINOR, date_window, today
 from overdue.policy_files import load_policy
 from tests.budget import examples
@@ -152,7 +153,17 @@ async def _running(handle: Handle) -> bool:
 
 
 async def _send(handle: Handle, env: WorkflowEnvironment, request: Request, ledger: Ledger) -> None:
-    """One follow-up request, as its route and use case would hand it to the workflow."""
+    """One follow-up request, as its route and use case would hand it to the workflow; a
+    process that ended in the meantime is the API's 409, as `to_running` makes it."""
+    try:
+        await _deliver(handle, env, request, ledger)
+    except ProcessNotRunning:
+        return
+
+
+async def _deliver(
+    handle: Handle, env: WorkflowEnvironment, request: Request, ledger: Ledger
+) -> None:
     body = accepted(FOLLOW_UPS[request.kind], request.body)
     if body is None or not await _running(handle):
         return  # 422, or 409 (the process ended): nothing reaches the workflow
@@ -161,9 +172,9 @@ async def _send(handle: Handle, env: WorkflowEnvironment, request: Request, ledg
         if body.amount_due.currency != CURRENCY:
             return
         if ledger.bill(body.effective_bill_id(), body.amount_due.amount_minor):
-            await handle.signal(
-                OverdueAccountWorkflow.report_overdue_amount,
-                messages.new_bill(messages.bill("prop-1", body)),
+            bill = messages.new_bill(messages.bill("prop-1", body))
+            await to_running(
+                lambda: handle.signal(OverdueAccountWorkflow.report_overdue_amount, bill)
             )
         return
     if isinstance(body, PaymentReport):
@@ -178,13 +189,25 @@ async def _send(handle: Handle, env: WorkflowEnvironment, request: Request, ledg
     else:
         reported = messages.contact_ceased(body, "txt-" + "0" * 32)
     message = signal_of(reported)
-    await handle.signal(message.handler.name, message.payload)
+    await to_running(lambda: handle.signal(message.handler.name, message.payload))
 
 
-async def _failed_tasks(handle: Handle) -> int:
+async def _failed_tasks(handle: Handle) -> list[str]:
+    """Each workflow task that failed, with its cause and message (none expected).
+
+    Not counted: a completion the server refused because a signal arrived while the worker
+    was completing the task (cause UNHANDLED_COMMAND). That is Temporal making the workflow
+    see the new signal before it may finish, not a failure of ours, and on a loaded machine
+    it happens whenever a request lands in that instant."""
     history = await handle.fetch_history()
     failed = EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-    return sum(1 for e in history.events if e.event_type == failed)
+    raced = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
+    return [
+        f"{WorkflowTaskFailedCause.Name(cause)}: {attributes.failure.message}"
+        for e in history.events
+        if e.event_type == failed
+        and (cause := (attributes := e.workflow_task_failed_event_attributes).cause) != raced
+    ]
 
 
 @settings(
@@ -221,7 +244,7 @@ async def test_no_accepted_request_wedges_the_workflow(
                 await _send(handle, env, request, ledger)
             await _sleep_until(env, began + UNTIL)
             status = await handle.query(OverdueAccountWorkflow.status)
-            assert await _failed_tasks(handle) == 0
+            assert await _failed_tasks(handle) == []
             assert status.state is not AccountState.PARKED, status.parked
             assert status.balance_minor == ledger.balance
             event(f"ended {status.state.value}")
