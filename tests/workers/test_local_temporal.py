@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 
 from overdue.ports import free_tcp_ports
+from workers.devstack import local_temporal
 from workers.devstack.local_temporal import (
     TemporalDevServer,
     TemporalStartError,
@@ -82,3 +83,34 @@ async def test_start_failure_reports_the_server_output() -> None:
         await server.start()
     assert server.pid is not None
     assert not psutil.pid_exists(server.pid)
+
+
+async def test_a_dropped_connection_is_asked_again_and_a_refusal_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server that has just started may reset the CLI's first connection ("EOF"): the
+    idempotent create is asked again. A refusal (another type) is final at once."""
+    answers = [(1, "Error: unable to add search attributes: error reading from server: EOF")]
+    answers += [(0, "Search attributes have been added")]
+    calls: list[list[str]] = []
+
+    async def run_cli(argv: list[str], name: str, seconds: float) -> tuple[int, str]:
+        calls.append(argv)
+        return answers.pop(0)
+
+    monkeypatch.setattr(local_temporal, "_run_cli", run_cli)
+    monkeypatch.setattr(local_temporal, "RETRY_SECONDS", 0.0)
+    await local_temporal._create_search_attribute("a:1", "default", "X", "Keyword", 1.0)
+    assert len(calls) == 2 and not answers
+
+    calls.clear()
+    answers[:] = [(1, "Error: search attribute X already exists and has different type")] * 3
+    with pytest.raises(TemporalStartError, match="different type"):
+        await local_temporal._create_search_attribute("a:1", "default", "X", "Keyword", 1.0)
+    assert len(calls) == 1
+
+    calls.clear()
+    answers[:] = [(1, "Error: error reading from server: EOF")] * 3
+    with pytest.raises(TemporalStartError, match="EOF"):
+        await local_temporal._create_search_attribute("a:1", "default", "X", "Keyword", 1.0)
+    assert len(calls) == local_temporal.ATTEMPTS

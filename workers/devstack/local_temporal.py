@@ -112,11 +112,31 @@ async def register_search_attributes(
         )
 
 
+# What the CLI prints when the server dropped the connection rather than answered (a server
+# that has just started serving can still reset its first connections under load).
+TRANSIENT_CLI_ERRORS = ("error reading from server: EOF", "connection refused", "Unavailable")
+ATTEMPTS = 3
+RETRY_SECONDS = 0.5  # times the attempt's number
+
+
 async def _create_search_attribute(
     address: str, namespace: str, name: str, type_name: str, seconds: float
 ) -> None:
     argv = [find_temporal_binary(), "operator", "search-attribute", "create"]
     argv += ["--name", name, "--type", type_name, "--address", address, "--namespace", namespace]
+    for attempt in range(1, ATTEMPTS + 1):
+        returncode, message = await _run_cli(argv, name, seconds)
+        if returncode == 0:
+            return
+        if attempt == ATTEMPTS or not any(e in message for e in TRANSIENT_CLI_ERRORS):
+            # e.g. "already exists and has different type", or the SQLite store's per-type limit
+            raise TemporalStartError(
+                f"registering search attribute {name} ({type_name}): {message}"
+            )
+        await asyncio.sleep(RETRY_SECONDS * attempt)  # the create is idempotent: ask again
+
+
+async def _run_cli(argv: list[str], name: str, seconds: float) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         *argv,
         stdin=asyncio.subprocess.DEVNULL,
@@ -129,10 +149,8 @@ async def _create_search_attribute(
         process.kill()
         await process.wait()
         raise TemporalStartError(f"registering search attribute {name} timed out") from None
-    if process.returncode != 0:
-        # e.g. "already exists and has different type", or the SQLite store's per-type limit
-        message = output.decode(errors="replace").strip()
-        raise TemporalStartError(f"registering search attribute {name} ({type_name}): {message}")
+    assert process.returncode is not None  # communicate() waited for the exit
+    return process.returncode, output.decode(errors="replace").strip()
 
 
 class TemporalDevServer:
