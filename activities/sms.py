@@ -139,22 +139,14 @@ class SmsActivities:
         """The key's row, and whether this attempt claimed it: a new row is written claimed,
         with the body rendered once and its segments (an existing one is claimed apart)."""
         try:
-            row = await contact_ledger.find(
-                self._pool, input.idempotency_key, channel="sms", account_id=input.account_id
-            )
-            claimed = False
+            row, claimed = await self._existing(input), False
             if row is None:
                 new = await self._new_row(input)
                 row = await contact_ledger.create(self._pool, new, _receipt(input), claim=True)
                 claimed = row is not None
-                if row is None:  # a concurrent attempt wrote it first: claimed apart
-                    row = await contact_ledger.find(
-                        self._pool,
-                        input.idempotency_key,
-                        channel="sms",
-                        account_id=input.account_id,
-                    )
-                    assert row is not None  # rows are never deleted
+                # None: a concurrent attempt wrote it first, and it is claimed apart.
+                row = row or await self._existing(input)
+            assert row is not None  # rows are never deleted
         except contact_ledger.KeyTaken as err:
             raise ApplicationError(str(err), type=KEY_CONFLICT, non_retryable=True) from None
         if row.recipient is None or row.body is None:
@@ -166,6 +158,11 @@ class SmsActivities:
                 non_retryable=True,
             )
         return row, claimed
+
+    async def _existing(self, input: SendSmsInput) -> LedgerRow | None:
+        return await contact_ledger.find(
+            self._pool, input.idempotency_key, channel="sms", account_id=input.account_id
+        )
 
     async def _new_row(self, input: SendSmsInput) -> NewContact:
         contact = await accounts.contact_details(self._pool, input.account_id)
