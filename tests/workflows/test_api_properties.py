@@ -20,7 +20,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, assume, event, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
-from temporalio.api.enums.v1 import EventType, WorkflowExecutionStatus, WorkflowTaskFailedCause
+from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from api import workflow_messages as messages
@@ -47,6 +47,7 @@ from tests.workflows.harness import (
     running_worker,
 )
 from tests.workflows.schema_strategies import from_schema, window_instants
+from tests.workflows.task_failures import failed_workflow_tasks
 from workflows.handlers import signal_of
 from workflows.names import OVERDUE_TASK_QUEUE, workflow_id
 from workflows.overdue_account import OverdueAccountWorkflow
@@ -192,24 +193,6 @@ async def _deliver(
     await to_running(lambda: handle.signal(message.handler.name, message.payload))
 
 
-async def _failed_tasks(handle: Handle) -> list[str]:
-    """Each workflow task that failed, with its cause and message (none expected).
-
-    Not counted: a completion the server refused because a signal arrived while the worker
-    was completing the task (cause UNHANDLED_COMMAND). That is Temporal making the workflow
-    see the new signal before it may finish, not a failure of ours, and on a loaded machine
-    it happens whenever a request lands in that instant."""
-    history = await handle.fetch_history()
-    failed = EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-    raced = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
-    return [
-        f"{WorkflowTaskFailedCause.Name(cause)}: {attributes.failure.message}"
-        for e in history.events
-        if e.event_type == failed
-        and (cause := (attributes := e.workflow_task_failed_event_attributes).cause) != raced
-    ]
-
-
 @settings(
     max_examples=examples(30, 8),  # ~25 s in full: each is a whole lifecycle on its own server
     deadline=None,
@@ -244,7 +227,7 @@ async def test_no_accepted_request_wedges_the_workflow(
                 await _send(handle, env, request, ledger)
             await _sleep_until(env, began + UNTIL)
             status = await handle.query(OverdueAccountWorkflow.status)
-            assert await _failed_tasks(handle) == []
+            assert await failed_workflow_tasks(handle) == []
             assert status.state is not AccountState.PARKED, status.parked
             assert status.balance_minor == ledger.balance
             event(f"ended {status.state.value}")

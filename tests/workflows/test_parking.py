@@ -8,7 +8,6 @@ from datetime import date, time, timedelta
 from typing import Any
 
 import pytest
-from temporalio.api.enums.v1 import EventType
 
 from tests.workflows.harness import (
     Handle,
@@ -18,6 +17,7 @@ from tests.workflows.harness import (
     payment,
     search_attribute,
 )
+from tests.workflows.task_failures import failed_workflow_tasks
 from tests.workflows.test_overdue_account import POLICY
 from workflows import decisions
 from workflows import search_attributes as sa
@@ -36,12 +36,6 @@ OPS = ResumeRequest(actor="ops-1", reason="fixed")
 
 async def _status(handle: Handle) -> AccountStatus:
     return await handle.query(OverdueAccountWorkflow.status)
-
-
-async def _failed_tasks(handle: Handle) -> int:
-    history = await handle.fetch_history()
-    failed = EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-    return sum(1 for event in history.events if event.event_type == failed)
 
 
 async def _details(handle: Handle) -> str:
@@ -83,7 +77,7 @@ async def test_an_unexpected_error_parks_the_account_until_ops_resume_it(
     assert status.next_action is None
     assert await search_attribute(handle, sa.OVERDUE_STATE) == "parked"
     assert recorder.contacts_after(account, status.parked.since - DAY) == []  # nothing sent
-    assert await _failed_tasks(handle) == 0  # parked, not retried
+    assert await failed_workflow_tasks(handle) == []  # parked, not retried
     assert raised  # it parked on the decision code's error, not on something else
 
     await handle.signal(OverdueAccountWorkflow.resume_by_ops, OPS)
@@ -120,7 +114,7 @@ async def test_a_signal_handler_error_parks_and_ops_resume_it(
     status = await _status(handle)
     assert status.state is AccountState.PARKED and status.parked is not None
     assert status.parked.reason == "KeyError in test_parking.note"
-    assert await _failed_tasks(handle) == 0
+    assert await failed_workflow_tasks(handle) == []
     assert recorder.call_stages(account_of(handle)) == []  # D+2's call task not created
 
     await handle.signal(OverdueAccountWorkflow.resume_by_ops, OPS)
@@ -146,7 +140,7 @@ async def test_a_total_beyond_int64_parks_until_a_payment_brings_it_back(
     status = await _status(handle)
     assert status.state is AccountState.PARKED and status.parked is not None
     assert status.parked.reason == "OverflowError in publishing.upsert"
-    assert await _failed_tasks(handle) == 0
+    assert await failed_workflow_tasks(handle) == []
 
     await handle.signal(OverdueAccountWorkflow.report_payment, payment("P-1", 2 * huge - 100_000))
     await scenario.sleep_until(due + 2 * DAY)
@@ -174,4 +168,4 @@ async def test_a_due_date_at_the_calendars_end_parks_and_still_answers_its_statu
     assert status.parked.reason.startswith("OverflowError in ")
     assert status.days_past_due == 0
     assert "PARKED" in await _details(handle)
-    assert await _failed_tasks(handle) == 0
+    assert await failed_workflow_tasks(handle) == []
