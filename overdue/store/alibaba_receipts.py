@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from overdue.store.contact_ledger import Source, advance
-from overdue.store.sms_ledger import CallbackResult, audit_accepted
+from overdue.store.sms_ledger import CALLBACK_COLUMNS, CallbackResult, adopt_and_advance
 
 PROVIDER = "alibaba"
 OUT_ID_PREFIX = "out:"
@@ -28,8 +27,8 @@ async def apply_receipt(
 ) -> CallbackResult:
     async with conn.transaction():
         row = await conn.fetchrow(
-            """
-            SELECT id, provider_id, account_id, idempotency_key, stage_id, segments
+            f"""
+            SELECT {CALLBACK_COLUMNS}
               FROM contact_ledger
              WHERE (provider = $1 AND provider_id = $2)
                 OR (id = $3 AND provider = $1 AND channel = 'sms'
@@ -43,32 +42,11 @@ async def apply_receipt(
         )
         if row is None:
             return CallbackResult.UNKNOWN_MESSAGE
-        if row["provider_id"] != biz_id:
-            await conn.execute(
-                """
-                UPDATE contact_ledger SET provider_id = $2, attempted_at = NULL
-                 WHERE id = $1
-                """,
-                row["id"],
-                biz_id,
-            )
-        if row["provider_id"] is None:
-            # The outcome of the attempt that sent it is known now: nothing to reconcile.
-            await audit_accepted(
-                conn,
-                account_id=row["account_id"],
-                idempotency_key=row["idempotency_key"],
-                stage_id=row["stage_id"],
-                provider=PROVIDER,
-                provider_id=biz_id,
-                segments=row["segments"],
-                learned_from="status_callback",
-            )
-        moved = await advance(
+        return await adopt_and_advance(
             conn,
-            row["id"],
-            "delivered" if delivered else "undelivered",
-            source=Source.PROVIDER_CALLBACK,
+            row,
+            provider=PROVIDER,
+            provider_id=biz_id,
+            status="delivered" if delivered else "undelivered",
             error_code=None if delivered else error_code,
         )
-    return CallbackResult.ADVANCED if moved else CallbackResult.STALE

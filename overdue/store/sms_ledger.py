@@ -226,8 +226,8 @@ async def apply_provider_status(
         raise ValueError(f"unknown message status {status!r}")
     async with conn.transaction():
         row = await conn.fetchrow(
-            """
-            SELECT id, provider_id, account_id, idempotency_key, stage_id, segments
+            f"""
+            SELECT {CALLBACK_COLUMNS}
               FROM contact_ledger
              WHERE (provider = $1 AND provider_id = $2)
                 OR (id = $3 AND provider_id IS NULL AND channel = 'sms')
@@ -239,28 +239,55 @@ async def apply_provider_status(
         )
         if row is None:
             return CallbackResult.UNKNOWN_MESSAGE
-        if row["provider_id"] is None:
-            # The outcome of the attempt that created it is known now: nothing to reconcile.
-            await conn.execute(
-                """
-                UPDATE contact_ledger SET provider = $2, provider_id = $3, attempted_at = NULL
-                 WHERE id = $1
-                """,
-                row["id"],
-                provider,
-                provider_id,
-            )
-            await audit_accepted(
-                conn,
-                account_id=row["account_id"],
-                idempotency_key=row["idempotency_key"],
-                stage_id=row["stage_id"],
-                provider=provider,
-                provider_id=provider_id,
-                segments=row["segments"],
-                learned_from="status_callback",
-            )
-        moved = await advance(
-            conn, row["id"], status, source=Source.PROVIDER_CALLBACK, error_code=error_code
+        return await adopt_and_advance(
+            conn,
+            row,
+            provider=provider,
+            provider_id=provider_id,
+            status=status,
+            error_code=error_code,
         )
+
+
+# What a status callback reads of the row it found (and locked) before adopt_and_advance.
+CALLBACK_COLUMNS = "id, provider_id, account_id, idempotency_key, stage_id, segments"
+
+
+async def adopt_and_advance(
+    conn: asyncpg.Connection,
+    row: asyncpg.Record,
+    *,
+    provider: str,
+    provider_id: str,
+    status: str,
+    error_code: str | None,
+) -> CallbackResult:
+    """A status callback's row (CALLBACK_COLUMNS, locked) takes the provider's message id when
+    it held another or none; when it held none, the outcome of the attempt that sent it is known
+    now (nothing to reconcile) and the message is audited as accepted. Then the status moves
+    forward only, so repeated and late callbacks change nothing."""
+    if row["provider_id"] != provider_id:
+        await conn.execute(
+            """
+            UPDATE contact_ledger SET provider = $2, provider_id = $3, attempted_at = NULL
+             WHERE id = $1
+            """,
+            row["id"],
+            provider,
+            provider_id,
+        )
+    if row["provider_id"] is None:
+        await audit_accepted(
+            conn,
+            account_id=row["account_id"],
+            idempotency_key=row["idempotency_key"],
+            stage_id=row["stage_id"],
+            provider=provider,
+            provider_id=provider_id,
+            segments=row["segments"],
+            learned_from="status_callback",
+        )
+    moved = await advance(
+        conn, row["id"], status, source=Source.PROVIDER_CALLBACK, error_code=error_code
+    )
     return CallbackResult.ADVANCED if moved else CallbackResult.STALE
