@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
 from temporalio.client import Client
 
+from api.policy_versions_seen import PolicyVersionsSeen
 from overdue.settings import Settings
 from workflows.policy import Policy
 
@@ -19,6 +20,7 @@ class Services:
     pool: asyncpg.Pool
     temporal: Client
     policy: Policy
+    policy_versions_seen: PolicyVersionsSeen = field(default_factory=PolicyVersionsSeen)
 
 
 def get_services(request: Request) -> Services:

@@ -91,6 +91,14 @@ def on_shelf() -> frozenset[str]:
         return frozenset(_shelf)
 
 
+def shelved_policies() -> list[Policy]:
+    """Every policy on the shelf, by id and newest version first (for naming a stage that the
+    current policy file does not have)."""
+    with _lock:
+        policies = list(_shelf.values())
+    return sorted(policies, key=lambda p: (p.id, -p.version))
+
+
 def clear() -> None:
     """Empty the shelf: a cold process, for tests and tools that must show one."""
     with _lock:

@@ -90,6 +90,8 @@ AnyVisitor = Annotated[Console, Depends(console)]
 async def signed_in(page: AnyVisitor) -> Console:
     if page.session is None:
         raise LoginRequired
+    # Its pages name stages: those of versions other API processes started, too.
+    await page.services.policy_versions_seen.refresh(page.services.pool)
     return page
 
 

@@ -13,6 +13,7 @@ import jinja2
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+import workflows.policy_shelf as policy_shelf
 from api.console import formats, i18n, words
 from api.console.context import CSRF_FIELD, Console
 from workflows.currencies import format_minor
@@ -58,11 +59,12 @@ SECURITY_HEADERS = {
 
 def render(page: Console, template: str, status_code: int = 200, **values: Any) -> Response:
     policy = page.services.policy
+    others = policy_shelf.shelved_policies()
     context: dict[str, Any] = {
         "lang": page.lang,
         "languages": [(lang, i18n.language_name(lang)) for lang in i18n.LANGUAGES],
         "word": lambda table, value: words.in_words(page.t, table, value),
-        "stage_words": lambda stage_id: words.stage_words(page.t, policy, stage_id),
+        "stage_words": lambda stage_id: words.stage_words(page.t, policy, stage_id, others),
         "details_words": lambda details, currency: words.detail_words(page.t, details, currency),
         "user": page.session.user if page.session else None,
         "csrf_field": CSRF_FIELD,

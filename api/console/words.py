@@ -8,7 +8,7 @@ Each table maps an id to (msgctxt, English msgid); `make messages` extracts them
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -183,16 +183,22 @@ def in_words(t: Translator, table: str, value: object) -> str:
     return t.pgettext(*entry) if entry else key
 
 
-def stage_words(t: Translator, policy: Policy, stage_id: str) -> str:
+def stage_words(t: Translator, policy: Policy, stage_id: str, others: Sequence[Policy] = ()) -> str:
     """A stage as an agent says it: when (from the due date) and what it sends, e.g.
-    '2 days after the due date: agent call'. A stage the current policy no longer has reads as
-    its id."""
-    stage = next((s for s in policy.stages if s.id == stage_id), None)
-    if stage is None:
-        return stage_id
-    return t.gettext(
-        "%(when)s: %(what)s", when=_when(t, policy, stage.offset), what=_what(stage, t)
-    )
+    '2 days after the due date: agent call'. A stage the current policy does not have is looked
+    up in `others` (the versions processes were started with, newest first: a challenger's, an
+    older version's), and then names its policy; one in none of them reads as its id."""
+    for candidate in (policy, *others):
+        stage = next((s for s in candidate.stages if s.id == stage_id), None)
+        if stage is None:
+            continue
+        text = t.gettext(
+            "%(when)s: %(what)s", when=_when(t, candidate, stage.offset), what=_what(stage, t)
+        )
+        if candidate is policy:
+            return text
+        return t.gettext("%(stage)s (policy %(policy)s)", stage=text, policy=candidate.id)
+    return stage_id
 
 
 def _when(t: Translator, policy: Policy, offset: timedelta) -> str:

@@ -151,6 +151,27 @@ def test_domain_ids_read_as_words_in_both_languages() -> None:
     )
 
 
+def test_a_stage_of_another_policy_version_names_its_policy() -> None:
+    """A report or task naming a stage the current file lacks (a challenger's, an older
+    version's) reads it from the version that has it, and says which policy that is."""
+    zh, en = i18n.Translator("zh-CN"), i18n.Translator("en")
+    fast = load_policy(ROOT / "tests" / "policies" / "fast.yaml")
+    others = [fast, DEFAULT_POLICY]
+    call = next(s for s in DEFAULT_POLICY.stages if s.channel == "call_task")
+    days = call.offset.days
+    # The current policy's own stage: no policy named, even when others have it too.
+    assert words.stage_words(en, DEFAULT_POLICY, call.id, others) == (
+        f"{days} days after the due date: agent call"
+    )
+    assert words.stage_words(en, DEFAULT_POLICY, "t3s_call", others) == (
+        f"3 seconds after the process started: agent call (policy {fast.id})"
+    )
+    assert words.stage_words(zh, DEFAULT_POLICY, "t3s_call", others) == (
+        f"流程开始后 3 秒：人工外呼（策略 {fast.id}）"
+    )
+    assert words.stage_words(en, DEFAULT_POLICY, "in_no_policy", others) == "in_no_policy"
+
+
 def test_outcome_details_read_as_words() -> None:
     zh = i18n.Translator("zh-CN")
     details = {"task_id": 7, "outcome": "reached", "amount_minor": 50_000, "text_id": "x"}

@@ -139,3 +139,11 @@ def test_a_policy_move_carries_the_new_version_by_digest_only_when_it_was_stored
     apply_policy_change(record, change, now)
     back = _read(_wire(record), AccountRecord)
     assert isinstance(back, AccountRecord) and back.policy is newer
+
+
+def test_shelved_policies_come_by_id_and_newest_version_first() -> None:
+    newer = DEFAULT.model_copy(update={"version": DEFAULT.version + 1})
+    other = DEFAULT.model_copy(update={"id": "aaa-first-by-id"})
+    for policy in (DEFAULT, newer, other):
+        shelf.shelve(policy)
+    assert shelf.shelved_policies() == [other, newer, DEFAULT]
