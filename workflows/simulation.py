@@ -4,7 +4,9 @@ It runs the workflow's own pure code, nothing of its own but the clock: events a
 through `workflows.handlers` (the workflow's signals and updates, validators included: an
 update the workflow would reject is rejected here too), steps come from `next_step`, and what
 each step does to the record is `workflows.acting`'s. Every side effect is assumed to succeed
-at once and is reported: the contacts made, the call tasks asked for, the cancellations.
+at once and is reported: the contacts made, the call tasks asked for, the cancellations, and
+the activities the workflow schedules for them (with its events' audit) and the local one that
+closes it, which `overdue simulate` counts as billed actions (overdue/strategy/tally.py).
 `tests/workflows/test_simulation_parity.py` runs random policies and timelines both here and on
 Temporal's time-skipping server and compares what they did.
 """
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from workflows import event_audit
 from workflows.acting import (
     Nothing,
     Reminder,
@@ -32,7 +35,7 @@ from workflows.acting import (
 from workflows.decisions import Finished, WaitForEvents, WaitUntil, next_step
 from workflows.forbearance import notice_sent, take_notice
 from workflows.forbearance_types import ForbearanceNotice
-from workflows.handlers import Message, Receipt, receive, signal_of
+from workflows.handlers import Message, Receipt, Signal, receive, signal_of
 from workflows.types import (
     AccountRecord,
     ContactCeased,
@@ -103,6 +106,14 @@ class Simulation:
     # The record's state each time it changed (first: as the process began): the portfolio
     # simulator's accounts by state and day (overdue/strategy).
     states: list[tuple[datetime, str]] = field(default_factory=list)
+    # Activities the workflow schedules besides its contacts and call tasks: its received
+    # events' audit ("audit"), a cancel of open call tasks ("cancel"), a forbearance notice
+    # ("notice"); and when its end ran the local activity that closes it (the end's audit and
+    # cancel: workflows/closing.py), if it ran one.
+    activities: list[tuple[datetime, str]] = field(default_factory=list)
+    closed_at: datetime | None = None
+    # Signals that changed the record and that the audit trail keeps, not audited yet.
+    unaudited: int = 0
 
 
 def run(
@@ -122,7 +133,9 @@ def run(
     for _ in range(max_steps):
         while pending and pending[0][0] <= now:
             at, message = pending.popleft()
-            sim.delivered.append(Delivered(at, message.handler.name, receive(record, message, now)))
+            receipt = receive(record, message, now)
+            sim.delivered.append(Delivered(at, message.handler.name, receipt))
+            sim.unaudited += _audited(message, receipt)
         _do_chores(sim, now)
         action = prepare(record, next_step(record, now), now)
         _note_state(sim, now)
@@ -130,6 +143,8 @@ def run(
             sim.next_action, sim.finished_at = None, now
             if record.call_tasks_asked:  # as the workflow (cost-2026-12): none asked, none open
                 sim.cancellations.append((now, closing_reason(record)))
+            if record.call_tasks_asked or sim.unaudited:  # closing-2026-12: one for both
+                sim.closed_at, sim.unaudited = now, 0
             break
         if isinstance(action, WaitUntil | WaitForEvents):
             sim.next_action = next_action(action)
@@ -164,10 +179,22 @@ def _note_state(sim: Simulation, now: datetime) -> None:
         sim.states.append((now, state))
 
 
+def _audited(message: Message[Any], receipt: Receipt) -> int:
+    """1 for a signal the workflow hands to its events' audit (account_process._receive)."""
+    keeps = isinstance(message.handler, Signal) and receipt.changed
+    return int(keeps and event_audit.received(message.payload) is not None)
+
+
 def _do_chores(sim: Simulation, now: datetime) -> None:
+    """As the workflow's chores: the events' audit (a finished account's waits for its close),
+    a cancel, the tasks events asked for, forbearance notices."""
+    if sim.unaudited and not sim.record.finished:
+        sim.activities.append((now, "audit"))
+        sim.unaudited = 0
     reason = take_cancel(sim.record)
     if reason is not None:
         sim.cancellations.append((now, reason))
+        sim.activities.append((now, "cancel"))
     while (task := next_requested_task(sim.record)) is not None:
         sim.record.call_tasks_asked = True
         sim.tasks.append(
@@ -175,6 +202,7 @@ def _do_chores(sim: Simulation, now: datetime) -> None:
         )
     while (notice := take_notice(sim.record)) is not None:  # a write-down or a freeze
         sim.notices.append((now, notice))
+        sim.activities.append((now, "notice"))
         notice_sent(sim.record, notice, "delivered")
 
 

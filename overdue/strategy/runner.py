@@ -117,7 +117,8 @@ def check_paths(setup: Setup, accounts: Sequence[PortfolioAccount]) -> list[str]
 
 
 def _difference(walked: Path, run: Path) -> str:
-    for name in ("contacts", "tasks", "states", "cancellations", "answers", "finished_at"):
+    names = ("contacts", "tasks", "states", "cancellations", "answers", "finished_at")
+    for name in (*names, "activities", "closed_at"):
         if getattr(walked, name) != getattr(run, name):
             return f"{name}: walked {getattr(walked, name)!r}, run {getattr(run, name)!r}"
     return "timelines differ"

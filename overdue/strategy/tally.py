@@ -139,8 +139,10 @@ class Counting:
             acts[(t.day(c.at), "activity")] += n
         for task in path.tasks:
             acts[(t.day(task.at), "activity")] += n
-        for at, _ in path.cancellations:
+        for at, _ in path.activities:  # events' audit, cancels, notices
             acts[(t.day(at), "activity")] += n
+        if path.closed_at is not None:
+            acts[(t.day(path.closed_at), "local_activity")] += n
         for ev, (handler, rejected) in zip(path.timeline, path.answers, strict=False):
             if handler in SIGNAL_NAMES:
                 acts[(t.day(ev.at), "signal")] += n

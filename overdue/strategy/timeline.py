@@ -81,6 +81,10 @@ class Path:
     cancellations: tuple[tuple[datetime, str], ...]
     answers: tuple[tuple[str, str | None], ...]  # each event's handler, why rejected
     finished_at: datetime | None
+    # The other activities it scheduled (events' audit, cancels, notices) and when its end
+    # ran the local activity that closes it: billed actions (tally.py).
+    activities: tuple[tuple[datetime, str], ...] = ()
+    closed_at: datetime | None = None
 
     @classmethod
     def of(cls, sim: Simulation, timeline: tuple[Ev, ...]) -> Path:
@@ -92,6 +96,8 @@ class Path:
             tuple(sim.cancellations),
             tuple((d.handler, d.receipt.rejected) for d in sim.delivered),
             sim.finished_at,
+            tuple(sim.activities),
+            sim.closed_at,
         )
 
     def continued(
@@ -118,6 +124,11 @@ class Path:
             ),
             (*self.answers, *((d.handler, d.receipt.rejected) for d in upto.delivered)),
             upto.finished_at or (rest.finished_at if rest else None),
+            (
+                *(a for a in self.activities if a[0] <= since),
+                *(a for r in runs for a in r.activities),
+            ),
+            upto.closed_at or (rest.closed_at if rest else None),
         )
 
     def paid_off(self, payment: Ev) -> Path:
@@ -141,6 +152,8 @@ class Path:
             (*(c for c in self.cancellations if c[0] < at), *ending),
             (*self.answers, (handlers.REPORT_PAYMENT.name, None)),
             at,
+            tuple(a for a in self.activities if a[0] < at),
+            at,  # the payment waits for the close's audit: it always runs
         )
 
 

@@ -84,6 +84,10 @@ class Observed:
     cancellations: list[tuple[datetime, str]]
     answers: list[tuple[str, str | None]]  # handler, why rejected
     final: dict[str, Any]
+    # Billed actions `overdue simulate` counts from the simulator: the events' audit activities
+    # it scheduled and whether its end ran the closing activity.
+    audits: int
+    closed: bool
 
 
 def test_the_table_has_every_handler_of_the_workflow_with_its_payload() -> None:
@@ -240,6 +244,8 @@ async def _on_server(
         cancellations=_in_utc([(t, c.reason) for c, t in recorder.cancels]),
         answers=answers,
         final=_in_utc(_status_view(status)),
+        audits=len(recorder.audited) - sum(1 for c in recorder.closes if c.events),
+        closed=bool(recorder.closes),
     )
 
 
@@ -280,6 +286,8 @@ def _observed(sim: Simulation) -> Observed:
         cancellations=_in_utc(sim.cancellations),
         answers=[(d.handler, d.receipt.rejected) for d in sim.delivered],
         final=_in_utc(_record_view(sim.record, sim.next_action)),
+        audits=sum(1 for _, kind in sim.activities if kind == "audit"),
+        closed=sim.closed_at is not None,
     )
 
 
@@ -370,6 +378,7 @@ def _lines(observed: Observed) -> list[str]:
         f"{name}: {'rejected: ' + why if why else 'accepted'}" for name, why in observed.answers
     ]
     lines += [f"{key} = {value!r}" for key, value in observed.final.items()]
+    lines += [f"events' audit activities: {observed.audits}", f"closed: {observed.closed}"]
     return lines
 
 

@@ -31,6 +31,12 @@ def test_a_seed_gives_the_same_report_in_one_process_or_two() -> None:
     assert one == again == two
     assert one["accounts"] == 150
     assert sum(one["contacts"]["sms"]) > 0 and one["totals"]["accounts resolved at end"] > 0
+    # Billed as the workflow is (tests/workflows/test_simulation_parity.py): a resolved
+    # account's end is one local activity, its other events' audit scheduled activities.
+    actions = one["temporal"]["actions"]
+    resolved = one["totals"]["accounts resolved at end"]
+    assert sum(actions["local_activity"]) >= resolved
+    assert sum(actions["activity"]) > sum(sum(v) for v in one["contacts"].values())
 
 
 def test_another_seed_draws_other_customers() -> None:
