@@ -65,7 +65,7 @@ def throttle_of(request: Request) -> LoginThrottle:
 async def _throttled(page: AnyVisitor, username: str) -> Response | None:
     """A 429 page when this attempt is over a limit (audited once per lockout), else None."""
     client = page.request.client.host if page.request.client else "unknown"
-    refusal = await throttle_of(page.request).admit(username, client)
+    refusal = await throttle_of(page.request).admit(page.services.pool, username, client)
     if refusal is None:
         return None
     logger.warning("console login throttled", extra={"throttle": refusal.scope})
@@ -109,9 +109,9 @@ async def login(
     user = await authenticate(page.services.pool, username.strip(), password) if clean else None
     if user is None:
         logger.info("console login failed")
-        await throttle_of(page.request).failed(username)
+        await throttle_of(page.request).failed(page.services.pool, username)
         return _login_page(page, 401, failed=True, username=username if clean else "")
-    await throttle_of(page.request).succeeded(username)
+    await throttle_of(page.request).succeeded(page.services.pool, username)
     lifetime = timedelta(hours=page.services.settings.console_session_hours)
     token = await open_session(page.services.pool, user, lifetime)
     logger.info("console login", extra={"user_id": user.id})

@@ -9,9 +9,12 @@ Three limits, each answered `429` with `Retry-After` by the login page:
 - after FREE_FAILURES wrong passwords in a row, a username waits 2 s, then 4, 8, ... up to
   OVERDUE_LOGIN_MAX_LOCKOUT_SECONDS before its next attempt; a successful login starts over.
 
-Windows and counters are the `limits` library's (its in-memory storage): they live in the API
-process, so N API processes allow N times as many guesses (docs/operations.md). Usernames are
-keyed by a hash: what people type never sits in memory longer than the request.
+The back-off is kept in Postgres (`login_failures`, overdue/store/login_failures.py): every API
+process reads the same lock, a restart does not forget it, and its first refusal is audited
+once whichever process refuses. The per-minute windows are the `limits` library's, in the API
+process's memory: they bound bursts, and N processes allow N windows (docs/operations.md).
+Usernames are keyed by a hash, for names with no account too: what people type is never
+stored, and a lock says nothing about whether a username exists.
 """
 
 from __future__ import annotations
@@ -20,16 +23,20 @@ import hashlib
 import math
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
+import asyncpg
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from overdue.store import login_failures
+
 FREE_FAILURES = 3  # a typo or two costs nothing
 FIRST_LOCKOUT_SECONDS = 2
-# A run of failures is forgotten this long after it began (bounds the memory that guesses at
-# made-up usernames can take; the per-minute windows still hold).
-FAILURE_MEMORY_SECONDS = 3600
+# A run of failures is forgotten this long after it began (bounds the rows that guesses at
+# made-up usernames can leave; the per-minute windows still hold).
+FAILURE_MEMORY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,8 @@ class Refusal:
     first: bool  # the first refusal of this lockout (the one the audit trail records)
 
 
-def _key(username: str) -> str:
+def user_key(username: str) -> str:
+    """The hash a username is kept under: what people type is never stored."""
     return hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
 
 
@@ -53,12 +61,13 @@ class LoginThrottle:
         self._per_client = RateLimitItemPerMinute(per_client, namespace="login-client")
         self._max_lockout = max_lockout_seconds
 
-    async def admit(self, username: str, client: str) -> Refusal | None:
+    async def admit(self, pool: asyncpg.Pool, username: str, client: str) -> Refusal | None:
         """Count one attempt, or refuse it (a refused attempt is not counted)."""
-        user = _key(username)
-        locked = await self._storage.get_expiry(f"lock/{user}") - time.time()
-        if await self._storage.get(f"lock/{user}") and locked > 0:
-            return await self._refusal("backoff", user, locked)
+        user = user_key(username)
+        locked = await login_failures.locked_for(pool, user)
+        if locked is not None:
+            first = await login_failures.note_refusal(pool, user)
+            return Refusal(scope="backoff", retry_after=_whole(locked), first=first)
         for scope, item, who in (
             ("username", self._per_username, user),
             ("client", self._per_client, client),
@@ -70,22 +79,27 @@ class LoginThrottle:
         await self._windows.hit(self._per_client, client)
         return None
 
-    async def failed(self, username: str) -> None:
+    async def failed(self, pool: asyncpg.Pool, username: str) -> None:
         """A wrong password: past the free ones, the next attempt waits twice as long."""
-        user = _key(username)
-        failures = await self._storage.incr(f"failures/{user}", FAILURE_MEMORY_SECONDS)
-        if failures >= FREE_FAILURES:
-            wait = FIRST_LOCKOUT_SECONDS * 2 ** min(failures - FREE_FAILURES, 20)
-            await self._storage.clear(f"lock/{user}")
-            await self._storage.incr(f"lock/{user}", min(wait, self._max_lockout))
+        await login_failures.failed(pool, user_key(username), memory=FAILURE_MEMORY, wait=self.wait)
 
-    async def succeeded(self, username: str) -> None:
-        user = _key(username)
-        await self._storage.clear(f"failures/{user}")
-        await self._storage.clear(f"lock/{user}")
+    def wait(self, failures: int) -> float | None:
+        """Seconds the username waits after `failures` wrong passwords in a row, if any."""
+        if failures < FREE_FAILURES:
+            return None
+        doubled: int = FIRST_LOCKOUT_SECONDS * 2 ** min(failures - FREE_FAILURES, 20)
+        return min(doubled, self._max_lockout)
+
+    async def succeeded(self, pool: asyncpg.Pool, username: str) -> None:
+        await login_failures.forget(pool, user_key(username))
 
     async def _refusal(self, scope: str, who: str, seconds: float) -> Refusal:
-        retry_after = max(1, math.ceil(seconds))
-        # One audit row per lockout, not per refused request: a flood must not flood the trail.
+        retry_after = _whole(seconds)
+        # One audit row per window per process, not per refused request: a flood must not
+        # flood the trail.
         noted = await self._storage.incr(f"noted/{scope}/{who}", retry_after)
         return Refusal(scope=scope, retry_after=retry_after, first=noted == 1)
+
+
+def _whole(seconds: float) -> int:
+    return max(1, math.ceil(seconds))
