@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
@@ -22,8 +23,11 @@ from api.deliveries import deliver_bill, deliver_event
 from api.dependencies import Services
 from api.problems import DATABASE_DOWN, temporal_unavailable
 from api.workflow_calls import ProcessNotRunning
-from overdue.store.bills import undelivered_bills
-from overdue.store.reported_events import undelivered
+from overdue.store import relay_refusals
+from overdue.store.audit import record_event
+from overdue.store.bills import PendingBill, undelivered_bills
+from overdue.store.relay_refusals import RELAY_MAX_ATTEMPTS
+from overdue.store.reported_events import Undelivered, undelivered
 
 logger = logging.getLogger(__name__)
 
@@ -34,32 +38,62 @@ RELAY_EVERY_SECONDS = 2.0
 RELAY_CONCURRENCY = 16
 
 
+@dataclass(frozen=True)
+class _Row:
+    """One outbox row to deliver, and how to note that it was refused (True: given up)."""
+
+    account_id: str
+    outbox: str  # "event" or "bill"
+    row_id: str
+    deliver: Callable[[], Awaitable[object]]
+    refused: Callable[[str], Awaitable[bool]]
+
+
+def _rows(services: Services, bills: list[PendingBill], events: list[Undelivered]) -> list[_Row]:
+    pool, temporal = services.pool, services.temporal
+    return [
+        _Row(
+            b.bill.account_id,
+            "bill",
+            b.bill.bill_id,
+            partial(deliver_bill, pool, temporal, b),
+            partial(relay_refusals.bill_refused, pool, b.bill.account_id, b.bill.bill_id),
+        )
+        for b in bills
+    ] + [
+        _Row(
+            e.account_id,
+            f"event {e.kind}",
+            e.event_id,
+            partial(deliver_event, pool, temporal, e),
+            partial(relay_refusals.event_refused, pool, e.account_id, e.kind, e.event_id),
+        )
+        for e in events
+    ]
+
+
 async def relay_once(services: Services, *, older_than: timedelta = RELAY_AFTER) -> int:
     """Deliver what is pending, RELAY_CONCURRENCY rows at a time; returns how many rows were
     delivered (or forgotten as refused).
 
-    Stops at the first sign that Temporal is down or overloaded: the next round retries."""
+    Stops at the first sign that Temporal is down or overloaded: the next round retries. A row
+    that fails otherwise waits longer before each next try and is given up after
+    RELAY_MAX_ATTEMPTS (overdue/store/relay_refusals.py), so it never holds up the others."""
     bills = await undelivered_bills(services.pool, older_than=older_than)
     events = await undelivered(services.pool, older_than=older_than)
-    deliveries: list[tuple[str, Callable[[], Awaitable[object]]]] = [
-        (b.bill.account_id, partial(deliver_bill, services.pool, services.temporal, b))
-        for b in bills
-    ] + [
-        (e.account_id, partial(deliver_event, services.pool, services.temporal, e)) for e in events
-    ]
     done = 0
     slots = asyncio.Semaphore(RELAY_CONCURRENCY)
 
-    async def one(account_id: str, delivery: Callable[[], Awaitable[object]]) -> None:
+    async def one(row: _Row) -> None:
         nonlocal done
         async with slots:
-            if await _attempt(delivery(), account_id):
+            if await _attempt(services, row):
                 done += 1
 
     try:
         async with asyncio.TaskGroup() as group:
-            for account_id, delivery in deliveries:
-                group.create_task(one(account_id, delivery))
+            for row in _rows(services, bills, events):
+                group.create_task(one(row))
     except* _TemporalDown as errors:
         logger.warning("relay: Temporal unavailable (%s); retrying", errors.exceptions[0])
     if done:
@@ -71,23 +105,52 @@ class _TemporalDown(Exception):
     pass
 
 
-async def _attempt(delivery: Awaitable[object], account_id: str) -> bool:
-    """One row: True when delivered (or forgotten as refused); a row Temporal rejects for
-    another reason is logged and left for the next round, without stopping this one."""
+async def _attempt(services: Services, row: _Row) -> bool:
+    """One row: True when delivered (or forgotten as refused); a row that fails for another
+    reason than an outage is noted as refused (and given up after RELAY_MAX_ATTEMPTS), without
+    stopping this round."""
     try:
-        await delivery
+        await row.deliver()
     except ProcessNotRunning:
         logger.info(
-            "relay: refused, no running process (forgotten)", extra={"account_id": account_id}
+            "relay: refused, no running process (forgotten)", extra={"account_id": row.account_id}
         )
     except RPCError as err:
         if temporal_unavailable(err.status):
             raise _TemporalDown(err.status.name) from None
-        logger.warning(
-            "relay: delivery refused (%s)", err.status.name, extra={"account_id": account_id}
-        )
+        await _refused(services, row, err.status.name)
+        return False
+    except DATABASE_DOWN:
+        raise  # the round stops; run_relay retries it
+    except Exception as err:  # a stored input that no longer validates, a missing policy, ...
+        await _refused(services, row, type(err).__name__)
         return False
     return True
+
+
+async def _refused(services: Services, row: _Row, error: str) -> None:
+    """Only the error's kind is kept and logged: a message could quote the payload."""
+    if not await row.refused(error):
+        logger.warning(
+            "relay: delivery refused (%s); tried again later",
+            error,
+            extra={"account_id": row.account_id},
+        )
+        return
+    logger.error(
+        "relay: gave up delivering a %s after %d refusals (%s); `overdue relay list`",
+        row.outbox,
+        RELAY_MAX_ATTEMPTS,
+        error,
+        extra={"account_id": row.account_id},
+    )
+    await record_event(
+        services.pool,
+        account_id=row.account_id,
+        actor="relay",
+        kind="relay.given_up",
+        details={"outbox": row.outbox, "id": row.row_id, "error": error},
+    )
 
 
 async def run_relay(services: Services, every: float = RELAY_EVERY_SECONDS) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 
 import asyncpg
 
+from overdue.store import relay_refusals
+
 
 @dataclass(frozen=True)
 class Bill:
@@ -108,13 +110,14 @@ async def mark_bill_delivered(conn: asyncpg.Connection, account_id: str, bill_id
 async def undelivered_bills(
     conn: asyncpg.Connection | asyncpg.Pool, *, older_than: timedelta, limit: int = 100
 ) -> list[PendingBill]:
-    """Bills stored at least `older_than` ago and not yet delivered, oldest first."""
+    """Bills stored at least `older_than` ago and not yet delivered, oldest first; not those
+    refused lately or given up (overdue/store/relay_refusals.py)."""
     rows = await conn.fetch(
-        """
+        f"""
         SELECT account_id, bill_id, amount_minor, currency, due_date, start_input, actor
           FROM account_bills
          WHERE delivered_at IS NULL AND start_input IS NOT NULL
-           AND created_at <= now() - $1::interval
+           AND created_at <= now() - $1::interval AND {relay_refusals.DUE}
          ORDER BY created_at LIMIT $2
         """,
         older_than,

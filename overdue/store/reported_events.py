@@ -21,7 +21,7 @@ from typing import Any
 
 import asyncpg
 
-from overdue.store import audit
+from overdue.store import audit, relay_refusals
 from workflows.event_audit import KINDS
 from workflows.types import ContactCeased, DisputeClosed, DisputeOpened
 
@@ -145,12 +145,13 @@ async def forget_undelivered(
 async def undelivered(
     conn: asyncpg.Connection | asyncpg.Pool, *, older_than: timedelta, limit: int = 100
 ) -> list[Undelivered]:
-    """Events recorded at least `older_than` ago and still not signalled, oldest first."""
+    """Events recorded at least `older_than` ago and still not signalled, oldest first;
+    not those refused lately or given up (overdue/store/relay_refusals.py)."""
     rows = await conn.fetch(
-        """
+        f"""
         SELECT account_id, kind, event_id, signal_name, signal_payload FROM reported_events
          WHERE delivered_at IS NULL AND signal_name IS NOT NULL
-           AND reported_at <= now() - $1::interval
+           AND reported_at <= now() - $1::interval AND {relay_refusals.DUE}
          ORDER BY reported_at LIMIT $2
         """,
         older_than,

@@ -19,6 +19,7 @@ from workers.cli import (
     ops_commands,
     policy_commands,
     privacy_commands,
+    relay_commands,
     report_commands,
     retention_commands,
     score_commands,
@@ -129,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     handlers.update(simulate_command.add_parsers(commands))
     handlers.update(link_commands.add_parsers(commands))
     handlers.update(report_commands.add_parsers(commands))
+    handlers.update(relay_commands.add_parsers(commands))
     parser.set_defaults(_handlers=handlers)
     return parser
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from overdue.store import consents
-from tests.integration.api.test_faults import assert_unavailable, cut_off, timed
+from tests.integration.api.test_faults import assert_unavailable, timed
 from tests.integration.conftest import Stack
 from tests.integration.support import (
     assert_problem,
@@ -22,7 +22,6 @@ from tests.integration.support import (
 )
 
 pytestmark = pytest.mark.integration
-__all__ = ["cut_off"]  # the fixture, used here too
 
 SIGNED = "2026-01-05T09:00:00+08:00"
 

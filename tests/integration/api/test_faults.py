@@ -10,8 +10,6 @@ Postgres and a running Temporal, so it plays "Temporal is back".
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +19,6 @@ import pytest
 
 from api.app import create_app
 from overdue.migrate import upgrade_async
-from overdue.ports import free_tcp_ports
 from overdue.settings import Settings
 from overdue.store.api_keys import ALL_SCOPES, add_key
 from overdue.store.contact_gate import unseen_payments
@@ -38,31 +35,6 @@ from workers.devstack.local_postgres import start_local_postgres_async
 from workflows.contact_types import DecisionBasis
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def cut_off(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    """An API whose Temporal is a port nobody listens on."""
-    (dead_port,) = free_tcp_ports(1)
-    settings = Settings(
-        database_url=stack.settings.database_url,
-        temporal_host=stack.settings.temporal_host,
-        temporal_port=dead_port,
-        policy_file=stack.settings.policy_file,
-    )
-    app = create_app(settings)
-    async with stack.pool.acquire() as conn:
-        _, key = await add_key(conn, f"t-{uuid.uuid4().hex[:8]}", ALL_SCOPES)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://cut-off",
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=30,
-        ) as client,
-    ):
-        yield client
 
 
 def assert_unavailable(answer: httpx.Response, took: float) -> None:
