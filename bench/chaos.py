@@ -34,7 +34,12 @@ from typing import Any
 import httpx
 
 from bench.chaos_check import check
-from bench.chaos_evidence import Settled, reparse_histories, settle_and_gather
+from bench.chaos_evidence import (
+    POLICY_VERSIONS_FILE,
+    Settled,
+    reparse_histories,
+    settle_and_gather,
+)
 from bench.chaos_load import Account, Timeline, drive_accounts, make_accounts
 from bench.chaos_stack import POLICY_FILE, Stack, disrupt, start_stack, stop_stack
 from bench.common import api_server, mint_api_key, publish_result
@@ -69,8 +74,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             timeline = Timeline()
             await drive_under_chaos(stack, api, accounts, timeline, args.start_seconds)
             settled = await settle_and_gather(stack, accounts, timeline, args.timeout)
-        # Kept beside the logs: `--recheck FOLDER` runs the checker again without a new run.
+        # Kept beside the logs: `--recheck FOLDER` runs the checker again without a new run
+        # (the policy versions too: histories name them by digest, read from Postgres).
         (folder / "evidence.pickle").write_bytes(pickle.dumps(settled.evidence))
+        await keep_policy_versions(stack.postgres.url, folder / POLICY_VERSIONS_FILE)
         result.update(run_figures(accounts, settled, stack.fake, timeline))
         result.update(check(settled.evidence))
         return with_audit(result, await compliance_audit(stack.postgres.url))
@@ -78,6 +85,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await stop_stack(stack)
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+async def keep_policy_versions(database_url: str, file: Path) -> None:
+    import asyncpg
+
+    from overdue.store.policy_versions import stored_bodies
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        bodies = await stored_bodies(conn)
+    finally:
+        await conn.close()
+    await asyncio.to_thread(file.write_text, json.dumps(bodies))
 
 
 async def compliance_audit(database_url: str) -> dict[str, Any]:

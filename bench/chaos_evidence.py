@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,10 +19,12 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
+import workflows.policy_shelf as shelf
 from bench.chaos_check import Evidence
 from bench.chaos_history import parse_history
 from bench.chaos_load import Account, Timeline
-from bench.chaos_stack import NotifyReceiver, Stack
+from bench.chaos_stack import POLICY_FILE, NotifyReceiver, Stack
+from overdue.policy_files import load_policy
 from overdue.store import policy_versions
 from workers.devstack.local_temporal import TemporalDevServer
 from workers.fakes.twilio import FakeTwilio
@@ -189,9 +192,23 @@ async def _chain_events(client: Client, wid: str, first_run: str) -> list[Histor
     return events
 
 
+POLICY_VERSIONS_FILE = "policy_versions.json"
+
+
+def shelve_kept_versions(file: Path) -> None:
+    if not file.exists():
+        shelf.shelve(load_policy(POLICY_FILE))
+        return
+    for digest, body in json.loads(file.read_text()).items():
+        shelf.shelve_body(digest, body)
+
+
 async def reparse_histories(folder: Path, evidence: Evidence) -> None:
     """Parse a kept run's histories again (from its Temporal file), so a re-check sees what
-    today's parser reads; the rest of the evidence is as gathered."""
+    today's parser reads; the rest of the evidence is as gathered. Their inputs name policies
+    by digest: the versions kept with the run go onto the shelf first (a folder kept before
+    they were: the chaos policy file as it is now, which matches if it did not change)."""
+    shelve_kept_versions(folder / POLICY_VERSIONS_FILE)
     async with TemporalDevServer.on_free_ports(db_file=folder / "temporal.sqlite") as server:
         client = await Client.connect(server.address, data_converter=pydantic_data_converter)
         semaphore = asyncio.Semaphore(16)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from typing import Any
 
 import asyncpg
 
@@ -55,3 +56,9 @@ async def shelve_stored(
     for row in rows:
         shelf.shelve_body(row["digest"], json.loads(row["body"]))
     return len(rows)
+
+
+async def stored_bodies(conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, Any]:
+    """Every stored version's JSON body by digest (kept with a benchmark run's evidence)."""
+    rows = await conn.fetch("SELECT digest, body FROM policy_versions ORDER BY digest")
+    return {r["digest"]: json.loads(r["body"]) for r in rows}
