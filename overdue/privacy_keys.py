@@ -40,11 +40,13 @@ class Unreadable(Exception):
 class Keyring:
     master_key: bytes = field(repr=False)
     number_key: bytes = field(repr=False)
+    # Keys that still unwrap (never wrap): the master key being rotated out.
+    previous_keys: tuple[bytes, ...] = field(default=(), repr=False)
 
     @property
     def master_key_id(self) -> str:
         """Which master key wrapped a data key (not secret: a digest's first 8 bytes)."""
-        return hashlib.sha256(b"overdue.master-key-id\x00" + self.master_key).hexdigest()[:16]
+        return key_id(self.master_key)
 
     def new_data_key(self) -> bytes:
         return AESGCM.generate_key(bit_length=256)
@@ -54,15 +56,21 @@ class Keyring:
         return nonce + AESGCM(self.master_key).encrypt(nonce, data_key, _wrap_aad(subject))
 
     def unwrap(self, subject: str, wrapped: bytes) -> bytes:
-        try:
-            return AESGCM(self.master_key).decrypt(
-                wrapped[:_NONCE], wrapped[_NONCE:], _wrap_aad(subject)
-            )
-        except InvalidTag:
-            raise Unreadable(
-                f"the data key of {subject!r} does not open with this master key "
-                "(OVERDUE_PRIVACY_MASTER_KEY changed?)"
-            ) from None
+        """The data key, unwrapped by the master key or, while rotating, a previous one."""
+        for key in (self.master_key, *self.previous_keys):
+            try:
+                return AESGCM(key).decrypt(wrapped[:_NONCE], wrapped[_NONCE:], _wrap_aad(subject))
+            except InvalidTag:
+                continue
+        raise Unreadable(
+            f"the data key of {subject!r} does not open with the master key or a previous one "
+            "(OVERDUE_PRIVACY_MASTER_KEY changed without OVERDUE_PRIVACY_PREVIOUS_MASTER_KEYS?)"
+        )
+
+
+def key_id(master_key: bytes) -> str:
+    """A master key's id as `data_keys.master_key_id` records it."""
+    return hashlib.sha256(b"overdue.master-key-id\x00" + master_key).hexdigest()[:16]
 
 
 def _wrap_aad(subject: str) -> bytes:
@@ -114,6 +122,7 @@ def keyring_from(settings: Settings) -> Keyring:
     return Keyring(
         master_key=decode_master_key(settings.privacy_master_key.get_secret_value()),
         number_key=settings.privacy_number_key.get_secret_value().encode(),
+        previous_keys=settings.privacy_previous_keys,
     )
 
 

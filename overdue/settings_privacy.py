@@ -40,6 +40,12 @@ class PrivacySettings(BaseSettings):
         description="Base64 AES-256 key wrapping each account's data key (envelope "
         "encryption of message bodies and typed texts). Default: a public development key.",
     )
+    privacy_previous_master_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description="Comma-separated base64 AES-256 keys that still unwrap data keys but never "
+        "wrap one: the master key being replaced, while `overdue privacy rewrap` moves the data "
+        "keys to the new one (docs/operations.md, rotating keys). Default: none.",
+    )
     privacy_number_key: SecretStr = Field(
         default=SecretStr(DEV_NUMBER_KEY),
         min_length=32,
@@ -53,9 +59,30 @@ class PrivacySettings(BaseSettings):
         decode_master_key(value.get_secret_value())
         return value
 
+    @field_validator("privacy_previous_master_keys")
+    @classmethod
+    def _previous_keys(cls, value: SecretStr) -> SecretStr:
+        for n, key in enumerate(_listed(value.get_secret_value()), 1):
+            try:
+                decode_master_key(key)
+            except ValueError as err:
+                raise ValueError(f"key {n}: {err}") from None
+        return value
+
+    @property
+    def privacy_previous_keys(self) -> tuple[bytes, ...]:
+        return tuple(
+            decode_master_key(k)
+            for k in _listed(self.privacy_previous_master_keys.get_secret_value())
+        )
+
     @property
     def privacy_uses_dev_keys(self) -> bool:
         return (
             self.privacy_master_key.get_secret_value() == DEV_MASTER_KEY
             or self.privacy_number_key.get_secret_value() == DEV_NUMBER_KEY
         )
+
+
+def _listed(value: str) -> list[str]:
+    return [key.strip() for key in value.split(",") if key.strip()]

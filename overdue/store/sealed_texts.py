@@ -11,10 +11,19 @@ reason from before the migration that sealed them) reads as it is.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from overdue.privacy_keys import SHARED_SUBJECT, is_sealed, keyring, open_token, seal, subject_of
-from overdue.store.transactions import Db
+from overdue.privacy_keys import (
+    SHARED_SUBJECT,
+    Unreadable,
+    is_sealed,
+    keyring,
+    open_token,
+    seal,
+    subject_of,
+)
+from overdue.store.transactions import Db, transaction
 
 ERASED = "[erased]"  # what readers show where an erased account's text was
 
@@ -119,6 +128,64 @@ async def destroy_key(db: Db, subject: str) -> bool:
         subject,
     )
     return bool(destroyed)
+
+
+@dataclass(frozen=True)
+class Rewrapped:
+    """One batch of `rewrap`: how many data keys moved to the current master key, how many
+    open with none of the configured keys (left as they are), and where to go on from."""
+
+    moved: int
+    unreadable: int
+    last_subject: str | None  # None: no row after the cursor
+
+
+async def rewrap(db: Db, *, after: str = "", limit: int = 500) -> Rewrapped:
+    """Wrap again, under the current master key, the next `limit` live data keys (by subject,
+    after `after`) that another key wrapped: the step of a master-key rotation. The data keys
+    themselves do not change, so every sealed text still opens. Idempotent."""
+    ring = keyring()
+    async with transaction(db) as conn:
+        rows = await conn.fetch(
+            """
+            SELECT subject, wrapped_key FROM data_keys
+             WHERE subject > $1 AND wrapped_key IS NOT NULL
+               AND master_key_id IS DISTINCT FROM $2
+             ORDER BY subject LIMIT $3 FOR UPDATE SKIP LOCKED
+            """,
+            after,
+            ring.master_key_id,
+            limit,
+        )
+        moved = unreadable = 0
+        for row in rows:
+            try:
+                data_key = ring.unwrap(row["subject"], row["wrapped_key"])
+            except Unreadable:
+                unreadable += 1
+                continue
+            await conn.execute(
+                "UPDATE data_keys SET wrapped_key = $2, master_key_id = $3 WHERE subject = $1",
+                row["subject"],
+                ring.wrap(row["subject"], data_key),
+                ring.master_key_id,
+            )
+            moved += 1
+    return Rewrapped(moved, unreadable, rows[-1]["subject"] if rows else None)
+
+
+async def wrapped_by_other_keys(db: Db) -> dict[str | None, int]:
+    """Live data keys not under the current master key, by the id of the key that wrapped
+    them (not secret)."""
+    rows = await db.fetch(
+        """
+        SELECT master_key_id, count(*) AS n FROM data_keys
+         WHERE wrapped_key IS NOT NULL AND master_key_id IS DISTINCT FROM $1
+         GROUP BY master_key_id ORDER BY master_key_id
+        """,
+        keyring().master_key_id,
+    )
+    return {r["master_key_id"]: r["n"] for r in rows}
 
 
 async def open_details(db: Db, details: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -53,6 +54,19 @@ async def postgres(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lo
         yield server
     finally:
         await server.stop_async()
+
+
+@pytest.fixture
+async def scratch_database(postgres: LocalPostgres) -> AsyncIterator[str]:
+    """An empty database on the session's server, dropped afterwards."""
+    name = f"migration_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(postgres.admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield urlunsplit(urlsplit(postgres.url)._replace(path=f"/{name}"))
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
 
 
 @pytest.fixture(scope="session")

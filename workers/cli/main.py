@@ -16,6 +16,7 @@ from workers.cli import (
     experiment_commands,
     fake_alibaba_command,
     link_commands,
+    master_key_commands,
     ops_commands,
     policy_commands,
     privacy_commands,
@@ -131,6 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     handlers.update(link_commands.add_parsers(commands))
     handlers.update(report_commands.add_parsers(commands))
     handlers.update(relay_commands.add_parsers(commands))
+    handlers.update(master_key_commands.add_parsers(commands))
     parser.set_defaults(_handlers=handlers)
     return parser
 

@@ -8,8 +8,6 @@ import asyncio
 import hashlib
 import os
 import uuid
-from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -25,7 +23,6 @@ from overdue.store.inbound_messages import record_inbound
 from overdue.store.sealed_texts import ERASED, SubjectErased
 from tests.integration.side_effects.conftest import TwilioStack
 from tests.integration.side_effects.support import add_customer, unique_phone
-from workers.devstack.local_postgres import LocalPostgres
 
 NAME = "Wuxian Sealtest"
 
@@ -107,19 +104,6 @@ async def test_an_inbound_sms_of_a_number_another_account_keeps_is_kept(
         )
         == phone
     )
-
-
-@pytest.fixture
-async def scratch_database(postgres: LocalPostgres) -> AsyncIterator[str]:
-    """An empty database on the session's server, dropped afterwards."""
-    name = f"migration_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres.admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield urlunsplit(urlsplit(postgres.url)._replace(path=f"/{name}"))
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 _PLAIN_ROWS = """

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -16,7 +14,6 @@ from alembic import command
 from overdue.migrate import alembic_config, upgrade_async
 from overdue.store import reported_events
 from tests.integration.side_effects.conftest import TwilioStack
-from workers.devstack.local_postgres import LocalPostgres
 
 pytestmark = pytest.mark.integration
 
@@ -66,19 +63,6 @@ async def test_unseen_payments_are_those_since_the_run_began_the_decision_did_no
     since = datetime.now(UTC) - timedelta(minutes=1)
     unseen = await reported_events.unseen_payments(pool, account, since=since, known=["KNOWN"])
     assert unseen == 1
-
-
-@pytest.fixture
-async def scratch_database(postgres: LocalPostgres) -> AsyncIterator[str]:
-    """An empty database on the session's server, dropped afterwards."""
-    name = f"migration_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres.admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield urlunsplit(urlsplit(postgres.url)._replace(path=f"/{name}"))
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 def day(of_november: int) -> datetime:
