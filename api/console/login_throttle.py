@@ -19,7 +19,6 @@ stored, and a lock says nothing about whether a username exists.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from overdue.store import login_failures
+from overdue.store.login_failures import user_key
 
 FREE_FAILURES = 3  # a typo or two costs nothing
 FIRST_LOCKOUT_SECONDS = 2
@@ -46,11 +46,6 @@ class Refusal:
     scope: str  # "username", "client" or "backoff"
     retry_after: int  # whole seconds, at least 1
     first: bool  # the first refusal of this lockout (the one the audit trail records)
-
-
-def user_key(username: str) -> str:
-    """The hash a username is kept under: what people type is never stored."""
-    return hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
 
 
 class LoginThrottle:

@@ -7,6 +7,7 @@ import functools
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 import asyncpg
@@ -121,3 +122,55 @@ async def authenticate(pool: asyncpg.Pool, username: str, password: str) -> Cons
             new_hash,
         )
     return _from_row(row)
+
+
+@dataclass(frozen=True)
+class UserListing:
+    username: str
+    role: str
+    queue: str
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+async def list_users(conn: asyncpg.Connection | asyncpg.Pool) -> list[UserListing]:
+    rows = await conn.fetch(
+        "SELECT username, role, queue, created_at, disabled_at FROM console_users ORDER BY username"
+    )
+    return [UserListing(**dict(r)) for r in rows]
+
+
+async def set_disabled(conn: asyncpg.Connection, username: str, *, disabled: bool) -> int | None:
+    """Disable (or enable again) a user; disabling ends their sessions. The user's id, or None
+    when no user has this name or it already was so."""
+    user_id: int | None = await conn.fetchval(
+        """
+        UPDATE console_users
+           SET disabled_at = CASE WHEN $2 THEN now() END, updated_at = now()
+         WHERE username = $1 AND (disabled_at IS NOT NULL) <> $2
+        RETURNING id
+        """,
+        username,
+        disabled,
+    )
+    if user_id is not None and disabled:
+        await conn.execute("DELETE FROM console_sessions WHERE user_id = $1", user_id)
+    return user_id
+
+
+async def set_password(conn: asyncpg.Connection, username: str, password: str) -> int | None:
+    """A new password (an agent who forgot theirs); their sessions end. The user's id, or None
+    when no user has this name."""
+    check_password(password)
+    password_hash = await asyncio.to_thread(_hasher.hash, password)
+    user_id: int | None = await conn.fetchval(
+        """
+        UPDATE console_users SET password_hash = $2, updated_at = now()
+         WHERE username = $1 RETURNING id
+        """,
+        username,
+        password_hash,
+    )
+    if user_id is not None:
+        await conn.execute("DELETE FROM console_sessions WHERE user_id = $1", user_id)
+    return user_id

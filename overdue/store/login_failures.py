@@ -5,12 +5,19 @@ The caller passes the username's hash, never the name (api/console/login_throttl
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import timedelta
 
 import asyncpg
 
 from overdue.store.transactions import Db
+
+
+def user_key(username: str) -> str:
+    """The hash a username is kept under, however it was typed: what people type is never
+    stored, and names with no account are kept alike."""
+    return hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
 
 
 async def locked_for(db: Db, user_key: str) -> float | None:

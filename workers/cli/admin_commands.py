@@ -17,10 +17,12 @@ from typing import TextIO, TypeVar
 import asyncpg
 
 from overdue.settings import Settings
-from overdue.store import api_keys, console_users
+from overdue.store import api_keys, console_users, login_failures
+from overdue.store.audit import record_event
 from workflows.policy import CallQueue
 
 T = TypeVar("T")
+ACTOR = "ops-cli"
 
 
 class AdminError(Exception):
@@ -72,6 +74,15 @@ def add_parsers(
     add_user.add_argument(
         "--queue", default=CallQueue.GENERAL.value, choices=[q.value for q in CallQueue]
     )
+    user_commands.add_parser("list", help="List users (name, role, queue, created, disabled).")
+    for action, help_ in (
+        ("disable", "Disable a user (someone who left): their login and sessions stop at once."),
+        ("enable", "Let a disabled user log in again."),
+        ("set-password", "Set a new password (prompted, or stdin's first line); sessions end."),
+    ):
+        user_commands.add_parser(action, help=help_, description=help_).add_argument(
+            "--username", required=True
+        )
     return {"api-keys": run_api_keys, "users": run_users}
 
 
@@ -118,12 +129,21 @@ def read_password(stdin: TextIO | None = None) -> str:
 
 
 def run_users(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        for u in _with_connection(settings, console_users.list_users):
+            state = f"disabled {u.disabled_at:%Y-%m-%d}" if u.disabled_at else "active"
+            print(f"{u.username}\t{u.role}\t{u.queue}\t{u.created_at:%Y-%m-%d}\t{state}")
+        return 0
+    if args.action in ("disable", "enable"):
+        return _set_disabled(settings, args.username, disabled=args.action == "disable")
     try:
         console_users.check_username(args.username)
         password = read_password()
         console_users.check_password(password)
     except (ValueError, AdminError) as err:
         return _fail(str(err))
+    if args.action == "set-password":
+        return _set_password(settings, args.username, password)
     role = console_users.Role(args.role)
     queue = CallQueue(args.queue)
 
@@ -135,6 +155,46 @@ def run_users(settings: Settings, args: argparse.Namespace) -> int:
     except console_users.UserExists as err:
         return _fail(str(err))
     print(f"user {user.username!r} added: {user.role.value}, queue {user.queue.value}")
+    return 0
+
+
+def _set_disabled(settings: Settings, username: str, *, disabled: bool) -> int:
+    kind = "console.user_disabled" if disabled else "console.user_enabled"
+
+    async def change(conn: asyncpg.Connection) -> bool:
+        async with conn.transaction():
+            user_id = await console_users.set_disabled(conn, username, disabled=disabled)
+            if user_id is not None:
+                await record_event(
+                    conn, account_id=None, actor=ACTOR, kind=kind, details={"user_id": user_id}
+                )
+        return user_id is not None
+
+    if not _with_connection(settings, change):
+        state = "disabled" if disabled else "active"
+        return _fail(f"no user {username!r}, or it is {state} already")
+    print(f"user {username!r} {'disabled: its sessions ended' if disabled else 'enabled'}")
+    return 0
+
+
+def _set_password(settings: Settings, username: str, password: str) -> int:
+    async def change(conn: asyncpg.Connection) -> bool:
+        async with conn.transaction():
+            user_id = await console_users.set_password(conn, username, password)
+            if user_id is not None:
+                await login_failures.forget(conn, login_failures.user_key(username))
+                await record_event(
+                    conn,
+                    account_id=None,
+                    actor=ACTOR,
+                    kind="console.password_set",
+                    details={"user_id": user_id},
+                )
+        return user_id is not None
+
+    if not _with_connection(settings, change):
+        return _fail(f"no user {username!r}")
+    print(f"user {username!r}: new password set, its sessions ended")
     return 0
 
 

@@ -6,10 +6,12 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import timedelta
 
 import asyncpg
 import pytest
 
+from api.console.sessions import open_session
 from overdue.store.api_keys import Scope, find_active_key
 from overdue.store.console_users import authenticate
 from workers.devstack.local_postgres import LocalPostgres
@@ -113,3 +115,73 @@ async def test_users_add_reads_the_password_from_stdin(postgres: LocalPostgres) 
         stdin=password + "\n",
     )
     assert taken.returncode == 1 and "exists" in taken.stderr
+
+
+async def test_users_list_disable_enable_and_set_password(postgres: LocalPostgres) -> None:
+    """Someone who left is disabled (their sessions end at once), someone who forgot their
+    password gets a new one (read like `add`'s, never from argv); each change is audited."""
+    username, password, new = f"agent{uuid.uuid4().hex[:6]}", "first password!", "second password!"
+    assert (
+        overdue(
+            postgres,
+            "users",
+            "add",
+            "--username",
+            username,
+            "--role",
+            "agent",
+            stdin=password + "\n",
+        ).returncode
+        == 0
+    )
+    pool = await asyncpg.create_pool(postgres.url, min_size=1, max_size=1)
+    assert pool is not None
+    try:
+        user = await authenticate(pool, username, password)
+        assert user is not None
+        await open_session(pool, user, timedelta(hours=1))
+        listed = overdue(postgres, "users", "list")
+        assert f"{username}\tagent\tgeneral\t" in listed.stdout and "active" in listed.stdout
+
+        disabled = overdue(postgres, "users", "disable", "--username", username)
+        assert disabled.returncode == 0, disabled.stderr
+        assert await authenticate(pool, username, password) is None
+        assert await _sessions(pool, user.id) == 0
+        assert "disabled" in overdue(postgres, "users", "list").stdout
+        again = overdue(postgres, "users", "disable", "--username", username)
+        assert again.returncode == 1 and "disabled already" in again.stderr
+        assert overdue(postgres, "users", "enable", "--username", username).returncode == 0
+        assert await authenticate(pool, username, password) is not None
+
+        await open_session(pool, user, timedelta(hours=1))
+        reset = overdue(postgres, "users", "set-password", "--username", username, stdin=new + "\n")
+        assert reset.returncode == 0, reset.stderr
+        assert new not in reset.stdout + reset.stderr
+        assert await authenticate(pool, username, password) is None
+        assert await authenticate(pool, username, new) is not None
+        assert await _sessions(pool, user.id) == 0
+        short = overdue(postgres, "users", "set-password", "--username", username, stdin="x\n")
+        assert short.returncode == 1 and "password" in short.stderr
+        nobody = overdue(
+            postgres, "users", "set-password", "--username", "nobody-here", stdin=new + "\n"
+        )
+        assert nobody.returncode == 1 and "no user" in nobody.stderr
+
+        kinds = await pool.fetch(
+            "SELECT kind FROM audit_events WHERE details->>'user_id' = $1 ORDER BY id",
+            str(user.id),
+        )
+        assert [k["kind"] for k in kinds] == [
+            "console.user_disabled",
+            "console.user_enabled",
+            "console.password_set",
+        ]
+    finally:
+        await pool.close()
+
+
+async def _sessions(pool: asyncpg.Pool, user_id: int) -> int:
+    count: int = await pool.fetchval(
+        "SELECT count(*) FROM console_sessions WHERE user_id = $1", user_id
+    )
+    return count

@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
 
 import pytest
 
-from api.console.login_throttle import (
-    FIRST_LOCKOUT_SECONDS,
-    FREE_FAILURES,
-    LoginThrottle,
-    user_key,
-)
-from overdue.store import login_failures
+from api.console.login_throttle import FIRST_LOCKOUT_SECONDS, FREE_FAILURES, LoginThrottle
+from overdue.store.login_failures import user_key
 from tests.integration.conftest import Stack
 
 pytestmark = pytest.mark.integration
@@ -114,9 +108,7 @@ async def test_the_table_keeps_a_hash_and_forgets_stale_runs(stack: Stack) -> No
         " WHERE user_key = $1",
         user_key(user),
     )
-    await login_failures.failed(
-        pool, user_key(other), memory=timedelta(hours=1), wait=lambda n: None
-    )
+    await throttle.failed(pool, other)
     assert (
         await pool.fetchval(
             "SELECT count(*) FROM login_failures WHERE user_key = $1", user_key(user)
