@@ -20,49 +20,42 @@ LONGEST_WAIT = timedelta(hours=1)
 # Which rows the relay may try now: not given up, and past their wait (undelivered() adds it).
 DUE = "relay_given_up_at IS NULL AND (relay_after IS NULL OR relay_after <= now())"
 
-_SET_REFUSED = """
-    SET relay_attempts = relay_attempts + 1,
-        relay_error = $1,
-        relay_after = now() + least($2::interval * 2 ^ relay_attempts, $3::interval),
-        relay_given_up_at = CASE WHEN relay_attempts + 1 >= $4 THEN now() END
-"""
+# Per outbox: its table and the key that names one of its rows (after the four values below).
+_OUTBOXES = {
+    "event": ("reported_events", "account_id = $5 AND kind = $6 AND event_id = $7"),
+    "bill": ("account_bills", "account_id = $5 AND bill_id = $6"),
+}
+
+
+async def _refused(db: Db, outbox: Literal["event", "bill"], error: str, *key: str) -> bool:
+    table, where = _OUTBOXES[outbox]
+    given_up: bool | None = await db.fetchval(
+        f"""
+        UPDATE {table}
+           SET relay_attempts = relay_attempts + 1,
+               relay_error = $1,
+               relay_after = now() + least($2::interval * 2 ^ relay_attempts, $3::interval),
+               relay_given_up_at = CASE WHEN relay_attempts + 1 >= $4 THEN now() END
+         WHERE {where} AND delivered_at IS NULL
+        RETURNING relay_given_up_at IS NOT NULL
+        """,
+        error,
+        FIRST_WAIT,
+        LONGEST_WAIT,
+        RELAY_MAX_ATTEMPTS,
+        *key,
+    )
+    return bool(given_up)
 
 
 async def event_refused(db: Db, account_id: str, kind: str, event_id: str, error: str) -> bool:
     """A reported event's delivery failed with `error`; True when it is now given up."""
-    given_up: bool | None = await db.fetchval(
-        f"""
-        UPDATE reported_events {_SET_REFUSED}
-         WHERE account_id = $5 AND kind = $6 AND event_id = $7 AND delivered_at IS NULL
-        RETURNING relay_given_up_at IS NOT NULL
-        """,
-        error,
-        FIRST_WAIT,
-        LONGEST_WAIT,
-        RELAY_MAX_ATTEMPTS,
-        account_id,
-        kind,
-        event_id,
-    )
-    return bool(given_up)
+    return await _refused(db, "event", error, account_id, kind, event_id)
 
 
 async def bill_refused(db: Db, account_id: str, bill_id: str, error: str) -> bool:
     """A bill's delivery (a start, or its signal) failed with `error`; True when given up."""
-    given_up: bool | None = await db.fetchval(
-        f"""
-        UPDATE account_bills {_SET_REFUSED}
-         WHERE account_id = $5 AND bill_id = $6 AND delivered_at IS NULL
-        RETURNING relay_given_up_at IS NOT NULL
-        """,
-        error,
-        FIRST_WAIT,
-        LONGEST_WAIT,
-        RELAY_MAX_ATTEMPTS,
-        account_id,
-        bill_id,
-    )
-    return bool(given_up)
+    return await _refused(db, "bill", error, account_id, bill_id)
 
 
 @dataclass(frozen=True)
