@@ -58,7 +58,17 @@ async def shelve_stored(
     return len(rows)
 
 
-async def stored_bodies(conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, Any]:
-    """Every stored version's JSON body by digest (kept with a benchmark run's evidence)."""
-    rows = await conn.fetch("SELECT digest, body FROM policy_versions ORDER BY digest")
+async def stored_bodies(
+    conn: asyncpg.Connection | asyncpg.Pool, digests: Collection[str] | None = None
+) -> dict[str, Any]:
+    """Stored versions' JSON bodies by digest: those of `digests`, or every one (kept with a
+    benchmark run's evidence). Not validated: a reader decides what to do with one that no
+    longer is a policy."""
+    rows = await conn.fetch(
+        """
+        SELECT digest, body FROM policy_versions
+         WHERE $1::text[] IS NULL OR digest = ANY($1::text[]) ORDER BY digest
+        """,
+        None if digests is None else sorted(digests),
+    )
     return {r["digest"]: json.loads(r["body"]) for r in rows}

@@ -108,11 +108,16 @@ async def given_up(db: Db, *, account_id: str | None = None, limit: int = 500) -
 async def retry(db: Db, *, account_id: str | None = None) -> int:
     """Give the relay given-up rows back (all accounts, or one): tried on its next round, with
     a fresh count of attempts. How many rows."""
-    reset = """
-        SET relay_given_up_at = NULL, relay_attempts = 0, relay_after = NULL
-      WHERE relay_given_up_at IS NOT NULL AND delivered_at IS NULL
-        AND ($1::text IS NULL OR account_id = $1)
-    """
-    events = await db.execute(f"UPDATE reported_events {reset}", account_id)
-    bills = await db.execute(f"UPDATE account_bills {reset}", account_id)
-    return int(events.split()[-1]) + int(bills.split()[-1])
+    counts = []
+    for table in ("reported_events", "account_bills"):
+        done = await db.execute(
+            f"""
+            UPDATE {table}
+               SET relay_given_up_at = NULL, relay_attempts = 0, relay_after = NULL
+             WHERE relay_given_up_at IS NOT NULL AND delivered_at IS NULL
+               AND ($1::text IS NULL OR account_id = $1)
+            """,
+            account_id,
+        )
+        counts.append(int(done.split()[-1]))
+    return sum(counts)
