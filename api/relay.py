@@ -43,7 +43,8 @@ class _Row:
     """One outbox row to deliver, and how to note that it was refused (True: given up)."""
 
     account_id: str
-    outbox: str  # "event" or "bill"
+    outbox: str  # "bill" or "event"
+    kind: str  # "bill", or the event's kind
     row_id: str
     deliver: Callable[[], Awaitable[object]]
     refused: Callable[[str], Awaitable[bool]]
@@ -55,6 +56,7 @@ def _rows(services: Services, bills: list[PendingBill], events: list[Undelivered
         _Row(
             b.bill.account_id,
             "bill",
+            "bill",
             b.bill.bill_id,
             partial(deliver_bill, pool, temporal, b),
             partial(relay_refusals.bill_refused, pool, b.bill.account_id, b.bill.bill_id),
@@ -63,7 +65,8 @@ def _rows(services: Services, bills: list[PendingBill], events: list[Undelivered
     ] + [
         _Row(
             e.account_id,
-            f"event {e.kind}",
+            "event",
+            e.kind,
             e.event_id,
             partial(deliver_event, pool, temporal, e),
             partial(relay_refusals.event_refused, pool, e.account_id, e.kind, e.event_id),
@@ -139,7 +142,7 @@ async def _refused(services: Services, row: _Row, error: str) -> None:
         return
     logger.error(
         "relay: gave up delivering a %s after %d refusals (%s); `overdue relay list`",
-        row.outbox,
+        row.kind,
         RELAY_MAX_ATTEMPTS,
         error,
         extra={"account_id": row.account_id},
@@ -149,7 +152,7 @@ async def _refused(services: Services, row: _Row, error: str) -> None:
         account_id=row.account_id,
         actor="relay",
         kind="relay.given_up",
-        details={"outbox": row.outbox, "id": row.row_id, "error": error},
+        details={"outbox": row.outbox, "kind": row.kind, "id": row.row_id, "error": error},
     )
 
 

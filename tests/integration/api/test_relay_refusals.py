@@ -92,7 +92,12 @@ async def test_a_report_the_relay_cannot_deliver_waits_is_given_up_and_retried(
         "SELECT details FROM audit_events WHERE account_id = $1 AND kind = 'relay.given_up'",
         poisoned,
     )
-    assert json.loads(given_up) == {"outbox": "bill", "id": bill_id, "error": "ValidationError"}
+    assert json.loads(given_up) == {
+        "outbox": "bill",
+        "kind": "bill",
+        "id": bill_id,
+        "error": "ValidationError",
+    }
 
     listed = io.StringIO()
     assert await list_given_up(stack.settings.require_database_url(), poisoned, out=listed) == 0
