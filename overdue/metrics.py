@@ -10,6 +10,9 @@ scrape gets everything:
   with a provider's code (a Twilio error code, `429`, `http_503`, ...).
 - `overdue_open_call_tasks{queue, status}` and `overdue_oldest_due_call_task_age_seconds{queue}`
   (gauges): read from Postgres by the worker every `CALL_TASK_GAUGE_SECONDS`.
+- `overdue_relay_reports{outbox, state}` and `overdue_relay_oldest_pending_age_seconds{outbox}`
+  (gauges): reports the API recorded and Temporal has not taken yet (`state` pending, or
+  given_up by the relay: api/relay.py), refreshed with the call-task gauges.
 - `overdue_signal_to_effect_seconds{signal}` (histogram): from a client sending a signal to the
   workflow applying it.
 
@@ -66,6 +69,7 @@ from temporalio.worker import (
 from overdue.ports import port_is_free
 from overdue.settings import Settings
 from overdue.store.call_tasks import queue_counts
+from overdue.store.relay_refusals import outbox_counts
 from workflows.contact_types import CreateCallTaskResult, NotifyResult, SendSmsResult
 
 logger = logging.getLogger(__name__)
@@ -74,6 +78,8 @@ REMINDERS = "overdue_reminders"  # `_total` is added on export
 PROVIDER_ERRORS = "overdue_provider_errors"
 OPEN_CALL_TASKS = "overdue_open_call_tasks"
 OLDEST_DUE_CALL_TASK = "overdue_oldest_due_call_task_age_seconds"
+RELAY_REPORTS = "overdue_relay_reports"
+RELAY_OLDEST_PENDING = "overdue_relay_oldest_pending_age_seconds"
 SIGNAL_TO_EFFECT = "overdue_signal_to_effect"  # `_seconds` is added on export
 SENT_AT_HEADER = "overdue-signal-sent-at-ms"
 CALL_TASK_GAUGE_SECONDS = 15.0
@@ -277,11 +283,27 @@ async def refresh_call_task_gauges(pool: asyncpg.Pool, meter: MetricMeter) -> No
         oldest.set(max(waited, 0.0), {"queue": queue.queue})
 
 
+async def refresh_relay_gauges(pool: asyncpg.Pool, meter: MetricMeter) -> None:
+    reports = meter.create_gauge(RELAY_REPORTS, "Reports not delivered to Temporal yet, by state.")
+    oldest = meter.create_gauge_float(
+        RELAY_OLDEST_PENDING, "How long the oldest report the relay still tries has waited."
+    )
+    now = datetime.now(UTC)
+    for outbox in await outbox_counts(pool):
+        reports.set(outbox.pending, {"outbox": outbox.outbox, "state": "pending"})
+        reports.set(outbox.given_up, {"outbox": outbox.outbox, "state": "given_up"})
+        since = outbox.oldest_pending_at
+        oldest.set(
+            max((now - since).total_seconds(), 0.0) if since else 0.0, {"outbox": outbox.outbox}
+        )
+
+
 async def _refresh_forever(pool: asyncpg.Pool, meter: MetricMeter, every: float) -> None:
     while True:
         try:
             await refresh_call_task_gauges(pool, meter)
+            await refresh_relay_gauges(pool, meter)
         except (OSError, asyncpg.PostgresError) as err:
             # Postgres away for a moment: the gauges keep their last values until it is back.
-            logger.warning("call task gauges not refreshed: %s", type(err).__name__)
+            logger.warning("call task and relay gauges not refreshed: %s", type(err).__name__)
         await asyncio.sleep(every)

@@ -121,3 +121,32 @@ async def retry(db: Db, *, account_id: str | None = None) -> int:
         )
         counts.append(int(done.split()[-1]))
     return sum(counts)
+
+
+@dataclass(frozen=True)
+class OutboxCounts:
+    """One outbox's undelivered reports, for the worker's gauges (overdue/metrics.py)."""
+
+    outbox: Literal["event", "bill"]
+    pending: int  # the relay still tries them (some waiting after a refusal)
+    given_up: int
+    oldest_pending_at: datetime | None
+
+
+async def outbox_counts(db: Db) -> list[OutboxCounts]:
+    rows = await db.fetch(
+        """
+        SELECT 'event' AS outbox,
+               count(*) FILTER (WHERE relay_given_up_at IS NULL) AS pending,
+               count(*) FILTER (WHERE relay_given_up_at IS NOT NULL) AS given_up,
+               min(reported_at) FILTER (WHERE relay_given_up_at IS NULL) AS oldest
+          FROM reported_events WHERE delivered_at IS NULL AND signal_name IS NOT NULL
+        UNION ALL
+        SELECT 'bill',
+               count(*) FILTER (WHERE relay_given_up_at IS NULL),
+               count(*) FILTER (WHERE relay_given_up_at IS NOT NULL),
+               min(created_at) FILTER (WHERE relay_given_up_at IS NULL)
+          FROM account_bills WHERE delivered_at IS NULL AND start_input IS NOT NULL
+        """
+    )
+    return [OutboxCounts(r["outbox"], r["pending"], r["given_up"], r["oldest"]) for r in rows]

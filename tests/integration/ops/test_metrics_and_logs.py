@@ -214,6 +214,17 @@ async def test_the_worker_serves_sdk_and_product_metrics(observed_worker: Observ
             for n, labels, _ in samples(text)
         ), queue
     assert "overdue_oldest_due_call_task_age_seconds" in text
+    # The relay's outboxes, read from Postgres like the call tasks (what the API left there).
+    for outbox in ("event", "bill"):
+        for state in ("pending", "given_up"):
+            assert any(
+                n == "overdue_relay_reports"
+                and labels.get("outbox") == outbox
+                and labels.get("state") == state
+                and v >= 0
+                for n, labels, v in samples(text)
+            ), (outbox, state)
+        assert value(text, "overdue_relay_oldest_pending_age_seconds", outbox=outbox) >= 0
 
     # Every line the worker wrote is JSON; activity lines name the workflow and the account.
     records = [json.loads(line) for line in observed_worker.lines]
