@@ -107,6 +107,26 @@ async def supervisor(page: SignedIn) -> Console:
 Supervisor = Annotated[Console, Depends(supervisor)]
 
 
+async def task_worker(page: SignedIn) -> Console:
+    """Agents and supervisors: the pages about accounts' call tasks."""
+    if not page.user.works_tasks:
+        raise ConsoleError(403, "error.forbidden")
+    return page
+
+
+TaskWorker = Annotated[Console, Depends(task_worker)]
+
+
+async def mailroom_clerk(page: SignedIn) -> Console:
+    """Supervisors and the mailroom role: printing and posting letters."""
+    if not page.user.uses_mailroom:
+        raise ConsoleError(403, "error.forbidden")
+    return page
+
+
+MailroomClerk = Annotated[Console, Depends(mailroom_clerk)]
+
+
 async def csrf_form(request: Request, page: SignedIn) -> FormData:
     form = await request.form()
     assert page.session is not None

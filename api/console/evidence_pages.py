@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from starlette.responses import Response
 
-from api.console.context import ConsoleError, SignedIn
+from api.console.context import ConsoleError, TaskWorker
 from api.console.task_pages import TaskId, _task_for
 from overdue.store import sealed_files
 from overdue.store.audit import record_event
@@ -18,7 +18,7 @@ FileId = Annotated[str, Path(pattern=r"^ev-[0-9a-f]{32}$")]
 
 
 @router.get("/tasks/{task_id}/evidence/{file_id}")
-async def evidence_file(page: SignedIn, task_id: TaskId, file_id: FileId) -> Response:
+async def evidence_file(page: TaskWorker, task_id: TaskId, file_id: FileId) -> Response:
     task = await _task_for(page, task_id, acting=False)
     async with page.services.pool.acquire() as conn, conn.transaction():
         opened = await sealed_files.open_file(conn, task.account_id, file_id)

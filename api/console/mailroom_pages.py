@@ -1,8 +1,8 @@
 """The mailroom: the letters letter stages rendered, by status (to print, printed, sent), with
 the marks staff set as they print and post them, and each PDF to download.
 
-Supervisors only (the console's roles are agent and supervisor; a clerk who prints letters is
-given a supervisor login). Every mark and every download is audited with who and when
+Supervisors and the mailroom role (a clerk who prints and posts letters, and sees no account's
+call tasks: migration 0025). Every mark and every download is audited with who and when
 (`letter.printed`, `letter.sent`, `letter.downloaded`); marks are forms with the session's CSRF
 token, like every other console form, and only move a letter forward.
 """
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from starlette.responses import Response
 
-from api.console.context import Console, ConsoleError, CsrfForm, Supervisor
+from api.console.context import Console, ConsoleError, CsrfForm, MailroomClerk
 from api.console.rendering import SECURITY_HEADERS, render
 from api.console.words import in_words
 from overdue.store import letters
@@ -30,7 +30,7 @@ _EMPTY_OR = "^$|"  # the filter form sends its empty fields
 
 @router.get("")
 async def mailroom(
-    page: Supervisor,
+    page: MailroomClerk,
     status: Annotated[LetterStatus | None, Query()] = "to_print",
     account: Annotated[str | None, Query(pattern=_EMPTY_OR + ACCOUNT_ID_PATTERN)] = None,
     stage: Annotated[str | None, Query(pattern=_EMPTY_OR + STAGE_ID_PATTERN)] = None,
@@ -65,12 +65,12 @@ async def _render(
 
 
 @router.post("/{letter_id}/printed")
-async def mark_printed(page: Supervisor, letter_id: LetterId, _form: CsrfForm) -> Response:
+async def mark_printed(page: MailroomClerk, letter_id: LetterId, _form: CsrfForm) -> Response:
     return await _mark(page, letter_id, "printed")
 
 
 @router.post("/{letter_id}/sent")
-async def mark_sent(page: Supervisor, letter_id: LetterId, _form: CsrfForm) -> Response:
+async def mark_sent(page: MailroomClerk, letter_id: LetterId, _form: CsrfForm) -> Response:
     return await _mark(page, letter_id, "sent")
 
 
@@ -96,7 +96,7 @@ async def _mark(page: Console, letter_id: int, to: MailroomMark) -> Response:
 
 
 @router.get("/{letter_id}/pdf")
-async def download(page: Supervisor, letter_id: LetterId) -> Response:
+async def download(page: MailroomClerk, letter_id: LetterId) -> Response:
     """The letter's PDF, as an attachment, audited `letter.downloaded`; 404 for an unknown
     letter or one whose account was erased (its PDF is gone)."""
     pool = page.services.pool

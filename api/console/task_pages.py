@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from api.console import dials
 from api.console.calling_hours import CallingHours, calling_hours, workable_now
-from api.console.context import Console, ConsoleError, CsrfForm, SignedIn
+from api.console.context import Console, ConsoleError, CsrfForm, SignedIn, TaskWorker
 from api.console.customer_forms import CUSTOMER_ACTIONS, customer_action, preferences_text
 from api.console.outcomes import FormInvalid, perform
 from api.console.reasons import refused_answer, status_money
@@ -47,6 +47,8 @@ TaskId = Annotated[int, Path(ge=1, le=2**62)]
 
 @router.get("")
 async def home(page: SignedIn, empty: Annotated[bool, Query()] = False) -> Response:
+    if not page.user.works_tasks:  # the mailroom role: its one page
+        return RedirectResponse("/console/mailroom", status_code=303)
     tasks = await claimed_tasks(page.services.pool, page.actor)
     # An agent holds a handful of tasks: one small lookup each is fine.
     hours = {task.id: await _hours(page, task) for task in tasks}
@@ -54,7 +56,7 @@ async def home(page: SignedIn, empty: Annotated[bool, Query()] = False) -> Respo
 
 
 @router.post("/tasks/next")
-async def next_task(page: SignedIn, _form: CsrfForm) -> Response:
+async def next_task(page: TaskWorker, _form: CsrfForm) -> Response:
     # Only customers inside their contact window now: a task created at 09:00 their time is
     # not worked at 23:00 their time.
     # ... and within the call caps, counted over the dial attempts recorded for their number.
@@ -148,12 +150,12 @@ async def _render_task(
 
 
 @router.get("/tasks/{task_id}")
-async def task_page(page: SignedIn, task_id: TaskId) -> Response:
+async def task_page(page: TaskWorker, task_id: TaskId) -> Response:
     return await _render_task(page, await _task_for(page, task_id, acting=False))
 
 
 @router.post("/tasks/{task_id}/outcome")
-async def record_outcome(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Response:
+async def record_outcome(page: TaskWorker, task_id: TaskId, form: CsrfForm) -> Response:
     task = await _task_for(page, task_id, acting=True)
     typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     keep = {typed.get("action", ""): typed}
@@ -204,7 +206,7 @@ async def record_outcome(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Res
 
 
 @router.post("/tasks/{task_id}/dials")
-async def record_dial(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Response:
+async def record_dial(page: TaskWorker, task_id: TaskId, form: CsrfForm) -> Response:
     """One dial attempt, refused (409, nothing recorded) outside the window or the caps."""
     task = await _task_for(page, task_id, acting=True)
     outcome = dials.parse_outcome(form)
@@ -236,7 +238,7 @@ async def record_dial(page: SignedIn, task_id: TaskId, form: CsrfForm) -> Respon
 
 
 @router.post("/tasks/{task_id}/reveal-phone")
-async def reveal_phone(page: SignedIn, task_id: TaskId, _form: CsrfForm) -> Response:
+async def reveal_phone(page: TaskWorker, task_id: TaskId, _form: CsrfForm) -> Response:
     task = await _task_for(page, task_id, acting=True)
     async with page.services.pool.acquire() as conn, conn.transaction():
         phone = await customer_phone(conn, task.account_id)
@@ -251,7 +253,7 @@ async def reveal_phone(page: SignedIn, task_id: TaskId, _form: CsrfForm) -> Resp
 
 
 @router.post("/tasks/{task_id}/finish")
-async def finish_task(page: SignedIn, task_id: TaskId, _form: CsrfForm) -> Response:
+async def finish_task(page: TaskWorker, task_id: TaskId, _form: CsrfForm) -> Response:
     task = await _task_for(page, task_id, acting=True)
     outcome = await last_outcome(page.services.pool, task.id, page.actor) or "no_outcome"
     try:
@@ -262,7 +264,7 @@ async def finish_task(page: SignedIn, task_id: TaskId, _form: CsrfForm) -> Respo
 
 
 @router.post("/tasks/{task_id}/release")
-async def release_task(page: SignedIn, task_id: TaskId, _form: CsrfForm) -> Response:
+async def release_task(page: TaskWorker, task_id: TaskId, _form: CsrfForm) -> Response:
     task = await _task_for(page, task_id, acting=True)
     try:
         await call_tasks.release(page.services.pool, task.id, page.actor)

@@ -129,6 +129,7 @@ TABLES: Mapping[str, Mapping[str, tuple[str, str]]] = {
     "role": {
         "agent": word("role", "agent"),
         "supervisor": word("role", "supervisor"),
+        "mailroom": word("role", "mailroom"),
     },
     "queue": {
         "general": word("queue", "general"),

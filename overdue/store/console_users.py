@@ -32,6 +32,7 @@ def _dummy_hash() -> str:
 class Role(StrEnum):
     AGENT = "agent"
     SUPERVISOR = "supervisor"
+    MAILROOM = "mailroom"  # prints and posts letters; sees no account's tasks (migration 0025)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,15 @@ class ConsoleUser:
     @property
     def is_supervisor(self) -> bool:
         return self.role is Role.SUPERVISOR
+
+    @property
+    def works_tasks(self) -> bool:
+        """Agents and supervisors work call tasks; a mailroom clerk does not."""
+        return self.role is not Role.MAILROOM
+
+    @property
+    def uses_mailroom(self) -> bool:
+        return self.role in (Role.SUPERVISOR, Role.MAILROOM)
 
 
 class UserExists(ValueError):

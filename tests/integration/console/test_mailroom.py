@@ -16,8 +16,9 @@ from temporalio.testing import ActivityEnvironment
 from activities.notify import NotifyActivities
 from overdue.store import letters
 from overdue.store.accounts import CustomerReport, store_account, store_customer
+from overdue.store.console_users import Role
 from tests.integration.conftest import Stack
-from tests.integration.console.conftest import PASSWORD, User, csrf_of, logged_in
+from tests.integration.console.conftest import PASSWORD, User, csrf_of, logged_in, make_user
 from tests.integration.side_effects.test_letters import letter_input
 from workflows.letters import LenderContact, LetterPolicy
 
@@ -94,10 +95,12 @@ async def log_in(page: Page, user: User, lang: str) -> None:
     await expect(page.get_by_test_id("who")).to_contain_text(user.username)
 
 
-@pytest.mark.parametrize("lang", ["en", "zh-CN"])
-async def test_a_supervisor_downloads_prints_and_posts_a_letter(
-    stack: Stack, browser: Browser, supervisor: User, lang: str
+@pytest.mark.parametrize(("lang", "role"), [("en", Role.MAILROOM), ("zh-CN", Role.SUPERVISOR)])
+async def test_a_clerk_or_a_supervisor_downloads_prints_and_posts_a_letter(
+    stack: Stack, browser: Browser, lang: str, role: Role
 ) -> None:
+    """In English a mailroom clerk, whose login lands on the mailroom; in Chinese a supervisor."""
+    clerk = await make_user(stack, role)
     account, letter = await letter_for_new_account(stack, lang)
     words = WORDS[lang]
     context = await browser.new_context(
@@ -109,7 +112,10 @@ async def test_a_supervisor_downloads_prints_and_posts_a_letter(
     page = await context.new_page()
     ARTIFACTS.mkdir(exist_ok=True)
     try:
-        await log_in(page, supervisor, lang)
+        await log_in(page, clerk, lang)
+        if role is Role.MAILROOM:  # the mailroom is all a clerk sees
+            await expect(page.locator("h1")).to_have_text(words["heading"])
+            await expect(page.locator('nav a[href="/console"]')).to_have_count(0)
         await page.get_by_test_id("nav-mailroom").click()
         await expect(page.locator("h1")).to_have_text(words["heading"])
         filters = page.get_by_test_id("letter-filters")
@@ -143,7 +149,7 @@ async def test_a_supervisor_downloads_prints_and_posts_a_letter(
         await page.goto(f"/console/mailroom?status=sent&account={account}")
         sent_row = page.locator(f'tr[data-letter="{letter.id}"]')
         await expect(sent_row).to_contain_text(words["sent"])
-        await expect(sent_row).to_contain_text(supervisor.username)
+        await expect(sent_row).to_contain_text(clerk.username)
         await page.screenshot(path=str(ARTIFACTS / f"mailroom-{lang}-posted.png"), full_page=True)
     finally:
         await context.close()
@@ -153,9 +159,9 @@ async def test_a_supervisor_downloads_prints_and_posts_a_letter(
     )
     assert [(a["actor"], a["kind"]) for a in audited] == [
         ("system", "letter.rendered"),
-        (supervisor.username, "letter.downloaded"),
-        (supervisor.username, "letter.printed"),
-        (supervisor.username, "letter.sent"),
+        (clerk.username, "letter.downloaded"),
+        (clerk.username, "letter.printed"),
+        (clerk.username, "letter.sent"),
     ]
 
 
@@ -191,4 +197,28 @@ async def test_agents_may_not_open_the_mailroom_and_marks_need_the_csrf_token(
     assert after is not None and (after.status, after.printed_by) == (
         "printed",
         supervisor.username,
+    )
+
+
+async def test_a_mailroom_clerk_sees_the_mailroom_and_no_account_s_tasks(
+    stack: Stack, specialist_task: tuple[str, int]
+) -> None:
+    _account, task_id = specialist_task
+    clerk = await make_user(stack, Role.MAILROOM)
+    async with logged_in(stack, clerk) as as_clerk:
+        home = await as_clerk.get("/console")
+        assert home.status_code == 303 and home.headers["location"] == "/console/mailroom"
+        mailroom = await as_clerk.get("/console/mailroom")
+        assert mailroom.status_code == 200
+        for path in (
+            f"/console/tasks/{task_id}",
+            "/console/escalations",
+            "/console/reports",
+            f"/console/tasks/{task_id}/evidence/1",
+        ):
+            assert (await as_clerk.get(path)).status_code == 403, path
+        claimed = await as_clerk.post("/console/tasks/next", data={"csrf_token": csrf_of(mailroom)})
+        assert claimed.status_code == 403
+    assert await stack.pool.fetchval(
+        "SELECT claimed_by IS NULL FROM call_tasks WHERE id = $1", task_id
     )
