@@ -116,6 +116,7 @@ async def test_a_clerk_or_a_supervisor_downloads_prints_and_posts_a_letter(
         if role is Role.MAILROOM:  # the mailroom is all a clerk sees
             await expect(page.locator("h1")).to_have_text(words["heading"])
             await expect(page.locator('nav a[href="/console"]')).to_have_count(0)
+            await expect(page.locator('a[href^="/console/accounts/"]')).to_have_count(0)
         await page.get_by_test_id("nav-mailroom").click()
         await expect(page.locator("h1")).to_have_text(words["heading"])
         filters = page.get_by_test_id("letter-filters")
