@@ -16,6 +16,7 @@ from starlette.responses import Response
 import workflows.policy_shelf as policy_shelf
 from api.console import formats, i18n, words
 from api.console.context import CSRF_FIELD, Console
+from overdue.store import complaints
 from workflows.currencies import format_minor
 from workflows.forbearance_types import EndReason
 
@@ -42,6 +43,7 @@ def templates(lang: str) -> Jinja2Templates:
     env.filters["amount"] = lambda minor, currency: formats.amount_text(minor, currency, lang)
     # Choices a form offers, from the types that validate them: one list, never a literal.
     env.globals["forbearance_end_reasons"] = tuple(reason.value for reason in EndReason)
+    env.globals["complaint_outcomes"] = complaints.OUTCOMES
     return Jinja2Templates(env=env)
 
 

@@ -1,5 +1,5 @@
 """Supervisors: the escalation queue, any account's status and timeline, pause and resume,
-hardship decisions."""
+hardship decisions, complaints resolved."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from api import cursors
 from api.account_list import list_accounts, visibility_query
+from api.console.complaint_form import ComplaintFormInvalid, resolve_from_form
 from api.console.context import Console, ConsoleError, CsrfForm, Supervisor
 from api.console.outcomes import FormInvalid, perform, supervisor_action
 from api.console.reasons import refused_answer, status_money
@@ -27,6 +28,7 @@ from api.workflow_calls import (
 )
 from overdue.account_status import days_past_due_now, with_texts
 from overdue.store.accounts import account_exists
+from overdue.store.complaints import ComplaintNotOpen, complaints_of
 from overdue.store.review_tasks import overdue_reviews
 from workflows.types import ACCOUNT_ID_PATTERN, AccountState, AccountStatus
 
@@ -38,6 +40,7 @@ def utc_now() -> datetime:
 
 
 AccountId = Annotated[str, Path(pattern=ACCOUNT_ID_PATTERN)]
+ComplaintId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 @router.get("/escalations")
@@ -85,6 +88,9 @@ async def _render_account(
         days_past_due=days_past_due_now(current) if current else None,
         entries=entries,
         next_cursor=next_cursor,
+        complaints=await complaints_of(pool, account_id),
+        complaint_deadline_days=page.services.settings.report_complaint_deadline_days,
+        now=utc_now(),
         answer=answer,
         forms=forms or {},
         here=f"/console/accounts/{account_id}",
@@ -144,3 +150,33 @@ async def account_action(page: Supervisor, account_id: AccountId, form: CsrfForm
         ),
     }
     return await _render_account(page, account_id, answer=answer, current=new_status)
+
+
+@router.post("/accounts/{account_id}/complaints/{complaint_id}/resolve")
+async def resolve_complaint(
+    page: Supervisor, account_id: AccountId, complaint_id: ComplaintId, form: CsrfForm
+) -> Response:
+    typed = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    keep = {f"complaint-{complaint_id}": typed}
+    if not await account_exists(page.services.pool, account_id):
+        raise ConsoleError(404, "error.not_found")
+    try:
+        await resolve_from_form(
+            page.services.pool,
+            page.t,
+            account_id=account_id,
+            complaint_id=complaint_id,
+            form=typed,
+            actor=page.actor,
+        )
+    except ComplaintFormInvalid as err:
+        answer = {"ok": False, "message": str(err)}
+        return await _render_account(page, account_id, status_code=422, answer=answer, forms=keep)
+    except ComplaintNotOpen:
+        message = page.t.gettext(
+            "That complaint is not open: resolved already, or not this account's."
+        )
+        answer = {"ok": False, "message": message}
+        return await _render_account(page, account_id, status_code=409, answer=answer)
+    answer = {"ok": True, "message": page.t.gettext("Complaint resolved.")}
+    return await _render_account(page, account_id, answer=answer)

@@ -107,6 +107,7 @@ TABLES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "letter.printed": word("recorded outcome", "Letter printed"),
         "letter.sent": word("recorded outcome", "Letter posted"),
         "letter.downloaded": word("recorded outcome", "Letter downloaded"),
+        "complaint.resolved": word("recorded outcome", "Complaint resolved"),
     },
     "letter_status": {
         "to_print": word("letter status", "to print"),
@@ -125,6 +126,12 @@ TABLES: Mapping[str, Mapping[str, tuple[str, str]]] = {
         "app_settings": word("consent source", "the customer's app settings"),
         "agent_recorded": word("consent source", "told an agent"),
         "backend": word("consent source", "the lender's systems"),
+    },
+    "complaint_outcome": {
+        "upheld": word("complaint outcome", "upheld"),
+        "partly_upheld": word("complaint outcome", "partly upheld"),
+        "not_upheld": word("complaint outcome", "not upheld"),
+        "withdrawn": word("complaint outcome", "withdrawn by the customer"),
     },
     "role": {
         "agent": word("role", "agent"),

@@ -126,20 +126,23 @@ def _moves_group(dimension: str) -> str:
 _OPEN_ITEMS = """
 WITH items AS (
     SELECT 'dispute' AS item, o.account_id, NULL::text AS actor, o.reported_at AS since,
-           $5::integer AS days
+           $4::integer AS days
       FROM reported_events o
      WHERE o.kind = 'dispute.opened' AND o.reported_at < $1
        AND NOT EXISTS (SELECT 1 FROM reported_events c
                         WHERE c.account_id = o.account_id AND c.kind = 'dispute.closed'
                           AND c.event_id = o.event_id AND c.reported_at < $1)
     UNION ALL
-    SELECT 'complaint', e.account_id, e.actor, e.occurred_at, $6::integer
+    SELECT 'complaint', e.account_id, e.actor, e.occurred_at, $5::integer
       FROM audit_events e
      WHERE e.kind = 'call.outcome' AND e.details ->> 'outcome' = 'complaint'
-       AND e.occurred_at >= $2 AND e.occurred_at < $1
+       AND e.occurred_at < $1
+       AND NOT EXISTS (SELECT 1 FROM audit_events r
+                        WHERE r.account_id = e.account_id AND r.kind = 'complaint.resolved'
+                          AND r.details ->> 'complaint_id' = e.id::text AND r.occurred_at < $1)
     UNION ALL
     (SELECT DISTINCT ON (e.account_id)
-            'escalation', e.account_id, e.actor, e.occurred_at, $7::integer
+            'escalation', e.account_id, e.actor, e.occurred_at, $6::integer
        FROM audit_events e
       WHERE e.kind = 'account.escalated' AND e.occurred_at < $1
       ORDER BY e.account_id, e.occurred_at)
@@ -148,8 +151,8 @@ SELECT {group} AS grp, i.item, count(*) AS n,
        count(*) FILTER (WHERE $1 - i.since > make_interval(days => i.days)) AS late,
        coalesce(max(extract(day FROM $1 - i.since)), 0)::integer AS oldest
   FROM items i JOIN report_accounts ra USING (account_id)
- WHERE (i.item <> 'escalation' OR ra.cured_on IS NULL OR ra.cured_on > $3)
-   AND $4::integer[] IS NOT NULL  -- the buckets, used when grouped by them
+ WHERE (i.item <> 'escalation' OR ra.cured_on IS NULL OR ra.cured_on > $2)
+   AND $3::integer[] IS NOT NULL  -- the buckets, used when grouped by them
  GROUP BY 1, 2
  ORDER BY 1, 2
 """
@@ -172,15 +175,14 @@ async def open_items(
     bounds: tuple[int, ...],
     deadlines: Deadlines,
 ) -> list[OpenItem]:
-    """At the end of `last`: disputes not closed, escalated accounts not cured, and the
-    complaints of the range, with how many are past their deadline and the oldest's age."""
-    group = _value(dimension, "$3::date", "$4", agent="coalesce(i.actor, ra.agent)")
+    """At the end of `last`: disputes not closed, escalated accounts not cured, and complaints
+    not resolved, with how many are past their deadline and the oldest's age. (`first` is
+    the range's; what is open at its end does not depend on it.)"""
+    group = _value(dimension, "$2::date", "$3", agent="coalesce(i.actor, ra.agent)")
     end = await conn.fetchval("SELECT ($1::date + 1)::timestamp AT TIME ZONE $2", last, time_zone)
-    start = await conn.fetchval("SELECT ($1::date)::timestamp AT TIME ZONE $2", first, time_zone)
     rows = await conn.fetch(
         _OPEN_ITEMS.format(group=group),
         end,
-        start,
         last,
         list(bounds),
         deadlines.dispute_days,
